@@ -1,0 +1,178 @@
+/**
+ * Speed-ups with an interval: every path against the baseline path (`seq`), and `cache` against
+ * `index`, at p50 and p99. A bare ratio of two runs hides their noise, so each speed-up carries an
+ * interval and the name of the method that produced it:
+ *
+ * - `trials`: with at least `minTrials` trials of both paths, the ratio per trial (trials of one
+ *   run are paired by number: trial t of every path ran in the same round), the median ratio as the
+ *   estimate and the min–max of the trial ratios as the interval;
+ * - `bootstrap`: otherwise, all trials folded into one histogram per path, and a seeded percentile
+ *   bootstrap (see bootstrap.ts) of the ratio at `confidence` (default 95%).
+ */
+import { bootstrapPercentile, empirical, percentileOf, quantile, type EmpiricalDistribution } from './bootstrap.js';
+import { addEncoded, LatencyHistogram } from './histogram.js';
+import { seededRandom } from './random.js';
+import { pathKey, type BenchResult, type LoopMode, type PathResult } from './result.js';
+
+/** How an interval was obtained. */
+export type IntervalMethod = 'trials' | 'bootstrap';
+
+/** A ratio with its interval; `low <= estimate <= high` unless the data are degenerate. */
+export interface RatioEstimate {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * How many times faster `path` is than `baseline`: baseline latency / path latency (2 = twice as
+ * fast). Latencies below the histogram's 1 µs resolution count as 1 µs, so ratios stay finite.
+ */
+export interface Comparison {
+  path: string;
+  baseline: string;
+  mode: LoopMode;
+  concurrency: number;
+  p50: RatioEstimate;
+  p99: RatioEstimate;
+  method: IntervalMethod;
+  /** Trials used (paired trials for `trials`, folded trials for `bootstrap`). */
+  trials: number;
+  /** `bootstrap` only: the interval's confidence level and the number of resamples. */
+  confidence?: number;
+  resamples?: number;
+}
+
+export interface CompareOptions {
+  /** The path every other path is compared with; default `seq`. */
+  baseline?: string;
+  /** Further [path, baseline] pairs; default [['cache', 'index']]. */
+  pairs?: ReadonlyArray<readonly [string, string]>;
+  /** Trials needed for the `trials` method; default 3. */
+  minTrials?: number;
+  resamples?: number;
+  confidence?: number;
+  seed?: number;
+}
+
+export const DEFAULT_RESAMPLES = 2000;
+export const DEFAULT_CONFIDENCE = 0.95;
+export const DEFAULT_BOOTSTRAP_SEED = 0x5eed;
+const MIN_TRIALS = 3;
+
+/** Which percentile of a summary: 50 or 99. */
+export type GatedPercentile = 50 | 99;
+
+const summaryAt = (p: PathResult, percentile: GatedPercentile): number =>
+  percentile === 50 ? p.summary.p50Us : p.summary.p99Us;
+
+/** Latencies are floored at the histogram's resolution so a 0 µs no-op does not divide by zero. */
+export const floorUs = (us: number): number => Math.max(us, 1);
+
+/** All speed-ups of a result (pure; deterministic for a given seed). No-op paths are skipped. */
+export function compareResult(result: BenchResult, options: CompareOptions = {}): Comparison[] {
+  const baseline = options.baseline ?? 'seq';
+  const pairs = options.pairs ?? [['cache', 'index']];
+  const groups = groupPaths(result.paths.filter((p) => p.kind !== 'noop'));
+  const out: Comparison[] = [];
+  const wanted: Array<[string, string]> = [];
+  for (const name of unique(result.paths.filter((p) => p.kind !== 'noop').map((p) => p.name))) {
+    if (name !== baseline) wanted.push([name, baseline]);
+  }
+  for (const [a, b] of pairs) if (!wanted.some(([x, y]) => x === a && y === b)) wanted.push([a, b]);
+  for (const [mode, concurrency] of unique([...groups.values()].map((g) => `${g[0]!.mode}:${g[0]!.concurrency}`)).map(splitKey)) {
+    for (const [pathName, baseName] of wanted) {
+      const candidate = groups.get(groupKey(pathName, mode, concurrency));
+      const base = groups.get(groupKey(baseName, mode, concurrency));
+      if (!candidate || !base) continue;
+      out.push(comparePaths(candidate, base, options));
+    }
+  }
+  return out;
+}
+
+/** Speed-up of `candidate` (all its trials) against `baseline` (all its trials). */
+export function comparePaths(candidate: readonly PathResult[], baseline: readonly PathResult[], options: CompareOptions = {}): Comparison {
+  const first = candidate[0]!;
+  const minTrials = options.minTrials ?? MIN_TRIALS;
+  const paired = pairTrials(candidate, baseline);
+  const head = { path: first.name, baseline: baseline[0]!.name, mode: first.mode, concurrency: first.concurrency };
+  if (paired.length >= minTrials) {
+    const ratio = (percentile: GatedPercentile): RatioEstimate => {
+      const ratios = Float64Array.from(paired, ([c, b]) => floorUs(summaryAt(b, percentile)) / floorUs(summaryAt(c, percentile)));
+      return { estimate: quantile(ratios, 0.5), low: ratios[0]!, high: ratios[ratios.length - 1]! };
+    };
+    return { ...head, p50: ratio(50), p99: ratio(99), method: 'trials', trials: paired.length };
+  }
+  const resamples = options.resamples ?? DEFAULT_RESAMPLES;
+  const confidence = options.confidence ?? DEFAULT_CONFIDENCE;
+  const seed = options.seed ?? DEFAULT_BOOTSTRAP_SEED;
+  const c = distributionOf(candidate);
+  const b = distributionOf(baseline);
+  const ratio = (percentile: GatedPercentile): RatioEstimate => {
+    // One generator per percentile: adding a percentile later does not shift the others' draws.
+    const random = seededRandom(seed + percentile);
+    const cs = bootstrapPercentile(c, percentile, resamples, random);
+    const bs = bootstrapPercentile(b, percentile, resamples, random);
+    const ratios = cs.map((cv, i) => floorUs(bs[i]!) / floorUs(cv));
+    return {
+      estimate: floorUs(percentileOf(b, percentile)) / floorUs(percentileOf(c, percentile)),
+      low: quantile(ratios, (1 - confidence) / 2),
+      high: quantile(ratios, (1 + confidence) / 2),
+    };
+  };
+  return {
+    ...head,
+    p50: ratio(50),
+    p99: ratio(99),
+    method: 'bootstrap',
+    trials: Math.min(candidate.length, baseline.length),
+    confidence,
+    resamples,
+  };
+}
+
+/** Trials present on both sides, matched by trial number, in trial order. */
+function pairTrials(candidate: readonly PathResult[], baseline: readonly PathResult[]): Array<[PathResult, PathResult]> {
+  const byTrial = new Map(baseline.map((b) => [b.trial, b]));
+  return [...candidate]
+    .sort((x, y) => x.trial - y.trial)
+    .flatMap((c): Array<[PathResult, PathResult]> => {
+      const b = byTrial.get(c.trial);
+      return b && c.ops > 0 && b.ops > 0 ? [[c, b]] : [];
+    });
+}
+
+/** The recorded values of all trials of a path (their histograms added exactly). */
+export function distributionOf(paths: readonly PathResult[]): EmpiricalDistribution {
+  const encoded = paths.length === 1 ? paths[0]!.histogram : addEncoded(paths.map((p) => p.histogram));
+  const histogram = LatencyHistogram.decode(encoded);
+  try {
+    return empirical(histogram.buckets());
+  } finally {
+    histogram.destroy();
+  }
+}
+
+const groupKey = (name: string, mode: LoopMode, concurrency: number): string => pathKey({ name, mode, concurrency });
+
+function splitKey(key: string): [LoopMode, number] {
+  const [mode, concurrency] = key.split(':');
+  return [mode as LoopMode, Number(concurrency)];
+}
+
+/** Paths grouped by name, mode and concurrency (the trials of one path). */
+export function groupPaths(paths: readonly PathResult[]): Map<string, PathResult[]> {
+  const groups = new Map<string, PathResult[]>();
+  for (const p of paths) {
+    const key = pathKey(p);
+    const group = groups.get(key);
+    if (group) group.push(p);
+    else groups.set(key, [p]);
+  }
+  return groups;
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}

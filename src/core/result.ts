@@ -1,0 +1,371 @@
+/**
+ * The result contract of `perfbench bench`: one versioned JSON object that reporters read, `merge`
+ * adds up and baselines are old copies of. Every path embeds its encoded HDR histogram, so nothing
+ * is lost between machines: statistics are recomputed from histograms, never averaged.
+ *
+ * Compatibility: adding an optional field keeps `schemaVersion`; renaming, removing or changing
+ * the meaning of a field bumps it, and `validateResult` then refuses older files with a hint.
+ */
+import { usageError } from '../errors.js';
+import type { Comparison } from './compare.js';
+import { addEncoded, LatencyHistogram, summarizeEncoded, type LatencySummary } from './histogram.js';
+import type { EventLoopLag } from './loop-lag.js';
+import type { TargetKind } from './target.js';
+
+export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_KIND = 'perfbench.bench';
+
+/** Closed loop (N workers, each awaiting its reply) or open loop (a fixed-rate schedule). */
+export type LoopMode = 'closed' | 'open';
+
+/**
+ * Where and on what the run happened; the caller fills it. Known keys are typed, others are
+ * allowed. The regression gate lists the keys whose values differ from the baseline's.
+ */
+export interface Environment {
+  node?: string;
+  postgres?: string;
+  redis?: string;
+  cpu?: string;
+  cpus?: number;
+  os?: string;
+  /** The dataset's fingerprint (rows, categories, seed…): different data, different numbers. */
+  dataset?: string;
+  /** Indexes present on the table during the run. */
+  indexes?: string[];
+  /** Key PostgreSQL settings (shared_buffers, work_mem, jit…). */
+  settings?: Record<string, string>;
+  /** The hdr-histogram-js build that recorded the run. */
+  histogramBackend?: string;
+  [key: string]: unknown;
+}
+
+/** The options the run was made with (open: the CLI may add its own keys). */
+export interface RunOptionsRecord {
+  mode: LoopMode;
+  /** The concurrency levels swept (closed loop) or the outstanding-op bound (open loop). */
+  concurrency: number[];
+  durationMs?: number;
+  iterations?: number;
+  warmupMs?: number;
+  warmupIterations?: number;
+  ratePerSec?: number;
+  trials: number;
+  distribution: string;
+  skew?: number;
+  seed: number;
+  categories?: number;
+  workers?: number;
+  [key: string]: unknown;
+}
+
+/** Schedule lag of an open-loop run: actual start minus intended start (as pgbench reports it). */
+export interface ScheduleLag {
+  meanUs: number;
+  maxUs: number;
+  /** Operations that started more than 1 ms after their intended time. */
+  lateOps: number;
+}
+
+/** One path at one concurrency in one trial (or the exact sum of several, see `mergeResults`). */
+export interface PathResult {
+  name: string;
+  kind: TargetKind;
+  mode: LoopMode;
+  /** Workers (closed loop) or the bound on outstanding operations (open loop), per process. */
+  concurrency: number;
+  /** Target rate of an open-loop run, operations per second. */
+  ratePerSec?: number;
+  /** 1-based trial number. */
+  trial: number;
+  /** How many runs were added into this one (worker threads or machines); 1 for a plain run. */
+  sources: number;
+  /** Completed operations that were recorded (errors excluded). */
+  ops: number;
+  errors: number;
+  /** The first error's message, to tell the user what went wrong. */
+  firstError?: string;
+  /** The measured phase's wall time. */
+  elapsedMs: number;
+  /** Recorded operations per second of elapsed time. */
+  throughputOpsPerSec: number;
+  /**
+   * True when `summary`/`histogram` are measured from each operation's intended start (open
+   * loop, coordinated omission corrected); false for a closed loop.
+   */
+  coCorrected: boolean;
+  summary: LatencySummary;
+  /** HdrHistogram compressed base64, microseconds. */
+  histogram: string;
+  /** Open loop only: the same operations measured from their actual send. */
+  uncorrected?: { summary: LatencySummary; histogram: string };
+  scheduleLag?: ScheduleLag;
+  eventLoopLag?: EventLoopLag;
+  /** The run stopped early (Ctrl-C): the figures cover what was measured until then. */
+  interrupted: boolean;
+  /** A summary of the plan the path ran (opaque here; the caller fills it). */
+  plan?: Record<string, unknown>;
+  notes?: string[];
+  /** Short machine-readable warnings, e.g. `plan-mismatch`, `client-bound`. */
+  flags?: string[];
+}
+
+/** The whole result file. */
+export interface BenchResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  kind: typeof RESULT_KIND;
+  /** ISO 8601. */
+  createdAt: string;
+  environment: Environment;
+  options: RunOptionsRecord;
+  paths: PathResult[];
+  /** The run as a whole stopped early. */
+  interrupted: boolean;
+  notes?: string[];
+  /** Speed-ups computed when the file was written (derived; recomputed by readers that need them). */
+  comparisons?: Comparison[];
+}
+
+/** Builds a result object around measured paths. */
+export function createResult(input: {
+  environment: Environment;
+  options: RunOptionsRecord;
+  paths: PathResult[];
+  createdAt?: Date;
+  notes?: string[];
+}): BenchResult {
+  const result: BenchResult = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: RESULT_KIND,
+    createdAt: (input.createdAt ?? new Date()).toISOString(),
+    environment: input.environment,
+    options: input.options,
+    paths: input.paths,
+    interrupted: input.paths.some((p) => p.interrupted),
+  };
+  if (input.notes?.length) result.notes = input.notes;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+const SUMMARY_KEYS: readonly (keyof LatencySummary)[] = [
+  'count', 'meanUs', 'stddevUs', 'minUs', 'p50Us', 'p90Us', 'p99Us', 'p999Us', 'maxUs',
+];
+
+/**
+ * Checks that `json` is a perfbench bench result this version reads, and returns it typed.
+ * Throws a usage error (exit 2) with one line naming the file and the first problem.
+ * `checkHistograms` also decodes every embedded histogram (catches truncated or edited files).
+ */
+export function validateResult(json: unknown, source = 'result', checkHistograms = true): BenchResult {
+  const fail = (what: string, hint = 'pass a JSON file written by `perfbench bench --format json`'): never => {
+    throw usageError(`${source}: ${what}`, hint);
+  };
+  if (!isObject(json)) return fail('not a perfbench result (expected a JSON object)');
+  if (json['kind'] !== RESULT_KIND) return fail(`not a perfbench bench result (kind is ${JSON.stringify(json['kind'] ?? null)})`);
+  const version = json['schemaVersion'];
+  if (!isNumber(version)) return fail('corrupt result: schemaVersion is missing');
+  if (version < RESULT_SCHEMA_VERSION) {
+    return fail(`result schemaVersion ${version} is older than this perfbench reads (${RESULT_SCHEMA_VERSION})`, 're-run the benchmark to make a new baseline');
+  }
+  if (version > RESULT_SCHEMA_VERSION) {
+    return fail(`result schemaVersion ${version} is newer than this perfbench reads (${RESULT_SCHEMA_VERSION})`, 'upgrade perfbench');
+  }
+  if (typeof json['createdAt'] !== 'string' || Number.isNaN(Date.parse(json['createdAt']))) return fail('corrupt result: createdAt is not a date');
+  if (!isObject(json['environment'])) return fail('corrupt result: environment is missing');
+  const options = json['options'];
+  if (!isObject(options) || (options['mode'] !== 'closed' && options['mode'] !== 'open')) return fail('corrupt result: options.mode is missing');
+  const paths = json['paths'];
+  if (!Array.isArray(paths)) return fail('corrupt result: paths is not an array');
+  paths.forEach((p: unknown, i) => {
+    const at = `paths[${i}]`;
+    if (!isObject(p)) return fail(`corrupt result: ${at} is not an object`);
+    if (typeof p['name'] !== 'string' || p['name'] === '') fail(`corrupt result: ${at}.name is missing`);
+    for (const key of ['concurrency', 'trial', 'ops', 'errors', 'elapsedMs', 'throughputOpsPerSec'] as const) {
+      if (!isNumber(p[key])) fail(`corrupt result: ${at}.${key} is not a number`);
+    }
+    if (p['mode'] !== 'closed' && p['mode'] !== 'open') fail(`corrupt result: ${at}.mode is missing`);
+    checkSummary(p['summary'], `${at}.summary`, fail);
+    checkEncoded(p['histogram'], `${at}.histogram`, checkHistograms, fail);
+    const uncorrected = p['uncorrected'];
+    if (uncorrected !== undefined) {
+      if (!isObject(uncorrected)) return fail(`corrupt result: ${at}.uncorrected is not an object`);
+      checkSummary(uncorrected['summary'], `${at}.uncorrected.summary`, fail);
+      checkEncoded(uncorrected['histogram'], `${at}.uncorrected.histogram`, checkHistograms, fail);
+    }
+    return undefined;
+  });
+  return json as unknown as BenchResult;
+}
+
+function checkSummary(summary: unknown, at: string, fail: (what: string) => never): void {
+  if (!isObject(summary)) fail(`corrupt result: ${at} is missing`);
+  for (const key of SUMMARY_KEYS) if (!isNumber((summary as Json)[key])) fail(`corrupt result: ${at}.${key} is not a number`);
+}
+
+function checkEncoded(encoded: unknown, at: string, decode: boolean, fail: (what: string) => never): void {
+  if (typeof encoded !== 'string' || encoded === '') fail(`corrupt result: ${at} is missing`);
+  if (!decode) return;
+  let ok = true;
+  try {
+    LatencyHistogram.decode(encoded as string, 'js').destroy();
+  } catch {
+    ok = false;
+  }
+  if (!ok) fail(`corrupt result: ${at} is not a valid encoded histogram`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Combining
+
+/**
+ * How parts relate in time. `concurrent`: they ran at the same time (worker threads, machines),
+ * so throughput adds up. `sequential`: one after the other (trials), so throughput is total ops
+ * over total time.
+ */
+export type Combination = 'concurrent' | 'sequential';
+
+/** The key under which paths are combined. */
+export function pathKey(p: Pick<PathResult, 'name' | 'mode' | 'concurrency'>): string {
+  return `${p.name}\u0000${p.mode}\u0000${p.concurrency}`;
+}
+
+/**
+ * Combines results of the same path: histograms are added exactly, counts summed, statistics
+ * recomputed from the sum. Notes and flags are united; the first error message is kept.
+ */
+export function combinePaths(parts: readonly PathResult[], how: Combination): PathResult {
+  const first = parts[0];
+  if (!first) throw new RangeError('combinePaths needs at least one path');
+  if (parts.length === 1) return first;
+  const histogram = addEncoded(parts.map((p) => p.histogram));
+  const ops = sum(parts, (p) => p.ops);
+  const elapsedMs = how === 'concurrent' ? Math.max(...parts.map((p) => p.elapsedMs)) : sum(parts, (p) => p.elapsedMs);
+  const throughputOpsPerSec = how === 'concurrent'
+    ? sum(parts, (p) => p.throughputOpsPerSec)
+    : elapsedMs > 0 ? (ops * 1000) / elapsedMs : 0;
+  const combined: PathResult = {
+    ...first,
+    sources: how === 'concurrent' ? sum(parts, (p) => p.sources) : first.sources,
+    ops,
+    errors: sum(parts, (p) => p.errors),
+    elapsedMs,
+    throughputOpsPerSec,
+    summary: summarizeEncoded(histogram),
+    histogram,
+    interrupted: parts.some((p) => p.interrupted),
+  };
+  const firstError = parts.find((p) => p.firstError !== undefined)?.firstError;
+  if (firstError !== undefined) combined.firstError = firstError;
+  else delete combined.firstError;
+  if (how === 'concurrent' && first.ratePerSec !== undefined) combined.ratePerSec = sum(parts, (p) => p.ratePerSec ?? 0);
+  const uncorrected = parts.map((p) => p.uncorrected?.histogram).filter((h): h is string => h !== undefined);
+  if (uncorrected.length === parts.length) {
+    const added = addEncoded(uncorrected);
+    combined.uncorrected = { summary: summarizeEncoded(added), histogram: added };
+  } else delete combined.uncorrected;
+  const lags = parts.map((p) => p.scheduleLag);
+  if (lags.every((l) => l !== undefined)) {
+    combined.scheduleLag = {
+      meanUs: ops > 0 ? sum(parts, (p) => p.scheduleLag!.meanUs * p.ops) / ops : 0,
+      maxUs: Math.max(...lags.map((l) => l!.maxUs)),
+      lateOps: sum(parts, (p) => p.scheduleLag!.lateOps),
+    };
+  } else delete combined.scheduleLag;
+  const loops = parts.map((p) => p.eventLoopLag).filter((l): l is EventLoopLag => l !== undefined);
+  if (loops.length > 0) {
+    // Per-part loop histograms are not kept, so the combined p99 is the worst part's (an upper bound).
+    combined.eventLoopLag = {
+      meanUs: loops.reduce((a, l) => a + l.meanUs, 0) / loops.length,
+      p99Us: Math.max(...loops.map((l) => l.p99Us)),
+      maxUs: Math.max(...loops.map((l) => l.maxUs)),
+    };
+  }
+  const notes = unique(parts.flatMap((p) => p.notes ?? []));
+  const flags = unique(parts.flatMap((p) => p.flags ?? []));
+  if (notes.length) combined.notes = notes;
+  if (flags.length) combined.flags = flags;
+  return combined;
+}
+
+/**
+ * Adds results of runs that generated load at the same time (worker threads, machines) into one:
+ * paths with the same name, mode, concurrency and trial are combined with `combinePaths`.
+ * Environment and options come from the first result; a note lists the environment keys that differ.
+ * Stored comparisons are dropped (they no longer describe the sum).
+ */
+export function mergeResults(results: readonly BenchResult[]): BenchResult {
+  const first = results[0];
+  if (!first) throw usageError('nothing to merge', 'pass at least one result file');
+  const groups = new Map<string, PathResult[]>();
+  for (const r of results) {
+    for (const p of r.paths) {
+      const key = `${pathKey(p)}\u0000${p.trial}`;
+      const group = groups.get(key);
+      if (group) group.push(p);
+      else groups.set(key, [p]);
+    }
+  }
+  const paths = [...groups.values()].map((g) => combinePaths(g, 'concurrent'));
+  const notes = unique(results.flatMap((r) => r.notes ?? []));
+  const differing = unique(results.slice(1).flatMap((r) => environmentDifferences(first.environment, r.environment).map((d) => d.key)));
+  if (differing.length) notes.push(`merged results from different environments (${differing.join(', ')})`);
+  const merged: BenchResult = {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    kind: RESULT_KIND,
+    createdAt: first.createdAt,
+    environment: first.environment,
+    options: { ...first.options, workers: sum(results, (r) => r.options.workers ?? 1) },
+    paths,
+    interrupted: results.some((r) => r.interrupted),
+  };
+  if (notes.length) merged.notes = notes;
+  return merged;
+}
+
+/**
+ * The paths of a result with trials folded together (sequentially), one per name, mode and
+ * concurrency, in first-seen order: what tables show.
+ */
+export function foldTrials(paths: readonly PathResult[]): PathResult[] {
+  const groups = new Map<string, PathResult[]>();
+  for (const p of paths) {
+    const key = pathKey(p);
+    const group = groups.get(key);
+    if (group) group.push(p);
+    else groups.set(key, [p]);
+  }
+  return [...groups.values()].map((g) => combinePaths(g, 'sequential'));
+}
+
+/** One environment key whose value differs between two results. */
+export interface EnvironmentDifference {
+  key: string;
+  baseline: unknown;
+  current: unknown;
+}
+
+/** The environment keys whose values differ (deep, order-sensitive comparison via JSON). */
+export function environmentDifferences(baseline: Environment, current: Environment): EnvironmentDifference[] {
+  const keys = unique([...Object.keys(baseline), ...Object.keys(current)]).sort();
+  return keys
+    .filter((key) => JSON.stringify(baseline[key]) !== JSON.stringify(current[key]))
+    .map((key) => ({ key, baseline: baseline[key], current: current[key] }));
+}
+
+function sum<T>(items: readonly T[], of: (item: T) => number): number {
+  let total = 0;
+  for (const item of items) total += of(item);
+  return total;
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,425 @@
+/**
+ * Runs one target and measures it. Two loops:
+ *
+ * - closed: `concurrency` workers, each awaiting its operation before starting the next. Simple and
+ *   what most tools do, but a stall stops the senders, so it is recorded once (coordinated omission);
+ * - open: operation i is due at start + i / rate whatever happened before (wrk2, pgbench --rate).
+ *   Latency is measured from the intended start, which counts the time an operation waited behind
+ *   a stall; the latency from the actual send is kept too, and so is the schedule lag.
+ *
+ * The runner never prints: progress leaves through `onProgress`. Time comes from the injected
+ * clock, so with a FakeClock and fake targets every count and percentile is exact.
+ */
+import { realClock, type Clock } from './clock.js';
+import { LatencyHistogram } from './histogram.js';
+import { realEventLoopMonitor, type EventLoopLag, type EventLoopMonitor } from './loop-lag.js';
+import type { PathResult, ScheduleLag } from './result.js';
+import type { CategorySequence } from './sequence.js';
+import type { Operation, Target } from './target.js';
+
+/** The phases a run goes through, in order (`done` is the last event). */
+export type Phase = 'setup' | 'warmup' | 'measure' | 'teardown' | 'done';
+
+/** A progress report: on every phase change, and at most every `progressIntervalMs` while measuring. */
+export interface ProgressEvent {
+  target: string;
+  phase: Phase;
+  trial: number;
+  concurrency: number;
+  /** Operations recorded so far in the measured phase (errors excluded). */
+  ops: number;
+  errors: number;
+  /** Time since the measured phase began (0 before it). */
+  elapsedMs: number;
+  /** Recorded operations per second since the previous measuring event. */
+  opsPerSec: number;
+  /** p99 latency so far, microseconds (0 before the first recorded operation). */
+  p99Us: number;
+}
+
+/** How to run one target. Give exactly one of `durationMs` and `iterations`. */
+export interface RunOptions {
+  /** Closed loop: the number of workers. Open loop: the bound on outstanding operations. */
+  concurrency: number;
+  /** Length of the measured phase. */
+  durationMs?: number;
+  /** Number of operations in the measured phase. */
+  iterations?: number;
+  /** Unrecorded warm-up before measuring, by time and/or count (both: whichever ends later). */
+  warmupMs?: number;
+  warmupIterations?: number;
+  /** Open loop at this many operations per second; closed loop when absent. */
+  ratePerSec?: number;
+  /** The categories operation i asks for. */
+  sequence: CategorySequence;
+  /** 1-based trial number stored in the result. */
+  trial?: number;
+  /** Defaults to the process clock. */
+  clock?: Clock;
+  /** Abort to stop early (Ctrl-C): the result holds what was measured, marked interrupted. */
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Throttle for measuring progress events; default 250 ms. */
+  progressIntervalMs?: number;
+  /**
+   * Event-loop lag monitor. Default: perf_hooks on a real clock, none on a fake one (`null` turns
+   * it off explicitly).
+   */
+  loopMonitor?: EventLoopMonitor | null;
+}
+
+const DEFAULT_PROGRESS_MS = 250;
+/** An open-loop operation that starts more than this late counts as late (`lateOps`). */
+const LATE_NS = 1_000_000;
+/**
+ * A worker whose target resolves synchronously never leaves the microtask queue; yielding to the
+ * event loop every so many operations keeps signals (Ctrl-C), timers and I/O alive. 1024 keeps
+ * the cost (one setImmediate, ~1 µs) below a nanosecond per operation.
+ */
+const YIELD_EVERY_MASK = 1023;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A mutable Operation, reused by one worker for all of its operations. */
+interface OpSlot {
+  index: number;
+  category: string;
+}
+
+/**
+ * When a phase ends: after `ops` operations and/or once `atNs` has passed; with both, whichever
+ * comes later (a warm-up of "at least 2 s and 100 operations").
+ */
+interface Stop {
+  ops?: number;
+  atNs?: number;
+}
+
+const stopped = (stop: Stop, ops: number, nowNs: number): boolean =>
+  (stop.ops === undefined || ops >= stop.ops) && (stop.atNs === undefined || nowNs >= stop.atNs);
+
+/** Mutable counters of one run. */
+interface Tally {
+  ops: number;
+  errors: number;
+  firstError: string | undefined;
+  lagSumNs: number;
+  lagMaxNs: number;
+  lateOps: number;
+}
+
+/** Runs `target` once (setup, warm-up, measured phase, teardown) and returns its result. */
+export async function runTarget(target: Target, options: RunOptions): Promise<PathResult> {
+  checkOptions(options);
+  const clock = options.clock ?? realClock();
+  const monitor = options.loopMonitor === undefined ? (clock.real ? realEventLoopMonitor() : null) : options.loopMonitor;
+  const run = new Run(target, options, clock);
+  const open = options.ratePerSec !== undefined;
+  const notes: string[] = [];
+  const flags: string[] = [];
+  let setupFailed = false;
+  let loopLag: EventLoopLag | undefined;
+
+  try {
+    try {
+      run.emit('setup');
+      try {
+        await target.setup?.();
+      } catch (error) {
+        setupFailed = true;
+        run.fail(error, 'setup');
+        flags.push('setup-failed');
+      }
+      if (!setupFailed) {
+        if (options.warmupMs || options.warmupIterations) {
+          run.emit('warmup');
+          const stop: Stop = {};
+          if (options.warmupMs) stop.atNs = clock.nowNs() + options.warmupMs * 1e6;
+          if (options.warmupIterations) stop.ops = options.warmupIterations;
+          if (open) await run.open(false, stop);
+          else await run.closed(false, stop);
+        }
+        if (!run.aborted) {
+          monitor?.start();
+          run.beginMeasure();
+          const stop: Stop =
+            options.durationMs !== undefined ? { atNs: run.measureStartNs + options.durationMs * 1e6 } : { ops: options.iterations! };
+          try {
+            if (open) await run.open(true, stop);
+            else await run.closed(true, stop);
+          } finally {
+            run.endMeasure();
+            if (monitor) loopLag = monitor.stop();
+          }
+        }
+      }
+    } finally {
+      run.emit('teardown');
+      try {
+        await target.teardown?.();
+      } catch (error) {
+        notes.push(`teardown failed: ${messageOf(error)}`);
+        flags.push('teardown-failed');
+      }
+    }
+    const result = run.toResult(loopLag);
+    if (notes.length) result.notes = notes;
+    if (flags.length) result.flags = flags;
+    run.emit('done');
+    return result;
+  } finally {
+    // Also on a bug's exception: WASM histograms are not garbage-collected.
+    run.destroy();
+  }
+}
+
+function checkOptions(o: RunOptions): void {
+  if (!Number.isInteger(o.concurrency) || o.concurrency < 1) throw new RangeError('concurrency must be a positive integer');
+  if ((o.durationMs === undefined) === (o.iterations === undefined)) throw new RangeError('give exactly one of durationMs and iterations');
+  if (o.durationMs !== undefined && !(o.durationMs > 0)) throw new RangeError('durationMs must be positive');
+  if (o.iterations !== undefined && !(Number.isInteger(o.iterations) && o.iterations > 0)) throw new RangeError('iterations must be a positive integer');
+  if (o.ratePerSec !== undefined && !(o.ratePerSec > 0 && Number.isFinite(o.ratePerSec))) throw new RangeError('ratePerSec must be positive');
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+/** The state of one run: histograms, counters and the two loops. */
+class Run {
+  private readonly histogram = LatencyHistogram.create();
+  /** Open loop only: latency from the actual send. */
+  private readonly uncorrected: LatencyHistogram | undefined;
+  private readonly tally: Tally = { ops: 0, errors: 0, firstError: undefined, lagSumNs: 0, lagMaxNs: 0, lateOps: 0 };
+  private readonly progressEveryNs: number;
+  private readonly trial: number;
+  private nextProgressNs = Infinity;
+  private lastProgressNs = 0;
+  private lastProgressOps = 0;
+  measureStartNs = 0;
+  private measureEndNs = 0;
+  private measureStarted = false;
+  private measureEnded = false;
+
+  constructor(
+    private readonly target: Target,
+    private readonly options: RunOptions,
+    private readonly clock: Clock,
+  ) {
+    this.uncorrected = options.ratePerSec !== undefined ? LatencyHistogram.create() : undefined;
+    this.progressEveryNs = (options.progressIntervalMs ?? DEFAULT_PROGRESS_MS) * 1e6;
+    this.trial = options.trial ?? 1;
+  }
+
+  get aborted(): boolean {
+    return this.options.signal?.aborted === true;
+  }
+
+  beginMeasure(): void {
+    this.measureStartNs = this.clock.nowNs();
+    this.measureStarted = true;
+    this.lastProgressNs = this.measureStartNs;
+    this.nextProgressNs = this.options.onProgress ? this.measureStartNs + this.progressEveryNs : Infinity;
+    this.emit('measure');
+  }
+
+  endMeasure(): void {
+    this.measureEndNs = this.clock.nowNs();
+    this.measureEnded = true;
+    this.nextProgressNs = Infinity;
+  }
+
+  fail(error: unknown, where?: string): void {
+    this.tally.errors++;
+    if (this.tally.firstError === undefined) {
+      const message = messageOf(error);
+      this.tally.firstError = where ? `${where}: ${message}` : message;
+    }
+  }
+
+  emit(phase: Phase, nowNs = this.clock.nowNs()): void {
+    const onProgress = this.options.onProgress;
+    if (!onProgress) return;
+    const measuring = phase === 'measure';
+    const sinceNs = nowNs - this.lastProgressNs;
+    const opsPerSec = measuring && sinceNs > 0 ? ((this.tally.ops - this.lastProgressOps) * 1e9) / sinceNs : 0;
+    const endNs = this.measureEnded ? this.measureEndNs : nowNs;
+    onProgress({
+      target: this.target.name,
+      phase,
+      trial: this.trial,
+      concurrency: this.options.concurrency,
+      ops: this.tally.ops,
+      errors: this.tally.errors,
+      elapsedMs: this.measureStarted ? (endNs - this.measureStartNs) / 1e6 : 0,
+      opsPerSec,
+      p99Us: this.histogram.valueAtPercentile(99),
+    });
+    if (measuring) {
+      this.lastProgressNs = nowNs;
+      this.lastProgressOps = this.tally.ops;
+    }
+  }
+
+  private tick(nowNs: number): void {
+    this.emit('measure', nowNs);
+    this.nextProgressNs = nowNs + this.progressEveryNs;
+  }
+
+  /** Closed loop until `stop`: each worker starts its next operation when the previous one ended. */
+  async closed(record: boolean, stop: Stop): Promise<void> {
+    const { clock, target, histogram, tally } = this;
+    const { sequence, signal } = this.options;
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      const op: OpSlot = { index: 0, category: '' };
+      let sinceYield = 0;
+      let nowNs = clock.nowNs();
+      for (;;) {
+        if (signal?.aborted) return;
+        if (stopped(stop, next, nowNs)) return;
+        const index = next++;
+        op.index = index;
+        op.category = sequence.at(index);
+        const startNs = clock.nowNs();
+        let failed = false;
+        try {
+          await target.run(op as Operation);
+        } catch (error) {
+          failed = true;
+          if (record) this.fail(error);
+        }
+        nowNs = clock.nowNs();
+        if (record && !failed) {
+          histogram.record((nowNs - startNs) / 1e3);
+          tally.ops++;
+        }
+        if (nowNs >= this.nextProgressNs) this.tick(nowNs);
+        if ((++sinceYield & YIELD_EVERY_MASK) === 0) await yieldToEventLoop();
+      }
+    };
+    const workers: Promise<void>[] = [];
+    for (let w = 0; w < this.options.concurrency; w++) workers.push(worker());
+    await Promise.all(workers);
+  }
+
+  /**
+   * Open loop: operation i is due at phaseStart + i / rate. Sends are gated by the bound on
+   * outstanding operations; the stretch an operation waits for a free slot or for the schedule to
+   * catch up shows as schedule lag, and is inside its latency-from-intended-start.
+   */
+  async open(record: boolean, stop: Stop): Promise<void> {
+    const { clock, target, histogram, tally } = this;
+    const uncorrected = this.uncorrected!;
+    const { sequence, signal, concurrency } = this.options;
+    const intervalNs = 1e9 / this.options.ratePerSec!;
+    const phaseStartNs = clock.nowNs();
+    let outstanding = 0;
+    let wake: (() => void) | undefined;
+    const wakeUp = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    signal?.addEventListener('abort', wakeUp);
+
+    const finish = (intendedNs: number, sentNs: number, failed: boolean, error: unknown): void => {
+      const endNs = clock.nowNs();
+      outstanding--;
+      if (record) {
+        if (failed) this.fail(error);
+        else {
+          histogram.record((endNs - intendedNs) / 1e3);
+          uncorrected.record((endNs - sentNs) / 1e3);
+          tally.ops++;
+        }
+        if (endNs >= this.nextProgressNs) this.tick(endNs);
+      }
+      wakeUp();
+    };
+
+    try {
+      for (let i = 0; ; i++) {
+        // Multiplying (not accumulating) keeps the schedule free of rounding drift.
+        const intendedNs = phaseStartNs + i * intervalNs;
+        if (stopped(stop, i, intendedNs)) break;
+        while (outstanding >= concurrency && !signal?.aborted) await new Promise<void>((resolve) => (wake = resolve));
+        if (signal?.aborted) break;
+        let sentNs = clock.nowNs();
+        if (sentNs < intendedNs) {
+          await clock.sleepUntilNs(intendedNs, signal);
+          if (signal?.aborted) break;
+          sentNs = clock.nowNs();
+        }
+        // A timed run that fell behind stops at its end time instead of catching up for ever.
+        if (stop.atNs !== undefined && stopped(stop, i, sentNs)) break;
+        if (record) {
+          const lagNs = sentNs - intendedNs;
+          tally.lagSumNs += lagNs;
+          if (lagNs > tally.lagMaxNs) tally.lagMaxNs = lagNs;
+          if (lagNs > LATE_NS) tally.lateOps++;
+        }
+        outstanding++;
+        const op: Operation = { index: i, category: sequence.at(i) };
+        let pending: Promise<void>;
+        try {
+          pending = target.run(op);
+        } catch (error) {
+          // A target that throws synchronously instead of rejecting.
+          pending = Promise.reject(error);
+        }
+        pending.then(
+          () => finish(intendedNs, sentNs, false, undefined),
+          (error: unknown) => finish(intendedNs, sentNs, true, error),
+        );
+      }
+      while (outstanding > 0) await new Promise<void>((resolve) => (wake = resolve));
+    } finally {
+      signal?.removeEventListener('abort', wakeUp);
+    }
+  }
+
+  toResult(loopLag: EventLoopLag | undefined): PathResult {
+    const { tally, options } = this;
+    const elapsedNs = Math.max(0, this.measureEndNs - this.measureStartNs);
+    const open = options.ratePerSec !== undefined;
+    const encoded = this.histogram.encode();
+    const result: PathResult = {
+      name: this.target.name,
+      kind: this.target.kind,
+      mode: open ? 'open' : 'closed',
+      concurrency: options.concurrency,
+      trial: this.trial,
+      sources: 1,
+      ops: tally.ops,
+      errors: tally.errors,
+      elapsedMs: elapsedNs / 1e6,
+      throughputOpsPerSec: elapsedNs > 0 ? (tally.ops * 1e9) / elapsedNs : 0,
+      coCorrected: open,
+      summary: this.histogram.summarize(),
+      histogram: encoded,
+      interrupted: this.aborted,
+    };
+    if (tally.firstError !== undefined) result.firstError = tally.firstError;
+    if (open && this.uncorrected) {
+      result.ratePerSec = options.ratePerSec!;
+      result.uncorrected = { summary: this.uncorrected.summarize(), histogram: this.uncorrected.encode() };
+      // Lag is averaged over every operation sent in the measured phase, errors included.
+      const sent = tally.ops + tally.errors;
+      const lag: ScheduleLag = {
+        meanUs: sent > 0 ? tally.lagSumNs / sent / 1e3 : 0,
+        maxUs: tally.lagMaxNs / 1e3,
+        lateOps: tally.lateOps,
+      };
+      result.scheduleLag = lag;
+    }
+    if (loopLag) result.eventLoopLag = loopLag;
+    return result;
+  }
+
+  destroy(): void {
+    this.histogram.destroy();
+    this.uncorrected?.destroy();
+  }
+}

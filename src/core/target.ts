@@ -1,0 +1,45 @@
+/**
+ * The timed path: one small interface behind which seq-scan, index-scan, cache-hit, http and the
+ * no-op path all look alike to the runner.
+ */
+
+/** What a path is, for grouping and labels; the path's `name` says which one (seq, index, cache…). */
+export type TargetKind = 'noop' | 'db' | 'cache' | 'http' | 'other';
+
+/**
+ * One operation. The runner reuses one object per worker (no allocation per operation), so a
+ * target must copy what it keeps beyond the `run` call that received it.
+ */
+export interface Operation {
+  /** The operation's position in the run's sequence (0-based, restarts after warmup). */
+  readonly index: number;
+  /** The category to ask for: `sequence.at(index)`, identical for every path. */
+  readonly category: string;
+}
+
+/** A timed path. Only `run` is timed; setup and teardown happen outside the measurement. */
+export interface Target {
+  /** Stable short name used in tables, comparisons and baselines: `seq`, `index`, `cache`, `noop`. */
+  readonly name: string;
+  readonly kind: TargetKind;
+  /** Prepares the path (connections, prepared statements, cache fill). */
+  setup?(): Promise<void>;
+  /** Performs one operation; a rejection is counted as an error of this path, not a crash. */
+  run(op: Operation): Promise<void>;
+  /** Releases what setup acquired; called even when the run failed or was interrupted. */
+  teardown?(): Promise<void>;
+}
+
+const resolved: Promise<void> = Promise.resolve();
+
+/**
+ * The no-op path: returns an already-resolved promise, so its latency is what the harness itself
+ * costs per operation (clock reads, recording, the await). Run it next to the real paths.
+ */
+export function noopTarget(name = 'noop'): Target {
+  return {
+    name,
+    kind: 'noop',
+    run: () => resolved,
+  };
+}
