@@ -9,6 +9,8 @@ export const ExitCode = {
   usage: 2,
   /** A regression gate tripped (`bench --fail-if-slower`). */
   regression: 3,
+  /** Stopped by Ctrl-C (SIGINT) after restoring what the command had changed; 128 + SIGINT by shell convention. */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -35,4 +37,23 @@ export class UserError extends Error {
 /** A usage or configuration problem (exit 2). */
 export function usageError(message: string, hint = ''): UserError {
   return new UserError(message, hint, ExitCode.usage);
+}
+
+/** Thrown when Ctrl-C stopped a command after it restored the database. */
+export function interruptedError(what: string): UserError {
+  return new UserError(`interrupted: ${what}`, '', ExitCode.interrupted);
+}
+
+/**
+ * How any thrown value is reported: a UserError or a PostgreSQL error (it carries an SQLSTATE
+ * and is about the user's data or server) as one line; anything else is a bug and keeps its stack.
+ */
+export function describeError(error: unknown): { line: string; exitCode: ExitCode; stack?: string } {
+  if (error instanceof UserError) return { line: error.line, exitCode: error.exitCode };
+  const pgError = error as { code?: unknown; severity?: unknown; message?: unknown };
+  if (typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) && typeof pgError.severity === 'string') {
+    return { line: `PostgreSQL error ${pgError.code}: ${String(pgError.message).split('\n')[0]}`, exitCode: ExitCode.failure };
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  return { line: `unexpected error: ${err.message}`, exitCode: ExitCode.failure, stack: err.stack };
 }

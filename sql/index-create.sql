@@ -1,0 +1,1 @@
+CREATE INDEX {{concurrently}} {{index}} ON {{table}} USING {{method}} ({{column}})

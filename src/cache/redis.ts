@@ -1,0 +1,109 @@
+import { Redis } from 'ioredis';
+import { describeRedis, type RedisConfig } from '../config.js';
+import { UserError } from '../errors.js';
+import type { CacheKind, CacheServerInfo, CacheStats, CacheTier } from './tier.js';
+
+/** Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
+export class RedisCache implements CacheTier {
+  constructor(
+    readonly kind: Exclude<CacheKind, 'in-process'>,
+    readonly label: string,
+    private readonly client: Redis,
+    private readonly address: string,
+  ) {}
+
+  get(key: string): Promise<Buffer | null> {
+    return this.client.getBuffer(key);
+  }
+
+  async set(key: string, value: Buffer | string, ttlSeconds: number): Promise<void> {
+    await this.client.set(key, value, 'EX', ttlSeconds);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    let deleted = 0;
+    let cursor = '0';
+    // SCAN rather than KEYS: it does not block a shared server while walking a large keyspace.
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await this.client.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  }
+
+  async stats(): Promise<CacheStats> {
+    const fields = parseInfo(await this.client.info('stats'));
+    return { hits: Number(fields.keyspace_hits ?? 0), misses: Number(fields.keyspace_misses ?? 0) };
+  }
+
+  async info(): Promise<CacheServerInfo> {
+    const fields = parseInfo(await this.client.info());
+    return { version: fields.redis_version ?? 'unknown', usedMemoryBytes: Number(fields.used_memory ?? 0), address: this.address };
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+/** Connects and checks the server answers, or throws a one-line UserError naming host, port and cause. */
+export async function connectRedis(config: RedisConfig, connectTimeoutMs: number, kind: Exclude<CacheKind, 'in-process'> = 'redis'): Promise<RedisCache> {
+  const client = new Redis({
+    host: config.host,
+    port: config.port,
+    username: config.username,
+    password: config.password,
+    db: config.db,
+    tls: config.tls ? {} : undefined,
+    connectTimeout: connectTimeoutMs,
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    // Keep reconnecting in the background (a Redis restart mid-run recovers), but never block a command on it.
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const fields = parseInfo(await client.info('server'));
+    const label = `${kind === 'embedded-redis' ? 'embedded redis' : 'redis'} ${fields.redis_version ?? ''}`.trim();
+    return new RedisCache(kind, label, client, describeRedis(config));
+  } catch (error) {
+    client.disconnect();
+    throw redisError(error, config, connectTimeoutMs);
+  }
+}
+
+export function redisError(error: unknown, config: RedisConfig, connectTimeoutMs: number): UserError {
+  const where = `Redis at ${config.host}:${config.port}`;
+  const err = error as { code?: string; message?: string };
+  const message = (err.message ?? String(error)).split('\n')[0]!;
+  const fix = 'check REDIS_URL / REDIS_HOST / REDIS_PORT (or --redis-url)';
+  if (err.code === 'ECONNREFUSED') return new UserError(`cannot connect to ${where}: connection refused`, `is redis-server running? ${fix}`);
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new UserError(`cannot connect to ${where}: unknown host '${config.host}'`, fix);
+  if (err.code === 'ETIMEDOUT' || /timeout/i.test(message)) {
+    return new UserError(`cannot connect to ${where}: no answer within ${connectTimeoutMs} ms`, `${fix}, or raise --connect-timeout`);
+  }
+  if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(message)) {
+    return new UserError(`cannot connect to ${where}: authentication failed`, 'check REDIS_PASSWORD or the password in REDIS_URL');
+  }
+  if (/SSL|TLS|certificate|wrong version number/i.test(message)) {
+    return new UserError(`cannot connect to ${where}: TLS failed (${message})`, 'use redis:// for a plain server and rediss:// for TLS');
+  }
+  return new UserError(`cannot connect to ${where}: ${message}`, fix);
+}
+
+/** Parses the text of Redis INFO into a field map. */
+export function parseInfo(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon > 0 && !line.startsWith('#')) fields[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return fields;
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

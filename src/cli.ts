@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerIndex } from './commands/indexes.js';
+import { register as registerSeed } from './commands/seed.js';
+import type { CommandContext, Register } from './commands/context.js';
+import { loadConfig, type ConfigFlags } from './config.js';
+import { ExitCode, describeError } from './errors.js';
+import { terminalOutput, type Output } from './output.js';
+import { Runtime } from './runtime.js';
+
+const EXIT_CODES = `
+Exit codes:
+  0    ok
+  1    runtime failure (a server unreachable, a query failed)
+  2    usage or configuration error
+  3    a regression gate tripped (bench --fail-if-slower)
+  130  interrupted by Ctrl-C (after restoring the database)`;
+
+const EXAMPLES = `
+Examples:
+  perfbench seed                       # 1,000,000 products in 1,000 categories (embedded PostgreSQL if none is configured)
+  perfbench index add --column category
+  perfbench index list
+  perfbench doctor                     # what is configured, and is it reachable?`;
+
+const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor];
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return manifest.version;
+}
+
+/** Builds the program; `exit` receives the exit code of the command that ran. */
+export function buildProgram(output: Output, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Command {
+  const program = new Command('perfbench')
+    .description('Make PostgreSQL performance work measurable: seed, explain, index, bench, serve.')
+    .version(packageVersion())
+    .option('--database-url <url>', 'PostgreSQL to use (default: DATABASE_URL, DB_*, PG*, else an embedded server)')
+    .option('--redis-url <url>', 'Redis to use: redis://, rediss://, or memory:// for the in-process tier (default: REDIS_URL, REDIS_*, else a private redis-server)')
+    .option('--env-file <path>', 'read variables from this file (default: ./.env when present)')
+    .option('--connect-timeout <ms>', 'bound on every connection attempt', undefined)
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)
+    .exitOverride();
+
+  const context: CommandContext = {
+    async run(action) {
+      const config = loadConfig({ flags: program.opts<ConfigFlags>(), env, cwd: process.cwd() });
+      const runtime = new Runtime(config, output, signal);
+      try {
+        const code = await action(runtime);
+        process.exitCode = code ?? ExitCode.ok;
+      } finally {
+        await runtime.close();
+      }
+    },
+  };
+  for (const register of COMMANDS) register(program, context);
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+/** Parses argv, runs the command, and turns every outcome into an exit code and at most one error line. */
+export async function main(argv: string[]): Promise<number> {
+  const output = terminalOutput();
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    // The first Ctrl-C stops the work and restores the database; a second one gives up waiting.
+    if (interrupts === 1) {
+      output.say('stopping: restoring the database and cleaning up… (Ctrl-C again to quit now)');
+      controller.abort();
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await buildProgram(output, controller.signal).parseAsync(argv);
+    return Number(process.exitCode ?? ExitCode.ok);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      const quiet = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
+      return quiet ? ExitCode.ok : ExitCode.usage;
+    }
+    const { line, exitCode, stack } = describeError(error);
+    process.stderr.write(`perfbench: ${line}\n`);
+    if (stack) process.stderr.write(`${stack}\n(this is a bug in perfbench; please report it with the command you ran)\n`);
+    return exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+

@@ -1,0 +1,46 @@
+import { usageError } from '../errors.js';
+import { printable } from '../db/identifiers.js';
+
+/**
+ * Flag parsers shared by the commands: each returns a typed value or throws a one-line usage
+ * error naming the flag, the bad value and the accepted range.
+ */
+export function integerOption(text: string, flag: string, min: number, max: number): number {
+  const cleaned = text.replace(/_/g, '');
+  const value = Number(cleaned);
+  if (!/^-?\d+$/.test(cleaned) || value < min || value > max) {
+    throw usageError(`${flag} '${printable(text)}' is not a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`);
+  }
+  return value;
+}
+
+export function numberOption(text: string, flag: string, min: number, max: number): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value < min || value > max) {
+    throw usageError(`${flag} '${printable(text)}' is not a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function choiceOption<T extends string>(text: string, flag: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw usageError(`${flag} '${printable(text)}' is not one of ${choices.join(', ')}`);
+  }
+  return text as T;
+}
+
+/** Human sizes for tables: 1,234,567 bytes -> "1.2 MB". */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}

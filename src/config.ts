@@ -1,0 +1,359 @@
+import { readFileSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { usageError } from './errors.js';
+
+/**
+ * Configuration: flags > environment > .env file > embedded default, resolved once into one
+ * frozen Config. Every problem is collected and reported together, so a user fixes them in one go.
+ */
+
+/** Where a value came from, shown by `perfbench doctor`. */
+export type Source = string;
+
+/** SSL modes as libpq names them. `prefer` and `allow` connect without TLS (node-postgres has no fallback). */
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** The PostgreSQL to use: one the user named, or the embedded one perfbench starts itself. */
+export interface DatabaseConfig {
+  readonly mode: 'external' | 'embedded';
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Never printed: use `describeDatabase` for output. */
+  readonly password: string | undefined;
+  readonly database: string;
+  readonly sslmode: SslMode;
+  /** Field name -> where it came from. */
+  readonly sources: Readonly<Record<string, Source>>;
+}
+
+/** The Redis to use: one the user named, a private embedded redis-server, or the in-process tier. */
+export interface RedisConfig {
+  readonly mode: 'external' | 'embedded' | 'memory';
+  readonly host: string;
+  readonly port: number;
+  readonly password: string | undefined;
+  readonly username: string | undefined;
+  readonly db: number;
+  readonly tls: boolean;
+  readonly sources: Readonly<Record<string, Source>>;
+}
+
+export interface Config {
+  readonly database: DatabaseConfig;
+  readonly redis: RedisConfig;
+  /** Bound on every connection attempt, so an unreachable server fails fast with a clear line. */
+  readonly connectTimeoutMs: number;
+  /** Per-user cache: the embedded PostgreSQL's data directory lives here and survives runs. */
+  readonly cacheDir: string;
+  /** Path of the .env file that was read, if any. */
+  readonly envFile: string | undefined;
+}
+
+/** The global flags that feed configuration (the highest-precedence layer). */
+export interface ConfigFlags {
+  databaseUrl?: string;
+  redisUrl?: string;
+  envFile?: string;
+  connectTimeout?: string;
+}
+
+export interface ConfigInput {
+  flags: ConfigFlags;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Every variable perfbench reads; `.env.example` documents each one. */
+export const CONFIG_VARIABLES = [
+  'DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE',
+  'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME',
+  'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD',
+  'PERFBENCH_CONNECT_TIMEOUT_MS', 'PERFBENCH_CACHE_DIR',
+] as const;
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+
+interface Field {
+  value: string;
+  source: Source;
+}
+type Fields = Partial<Record<string, Field>>;
+
+/** One layer of variables (the environment or the .env file) with the label used in sources. */
+interface Layer {
+  vars: Record<string, string | undefined>;
+  label: string;
+}
+
+const DB_FIELDS = ['host', 'port', 'user', 'password', 'database', 'sslmode'] as const;
+const REDIS_FIELDS = ['host', 'port', 'username', 'password', 'db', 'tls'] as const;
+
+/** Reads flags, environment and .env into one frozen Config, or throws one usage error listing every problem. */
+export function loadConfig(input: ConfigInput): Config {
+  const problems: string[] = [];
+  const { layers, envFile } = readLayers(input, problems);
+  const flagLayer: Layer = {
+    vars: { DATABASE_URL: input.flags.databaseUrl, REDIS_URL: input.flags.redisUrl },
+    label: 'flag',
+  };
+  const ordered = [flagLayer, ...layers];
+
+  const database = resolveDatabase(ordered, problems);
+  const redis = resolveRedis(ordered, problems);
+  const connectTimeoutMs = resolveTimeout(input, layers, problems);
+  const cacheDir = resolveCacheDir(input.env);
+
+  if (problems.length > 0) {
+    throw usageError(
+      `invalid configuration: ${problems.join('; ')}`,
+      'fix it in the flags, the environment or .env (every variable is in .env.example)',
+    );
+  }
+  return deepFreeze({ database, redis, connectTimeoutMs, cacheDir, envFile });
+}
+
+function readLayers(input: ConfigInput, problems: string[]): { layers: Layer[]; envFile: string | undefined } {
+  const envLayer: Layer = { vars: input.env, label: 'env' };
+  const explicit = input.flags.envFile;
+  const path = resolve(input.cwd, explicit ?? '.env');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if (explicit) problems.push(`--env-file ${explicit} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return { layers: [envLayer], envFile: undefined };
+  }
+  return { layers: [envLayer, { vars: parseEnv(text), label: '.env' }], envFile: path };
+}
+
+function take(layer: Layer, name: string): Field | undefined {
+  const value = layer.vars[name];
+  if (value === undefined || value === '') return undefined;
+  return { value, source: layer.label === 'flag' ? `flag --${flagName(name)}` : `${layer.label} ${name}` };
+}
+
+function flagName(variable: string): string {
+  return variable === 'DATABASE_URL' ? 'database-url' : 'redis-url';
+}
+
+/** Per layer: DATABASE_URL parts win over DB_*, which win over libpq's PG*; layers then merge field by field. */
+function databaseLayerFields(layer: Layer, problems: string[]): Fields {
+  const fields: Fields = {};
+  const byName: Record<(typeof DB_FIELDS)[number], string[]> = {
+    host: ['DB_HOST', 'PGHOST'],
+    port: ['DB_PORT', 'PGPORT'],
+    user: ['DB_USER', 'PGUSER'],
+    password: ['DB_PASSWORD', 'PGPASSWORD'],
+    database: ['DB_NAME', 'PGDATABASE'],
+    sslmode: ['PGSSLMODE'],
+  };
+  for (const field of DB_FIELDS) {
+    for (const name of byName[field]) {
+      const found = take(layer, name);
+      if (found) {
+        fields[field] = found;
+        break;
+      }
+    }
+  }
+  const url = take(layer, 'DATABASE_URL');
+  if (url) Object.assign(fields, parseDatabaseUrl(url, problems));
+  return fields;
+}
+
+function parseDatabaseUrl(url: Field, problems: string[]): Fields {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.value);
+  } catch {
+    problems.push(`${url.source} is not a URL (expected postgres://user:password@host:5432/database)`);
+    return {};
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    problems.push(`${url.source} must start with postgres:// or postgresql://, not ${parsed.protocol}//`);
+    return {};
+  }
+  const fields: Fields = {};
+  const set = (name: string, value: string | null | undefined) => {
+    if (value) fields[name] = { value: decodeURIComponent(value), source: url.source };
+  };
+  set('host', parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
+  set('port', parsed.port);
+  set('user', parsed.username);
+  set('password', parsed.password);
+  set('database', parsed.pathname.replace(/^\//, ''));
+  set('sslmode', parsed.searchParams.get('sslmode'));
+  return fields;
+}
+
+function mergeLayers(layers: Layer[], perLayer: (layer: Layer) => Fields): Fields {
+  const merged: Fields = {};
+  for (const layer of [...layers].reverse()) Object.assign(merged, perLayer(layer));
+  return merged;
+}
+
+function resolveDatabase(layers: Layer[], problems: string[]): DatabaseConfig {
+  const fields = mergeLayers(layers, (layer) => databaseLayerFields(layer, problems));
+  const configured = ['host', 'port', 'user', 'database'].some((name) => fields[name] !== undefined);
+  const sources: Record<string, Source> = {};
+  const value = (name: string, fallback: string): string => {
+    const field = fields[name];
+    sources[name] = field?.source ?? (configured ? 'default' : 'embedded default');
+    return field?.value ?? fallback;
+  };
+  const host = value('host', configured ? 'localhost' : '127.0.0.1');
+  const port = parsePort(value('port', '5432'), sources.port!, problems);
+  const user = value('user', configured ? safeUserName() : 'postgres');
+  const password = fields.password?.value;
+  if (fields.password) sources.password = fields.password.source;
+  const database = value('database', configured ? user : 'perfbench');
+  const sslmode = value('sslmode', 'prefer');
+  if (!(SSL_MODES as readonly string[]).includes(sslmode)) {
+    problems.push(`${sources.sslmode} '${sslmode}' is not an SSL mode (one of ${SSL_MODES.join(', ')})`);
+  }
+  return {
+    mode: configured ? 'external' : 'embedded',
+    host, port, user, password, database,
+    sslmode: sslmode as SslMode,
+    sources,
+  };
+}
+
+function redisLayerFields(layer: Layer, problems: string[]): Fields & { memory?: Field } {
+  const fields: Fields & { memory?: Field } = {};
+  const host = take(layer, 'REDIS_HOST');
+  const port = take(layer, 'REDIS_PORT');
+  const password = take(layer, 'REDIS_PASSWORD');
+  if (host) fields.host = host;
+  if (port) fields.port = port;
+  if (password) fields.password = password;
+  const url = take(layer, 'REDIS_URL');
+  if (url) Object.assign(fields, parseRedisUrl(url, problems));
+  return fields;
+}
+
+/** `memory://` selects the in-process cache tier on purpose (no Redis at all). */
+function parseRedisUrl(url: Field, problems: string[]): Fields {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.value);
+  } catch {
+    problems.push(`${url.source} is not a URL (expected redis://[:password@]host:6379[/db] or rediss://…)`);
+    return {};
+  }
+  if (parsed.protocol === 'memory:') return { memory: { value: 'memory', source: url.source } };
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    problems.push(`${url.source} must start with redis://, rediss:// or memory://, not ${parsed.protocol}//`);
+    return {};
+  }
+  const fields: Fields = { tls: { value: String(parsed.protocol === 'rediss:'), source: url.source } };
+  const set = (name: string, value: string) => {
+    if (value) fields[name] = { value: decodeURIComponent(value), source: url.source };
+  };
+  set('host', parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
+  set('port', parsed.port);
+  set('username', parsed.username);
+  set('password', parsed.password);
+  set('db', parsed.pathname.replace(/^\//, ''));
+  return fields;
+}
+
+function resolveRedis(layers: Layer[], problems: string[]): RedisConfig {
+  const fields = mergeLayers(layers, (layer) => redisLayerFields(layer, problems));
+  const configured = ['host', 'port'].some((name) => fields[name] !== undefined);
+  const mode: RedisConfig['mode'] = fields.memory ? 'memory' : configured ? 'external' : 'embedded';
+  const sources: Record<string, Source> = {};
+  for (const name of REDIS_FIELDS) {
+    const field = fields[name];
+    if (field) sources[name] = field.source;
+  }
+  if (fields.memory) sources.mode = fields.memory.source;
+  const port = parsePort(fields.port?.value ?? '6379', sources.port ?? 'default', problems);
+  const dbText = fields.db?.value ?? '0';
+  const db = Number(dbText);
+  if (!Number.isInteger(db) || db < 0 || db > 15) {
+    problems.push(`${sources.db} '${dbText}' is not a Redis database number (0-15)`);
+  }
+  return {
+    mode,
+    host: fields.host?.value ?? '127.0.0.1',
+    port,
+    password: fields.password?.value,
+    username: fields.username?.value,
+    db,
+    tls: fields.tls?.value === 'true',
+    sources,
+  };
+}
+
+function resolveTimeout(input: ConfigInput, layers: Layer[], problems: string[]): number {
+  let text: string | undefined = input.flags.connectTimeout;
+  let source = 'flag --connect-timeout';
+  for (const layer of layers) {
+    if (text !== undefined) break;
+    const field = take(layer, 'PERFBENCH_CONNECT_TIMEOUT_MS');
+    if (field) ({ value: text, source } = field);
+  }
+  if (text === undefined) return DEFAULT_CONNECT_TIMEOUT_MS;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 100 || value > 600_000) {
+    problems.push(`${source} '${text}' is not a timeout in milliseconds (100-600000)`);
+  }
+  return value;
+}
+
+function parsePort(text: string, source: Source, problems: string[]): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port < 1 || port > 65535) {
+    problems.push(`${source} '${text}' is not a port (1-65535)`);
+  }
+  return port;
+}
+
+function safeUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'postgres';
+  }
+}
+
+/**
+ * The per-user cache directory. root's home is usually mode 700, which the unprivileged `postgres`
+ * user that runs the embedded server cannot traverse, so root's cache lives under /var/cache.
+ */
+export function resolveCacheDir(env: NodeJS.ProcessEnv): string {
+  if (env.PERFBENCH_CACHE_DIR) return resolve(env.PERFBENCH_CACHE_DIR);
+  if (process.getuid?.() === 0) return '/var/cache/perfbench';
+  const base = env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(base, 'perfbench');
+}
+
+/** The database as it may be printed: never the password. */
+export function describeDatabase(db: DatabaseConfig): string {
+  if (db.mode === 'embedded') return 'embedded PostgreSQL (started on demand, data in the cache dir)';
+  const credential = db.password === undefined ? '' : ':***';
+  const host = db.host.includes(':') ? `[${db.host}]` : db.host;
+  return `postgres://${encodeURIComponent(db.user)}${credential}@${host}:${db.port}/${encodeURIComponent(db.database)}`;
+}
+
+/** Redis as it may be printed: never the password. */
+export function describeRedis(redis: RedisConfig): string {
+  if (redis.mode === 'memory') return 'memory:// (in-process cache tier)';
+  if (redis.mode === 'embedded') return 'embedded redis-server (started on demand on a free loopback port)';
+  const scheme = redis.tls ? 'rediss' : 'redis';
+  const credential = redis.password === undefined ? '' : `${redis.username ?? ''}:***@`;
+  return `${scheme}://${credential}${redis.host}:${redis.port}/${redis.db}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { categoryName, indexSampler, seededRandom, type Distribution } from './random.js';
+
+/** What a seeded products table holds; equal parameters give byte-identical data. */
+export interface DatasetParams {
+  rows: number;
+  categories: number;
+  distribution: Distribution;
+  /** Zipf exponent; ignored (and recorded as 0) for uniform. */
+  skew: number;
+  seed: number;
+}
+
+export const DEFAULT_DATASET: DatasetParams = { rows: 1_000_000, categories: 1_000, distribution: 'uniform', skew: 0, seed: 42 };
+export const DEFAULT_ZIPF_SKEW = 1.1;
+
+/** One generated product. Prices are whole cents so no float rounding reaches the data. */
+export interface ProductRow {
+  id: number;
+  name: string;
+  category: string;
+  priceCents: number;
+  /** Microseconds since 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch. */
+  createdAtPgMicros: bigint;
+}
+
+/** Versioned so a change to the generator changes every fingerprint (and so every cache key). */
+const GENERATOR_VERSION = 1;
+
+/** A short, stable identity of the dataset: it goes into cache keys, results and metadata. */
+export function datasetFingerprint(params: DatasetParams): string {
+  const canonical = JSON.stringify([GENERATOR_VERSION, params.rows, params.categories, params.distribution,
+    params.distribution === 'zipf' ? params.skew : 0, params.seed]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+const ADJECTIVES = ['Compact', 'Deluxe', 'Eco', 'Classic', 'Smart', 'Rugged', 'Premium', 'Basic', 'Ultra', 'Mini', 'Pro', 'Vintage'];
+const NOUNS = ['Lamp', 'Kettle', 'Backpack', 'Headphones', 'Blender', 'Notebook', 'Chair', 'Drill', 'Jacket', 'Monitor', 'Tent', 'Watch'];
+/** 2024-01-01T00:00:00Z in PostgreSQL epoch microseconds; rows spread over the two years after it. */
+const CREATED_FROM_PG_MICROS = 757_382_400_000_000n;
+const CREATED_SPAN_SECONDS = 2 * 365 * 24 * 3600;
+
+/** Produces the rows of a dataset in id order, a batch at a time. */
+export interface RowGenerator {
+  /** Emits up to `limit` further rows through `emit`; returns how many (0 when done). */
+  next(emit: (row: Readonly<ProductRow>) => void, limit: number): number;
+}
+
+/**
+ * Rows go out through a callback with one reused object: seeding a million rows must not
+ * allocate a million objects, and batches let the loader respect back-pressure.
+ */
+export function createRowGenerator(params: DatasetParams): RowGenerator {
+  const random = seededRandom(params.seed);
+  const sampleCategory = indexSampler(params.categories, params.distribution, params.skew, random);
+  const names = Array.from({ length: params.categories }, (_, index) => categoryName(index, params.categories));
+  const row: ProductRow = { id: 0, name: '', category: '', priceCents: 0, createdAtPgMicros: 0n };
+  let nextId = 1;
+  return {
+    next(emit, limit) {
+      const last = Math.min(params.rows, nextId + limit - 1);
+      const first = nextId;
+      for (let id = first; id <= last; id++) {
+        row.id = id;
+        row.category = names[sampleCategory()]!;
+        row.name = `${ADJECTIVES[Math.floor(random() * ADJECTIVES.length)]} ${NOUNS[Math.floor(random() * NOUNS.length)]} ${id}`;
+        row.priceCents = 100 + Math.floor(random() * 99_900);
+        row.createdAtPgMicros = CREATED_FROM_PG_MICROS + BigInt(Math.floor(random() * CREATED_SPAN_SECONDS)) * 1_000_000n;
+        emit(row);
+      }
+      nextId = last + 1;
+      return last - first + 1;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import pg from 'pg';
+import type { DatabaseConfig, SslMode } from '../config.js';
+import { UserError } from '../errors.js';
+
+/** Where to connect: a configured server, or the embedded one once it runs. */
+export interface ConnectionTarget {
+  host: string;
+  port: number;
+  user: string;
+  password: string | undefined;
+  database: string;
+  sslmode: SslMode;
+  /** 'external' or 'embedded', for messages: what to do differs. */
+  mode: DatabaseConfig['mode'];
+}
+
+/** node-postgres options for a target. `prefer`/`allow` connect in clear: pg has no TLS fallback. */
+export function clientOptions(target: ConnectionTarget, connectTimeoutMs: number, applicationName = 'perfbench'): pg.ClientConfig {
+  return {
+    host: target.host,
+    port: target.port,
+    user: target.user,
+    password: target.password,
+    database: target.database,
+    ssl: sslOption(target.sslmode),
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: applicationName,
+  };
+}
+
+function sslOption(mode: SslMode): pg.ClientConfig['ssl'] {
+  switch (mode) {
+    case 'require':
+      return { rejectUnauthorized: false };
+    case 'verify-ca':
+    case 'verify-full':
+      return { rejectUnauthorized: true };
+    default:
+      return false;
+  }
+}
+
+/** Opens one client, translating every connection failure into a one-line UserError. */
+export async function connectClient(target: ConnectionTarget, connectTimeoutMs: number): Promise<pg.Client> {
+  const client = new pg.Client(clientOptions(target, connectTimeoutMs));
+  // A server that goes away later must not crash the process through an unhandled 'error' event;
+  // the failing query reports it instead.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw connectionError(error, target, connectTimeoutMs);
+  }
+  return client;
+}
+
+/** A pool whose first connection is checked eagerly, so a bad target fails before any work starts. */
+export async function openPool(target: ConnectionTarget, connectTimeoutMs: number, max: number): Promise<pg.Pool> {
+  const pool = new pg.Pool({ ...clientOptions(target, connectTimeoutMs), max });
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw connectionError(error, target, connectTimeoutMs);
+  }
+  return pool;
+}
+
+/** Says which server, why it failed and what to do, in one line. */
+export function connectionError(error: unknown, target: ConnectionTarget, connectTimeoutMs: number): UserError {
+  const where = `PostgreSQL at ${target.host}:${target.port}`;
+  const err = error as { code?: string; message?: string };
+  const message = err.message ?? String(error);
+  const code = err.code ?? '';
+  const fixTarget = target.mode === 'embedded'
+    ? 'run `perfbench doctor`; removing the embedded data directory it names starts afresh'
+    : 'check DATABASE_URL / DB_HOST / DB_PORT (or --database-url)';
+  if (code === 'ECONNREFUSED') {
+    return new UserError(`cannot connect to ${where}: connection refused`, `is the server running? ${fixTarget}`);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new UserError(`cannot connect to ${where}: unknown host '${target.host}'`, fixTarget);
+  }
+  if (code === 'ETIMEDOUT' || /timeout/i.test(message)) {
+    return new UserError(
+      `cannot connect to ${where}: no answer within ${connectTimeoutMs} ms`,
+      `check the host, port and firewall, or raise --connect-timeout`,
+    );
+  }
+  if (code === '28P01' || /password/i.test(message) && /SASL|SCRAM|password must be/i.test(message)) {
+    return new UserError(
+      `cannot connect to ${where}: password authentication failed for user '${target.user}'`,
+      'check DB_PASSWORD / PGPASSWORD or the password in DATABASE_URL',
+    );
+  }
+  if (code === '28000') {
+    return new UserError(
+      `cannot connect to ${where}: the server refused user '${target.user}' (${firstLine(message)})`,
+      'check the user name and the server\'s pg_hba.conf',
+    );
+  }
+  if (code === '3D000') {
+    return new UserError(
+      `cannot connect to ${where}: database '${target.database}' does not exist`,
+      `create it (createdb ${target.database}) or point DB_NAME / DATABASE_URL at an existing one`,
+    );
+  }
+  if (/SSL|TLS|certificate/i.test(message) || code.startsWith('ERR_TLS') || code.includes('CERT')) {
+    return new UserError(
+      `cannot connect to ${where}: TLS failed (${firstLine(message)})`,
+      'set PGSSLMODE (or ?sslmode= in DATABASE_URL) to what the server supports: disable, require or verify-full',
+    );
+  }
+  if (code === 'ECONNRESET' || code === '57P03') {
+    return new UserError(`cannot connect to ${where}: ${firstLine(message)}`, 'the server is starting or shutting down; try again');
+  }
+  return new UserError(`cannot connect to ${where}: ${firstLine(message)}`, fixTarget);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}

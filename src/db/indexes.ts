@@ -1,0 +1,171 @@
+import type pg from 'pg';
+import { usageError } from '../errors.js';
+import { quote, type Identifier } from './identifiers.js';
+import { sql } from './sql.js';
+
+export const INDEX_METHODS = ['btree', 'hash', 'brin'] as const;
+export type IndexMethod = (typeof INDEX_METHODS)[number];
+
+/** One index of a table as `index list` shows it. */
+export interface IndexInfo {
+  name: string;
+  method: string;
+  definition: string;
+  bytes: number;
+  scans: number;
+  valid: boolean;
+  primary: boolean;
+  /** True when perfbench created it (its comment carries the mark); only these are dropped without --force. */
+  owned: boolean;
+  columns: string[];
+}
+
+/** Every index of an existing table (see requireTable). */
+export async function listIndexes(client: pg.ClientBase, table: Identifier): Promise<IndexInfo[]> {
+  const result = await client.query(sql('table-indexes'), [table.sql]);
+  return result.rows.map((row) => ({
+    name: row.name,
+    method: row.method,
+    definition: row.definition,
+    bytes: Number(row.bytes),
+    scans: Number(row.scans),
+    valid: row.valid,
+    primary: row.primary,
+    owned: row.owned,
+    columns: parseNameArray(row.columns),
+  }));
+}
+
+/** node-postgres returns name[] as a string like {a,b}; text[] as an array. */
+function parseNameArray(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === 'string') return value.replace(/^\{|\}$/g, '').split(',').filter(Boolean).map((part) => part.replace(/^"|"$/g, ''));
+  return [];
+}
+
+/** The name perfbench gives its index: table_column_method_perfbench, cut to PostgreSQL's 63 bytes. */
+export function defaultIndexName(table: Identifier, column: Identifier, method: IndexMethod): string {
+  const suffix = `_${method}_pb`;
+  return `${table.name}_${column.name}`.slice(0, 63 - suffix.length) + suffix;
+}
+
+/** Fails with a one-line usage error when the table is missing. */
+export async function requireTable(client: pg.ClientBase, table: Identifier): Promise<void> {
+  const exists = await client.query<{ exists: boolean }>(sql('table-exists'), [table.sql]);
+  if (!exists.rows[0]!.exists) {
+    throw usageError(`table ${table.text} does not exist`, 'run `perfbench seed` first, or pass --table with an existing table');
+  }
+}
+
+/** Fails with a one-line usage error when the table or column is missing. */
+export async function requireColumn(client: pg.ClientBase, table: Identifier, column: Identifier): Promise<void> {
+  await requireTable(client, table);
+  const column_ = await client.query(sql('column-exists'), [table.sql, column.name]);
+  if (column_.rowCount === 0) {
+    throw usageError(`table ${table.text} has no column ${column.text}`, 'pass --column with one of its columns');
+  }
+}
+
+export interface AddIndexRequest {
+  table: Identifier;
+  column: Identifier;
+  method: IndexMethod;
+  concurrently: boolean;
+  /** The caller holds a transaction open (seed --with-index): build inside it, no BEGIN/COMMIT here. */
+  withinTransaction?: boolean;
+}
+
+export interface AddIndexOutcome {
+  /** False when a matching index was already there (nothing was done). */
+  created: boolean;
+  name: string;
+  buildMs: number;
+  bytes: number;
+  /** An invalid index left behind by an interrupted earlier build, dropped before this one. */
+  replacedInvalid: boolean;
+}
+
+/**
+ * Creates the index unless an equivalent valid one exists. A plain build runs in a transaction
+ * together with its ownership comment; a concurrent one cannot, so when it fails or is cancelled
+ * the INVALID index it leaves behind is dropped before the error is raised.
+ */
+export async function addIndex(client: pg.ClientBase, request: AddIndexRequest, nowMs: () => number = performance.now.bind(performance)): Promise<AddIndexOutcome> {
+  const { table, column, method } = request;
+  await requireColumn(client, table, column);
+  const existing = await listIndexes(client, table);
+  const equivalent = existing.find((index) => index.valid && index.method === method && index.columns.length === 1 && index.columns[0] === column.name);
+  if (equivalent) return { created: false, name: equivalent.name, buildMs: 0, bytes: equivalent.bytes, replacedInvalid: false };
+
+  const name = defaultIndexName(table, column, method);
+  const index = qualified(table, name);
+  const invalid = existing.find((candidate) => candidate.name === name && !candidate.valid);
+  if (invalid) await client.query(sql('index-drop', { concurrently: '', index }));
+
+  const ddl = sql('index-create', { concurrently: request.concurrently ? 'CONCURRENTLY' : '', index: quote(name), table: table.sql, method, column: column.sql });
+  const started = nowMs();
+  if (request.concurrently) {
+    try {
+      await client.query(ddl);
+    } catch (error) {
+      await client.query(sql('index-drop', { concurrently: '', index })).catch(() => undefined);
+      throw error;
+    }
+    await client.query(sql('index-comment', { index }));
+  } else if (request.withinTransaction) {
+    await client.query(ddl);
+    await client.query(sql('index-comment', { index }));
+  } else {
+    await client.query('BEGIN');
+    try {
+      await client.query(ddl);
+      await client.query(sql('index-comment', { index }));
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+  const buildMs = nowMs() - started;
+  const built = (await listIndexes(client, table)).find((candidate) => candidate.name === name);
+  return { created: true, name, buildMs, bytes: built?.bytes ?? 0, replacedInvalid: Boolean(invalid) };
+}
+
+export interface DropIndexRequest {
+  table: Identifier;
+  /** Drop perfbench's indexes on this column… */
+  column: Identifier;
+  /** …or exactly this index. */
+  name?: string;
+  /** Allows dropping an index perfbench did not create (only together with `name`). */
+  force: boolean;
+  concurrently: boolean;
+}
+
+/** Drops perfbench's indexes on the column (or the named one); returns the names dropped. */
+export async function dropIndexes(client: pg.ClientBase, request: DropIndexRequest): Promise<string[]> {
+  const { table } = request;
+  await requireColumn(client, table, request.column);
+  const indexes = await listIndexes(client, table);
+  let targets: IndexInfo[];
+  if (request.name !== undefined) {
+    const named = indexes.find((index) => index.name === request.name);
+    if (!named) return [];
+    if (!named.owned && !request.force) {
+      throw usageError(`index ${named.name} was not created by perfbench; not dropping it`, 'pass --force to drop it anyway');
+    }
+    if (named.primary) throw usageError(`index ${named.name} backs the primary key of ${table.text}; perfbench never drops it`);
+    targets = [named];
+  } else {
+    targets = indexes.filter((index) => index.owned && index.columns[0] === request.column.name);
+  }
+  for (const target of targets) {
+    await client.query(sql('index-drop', { concurrently: request.concurrently ? 'CONCURRENTLY' : '', index: qualified(table, target.name) }));
+  }
+  return targets.map((target) => target.name);
+}
+
+/** Indexes live in their table's schema. */
+function qualified(table: Identifier, name: string): string {
+  return table.schema ? `${quote(table.schema)}.${quote(name)}` : quote(name);
+}

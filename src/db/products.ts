@@ -1,0 +1,95 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { createRowGenerator, type DatasetParams } from '../core/dataset.js';
+import { BinaryRowWriter, copyHeader, copyTrailer } from './copy-binary.js';
+import type { Identifier } from './identifiers.js';
+import { sql } from './sql.js';
+
+/** A table as the catalog describes it. */
+export interface TableInfo {
+  schema: string;
+  name: string;
+  estimatedRows: number;
+  totalBytes: number;
+  heapBytes: number;
+  lastAnalyze: Date | null;
+  hasRows: boolean;
+}
+
+/** The dataset perfbench seeded into a table, from perfbench_datasets. */
+export interface SeededDataset {
+  fingerprint: string;
+  parameters: DatasetParams;
+  rowCount: number;
+  seededAt: Date;
+}
+
+export async function tableInfo(client: pg.ClientBase, table: Identifier): Promise<TableInfo | undefined> {
+  const exists = await client.query<{ exists: boolean }>(sql('table-exists'), [table.sql]);
+  if (!exists.rows[0]!.exists) return undefined;
+  const result = await client.query(sql('table-info', { table: table.sql }), [table.sql]);
+  const row = result.rows[0];
+  return {
+    schema: row.schema,
+    name: row.name,
+    estimatedRows: Math.max(Number(row.estimated_rows), 0),
+    totalBytes: Number(row.total_bytes),
+    heapBytes: Number(row.heap_bytes),
+    lastAnalyze: row.last_analyze,
+    hasRows: row.has_rows,
+  };
+}
+
+export async function readDataset(client: pg.ClientBase, table: Identifier): Promise<SeededDataset | undefined> {
+  const exists = await client.query<{ exists: boolean }>(sql('table-exists'), ['perfbench_datasets']);
+  if (!exists.rows[0]!.exists) return undefined;
+  const result = await client.query(sql('metadata-read'), [table.text]);
+  const row = result.rows[0];
+  if (!row) return undefined;
+  return { fingerprint: row.fingerprint, parameters: row.parameters, rowCount: Number(row.row_count), seededAt: row.seeded_at };
+}
+
+export async function recordDataset(client: pg.ClientBase, table: Identifier, params: DatasetParams, fingerprint: string): Promise<void> {
+  await client.query(sql('metadata-create'));
+  await client.query(sql('metadata-upsert'), [table.text, fingerprint, JSON.stringify(params), params.rows]);
+}
+
+/** Progress of a load: rows sent so far. */
+export type LoadProgress = (rowsSent: number) => void;
+
+const ROWS_PER_BATCH = 16_384;
+
+/**
+ * Creates `table` and streams the dataset into it with binary COPY. Runs on the caller's
+ * transaction: the caller commits or rolls back. `signal` aborts the stream (Ctrl-C).
+ */
+export async function createAndLoad(client: pg.ClientBase, table: Identifier, params: DatasetParams,
+  onProgress: LoadProgress, signal?: AbortSignal): Promise<void> {
+  await client.query(sql('products-create', { table: table.sql }));
+  const generator = createRowGenerator(params);
+  let sent = 0;
+  const source = new Readable({
+    highWaterMark: 4,
+    objectMode: true,
+    read() {
+      if (sent === 0) this.push(copyHeader());
+      const chunks: Buffer[] = [];
+      const writer = new BinaryRowWriter((chunk) => chunks.push(chunk));
+      const emitted = generator.next((row) => writer.write(row), ROWS_PER_BATCH);
+      writer.end();
+      for (const chunk of chunks) this.push(chunk);
+      if (emitted === 0) {
+        this.push(copyTrailer());
+        this.push(null);
+        return;
+      }
+      sent += emitted;
+      onProgress(sent);
+    },
+  });
+  const sink = client.query(copyFrom(sql('products-copy', { table: table.sql })));
+  await pipeline(source, sink, { signal });
+  await client.query(sql('products-primary-key', { table: table.sql }));
+}

@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import type { CacheTier } from './cache/tier.js';
+import type { Config } from './config.js';
+import type { ConnectionTarget } from './db/connection.js';
+import type { EmbeddedPostgres } from './db/embedded-postgres.js';
+import type { Output } from './output.js';
+
+/**
+ * What a command runs with: the configuration, the output, and the servers, started lazily (an
+ * embedded PostgreSQL or redis-server only when a command needs one) and stopped in reverse order
+ * by `close()`, also after Ctrl-C. Heavy modules load on first use so `--help` stays fast.
+ */
+export class Runtime {
+  private readonly cleanups: Array<() => Promise<void>> = [];
+  private databaseTarget?: Promise<ConnectionTarget>;
+  private cacheTier?: Promise<CacheTier>;
+  /** Set once the embedded PostgreSQL runs (for doctor). */
+  embedded?: EmbeddedPostgres;
+
+  constructor(
+    readonly config: Config,
+    readonly out: Output,
+    /** Aborted on Ctrl-C: long loops stop early and report what they measured. */
+    readonly signal: AbortSignal = new AbortController().signal,
+  ) {}
+
+  /** Registers a cleanup; they run last-in first-out in `close()`. */
+  defer(cleanup: () => Promise<void>): void {
+    this.cleanups.push(cleanup);
+  }
+
+  /** The PostgreSQL to talk to, starting the embedded one if none is configured. */
+  database(): Promise<ConnectionTarget> {
+    this.databaseTarget ??= this.resolveDatabase();
+    return this.databaseTarget;
+  }
+
+  private async resolveDatabase(): Promise<ConnectionTarget> {
+    const db = this.config.database;
+    if (db.mode === 'external') return { ...db };
+    const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
+    const embedded = await startEmbeddedPostgres(this.config.cacheDir, (line) => this.out.say(line));
+    this.embedded = embedded;
+    this.defer(() => embedded.release());
+    return embedded.target;
+  }
+
+  /** One connected client, closed by `close()`. */
+  async client(): Promise<pg.Client> {
+    const { connectClient } = await import('./db/connection.js');
+    const client = await connectClient(await this.database(), this.config.connectTimeoutMs);
+    this.defer(() => client.end().catch(() => undefined));
+    return client;
+  }
+
+  /** A connection pool of `max` clients, closed by `close()`. */
+  async pool(max: number): Promise<pg.Pool> {
+    const { openPool } = await import('./db/connection.js');
+    const pool = await openPool(await this.database(), this.config.connectTimeoutMs, max);
+    this.defer(() => pool.end().catch(() => undefined));
+    return pool;
+  }
+
+  /** The cache tier: the configured Redis, a private redis-server, or the labelled in-process tier. */
+  cache(): Promise<CacheTier> {
+    this.cacheTier ??= this.resolveCache().then((tier) => {
+      this.defer(() => tier.close());
+      return tier;
+    });
+    return this.cacheTier;
+  }
+
+  private async resolveCache(): Promise<CacheTier> {
+    const redis = this.config.redis;
+    const { MemoryCache } = await import('./cache/memory.js');
+    if (redis.mode === 'memory') return new MemoryCache();
+    const { connectRedis } = await import('./cache/redis.js');
+    if (redis.mode === 'external') return connectRedis(redis, this.config.connectTimeoutMs);
+    const { startEmbeddedRedis } = await import('./cache/embedded-redis.js');
+    const server = await startEmbeddedRedis();
+    if (!server) {
+      this.out.warn('no redis-server on PATH: cache paths use the in-process tier, labelled "in-process" in every report (install one: apt-get install redis-server, or set REDIS_URL)');
+      return new MemoryCache();
+    }
+    this.defer(() => server.stop());
+    return connectRedis({ ...redis, host: server.host, port: server.port }, this.config.connectTimeoutMs, 'embedded-redis');
+  }
+
+  /** Runs every cleanup, newest first; one failing does not stop the others. */
+  async close(): Promise<void> {
+    while (this.cleanups.length > 0) {
+      const cleanup = this.cleanups.pop()!;
+      try {
+        await cleanup();
+      } catch (error) {
+        this.out.warn(`cleanup failed: ${(error as Error).message}`);
+      }
+    }
+  }
+}
