@@ -77,7 +77,11 @@ function describeConfiguration(config: Config): DoctorReport['configuration'] {
 export function renderDoctor(report: DoctorReport): string {
   const lines: string[] = [];
   const { configuration: c } = report;
-  const sources = (map: Record<string, string>) => Object.entries(map).map(([field, source]) => `${field} from ${source}`).join(', ') || 'defaults';
+  const sources = (map: Record<string, string>) => {
+    const bySource = new Map<string, string[]>();
+    for (const [field, source] of Object.entries(map)) bySource.set(source, [...(bySource.get(source) ?? []), field]);
+    return [...bySource].map(([source, fields]) => `${fields.join(', ')} from ${source}`).join('; ') || 'defaults';
+  };
   lines.push('configuration');
   lines.push(`  database   ${c.database.url} (${c.database.mode}; ${sources(c.database.sources)})`);
   lines.push(`  redis      ${c.redis.url} (${c.redis.mode}; ${sources(c.redis.sources)})`);

@@ -4,7 +4,7 @@ import { DISTRIBUTIONS } from '../core/random.js';
 import { interruptedError, usageError } from '../errors.js';
 import { columnIdentifier, tableIdentifier, type Identifier } from '../db/identifiers.js';
 import { addIndex } from '../db/indexes.js';
-import { createAndLoad, readDataset, recordDataset, tableInfo } from '../db/products.js';
+import { addPrimaryKey, createAndLoad, readDataset, recordDataset, tableInfo } from '../db/products.js';
 import type { Runtime } from '../runtime.js';
 import type { CommandContext } from './context.js';
 import { choiceOption, formatBytes, formatCount, integerOption, numberOption } from './options.js';
@@ -58,6 +58,7 @@ export async function seed(runtime: Runtime, options: SeedOptions, onProgress: (
     if (existing) await client.query(`DROP TABLE ${table.sql}`);
     await createAndLoad(client, table, dataset, (rows) => onProgress(rows, performance.now() - started), runtime.signal);
     loadMs = performance.now() - started;
+    await addPrimaryKey(client, table);
     if (options.withIndex) {
       await addIndex(client, { table, column: columnIdentifier('category'), method: 'btree', concurrently: false, withinTransaction: true });
     }

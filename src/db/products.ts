@@ -91,5 +91,21 @@ export async function createAndLoad(client: pg.ClientBase, table: Identifier, pa
   });
   const sink = client.query(copyFrom(sql('products-copy', { table: table.sql })));
   await pipeline(source, sink, { signal });
+}
+
+/** Built after the load: once over sorted input is far cheaper than maintained per row. */
+export async function addPrimaryKey(client: pg.ClientBase, table: Identifier): Promise<void> {
   await client.query(sql('products-primary-key', { table: table.sql }));
+}
+
+/**
+ * The version that cache keys carry: the seeded dataset's fingerprint, or for a table perfbench
+ * did not seed, its filenode and write counters (which change when its data does).
+ */
+export async function datasetVersion(client: pg.ClientBase | pg.Pool, table: Identifier): Promise<string> {
+  const seeded = await readDataset(client as pg.ClientBase, table);
+  if (seeded) return seeded.fingerprint;
+  const result = await client.query(sql('table-version'), [table.sql]);
+  const row = result.rows[0];
+  return row ? `ext-${row.filenode}-${row.changes}` : 'missing';
 }

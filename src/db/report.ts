@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { Identifier } from './identifiers.js';
+import { sql } from './sql.js';
+
+/** Where the report reads from: the table and the filter column, validated and quoted. */
+export interface ReportSource {
+  table: Identifier;
+  column: Identifier;
+}
+
+/** The report query's text for a source; $1 is the category. */
+export function reportQuery(source: ReportSource): string {
+  return sql('report', { table: source.table.sql, column: source.column.sql });
+}
+
+/**
+ * Runs the report as a named prepared statement: parsed and planned once per connection, as an
+ * application with a driver-side statement cache would (and as pgbench -M prepared does).
+ */
+export async function runReport(db: pg.ClientBase | pg.Pool, source: ReportSource, category: string): Promise<pg.QueryResult> {
+  const text = reportQuery(source);
+  // The name identifies the text (a hash keeps it within PostgreSQL's 63-byte limit).
+  const name = `perfbench_report_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
+  return db.query({ name, text, values: [category] });
+}
+
+/** One product as the report serves it. */
+export interface ReportProduct {
+  id: number;
+  name: string;
+  category: string;
+  price: string;
+  created_at: string;
+}
+
+/** The report's JSON body, identical whichever path (database, cache, HTTP) produced it. */
+export interface ReportBody {
+  category: string;
+  count: number;
+  products: ReportProduct[];
+}
+
+/** Serialises rows of the report query; numeric stays a string so no price is rounded. */
+export function reportBody(category: string, rows: readonly Record<string, unknown>[]): Buffer {
+  const products: ReportProduct[] = rows.map((row) => ({
+    id: Number(row.id),
+    name: String(row.name),
+    category: String(row.category),
+    price: String(row.price),
+    created_at: row.created_at instanceof Date ? row.created_at.toISOString() : String(row.created_at),
+  }));
+  const body: ReportBody = { category, count: products.length, products };
+  return Buffer.from(JSON.stringify(body));
+}
