@@ -1,0 +1,155 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeDatabase, describeRedis, loadConfig, resolveCacheDir, type ConfigFlags } from '../../src/config.js';
+import { ExitCode, UserError } from '../../src/errors.js';
+
+function dirWithEnv(text?: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pb-config-'));
+  if (text !== undefined) writeFileSync(join(dir, '.env'), text);
+  return dir;
+}
+
+function load(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, dotenv?: string) {
+  return loadConfig({ flags, env, cwd: dirWithEnv(dotenv) });
+}
+
+function problemsOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).exitCode).toBe(ExitCode.usage);
+    return (error as UserError).message;
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('database configuration', () => {
+  it('uses the embedded default when nothing is configured', () => {
+    const config = load({});
+    expect(config.database.mode).toBe('embedded');
+    expect(config.database.database).toBe('perfbench');
+    expect(config.database.sources.host).toBe('embedded default');
+    expect(config.redis.mode).toBe('embedded');
+  });
+
+  it('reads DATABASE_URL with every part', () => {
+    const { database } = load({ DATABASE_URL: 'postgresql://alice:s%40cret@db.example:6543/shop?sslmode=require' });
+    expect(database).toMatchObject({ mode: 'external', host: 'db.example', port: 6543, user: 'alice', password: 's@cret', database: 'shop', sslmode: 'require' });
+    expect(database.sources.port).toBe('env DATABASE_URL');
+  });
+
+  it('prefers DATABASE_URL over DB_* over PG* within one source', () => {
+    const { database } = load({ DATABASE_URL: 'postgres://u@urlhost/urldb', DB_HOST: 'dbhost', DB_PORT: '7000', PGPORT: '8000', PGUSER: 'pguser', PGDATABASE: 'pgdb' });
+    expect(database.host).toBe('urlhost');
+    expect(database.port).toBe(7000);
+    expect(database.user).toBe('u');
+    expect(database.database).toBe('urldb');
+  });
+
+  it('falls back from DB_* to libpq PG* variables', () => {
+    const { database } = load({ PGHOST: 'pg', PGPORT: '5433', PGUSER: 'pu', PGPASSWORD: 'pw', PGDATABASE: 'pd', PGSSLMODE: 'disable' });
+    expect(database).toMatchObject({ host: 'pg', port: 5433, user: 'pu', password: 'pw', database: 'pd', sslmode: 'disable' });
+  });
+
+  it('orders flags > environment > .env, field by field', () => {
+    const dotenv = 'DB_HOST=from-dotenv\nDB_PASSWORD=dotenv-pw\nDB_NAME=dotdb\n';
+    const { database } = load({ DB_HOST: 'from-env' }, { databaseUrl: 'postgres://flaguser@from-flag:1111' }, dotenv);
+    expect(database.host).toBe('from-flag');
+    expect(database.port).toBe(1111);
+    expect(database.user).toBe('flaguser');
+    expect(database.password).toBe('dotenv-pw');
+    expect(database.database).toBe('dotdb');
+    expect(database.sources).toMatchObject({ host: 'flag --database-url', password: '.env DB_PASSWORD', database: '.env DB_NAME' });
+
+    const withoutFlag = load({ DB_HOST: 'from-env' }, {}, dotenv).database;
+    expect(withoutFlag.host).toBe('from-env');
+    expect(withoutFlag.sources.host).toBe('env DB_HOST');
+  });
+
+  it('does not count a password alone as a configured database', () => {
+    expect(load({ PGPASSWORD: 'x' }).database.mode).toBe('embedded');
+  });
+
+  it('reads an explicit --env-file and reports an unreadable one', () => {
+    const dir = dirWithEnv();
+    writeFileSync(join(dir, 'custom.env'), 'DB_HOST=custom\n');
+    expect(loadConfig({ flags: { envFile: 'custom.env' }, env: {}, cwd: dir }).database.host).toBe('custom');
+    expect(problemsOf(() => loadConfig({ flags: { envFile: 'missing.env' }, env: {}, cwd: dir }))).toContain('--env-file missing.env cannot be read (ENOENT)');
+  });
+
+  it('lists every problem at once', () => {
+    const message = problemsOf(() => load({ DB_PORT: 'abc', REDIS_URL: 'http://x', PGSSLMODE: 'sometimes', PERFBENCH_CONNECT_TIMEOUT_MS: '5' }));
+    expect(message).toContain("env DB_PORT 'abc' is not a port (1-65535)");
+    expect(message).toContain('env REDIS_URL must start with redis://, rediss:// or memory://');
+    expect(message).toContain("'sometimes' is not an SSL mode");
+    expect(message).toContain("env PERFBENCH_CONNECT_TIMEOUT_MS '5' is not a timeout");
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  it('rejects malformed and foreign URLs', () => {
+    expect(problemsOf(() => load({ DATABASE_URL: 'not a url' }))).toContain('env DATABASE_URL is not a URL');
+    expect(problemsOf(() => load({ DATABASE_URL: 'mysql://h/db' }))).toContain('must start with postgres:// or postgresql://');
+    expect(problemsOf(() => load({}, { databaseUrl: 'postgres://h:99999/db' }))).toContain('flag --database-url is not a URL');
+    expect(problemsOf(() => load({ DB_HOST: 'h', DB_PORT: '0' }))).toContain("env DB_PORT '0' is not a port");
+  });
+
+  it('freezes the result', () => {
+    const config = load({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+  });
+});
+
+describe('redis configuration', () => {
+  it('reads REDIS_URL including TLS, user, password and db', () => {
+    const { redis } = load({ REDIS_URL: 'rediss://bob:p%3Ass@cache:6380/3' });
+    expect(redis).toMatchObject({ mode: 'external', host: 'cache', port: 6380, username: 'bob', password: 'p:ss', db: 3, tls: true });
+  });
+
+  it('reads REDIS_HOST, REDIS_PORT and REDIS_PASSWORD', () => {
+    const { redis } = load({ REDIS_HOST: 'r', REDIS_PORT: '7000', REDIS_PASSWORD: 'pw' });
+    expect(redis).toMatchObject({ mode: 'external', host: 'r', port: 7000, password: 'pw', tls: false, db: 0 });
+  });
+
+  it('selects the in-process tier with memory://', () => {
+    expect(load({}, { redisUrl: 'memory://' }).redis.mode).toBe('memory');
+  });
+
+  it('rejects a bad database number and a bad URL', () => {
+    expect(problemsOf(() => load({ REDIS_URL: 'redis://h/99' }))).toContain("'99' is not a Redis database number");
+    expect(problemsOf(() => load({ REDIS_URL: '::' }))).toContain('env REDIS_URL is not a URL');
+  });
+});
+
+describe('connect timeout and cache dir', () => {
+  it('takes the flag over the environment', () => {
+    expect(load({ PERFBENCH_CONNECT_TIMEOUT_MS: '2000' }).connectTimeoutMs).toBe(2000);
+    expect(load({ PERFBENCH_CONNECT_TIMEOUT_MS: '2000' }, { connectTimeout: '300' }).connectTimeoutMs).toBe(300);
+    expect(load({}).connectTimeoutMs).toBe(5000);
+  });
+
+  it('honours PERFBENCH_CACHE_DIR and XDG_CACHE_HOME', () => {
+    expect(resolveCacheDir({ PERFBENCH_CACHE_DIR: '/x/y' })).toBe('/x/y');
+    const expected = process.getuid?.() === 0 ? '/var/cache/perfbench' : '/xdg/perfbench';
+    expect(resolveCacheDir({ XDG_CACHE_HOME: '/xdg' })).toBe(expected);
+  });
+});
+
+describe('printing configuration', () => {
+  it('never shows a password', () => {
+    const config = load({ DATABASE_URL: 'postgres://u:hunter2@h:5432/d', REDIS_URL: 'redis://:hunter3@r:6379/1' });
+    expect(describeDatabase(config.database)).toBe('postgres://u:***@h:5432/d');
+    expect(describeRedis(config.redis)).toBe('redis://:***@r:6379/1');
+    expect(JSON.stringify([describeDatabase(config.database), describeRedis(config.redis)])).not.toMatch(/hunter/);
+  });
+
+  it('names the embedded and in-process modes', () => {
+    expect(describeDatabase(load({}).database)).toContain('embedded PostgreSQL');
+    expect(describeRedis(load({}).redis)).toContain('embedded redis-server');
+    expect(describeRedis(load({}, { redisUrl: 'memory://' }).redis)).toContain('in-process');
+    expect(describeDatabase(load({ DB_HOST: '::1' }).database)).toMatch(/^postgres:\/\/[^@]+@\[::1\]:5432\//);
+  });
+});

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryCache } from '../../src/cache/memory.js';
+import { ReportCache, reportKey } from '../../src/cache/report-cache.js';
+import type { CacheTier } from '../../src/cache/tier.js';
+
+function counter() {
+  let calls = 0;
+  const load = async (category: string) => {
+    calls++;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return Buffer.from(`{"category":"${category}"}`);
+  };
+  return { load, calls: () => calls };
+}
+
+/** A tier whose server is "down" while `down` is true: every call rejects, as ioredis does offline. */
+class SwitchableTier extends MemoryCache {
+  down = false;
+  override async get(key: string) {
+    if (this.down) throw new Error('Connection is closed.');
+    return super.get(key);
+  }
+  override async set(key: string, value: Buffer | string, ttl: number) {
+    if (this.down) throw new Error('Connection is closed.');
+    return super.set(key, value, ttl);
+  }
+}
+
+describe('in-process cache tier', () => {
+  it('expires entries after their TTL and counts hits and misses', async () => {
+    let now = 0;
+    const cache = new MemoryCache(() => now);
+    await cache.set('a', 'x', 10);
+    expect((await cache.get('a'))?.toString()).toBe('x');
+    now = 10_001;
+    expect(await cache.get('a')).toBeNull();
+    expect(await cache.stats()).toEqual({ hits: 1, misses: 1 });
+    expect(cache.label).toContain('in-process');
+  });
+
+  it('deletes by prefix and reports its memory', async () => {
+    const cache = new MemoryCache();
+    await cache.set('p:1', 'aa', 60);
+    await cache.set('p:2', 'bb', 60);
+    await cache.set('q:1', 'cc', 60);
+    expect((await cache.info()).usedMemoryBytes).toBe(3 * 5);
+    expect(await cache.deletePrefix('p:')).toBe(2);
+    expect(await cache.get('q:1')).not.toBeNull();
+    await cache.close();
+    expect(await cache.get('q:1')).toBeNull();
+  });
+});
+
+describe('report cache-aside', () => {
+  it('misses, then hits, under a key carrying the namespace', async () => {
+    const tier = new MemoryCache();
+    const { load, calls } = counter();
+    const cache = new ReportCache({ tier, namespace: 'fp1:products:category', ttlSeconds: 60, load });
+    const first = await cache.get('cat-1');
+    const second = await cache.get('cat-1');
+    expect([first.status, second.status]).toEqual(['MISS', 'HIT']);
+    expect(second.body.toString()).toBe('{"category":"cat-1"}');
+    expect(calls()).toBe(1);
+    expect(cache.key('cat-1')).toBe('perfbench:report:v1:fp1:products:category:cat-1');
+    expect(await tier.get(reportKey('fp1:products:category', 'cat-1'))).not.toBeNull();
+    expect(first.dbMs).toBeGreaterThan(0);
+  });
+
+  it('runs one query for a burst of concurrent misses (single-flight)', async () => {
+    const { load, calls } = counter();
+    const cache = new ReportCache({ tier: new MemoryCache(), namespace: 'n', ttlSeconds: 60, load });
+    const results = await Promise.all(Array.from({ length: 20 }, () => cache.get('hot')));
+    expect(calls()).toBe(1);
+    expect(new Set(results.map((result) => result.body.toString())).size).toBe(1);
+  });
+
+  it('bypasses a failing tier, says so once, and recovers', async () => {
+    const tier = new SwitchableTier();
+    const { load, calls } = counter();
+    const health: boolean[] = [];
+    const cache = new ReportCache({ tier, namespace: 'n', ttlSeconds: 60, load, onCacheHealth: (healthy) => health.push(healthy) });
+    tier.down = true;
+    expect((await cache.get('a')).status).toBe('BYPASS');
+    expect((await cache.get('a')).status).toBe('BYPASS');
+    tier.down = false;
+    expect((await cache.get('a')).status).toBe('MISS');
+    expect((await cache.get('a')).status).toBe('HIT');
+    expect(health).toEqual([false, true]);
+    expect(calls()).toBe(3);
+  });
+
+  it('serves the loaded body when only the SET fails', async () => {
+    const tier: CacheTier = Object.assign(new MemoryCache(), { set: async () => { throw new Error('OOM command not allowed'); } });
+    const { load } = counter();
+    const cache = new ReportCache({ tier, namespace: 'n', ttlSeconds: 60, load });
+    const result = await cache.get('x');
+    expect(result.status).toBe('BYPASS');
+    expect(result.body.toString()).toBe('{"category":"x"}');
+  });
+});
