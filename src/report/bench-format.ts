@@ -1,0 +1,123 @@
+/**
+ * Formatting shared by the bench reporters. Locale-free on purpose (golden files and CI logs must
+ * not depend on the machine's locale), and with the precision the data has: HDR histograms keep
+ * three significant digits, so latencies print with three significant digits.
+ */
+import type { Comparison, RatioEstimate } from '../core/compare.js';
+import type { BenchResult, PathResult } from '../core/result.js';
+
+/** 12345.6 -> `12,346`. */
+export function formatInt(n: number): string {
+  const sign = n < 0 ? '-' : '';
+  return sign + Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/**
+ * Microseconds as milliseconds with three significant digits: 119 µs -> `0.119`,
+ * 2,593 µs -> `2.59`, 65,600 µs -> `65.6`, 1,234,567 µs -> `1,235`; under 1 µs `<0.001`.
+ */
+export function formatMsFromUs(us: number): string {
+  const ms = us / 1000;
+  if (ms === 0) return '0';
+  const abs = Math.abs(ms);
+  if (abs >= 100) return formatInt(ms);
+  // Below 1 µs (a mean of mostly-zero no-op values) the histogram's resolution says nothing more.
+  if (abs < 0.001) return '<0.001';
+  return ms.toFixed(abs >= 10 ? 1 : abs >= 1 ? 2 : 3);
+}
+
+/** Operations per second: `1,025` (one decimal below 10). */
+export function formatRate(opsPerSec: number): string {
+  return opsPerSec < 10 ? opsPerSec.toFixed(1) : formatInt(opsPerSec);
+}
+
+/** A speed-up ratio with three significant digits: `25.3x`, `1.02x`, `508x`. */
+export function formatRatio(ratio: number): string {
+  if (!Number.isFinite(ratio)) return 'n/a';
+  if (ratio >= 100) return `${formatInt(ratio)}x`;
+  return `${ratio.toFixed(ratio >= 10 ? 1 : 2)}x`;
+}
+
+/** `25.3x (24.1–26.0)`. */
+export function formatEstimate(e: RatioEstimate): string {
+  return `${formatRatio(e.estimate)} (${formatRatio(e.low).slice(0, -1)}–${formatRatio(e.high)})`;
+}
+
+/** How the interval was obtained, in words. */
+export function describeMethod(c: Comparison): string {
+  return c.method === 'trials'
+    ? `median of ${c.trials} trials, min–max`
+    : `bootstrap ${Math.round((c.confidence ?? 0.95) * 100)}% (${formatInt(c.resamples ?? 0)} resamples)`;
+}
+
+/** The one sentence every report carries: what kind of latency the numbers are. */
+export function latencyKind(result: BenchResult): string {
+  const open = result.options.mode === 'open' || result.paths.some((p) => p.mode === 'open');
+  if (open) {
+    const rate = result.options.ratePerSec;
+    return `Open loop${rate ? ` at ${formatRate(rate)} ops/s` : ''}: latency measured from each operation's intended start ` +
+      '(corrected for coordinated omission); "uncorr." is from the actual send.';
+  }
+  return 'Closed loop: latency measured from each operation\'s actual start; a stall is recorded once ' +
+    '(not corrected for coordinated omission).';
+}
+
+/** Notes, flags, errors and interruption of the paths, as one-line warnings. */
+export function pathWarnings(result: BenchResult, paths: readonly PathResult[]): string[] {
+  const out: string[] = [];
+  if (result.interrupted) out.push('Interrupted: the figures cover what was measured before the stop.');
+  for (const p of paths) {
+    const label = `${p.name} (concurrency ${p.concurrency})`;
+    if (p.errors > 0) out.push(`${label}: ${formatInt(p.errors)} error${p.errors === 1 ? '' : 's'}${p.firstError ? `, first: ${p.firstError}` : ''}`);
+    for (const flag of p.flags ?? []) out.push(`${label}: ${flag}`);
+    for (const note of p.notes ?? []) out.push(`${label}: ${note}`);
+  }
+  for (const note of result.notes ?? []) out.push(note);
+  return out;
+}
+
+/** Which run-level facts to show under the title. */
+export function runLine(result: BenchResult): string {
+  const o = result.options;
+  const parts = [
+    o.durationMs !== undefined ? `duration ${formatInt(o.durationMs / 1000)} s` : o.iterations !== undefined ? `${formatInt(o.iterations)} iterations` : '',
+    `${o.trials} trial${o.trials === 1 ? '' : 's'}`,
+    `${o.distribution} categories`,
+    `seed ${o.seed}`,
+    result.createdAt,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** The harness's own cost, from the no-op path if the run had one. */
+export function overheadLine(paths: readonly PathResult[]): string | undefined {
+  const noop = paths.find((p) => p.kind === 'noop');
+  if (!noop) return undefined;
+  return `Harness overhead (no-op path): mean ${noop.summary.meanUs.toFixed(2)} µs, p99 ${formatInt(noop.summary.p99Us)} µs per operation.`;
+}
+
+/** Event-loop lag lines for the paths that measured it. */
+export function loopLagLines(paths: readonly PathResult[]): string[] {
+  return paths
+    .filter((p) => p.eventLoopLag)
+    .map((p) => `${p.name} (concurrency ${p.concurrency}): event-loop lag p99 ${formatMsFromUs(p.eventLoopLag!.p99Us)} ms, max ${formatMsFromUs(p.eventLoopLag!.maxUs)} ms`);
+}
+
+const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+
+/** A bar of up to `width` cells for a share of 0..1, in eighths of a cell. */
+export function bar(share: number, width: number): string {
+  const eighths = Math.round(Math.min(Math.max(share, 0), 1) * width * 8);
+  return '█'.repeat(Math.floor(eighths / 8)) + EIGHTHS[eighths % 8]!;
+}
+
+/**
+ * A log-scale position of `us` between `lowUs` and `highUs` (0..1). Log because a seq scan and a
+ * cache hit differ by 500x: on a linear scale every fast path would be an empty bar.
+ */
+export function logShare(us: number, lowUs: number, highUs: number): number {
+  const lo = Math.log10(Math.max(lowUs, 1));
+  const hi = Math.log10(Math.max(highUs, 1));
+  if (hi <= lo) return 1;
+  return (Math.log10(Math.max(us, 1)) - lo) / (hi - lo);
+}

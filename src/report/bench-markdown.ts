@@ -1,0 +1,67 @@
+/**
+ * GitHub-flavoured Markdown of a bench result, for `$GITHUB_STEP_SUMMARY` and pull-request
+ * comments: the percentile table, the speed-ups and the environment. Pure.
+ */
+import type { Comparison } from '../core/compare.js';
+import { foldTrials, type BenchResult } from '../core/result.js';
+import {
+  describeMethod, formatEstimate, formatInt, formatMsFromUs, formatRate, latencyKind, loopLagLines, overheadLine,
+  pathWarnings, runLine,
+} from './bench-format.js';
+
+/** Escapes what would break a table cell or start Markdown formatting. */
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/([*_`<>[\]])/g, '\\$1');
+}
+
+function row(cells: readonly string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+export function renderBenchMarkdown(result: BenchResult, comparisons: readonly Comparison[]): string {
+  const paths = foldTrials(result.paths);
+  const open = paths.some((p) => p.mode === 'open');
+  const out: string[] = ['## perfbench bench', '', `${cell(runLine(result))}`, '', `> ${latencyKind(result)}`, ''];
+  if (result.options.trials > 1) out.push(`Each row adds the histograms of ${result.options.trials} trials.`, '');
+
+  const head = ['Path', 'Concurrency', 'Ops', 'Errors', 'ops/s', 'Mean (ms)', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'Max (ms)'];
+  if (open) head.push('p99 uncorr. (ms)', 'Lag mean / max (ms)');
+  out.push(row(head), row(head.map((_, i) => (i === 0 ? ':---' : '---:'))));
+  for (const p of paths) {
+    const s = p.summary;
+    const cells = [
+      `\`${p.name}\``, String(p.concurrency * p.sources), formatInt(p.ops), formatInt(p.errors), formatRate(p.throughputOpsPerSec),
+      formatMsFromUs(s.meanUs), `**${formatMsFromUs(s.p50Us)}**`, formatMsFromUs(s.p90Us), `**${formatMsFromUs(s.p99Us)}**`,
+      formatMsFromUs(s.p999Us), formatMsFromUs(s.maxUs),
+    ];
+    if (open) {
+      cells.push(
+        p.uncorrected ? formatMsFromUs(p.uncorrected.summary.p99Us) : '',
+        p.scheduleLag ? `${formatMsFromUs(p.scheduleLag.meanUs)} / ${formatMsFromUs(p.scheduleLag.maxUs)}` : '',
+      );
+    }
+    out.push(row(cells));
+  }
+
+  if (comparisons.length) {
+    out.push('', '### Speed-up', '', 'Baseline latency divided by path latency (2.00x = twice as fast); interval in brackets.', '');
+    out.push(row(['Path', 'vs', 'Concurrency', 'p50', 'p99', 'Interval']), row([':---', ':---', '---:', '---:', '---:', ':---']));
+    for (const c of comparisons) {
+      out.push(row([`\`${c.path}\``, `\`${c.baseline}\``, String(c.concurrency), formatEstimate(c.p50), formatEstimate(c.p99), describeMethod(c)]));
+    }
+  }
+
+  const notes = [overheadLine(paths), ...loopLagLines(paths)].filter((l): l is string => l !== undefined);
+  const warnings = pathWarnings(result, paths);
+  if (notes.length || warnings.length) out.push('');
+  for (const n of notes) out.push(`- ${cell(n)}`);
+  for (const w of warnings) out.push(`- :warning: ${cell(w)}`);
+
+  const env = Object.entries(result.environment).filter(([, v]) => v !== undefined);
+  if (env.length) {
+    out.push('', '<details><summary>Environment</summary>', '', row(['Key', 'Value']), row([':---', ':---']));
+    for (const [key, value] of env) out.push(row([cell(key), cell(typeof value === 'string' ? value : JSON.stringify(value))]));
+    out.push('', '</details>');
+  }
+  return out.join('\n') + '\n';
+}
