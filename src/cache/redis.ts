@@ -63,7 +63,9 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
     // Keep reconnecting in the background (a Redis restart mid-run recovers), but never block a command on it.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
-  client.on('error', () => undefined);
+  // ioredis rejects connect() with a generic "Connection is closed."; the cause arrives as an event.
+  let cause: unknown;
+  client.on('error', (error) => (cause ??= error));
   try {
     await client.connect();
     const fields = parseInfo(await client.info('server'));
@@ -71,7 +73,7 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
     return new RedisCache(kind, label, client, describeRedis(config));
   } catch (error) {
     client.disconnect();
-    throw redisError(error, config, connectTimeoutMs);
+    throw redisError(cause ?? error, config, connectTimeoutMs);
   }
 }
 

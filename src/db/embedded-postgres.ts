@@ -57,7 +57,9 @@ export async function startEmbeddedPostgres(cacheDir: string, log: (line: string
   }
   const leases = join(cacheDir, `pg${major}-leases`);
   mkdirSync(leases, { recursive: true });
-  writeFileSync(join(leases, String(process.pid)), '');
+  // One lease per user of the server: pid (for liveness) plus a random part (two runtimes in one process).
+  const lease = join(leases, `${process.pid}.${randomBytes(4).toString('hex')}`);
+  writeFileSync(lease, '');
 
   let port = runningPort(dataDir);
   const started = port === undefined;
@@ -77,7 +79,7 @@ export async function startEmbeddedPostgres(cacheDir: string, log: (line: string
     async release() {
       if (released) return;
       released = true;
-      rmSync(join(leases, String(process.pid)), { force: true });
+      rmSync(lease, { force: true });
       if (liveLeaseHolders(leases).length === 0) {
         await pgCtl(binaries, runAs, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']).catch(() => undefined);
       }
@@ -209,7 +211,7 @@ function isAlive(pid: number): boolean {
 function liveLeaseHolders(leases: string): number[] {
   const live: number[] = [];
   for (const name of readdirSync(leases)) {
-    const pid = Number(name);
+    const pid = Number(name.split('.')[0]);
     if (isAlive(pid)) live.push(pid);
     else unlinkSync(join(leases, name));
   }
