@@ -254,3 +254,21 @@ describe('open loop (coordinated omission)', () => {
     expect(r).toMatchObject({ ops: 0, errors: 3, firstError: 'sync' });
   });
 });
+
+describe('realEventLoopMonitor', () => {
+  it('reports lag net of its timer resolution: a 60 ms block shows, an idle loop does not', async () => {
+    const { realEventLoopMonitor } = await import('../../src/core/loop-lag.js');
+    const monitor = realEventLoopMonitor(5);
+    monitor.start();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const blockUntil = Date.now() + 60;
+    while (Date.now() < blockUntil) { /* block the loop */ }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const lag = monitor.stop();
+    expect(lag.maxUs).toBeGreaterThan(40_000);
+    expect(lag.meanUs).toBeLessThan(lag.maxUs);
+    const idle = realEventLoopMonitor(5);
+    idle.start();
+    expect(idle.stop()).toEqual({ meanUs: 0, p99Us: 0, maxUs: 0 });
+  });
+});
