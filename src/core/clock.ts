@@ -13,6 +13,11 @@ export interface Clock {
    * caller re-reads the clock and the signal to know which happened.
    */
   sleepUntilNs(deadlineNs: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Lets timers, I/O and signal handlers run (a loop over already-resolved promises never would).
+   * Part of the clock because on virtual time a real yield would let the clock move on meanwhile.
+   */
+  yieldToEventLoop(): Promise<void>;
   /** True for the process clock; the runner only measures event-loop lag on real time. */
   readonly real: boolean;
 }
@@ -31,6 +36,7 @@ export function realClock(): Clock {
   return {
     real: true,
     nowNs,
+    yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
     sleepUntilNs(deadlineNs, signal) {
       return new Promise<void>((resolve) => {
         let timer: NodeJS.Timeout | undefined;
@@ -90,6 +96,11 @@ export class FakeClock implements Clock {
   advanceNs(deltaNs: number): void {
     if (deltaNs < 0) throw new RangeError('FakeClock cannot go backwards');
     this.timeNs += deltaNs;
+  }
+
+  /** On virtual time, yielding costs nothing and lets no time pass. */
+  yieldToEventLoop(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** Sleeps `delayNs` of virtual time; a convenience for fake targets. */

@@ -78,8 +78,6 @@ const LATE_NS = 1_000_000;
  */
 const YIELD_EVERY_MASK = 1023;
 
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 /** A mutable Operation, reused by one worker for all of its operations. */
 interface OpSlot {
   index: number;
@@ -296,7 +294,7 @@ class Run {
           tally.ops++;
         }
         if (nowNs >= this.nextProgressNs) this.tick(nowNs);
-        if ((++sinceYield & YIELD_EVERY_MASK) === 0) await yieldToEventLoop();
+        if ((++sinceYield & YIELD_EVERY_MASK) === 0) await clock.yieldToEventLoop();
       }
     };
     const workers: Promise<void>[] = [];

@@ -54,6 +54,17 @@ describe('closed loop', () => {
     expect(r.summary).toMatchObject({ minUs: 1000, p50Us: 1000, maxUs: 1000, stddevUs: 0 });
   });
 
+  it('stays exact across the periodic event-loop yields (every 1024 operations per worker)', async () => {
+    const clock = new FakeClock();
+    const target = fakeTarget(clock, 'seq', (op) => (op.index % 2 === 0 ? 1000 : 3000));
+    const r = await runTarget(target, { concurrency: 2, iterations: 6000, sequence, clock });
+    expect(r.ops).toBe(6000);
+    // By hand (an event simulation of two workers taking the next index when free, ties in wake
+    // order): 12,000 ms of work end at 6,001 ms. A yield that let virtual time pass would shift it.
+    expect(r.elapsedMs).toBe(6001);
+    expect(bucketsOf(r.histogram)).toEqual(histogramOf([...Array(3000).fill(1000), ...Array(3000).fill(3000)]));
+  });
+
   it('does not record the warm-up, and restarts the sequence after it', async () => {
     const clock = new FakeClock();
     const target = fakeTarget(clock, 'cache', (op) => (op.index < 3 ? 5000 : 100), 'cache');
