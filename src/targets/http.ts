@@ -1,0 +1,158 @@
+/**
+ * The HTTP paths of `bench --http`: `GET <base>/report/<slow|fast>?category=…` over a keep-alive
+ * agent with a fixed number of sockets, each response read to its end. Besides the client-side
+ * latency the runner measures, the target sums the server's own `Server-Timing` breakdown
+ * (queue, cache, db, total) so a report can show where the time went on the server.
+ */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Operation, Target } from '../core/target.js';
+
+export type HttpRoute = 'slow' | 'fast';
+
+export interface HttpTargetOptions {
+  /** Where `perfbench serve` listens, e.g. `http://127.0.0.1:8080` (a path prefix is kept). */
+  baseUrl: string;
+  route: HttpRoute;
+  /** Keep-alive sockets; give the run's concurrency so no request waits for a socket. */
+  connections: number;
+  /** Name in tables; default `http-slow` / `http-fast`. */
+  name?: string;
+  /** Bound on one request, default 30 s; a timeout counts as an error of the path. */
+  timeoutMs?: number;
+}
+
+/** What the server reported about the responses this target received. */
+export interface ServerTimingSummary {
+  /** Successful responses counted. */
+  responses: number;
+  /** Each Server-Timing field summed over the responses, ms. */
+  sumsMs: Record<string, number>;
+  /** Each field's mean over the responses that carried it, ms. */
+  meansMs: Record<string, number>;
+  /** Responses by `X-Cache` value (HIT, MISS, BYPASS; `none` when absent). */
+  xCache: Record<string, number>;
+  /** Body bytes received. */
+  bodyBytes: number;
+}
+
+export interface HttpTarget extends Target {
+  readonly kind: 'http';
+  /** The breakdown since creation or the last `resetServerTiming` (call it when the measured phase starts). */
+  serverTiming(): ServerTimingSummary;
+  resetServerTiming(): void;
+}
+
+const ERROR_BODY_LIMIT = 512;
+
+/** Parses a Server-Timing header into name -> duration (ms); entries without `dur` are skipped. */
+export function parseServerTiming(header: string | undefined): Record<string, number> {
+  const fields: Record<string, number> = {};
+  if (!header) return fields;
+  for (const entry of header.split(',')) {
+    const [rawName, ...params] = entry.split(';');
+    const name = rawName?.trim();
+    if (!name) continue;
+    for (const param of params) {
+      const eq = param.indexOf('=');
+      if (eq === -1 || param.slice(0, eq).trim() !== 'dur') continue;
+      const ms = Number(param.slice(eq + 1).trim().replace(/^"|"$/g, ''));
+      if (Number.isFinite(ms)) fields[name] = ms;
+    }
+  }
+  return fields;
+}
+
+export function httpTarget(options: HttpTargetOptions): HttpTarget {
+  const base = new URL(options.baseUrl);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error(`unsupported URL scheme ${base.protocol} (use http:// or https://)`);
+  const secure = base.protocol === 'https:';
+  const agentOptions = { keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, scheduling: 'fifo' as const };
+  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
+  const request = secure ? httpsRequest : httpRequest;
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const reportPath = `${prefix}/report/${options.route}?category=`;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const common = { agent, protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ''), port: base.port || (secure ? 443 : 80), timeout: timeoutMs };
+
+  let sums: Record<string, number> = {};
+  let counts: Record<string, number> = {};
+  let xCache: Record<string, number> = {};
+  let responses = 0;
+  let bodyBytes = 0;
+
+  /** GET `path`, read the body; resolves with status, headers and (for errors) the start of the body. */
+  const get = (path: string, keepBody: boolean) => new Promise<{ res: IncomingMessage; bytes: number; body: string }>((resolve, reject) => {
+    const req = request({ ...common, path, method: 'GET' }, (res) => {
+      let bytes = 0;
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if ((keepBody || res.statusCode !== 200) && body.length < ERROR_BODY_LIMIT) body += chunk.toString('utf8', 0, ERROR_BODY_LIMIT);
+      });
+      res.on('end', () => resolve({ res, bytes, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+
+  return {
+    name: options.name ?? `http-${options.route}`,
+    kind: 'http',
+
+    async setup() {
+      let answer;
+      try {
+        answer = await get(`${prefix}/healthz`, true);
+      } catch (error) {
+        throw new Error(`cannot reach ${base.origin}${prefix}: ${(error as Error).message} (is \`perfbench serve\` running there?)`);
+      }
+      if (answer.res.statusCode !== 200) {
+        throw new Error(`${base.origin}${prefix}/healthz answered ${answer.res.statusCode}: ${answer.body.trim().slice(0, 200)}`);
+      }
+    },
+
+    async run(op: Operation) {
+      const { res, bytes, body } = await get(reportPath + encodeURIComponent(op.category), false);
+      if (res.statusCode !== 200) {
+        let detail = body.trim();
+        try {
+          detail = (JSON.parse(body) as { error?: string }).error ?? detail;
+        } catch {
+          // not JSON: keep the text
+        }
+        throw new Error(`HTTP ${res.statusCode} from /report/${options.route}: ${detail.slice(0, 200)}`);
+      }
+      responses++;
+      bodyBytes += bytes;
+      const cache = res.headers['x-cache'];
+      const cacheKey = typeof cache === 'string' ? cache : 'none';
+      xCache[cacheKey] = (xCache[cacheKey] ?? 0) + 1;
+      const timing = parseServerTiming(res.headers['server-timing'] as string | undefined);
+      for (const name in timing) {
+        sums[name] = (sums[name] ?? 0) + timing[name]!;
+        counts[name] = (counts[name] ?? 0) + 1;
+      }
+    },
+
+    async teardown() {
+      agent.destroy();
+    },
+
+    serverTiming() {
+      const meansMs: Record<string, number> = {};
+      for (const name in sums) meansMs[name] = sums[name]! / counts[name]!;
+      return { responses, sumsMs: { ...sums }, meansMs, xCache: { ...xCache }, bodyBytes };
+    },
+
+    resetServerTiming() {
+      sums = {};
+      counts = {};
+      xCache = {};
+      responses = 0;
+      bodyBytes = 0;
+    },
+  };
+}
