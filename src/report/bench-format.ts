@@ -89,11 +89,16 @@ export function runLine(result: BenchResult): string {
   return parts.filter(Boolean).join(' · ');
 }
 
-/** The harness's own cost, from the no-op path if the run had one. */
+/**
+ * The harness's own cost, from the no-op path if the run had one. Wall time per operation is the
+ * figure (the event loop is single-threaded, so it is the loop's cost per operation whatever the
+ * concurrency); the no-op's recorded latency only spans the await and rounds to 0 µs.
+ */
 export function overheadLine(paths: readonly PathResult[]): string | undefined {
-  const noop = paths.find((p) => p.kind === 'noop');
+  const noop = paths.find((p) => p.kind === 'noop' && p.ops > 0);
   if (!noop) return undefined;
-  return `Harness overhead (no-op path): mean ${noop.summary.meanUs.toFixed(2)} µs, p99 ${formatInt(noop.summary.p99Us)} µs per operation.`;
+  const perOpUs = (noop.elapsedMs * 1000) / noop.ops;
+  return `Harness overhead (no-op path): ${perOpUs.toFixed(2)} µs per operation; recorded no-op latency p99 ${formatInt(noop.summary.p99Us)} µs.`;
 }
 
 /** Event-loop lag lines for the paths that measured it. */
