@@ -1,0 +1,220 @@
+/**
+ * Fixtures for the serve integration tests: a seeded table, pools on the real PostgreSQL, a private
+ * redis-server that can be stopped and restarted, a TCP proxy in front of PostgreSQL that can be
+ * cut (the "PostgreSQL down" fault without touching the machine's server), and small HTTP helpers.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { request, type Agent } from 'node:http';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import type { ReportSource } from '../../src/db/report.js';
+import { freeLoopbackPort } from '../../src/net.js';
+
+export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TABLE = 'serve_products';
+export const CATEGORIES = 20;
+export const SOURCE: ReportSource = { table: tableIdentifier(TABLE), column: columnIdentifier('category') };
+
+/** Seeds serve_products (20,000 rows, 20 categories: ~1,000 rows per report) through the CLI; a no-op when present. */
+export async function seedTable(): Promise<void> {
+  await promisify(execFile)('./bin/perfbench', ['seed', '--table', TABLE, '--rows', '20000', '--categories', String(CATEGORIES), '--reset'], {
+    env: { ...process.env, DATABASE_URL, REDIS_URL },
+  });
+}
+
+/** A namespace no other run uses, so cache keys never collide. */
+export function uniqueNamespace(label: string): string {
+  return `test-${label}-${randomUUID()}`;
+}
+
+/** A pool whose report queries (the named prepared statement) are counted and can be held at a gate. */
+export function countingPool(connectionString = DATABASE_URL, max = 5): pg.Pool & { reportQueries: number; gate?: Promise<void> } {
+  const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 2_000 }) as pg.Pool & { reportQueries: number; gate?: Promise<void> };
+  pool.on('error', () => undefined);
+  pool.reportQueries = 0;
+  const original = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+    const config = args[0] as { name?: string } | string;
+    if (typeof config === 'object' && config.name?.startsWith('perfbench_report_')) {
+      pool.reportQueries++;
+      if (pool.gate) await pool.gate;
+    }
+    return original(...args);
+  };
+  return pool;
+}
+
+/** A connectSlow factory that counts connections and can hold each query at a gate. */
+export function slowFactory(connectionString = DATABASE_URL, applicationName = `perfbench-test-slow-${randomUUID().slice(0, 8)}`) {
+  const state = { connects: 0, applicationName, gate: undefined as Promise<void> | undefined, clients: [] as pg.Client[] };
+  const connect = async (): Promise<pg.Client> => {
+    state.connects++;
+    const client = new pg.Client({ connectionString, application_name: applicationName, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => undefined);
+    await client.connect();
+    const original = client.query.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    (client as unknown as { query: (...args: unknown[]) => Promise<unknown> }).query = async (...args: unknown[]) => {
+      if (state.gate) await state.gate;
+      return original(...args);
+    };
+    state.clients.push(client);
+    return client;
+  };
+  return { state, connect };
+}
+
+/** A gate: `wait` until `open()`. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** One HTTP request (a fresh connection unless an agent is given), body read fully. */
+export function fetchRaw(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; agent?: Agent } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+export function json(reply: Reply): Record<string, unknown> {
+  return JSON.parse(reply.body.toString('utf8')) as Record<string, unknown>;
+}
+
+/** Sends raw bytes on a new connection and returns everything the server sent until it closed. */
+export function rawExchange(port: number, payload: string | Buffer, host = '127.0.0.1'): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host);
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // The server may close while we still write; what it answered is what counts.
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') resolve(Buffer.concat(chunks).toString('latin1'));
+      else reject(error);
+    });
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.write(payload);
+  });
+}
+
+/** Polls `check` every 100 ms until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+}
+
+/** A private redis-server on a fixed free port that a test may stop and start again. */
+export class TestRedis {
+  private child: ChildProcess | undefined;
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<TestRedis> {
+    const redis = new TestRedis(await freeLoopbackPort());
+    await redis.start();
+    return redis;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = child;
+    await eventually('redis-server to answer PING', async () => {
+      const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === 'PONG' ? true : undefined;
+      } finally {
+        probe.disconnect();
+      }
+    }, 10_000);
+  }
+
+  /** Stops the server and waits until it has exited. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/**
+ * A TCP proxy in front of the real PostgreSQL. `down()` cuts every connection and refuses new ones,
+ * as a stopped server does; `up()` listens again on the same port.
+ */
+export class PgProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private constructor(readonly port: number, private readonly targetPort: number) {}
+
+  static async start(targetPort = 5432): Promise<PgProxy> {
+    const proxy = new PgProxy(await freeLoopbackPort(), targetPort);
+    await proxy.up();
+    return proxy;
+  }
+
+  get url(): string {
+    const url = new URL(DATABASE_URL);
+    url.host = `127.0.0.1:${this.port}`;
+    return url.toString();
+  }
+
+  up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.targetPort, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  async down(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+}
