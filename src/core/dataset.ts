@@ -17,11 +17,13 @@ export const DEFAULT_ZIPF_SKEW = 1.1;
 /** One generated product. Prices are whole cents so no float rounding reaches the data. */
 export interface ProductRow {
   id: number;
-  name: string;
+  /** The name without its trailing id: the full name is `${namePrefix}${id}`. Kept apart so the
+   *  loader can encode the few distinct prefixes once instead of a new string per row. */
+  namePrefix: string;
   category: string;
   priceCents: number;
-  /** Microseconds since 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch. */
-  createdAtPgMicros: bigint;
+  /** Microseconds since 2000-01-01T00:00:00Z, PostgreSQL's timestamp epoch (exact: below 2^53). */
+  createdAtPgMicros: number;
 }
 
 /** Versioned so a change to the generator changes every fingerprint (and so every cache key). */
@@ -37,7 +39,7 @@ export function datasetFingerprint(params: DatasetParams): string {
 const ADJECTIVES = ['Compact', 'Deluxe', 'Eco', 'Classic', 'Smart', 'Rugged', 'Premium', 'Basic', 'Ultra', 'Mini', 'Pro', 'Vintage'];
 const NOUNS = ['Lamp', 'Kettle', 'Backpack', 'Headphones', 'Blender', 'Notebook', 'Chair', 'Drill', 'Jacket', 'Monitor', 'Tent', 'Watch'];
 /** 2024-01-01T00:00:00Z in PostgreSQL epoch microseconds; rows spread over the two years after it. */
-const CREATED_FROM_PG_MICROS = 757_382_400_000_000n;
+const CREATED_FROM_PG_MICROS = 757_382_400_000_000;
 const CREATED_SPAN_SECONDS = 2 * 365 * 24 * 3600;
 
 /** Produces the rows of a dataset in id order, a batch at a time. */
@@ -54,7 +56,8 @@ export function createRowGenerator(params: DatasetParams): RowGenerator {
   const random = seededRandom(params.seed);
   const sampleCategory = indexSampler(params.categories, params.distribution, params.skew, random);
   const names = Array.from({ length: params.categories }, (_, index) => categoryName(index, params.categories));
-  const row: ProductRow = { id: 0, name: '', category: '', priceCents: 0, createdAtPgMicros: 0n };
+  const prefixes = ADJECTIVES.flatMap((adjective) => NOUNS.map((noun) => `${adjective} ${noun} `));
+  const row: ProductRow = { id: 0, namePrefix: '', category: '', priceCents: 0, createdAtPgMicros: 0 };
   let nextId = 1;
   return {
     next(emit, limit) {
@@ -63,9 +66,9 @@ export function createRowGenerator(params: DatasetParams): RowGenerator {
       for (let id = first; id <= last; id++) {
         row.id = id;
         row.category = names[sampleCategory()]!;
-        row.name = `${ADJECTIVES[Math.floor(random() * ADJECTIVES.length)]} ${NOUNS[Math.floor(random() * NOUNS.length)]} ${id}`;
+        row.namePrefix = prefixes[Math.floor(random() * ADJECTIVES.length) * NOUNS.length + Math.floor(random() * NOUNS.length)]!;
         row.priceCents = 100 + Math.floor(random() * 99_900);
-        row.createdAtPgMicros = CREATED_FROM_PG_MICROS + BigInt(Math.floor(random() * CREATED_SPAN_SECONDS)) * 1_000_000n;
+        row.createdAtPgMicros = CREATED_FROM_PG_MICROS + Math.floor(random() * CREATED_SPAN_SECONDS) * 1_000_000;
         emit(row);
       }
       nextId = last + 1;

@@ -32,6 +32,8 @@ const MAX_TUPLE_BYTES = 2 + 12 + 4 + 256 + 4 + 256 + 16 + 12;
 export class BinaryRowWriter {
   private buffer: Buffer;
   private offset = 0;
+  /** UTF-8 of the few distinct strings (categories, name prefixes), encoded once. */
+  private readonly encoded = new Map<string, Buffer>();
 
   constructor(private readonly flush: (chunk: Buffer) => void, private readonly chunkBytes = 1 << 20) {
     this.buffer = Buffer.allocUnsafe(chunkBytes);
@@ -42,14 +44,27 @@ export class BinaryRowWriter {
     const b = this.buffer;
     let o = this.offset;
     o = b.writeInt16BE(FIELD_COUNT, o);
-    o = b.writeInt32BE(8, o);
-    o = b.writeBigInt64BE(BigInt(row.id), o);
-    o = writeText(b, o, row.name);
-    o = writeText(b, o, row.category);
+    o = writeInt64(b, o, row.id);
+    const prefix = this.utf8(row.namePrefix);
+    const digits = decimalDigits(row.id);
+    o = b.writeInt32BE(prefix.length + digits, o);
+    o += prefix.copy(b, o);
+    o = writeDecimal(b, o, row.id, digits);
+    const category = this.utf8(row.category);
+    o = b.writeInt32BE(category.length, o);
+    o += category.copy(b, o);
     o = writeNumericCents(b, o, row.priceCents);
-    o = b.writeInt32BE(8, o);
-    o = b.writeBigInt64BE(row.createdAtPgMicros, o);
+    o = writeInt64(b, o, row.createdAtPgMicros);
     this.offset = o;
+  }
+
+  private utf8(text: string): Buffer {
+    let bytes = this.encoded.get(text);
+    if (!bytes) {
+      bytes = Buffer.from(text, 'utf8');
+      this.encoded.set(text, bytes);
+    }
+    return bytes;
   }
 
   /** Hands over what is buffered (if anything) and starts a fresh chunk. */
@@ -61,10 +76,29 @@ export class BinaryRowWriter {
   }
 }
 
-function writeText(b: Buffer, o: number, text: string): number {
-  const length = b.write(text, o + 4, 'utf8');
-  b.writeInt32BE(length, o);
-  return o + 4 + length;
+/** A length-prefixed int8 from a non-negative safe integer, without BigInt (which costs per row). */
+function writeInt64(b: Buffer, o: number, value: number): number {
+  o = b.writeInt32BE(8, o);
+  o = b.writeUInt32BE(Math.floor(value / 0x1_0000_0000), o);
+  return b.writeUInt32BE(value >>> 0, o);
+}
+
+function decimalDigits(value: number): number {
+  let digits = 1;
+  while (value >= 10) {
+    value = Math.floor(value / 10);
+    digits++;
+  }
+  return digits;
+}
+
+/** ASCII digits of a non-negative integer, written right to left. */
+function writeDecimal(b: Buffer, o: number, value: number, digits: number): number {
+  for (let i = o + digits - 1; i >= o; i--) {
+    b[i] = 48 + (value % 10);
+    value = Math.floor(value / 10);
+  }
+  return o + digits;
 }
 
 /**

@@ -60,12 +60,12 @@ describe('dataset generation', () => {
     expect(all.map((row) => row.id)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     for (const row of all) {
       expect(row.category).toMatch(/^cat-[0-4]$/);
-      expect(row.name).toMatch(new RegExp(`^\\w+ \\w+ ${row.id}$`));
+      expect(`${row.namePrefix}${row.id}`).toMatch(new RegExp(`^\\w+ \\w+ ${row.id}$`));
       expect(row.priceCents).toBeGreaterThanOrEqual(100);
       expect(row.priceCents).toBeLessThan(100_000);
       // 2024-01-01 .. 2026-01-01 in microseconds since 2000-01-01.
-      expect(row.createdAtPgMicros).toBeGreaterThanOrEqual(757_382_400_000_000n);
-      expect(row.createdAtPgMicros).toBeLessThan(757_382_400_000_000n + 2n * 365n * 86_400n * 1_000_000n);
+      expect(row.createdAtPgMicros).toBeGreaterThanOrEqual(757_382_400_000_000);
+      expect(row.createdAtPgMicros).toBeLessThan(757_382_400_000_000 + 2 * 365 * 86_400 * 1_000_000);
     }
   });
 
