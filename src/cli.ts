@@ -81,6 +81,9 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `perfbench … | head` closes the pipe early: that is the reader's choice, not a crash. The
+  // error can arrive after main returns, so the listener stays for the life of the process.
+  if (!process.stdout.listeners('error').includes(exitOnClosedPipe)) process.stdout.on('error', exitOnClosedPipe);
   try {
     await buildProgram(output, controller.signal).parseAsync(argv);
     return Number(process.exitCode ?? ExitCode.ok);
@@ -97,5 +100,10 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+function exitOnClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+  throw error;
 }
 
