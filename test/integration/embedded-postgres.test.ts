@@ -70,3 +70,31 @@ describe('embedded PostgreSQL', () => {
     expect(renderDoctor(report)).not.toContain(secret);
   });
 });
+
+describe('embedded PostgreSQL binaries as root', () => {
+  it.runIf(process.getuid?.() === 0)('copies binaries the postgres user cannot reach into the cache directory', async () => {
+    const { cpSync, mkdtempSync: makeTemp } = await import('node:fs');
+    const { ensureServiceUser, reachableBinaries, shippedBinaries } = await import('../../src/db/embedded-postgres.js');
+    const shipped = await shippedBinaries();
+    // A checkout under a mode-700 directory, as in a fresh `mktemp -d` clone.
+    const hidden = makeTemp('/tmp/perfbench-hidden-');
+    const native = join(hidden, 'native');
+    cpSync(join(shipped.initdb, '..', '..'), native, { recursive: true, verbatimSymlinks: true });
+    const unreachable = { ...shipped, initdb: join(native, 'bin', 'initdb'), pg_ctl: join(native, 'bin', 'pg_ctl') };
+    const copyCache = mkdtempSync('/var/tmp/perfbench-copy-test-');
+    chmodSync(copyCache, 0o755);
+    try {
+      const runAs = ensureServiceUser();
+      expect(runAs.uid).toBeGreaterThan(0);
+      const reachable = reachableBinaries(unreachable, copyCache, runAs);
+      expect(reachable.initdb).toBe(join(copyCache, `pg-${shipped.version}`, 'bin', 'initdb'));
+      // Reachable binaries are used where they are.
+      expect(reachableBinaries(shipped, copyCache, runAs)).toBe(shipped);
+      // A second call reuses the copy.
+      expect(reachableBinaries(unreachable, copyCache, runAs).initdb).toBe(reachable.initdb);
+    } finally {
+      rmSync(hidden, { recursive: true, force: true });
+      rmSync(copyCache, { recursive: true, force: true });
+    }
+  });
+});
