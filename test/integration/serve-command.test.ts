@@ -3,12 +3,14 @@
  * abort signal (what Ctrl-C and SIGTERM trigger) while a request is in flight.
  */
 import pg from 'pg';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { memoryOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
-import { serve, serveOptions, startServe, type ServeSummary } from '../../src/commands/serve.js';
+import { register, serve, serveOptions, startServe, type ServeSummary } from '../../src/commands/serve.js';
+import { Command } from 'commander';
 import { DATABASE_URL, REDIS_URL, TABLE, eventually, fetchRaw, seedTable, type Reply } from './serve-helpers.js';
 
 const runtimes: Runtime[] = [];
@@ -19,6 +21,17 @@ beforeAll(async () => {
 
 afterEach(async () => {
   while (runtimes.length > 0) await runtimes.pop()!.close();
+});
+
+afterAll(async () => {
+  // The command writes real keys (namespace: dataset version, table, column): remove this table's.
+  const redis = new Redis(REDIS_URL);
+  try {
+    const keys = await redis.keys(`perfbench:report:v1:*:${TABLE}:category:*`);
+    if (keys.length > 0) await redis.unlink(...keys);
+  } finally {
+    redis.disconnect();
+  }
 });
 
 function runtime(controller = new AbortController()) {
@@ -93,5 +106,25 @@ describe('perfbench serve', () => {
     expect(() => serveOptions(flags({ ttl: '0' }))).toThrow(/--ttl/);
     expect(() => serveOptions(flags({ pool: 'many' }))).toThrow(/--pool/);
     expect(() => serveOptions(flags({ table: 'x;drop' }))).toThrow(/not a valid table name/);
+  });
+
+  it('is wired to commander: flags, defaults and help, and exits 0 after Ctrl-C', async () => {
+    const { rt, out, controller } = runtime();
+    const program = new Command('perfbench').exitOverride();
+    let code: number | void = undefined;
+    register(program, { run: async (action) => {
+      code = await action(rt);
+    } });
+    const help = program.commands.find((command) => command.name() === 'serve')!.helpInformation();
+    for (const flag of ['--port <n>', '--host <address>', '--table <name>', '--column <name>', '--ttl <seconds>', '--pool <n>']) expect(help).toContain(flag);
+    const parsed = program.parseAsync(['node', 'perfbench', 'serve', '--port', '0', '--table', TABLE, '--ttl', '60', '--pool', '2']);
+    const url = await eventually('the listening line', async () => /listening on (http:\/\/\S+)/.exec(out.stderr)?.[1]);
+    expect(out.stderr).toContain(`(table ${TABLE}, column category, pool 2, cache redis`);
+    expect(out.stderr).toContain('ttl 60 s)');
+    expect((await fetchRaw(`${url}/report/fast?category=cat-00`)).status).toBe(200);
+    controller.abort();
+    await parsed;
+    expect(code).toBe(0);
+    expect(out.stderr).toMatch(/stopped: 1 requests \(0 slow, 1 fast: (1 hits, 0 misses|0 hits, 1 misses), 0 bypasses\)/);
   });
 });
