@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerDoctor } from './commands/doctor.js';
+import { register as registerExplain } from './commands/explain.js';
 import { register as registerIndex } from './commands/indexes.js';
 import { register as registerSeed } from './commands/seed.js';
 import type { CommandContext, Register } from './commands/context.js';
@@ -22,9 +23,10 @@ Examples:
   perfbench seed                       # 1,000,000 products in 1,000 categories (embedded PostgreSQL if none is configured)
   perfbench index add --column category
   perfbench index list
+  perfbench explain --compare          # the report query's plan without and with the index; nothing is kept
   perfbench doctor                     # what is configured, and is it reachable?`;
 
-const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor];
+const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain];
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

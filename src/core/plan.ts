@@ -182,7 +182,9 @@ function unwrap(input: unknown): Json {
     try {
       value = JSON.parse(value);
     } catch (error) {
-      throw usageError(`the plan is not valid JSON (${(error as Error).message})`, HINT);
+      // JSON.parse quotes the start of the input, newlines included: keep the error on one line.
+      const reason = (error as Error).message.replace(/\s+/g, ' ');
+      throw usageError(`the plan is not valid JSON (${reason})`, HINT);
     }
   }
   if (isObject(value) && 'QUERY PLAN' in value) value = value['QUERY PLAN'];
