@@ -67,13 +67,15 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
   let cause: unknown;
   client.on('error', (error) => (cause ??= error));
   try {
-    await client.connect();
-    const fields = parseInfo(await client.info('server'));
+    // connectTimeout bounds only the TCP handshake; a peer that accepts and then stays silent
+    // would hang the first command, so the whole exchange gets the same bound.
+    const fields = parseInfo(await withTimeout(client.connect().then(() => client.info('server')), connectTimeoutMs));
     const label = `${kind === 'embedded-redis' ? 'embedded redis' : 'redis'} ${fields.redis_version ?? ''}`.trim();
     return new RedisCache(kind, label, client, describeRedis(config));
   } catch (error) {
     client.disconnect();
-    throw redisError(cause ?? error, config, connectTimeoutMs);
+    const timedOut = (error as { code?: string }).code === 'ETIMEDOUT';
+    throw redisError(timedOut ? error : cause ?? error, config, connectTimeoutMs);
   }
 }
 
@@ -94,6 +96,14 @@ export function redisError(error: unknown, config: RedisConfig, connectTimeoutMs
     return new UserError(`cannot connect to ${where}: TLS failed (${message})`, 'use redis:// for a plain server and rediss:// for TLS');
   }
   return new UserError(`cannot connect to ${where}: ${message}`, fix);
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** Parses the text of Redis INFO into a field map. */

@@ -69,6 +69,16 @@ describe('embedded PostgreSQL', () => {
     expect(JSON.stringify(report)).not.toContain(secret);
     expect(renderDoctor(report)).not.toContain(secret);
   });
+
+  it('rejects a wrong password (the embedded server uses SCRAM) in one line without echoing it', async () => {
+    const runtime = embeddedRuntime();
+    const target = await runtime.database();
+    const { connectClient } = await import('../../src/db/connection.js');
+    const error = await connectClient({ ...target, password: 'not-the-password-42' }, 3000).catch((e) => e);
+    await runtime.close();
+    expect(error.line).toBe(`cannot connect to PostgreSQL at 127.0.0.1:${target.port}: password authentication failed for user 'postgres' — check DB_PASSWORD / PGPASSWORD or the password in DATABASE_URL`);
+    expect(error.line).not.toContain('not-the-password-42');
+  });
 });
 
 describe('embedded PostgreSQL binaries as root', () => {
