@@ -166,27 +166,44 @@ function databaseLayerFields(layer: Layer, problems: string[]): Fields {
 }
 
 function parseDatabaseUrl(url: Field, problems: string[]): Fields {
+  const parsed = parseUrl(url, ['postgres', 'postgresql'], 'postgres://user:password@host:5432/database', problems);
+  if (!parsed) return {};
+  const fields = urlParts(parsed, url.source, 'user', 'database');
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode) fields.sslmode = { value: sslmode, source: url.source };
+  return fields;
+}
+
+/** Parses a connection URL with one of `schemes`, or records why it cannot. */
+function parseUrl(url: Field, schemes: string[], example: string, problems: string[]): URL | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url.value);
   } catch {
-    problems.push(`${url.source} is not a URL (expected postgres://user:password@host:5432/database)`);
-    return {};
+    problems.push(`${url.source} is not a URL (expected ${example})`);
+    return undefined;
   }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    problems.push(`${url.source} must start with postgres:// or postgresql://, not ${parsed.protocol}//`);
-    return {};
+  if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) {
+    const names = schemes.map((scheme) => `${scheme}://`);
+    problems.push(`${url.source} must start with ${names.slice(0, -1).join(', ')} or ${names.at(-1)}, not ${parsed.protocol}//`);
+    return undefined;
   }
+  return parsed;
+}
+
+/** Host, port, credentials and the path (database name or number) of a URL, credited to its source. */
+function urlParts(parsed: URL, source: Source, userField: string, pathField: string): Fields {
   const fields: Fields = {};
-  const set = (name: string, value: string | null | undefined) => {
-    if (value) fields[name] = { value: decodeURIComponent(value), source: url.source };
-  };
-  set('host', parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
-  set('port', parsed.port);
-  set('user', parsed.username);
-  set('password', parsed.password);
-  set('database', parsed.pathname.replace(/^\//, ''));
-  set('sslmode', parsed.searchParams.get('sslmode'));
+  const parts: Array<[string, string]> = [
+    ['host', parsed.hostname.replace(/^\[(.*)\]$/, '$1')],
+    ['port', parsed.port],
+    [userField, parsed.username],
+    ['password', parsed.password],
+    [pathField, parsed.pathname.replace(/^\//, '')],
+  ];
+  for (const [name, value] of parts) {
+    if (value) fields[name] = { value: decodeURIComponent(value), source };
+  }
   return fields;
 }
 
@@ -238,28 +255,10 @@ function redisLayerFields(layer: Layer, problems: string[]): Fields & { memory?:
 
 /** `memory://` selects the in-process cache tier on purpose (no Redis at all). */
 function parseRedisUrl(url: Field, problems: string[]): Fields {
-  let parsed: URL;
-  try {
-    parsed = new URL(url.value);
-  } catch {
-    problems.push(`${url.source} is not a URL (expected redis://[:password@]host:6379[/db] or rediss://…)`);
-    return {};
-  }
+  const parsed = parseUrl(url, ['redis', 'rediss', 'memory'], 'redis://[:password@]host:6379[/db] or rediss://…', problems);
+  if (!parsed) return {};
   if (parsed.protocol === 'memory:') return { memory: { value: 'memory', source: url.source } };
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    problems.push(`${url.source} must start with redis://, rediss:// or memory://, not ${parsed.protocol}//`);
-    return {};
-  }
-  const fields: Fields = { tls: { value: String(parsed.protocol === 'rediss:'), source: url.source } };
-  const set = (name: string, value: string) => {
-    if (value) fields[name] = { value: decodeURIComponent(value), source: url.source };
-  };
-  set('host', parsed.hostname.replace(/^\[(.*)\]$/, '$1'));
-  set('port', parsed.port);
-  set('username', parsed.username);
-  set('password', parsed.password);
-  set('db', parsed.pathname.replace(/^\//, ''));
-  return fields;
+  return { ...urlParts(parsed, url.source, 'username', 'db'), tls: { value: String(parsed.protocol === 'rediss:'), source: url.source } };
 }
 
 function resolveRedis(layers: Layer[], problems: string[]): RedisConfig {
