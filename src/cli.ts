@@ -4,6 +4,7 @@ import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerIndex } from './commands/indexes.js';
 import { register as registerSeed } from './commands/seed.js';
+import { register as registerServe } from './commands/serve.js';
 import type { CommandContext, Register } from './commands/context.js';
 import { loadConfig, type ConfigFlags } from './config.js';
 import { ExitCode, describeError } from './errors.js';
@@ -24,9 +25,10 @@ Examples:
   perfbench index add --column category
   perfbench index list
   perfbench explain --compare          # the report query's plan without and with the index; nothing is kept
+  perfbench serve --port 8080          # /report/slow and /report/fast over HTTP
   perfbench doctor                     # what is configured, and is it reachable?`;
 
-const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain];
+const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe];
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -57,6 +57,9 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
     db: config.db,
     tls: config.tls ? {} : undefined,
     connectTimeout: connectTimeoutMs,
+    // A Redis that hangs (rather than goes away) must not hang a report: commands fail after the
+    // same bound and the cache-aside layer answers from the database.
+    commandTimeout: connectTimeoutMs,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
