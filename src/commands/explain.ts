@@ -619,7 +619,8 @@ export interface ExplainFlags {
   table?: string;
   column?: string;
   query?: string;
-  param: string[];
+  /** Undefined when no --param was given. */
+  param?: string[];
   file?: string;
   compare?: boolean;
   runs?: string;
@@ -633,7 +634,8 @@ export type ExplainPlan =
   | { mode: 'explain'; request: ExplainRequest; format: ExplainFormat }
   | { mode: 'compare'; request: ExplainRequest; runs: number; format: ExplainFormat };
 
-export function explainOptions(flags: ExplainFlags): ExplainPlan {
+export function explainOptions(input: ExplainFlags): ExplainPlan {
+  const flags = { ...input, param: input.param ?? [] };
   const format = choiceOption(flags.format, '--format', EXPLAIN_FORMATS);
   const given = (names: (keyof ExplainFlags)[]) => names.filter((name) => {
     const value = flags[name];
@@ -699,7 +701,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--table <name>', 'table of the report query, and whose index --compare toggles (default: products)')
     .option('--column <name>', 'filter column of the report query, and the column --compare indexes (default: category)')
     .option('--query <sql>', 'explain this statement instead of the report query ($1, $2… take --param values)')
-    .option('--param <value>', 'a value for the next $n placeholder of --query (repeat in order)', (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--param <value>', 'a value for the next $n placeholder of --query (repeat in order)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('--file <path>', 'render a saved EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output; no database')
     .option('--compare', 'the plan without and with an index on --column, in one transaction that is rolled back')
     .option('--runs <n>', `with --compare: before/after runs, interleaved; medians are reported (default: ${DEFAULT_RUNS})`)

@@ -197,6 +197,15 @@ describe('perfbench explain against PostgreSQL', () => {
     expect(await indexNames()).toEqual([`${tableName}_pkey`]);
   });
 
+  it('says so when the index does not help the query under --compare', async () => {
+    const result = await withRuntime((runtime) => explainCompare(runtime, request({ query: `SELECT count(*) FROM ${tableName}` }), 1));
+    expect(result.afterUsesIndex).toBe(false);
+    expect(result.diff.swaps).toEqual([]);
+    expect(result.notes).toEqual([`the planner did not use ${tableName}_category_btree_pb in every "after" run: the index does not help this query as written`]);
+    expect(renderExplainCompare(result, 'text')).toContain('Note: the planner did not use');
+    expect(await indexNames()).toEqual([`${tableName}_pkey`]);
+  });
+
   it('stops a statement at --timeout with one line and leaves nothing running', async () => {
     const error = await rejection(withRuntime((runtime) => explain(runtime, request({ query: 'SELECT pg_sleep(1)', timeout: '100' }))));
     expect(error.exitCode).toBe(ExitCode.failure);
@@ -313,6 +322,16 @@ describe('perfbench explain through the CLI', () => {
     expect(diff).toMatchObject({ kind: 'perfbench.explain-compare', runs: { before: 1, after: 1 }, compare: { indexBuiltInTransaction: true, beforeMethods: ['no-index'] } });
     expect(diff.swaps).toHaveLength(1);
     expect(await indexNames()).toEqual([`${tableName}_pkey`]);
+  });
+
+  it('passes repeated --param values to the placeholders in order', async () => {
+    const run = await cli(['explain', '--table', tableName, '--query', `SELECT * FROM ${tableName} WHERE category = $1 AND id < $2`, '--param', 'cat-005', '--param', '5000', '--format', 'json']);
+    expect(run.code).toBe(0);
+    const document = JSON.parse(run.stdout);
+    expect(document.source).toMatchObject({ kind: 'query', params: ['cat-005', '5000'], table: tableName });
+    const scan = document.nodes.find((node: { relation: string | null }) => node.relation === tableName);
+    expect(JSON.stringify(scan)).toContain("'cat-005'");
+    expect(JSON.stringify(scan)).toContain('5000');
   });
 
   it('renders a --file without any database, and refuses a bad one with exit 2', async () => {
