@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { register as registerBench } from './commands/bench.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerIndex } from './commands/indexes.js';
@@ -26,9 +27,10 @@ Examples:
   perfbench index list
   perfbench explain --compare          # the report query's plan without and with the index; nothing is kept
   perfbench serve --port 8080          # /report/slow and /report/fast over HTTP
+  perfbench bench                      # seq vs index vs cache: percentiles, speed-ups, plans (seeds the dataset if missing)
   perfbench doctor                     # what is configured, and is it reachable?`;
 
-const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe];
+const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe, registerBench];
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

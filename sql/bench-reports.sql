@@ -1,0 +1,7 @@
+-- The report for several categories at once, to fill the cache before a `cache` run: the same
+-- columns and per-category order as report.sql, so each category's body is byte-identical to the
+-- one the report query gives. perfbench_key is the filter value as text, to group the rows by.
+SELECT {{column}}::text AS perfbench_key, id, name, category, price, created_at
+FROM {{table}}
+WHERE {{column}} = ANY($1)
+ORDER BY {{column}}, id

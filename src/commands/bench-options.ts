@@ -1,0 +1,175 @@
+/**
+ * The flags of `perfbench bench` and `perfbench merge`, parsed into typed options. Pure: every bad
+ * value becomes a one-line usage error (exit 2) naming the flag, the value and what is accepted.
+ */
+import { extname } from 'node:path';
+import { DEFAULT_SKEW } from '../core/sequence.js';
+import { DISTRIBUTIONS, type Distribution } from '../core/random.js';
+import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../db/identifiers.js';
+import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
+import { usageError } from '../errors.js';
+import { DEFAULT_PATHS, pathDefinition, PATHS } from '../targets/registry.js';
+import { choiceOption, integerOption, numberOption } from './options.js';
+
+export const BENCH_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
+export type BenchFormat = (typeof BENCH_FORMATS)[number];
+
+/**
+ * Defaults sized so that plain `perfbench bench` (5 paths x 3 trials) finishes in well under a
+ * minute on 2 cores, with 3 trials so speed-ups and the gate get a trial-to-trial interval.
+ */
+export const BENCH_DEFAULTS = {
+  table: 'products',
+  column: 'category',
+  concurrency: '1',
+  duration: '2s',
+  warmup: '0.5s',
+  trials: '3',
+  distribution: 'uniform',
+  seed: '1',
+  ttl: String(DEFAULT_TTL_SECONDS),
+  format: 'table',
+  failIfSlower: 10,
+} as const;
+
+/** The flags as commander hands them over (strings; lists joined with commas). */
+export interface BenchFlags {
+  paths?: string;
+  concurrency?: string;
+  duration?: string;
+  iterations?: string;
+  warmup?: string;
+  rate?: string;
+  trials?: string;
+  distribution?: string;
+  skew?: string;
+  seed?: string;
+  table?: string;
+  column?: string;
+  ttl?: string;
+  keepIndex?: boolean;
+  keepCache?: boolean;
+  format?: string;
+  output?: string[];
+  baseline?: string;
+  failIfSlower?: string;
+}
+
+/** A file to write, and the format its extension asks for. */
+export interface OutputFile {
+  path: string;
+  format: BenchFormat;
+}
+
+export interface BenchOptions {
+  paths: string[];
+  /** Concurrency levels, swept in this order. */
+  concurrency: number[];
+  /** Exactly one of durationMs and iterations. */
+  durationMs?: number;
+  iterations?: number;
+  warmupMs: number;
+  /** Open loop at this rate (ops/s); closed loop when absent. */
+  ratePerSec?: number;
+  trials: number;
+  distribution: Distribution;
+  /** Zipf exponent (zipf only). */
+  skew?: number;
+  seed: number;
+  table: Identifier;
+  column: Identifier;
+  ttlSeconds: number;
+  keepIndex: boolean;
+  keepCache: boolean;
+  format: BenchFormat;
+  outputs: OutputFile[];
+  baseline?: string;
+  /** The slow-down the gate reports against; it trips (exit 3) only with `failIfSlower`. */
+  thresholdPct: number;
+  failIfSlower: boolean;
+}
+
+const MAX_DURATION_MS = 24 * 3600 * 1000;
+
+/** `5s`, `500ms`, `1.5s`, `2m`, or a bare number of seconds -> milliseconds. */
+export function durationOption(text: string, flag: string, allowZero = false): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text.trim());
+  const value = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!match || !Number.isFinite(value) || value > MAX_DURATION_MS || (allowZero ? value < 0 : value <= 0)) {
+    throw usageError(`${flag} '${printable(text)}' is not a duration`, `write it like 500ms, 5s or 2m${allowZero ? ' (0 for none)' : ''}`);
+  }
+  return Math.round(value);
+}
+
+/** `10%` or `10` -> 10 (strictly between 0 and 100). */
+export function percentOption(text: string, flag: string): number {
+  const cleaned = text.trim().replace(/%$/, '');
+  const value = Number(cleaned);
+  if (cleaned === '' || !Number.isFinite(value) || value <= 0 || value >= 100) {
+    throw usageError(`${flag} '${printable(text)}' is not a percentage between 0 and 100`, 'e.g. --fail-if-slower 10%');
+  }
+  return value;
+}
+
+/** A comma-separated list of whole numbers, e.g. `1,4,16`; duplicates removed, order kept. */
+export function integerListOption(text: string, flag: string, min: number, max: number): number[] {
+  const parts = text.split(',').map((part) => part.trim()).filter(Boolean);
+  if (parts.length === 0) throw usageError(`${flag} is empty`, `give one or more numbers, e.g. ${flag} 1,4,16`);
+  return [...new Set(parts.map((part) => integerOption(part, flag, min, max)))];
+}
+
+export function pathsOption(text: string): string[] {
+  const names = [...new Set(text.split(',').map((part) => part.trim()).filter(Boolean))];
+  if (names.length === 0) throw usageError('--paths is empty', `choose from ${DEFAULT_PATHS.join(', ')}`);
+  for (const name of names) {
+    if (!pathDefinition(name)) throw usageError(`--paths: unknown path '${printable(name)}'`, `choose from ${PATHS.map((p) => p.name).join(', ')}`);
+  }
+  return names;
+}
+
+/** The format of an --output file, from its extension. */
+export function outputFormat(path: string): BenchFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.md' || ext === '.markdown') return 'markdown';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.txt') return 'table';
+  throw usageError(`--output ${printable(path)}: cannot tell the format from the extension`, 'use .json, .md, .csv or .txt');
+}
+
+export function benchOptions(flags: BenchFlags): BenchOptions {
+  const d = BENCH_DEFAULTS;
+  if (flags.duration !== undefined && flags.iterations !== undefined) {
+    throw usageError('give either --duration or --iterations, not both');
+  }
+  const iterations = flags.iterations === undefined ? undefined : integerOption(flags.iterations, '--iterations', 1, 1_000_000_000);
+  const durationMs = iterations === undefined ? durationOption(flags.duration ?? d.duration, '--duration') : undefined;
+  const distribution = choiceOption(flags.distribution ?? d.distribution, '--distribution', DISTRIBUTIONS);
+  if (flags.skew !== undefined && distribution !== 'zipf') throw usageError('--skew applies only with --distribution zipf');
+  if (flags.failIfSlower !== undefined && flags.baseline === undefined) {
+    throw usageError('--fail-if-slower needs --baseline', 'pass the JSON result of an earlier run: --baseline baseline.json');
+  }
+  const options: BenchOptions = {
+    paths: flags.paths === undefined ? [...DEFAULT_PATHS] : pathsOption(flags.paths),
+    concurrency: integerListOption(flags.concurrency ?? d.concurrency, '--concurrency', 1, 1024),
+    warmupMs: durationOption(flags.warmup ?? d.warmup, '--warmup', true),
+    trials: integerOption(flags.trials ?? d.trials, '--trials', 1, 1000),
+    distribution,
+    seed: integerOption(flags.seed ?? d.seed, '--seed', 0, 2 ** 32 - 1),
+    table: tableIdentifier(flags.table ?? d.table),
+    column: columnIdentifier(flags.column ?? d.column),
+    ttlSeconds: integerOption(flags.ttl ?? d.ttl, '--ttl', 1, 30 * 24 * 3600),
+    keepIndex: Boolean(flags.keepIndex),
+    keepCache: Boolean(flags.keepCache),
+    format: choiceOption(flags.format ?? d.format, '--format', BENCH_FORMATS),
+    outputs: (flags.output ?? []).map((path) => ({ path, format: outputFormat(path) })),
+    thresholdPct: flags.failIfSlower === undefined ? d.failIfSlower : percentOption(flags.failIfSlower, '--fail-if-slower'),
+    failIfSlower: flags.failIfSlower !== undefined,
+  };
+  if (iterations !== undefined) options.iterations = iterations;
+  if (durationMs !== undefined) options.durationMs = durationMs;
+  if (flags.rate !== undefined) options.ratePerSec = numberOption(flags.rate, '--rate', 0.001, 10_000_000);
+  if (distribution === 'zipf') options.skew = flags.skew === undefined ? DEFAULT_SKEW : numberOption(flags.skew, '--skew', 0.01, 10);
+  if (flags.baseline !== undefined) options.baseline = flags.baseline;
+  return options;
+}

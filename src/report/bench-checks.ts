@@ -1,0 +1,98 @@
+/**
+ * What the bench paths checked about themselves, for the terminal and Markdown reports: the plan
+ * each DB path actually ran, and the cache hits (misses) the client saw against the server's INFO
+ * counters. Pure: reads `PathResult.plan` and `cacheCheck` as the bench command stores them.
+ */
+import type { BenchResult, PathResult } from '../core/result.js';
+import type { CacheCheck, PlanSummary } from '../targets/path.js';
+import { formatInt } from './bench-format.js';
+
+/** A path result with the cache check the bench command attaches to cache paths. */
+type Checked = PathResult & { cacheCheck?: CacheCheck };
+
+function plans(result: BenchResult): Array<[string, PlanSummary]> {
+  const seen = new Map<string, PlanSummary>();
+  for (const p of result.paths) if (p.plan && !seen.has(p.name)) seen.set(p.name, p.plan as unknown as PlanSummary);
+  return [...seen];
+}
+
+interface CacheRow {
+  path: string;
+  concurrency: number;
+  check: CacheCheck;
+}
+
+/** Cache checks summed over the trials of each path and concurrency. */
+function cacheRows(result: BenchResult): CacheRow[] {
+  const rows = new Map<string, CacheRow>();
+  for (const p of result.paths as Checked[]) {
+    const c = p.cacheCheck;
+    if (!c) continue;
+    const key = `${p.name}\u0000${p.concurrency}`;
+    const row = rows.get(key);
+    if (!row) {
+      rows.set(key, { path: p.name, concurrency: p.concurrency, check: { ...c } });
+      continue;
+    }
+    const sum = row.check;
+    sum.gets += c.gets;
+    sum.hits += c.hits;
+    sum.misses += c.misses;
+    sum.serverHits += c.serverHits;
+    sum.serverMisses += c.serverMisses;
+    sum.verified &&= c.verified;
+  }
+  return [...rows.values()];
+}
+
+function ms(value: number): string {
+  return value >= 100 ? formatInt(value) : value.toFixed(value >= 10 ? 1 : 2);
+}
+
+function planLine(plan: PlanSummary): string {
+  const shape = plan.root === plan.scanType ? plan.scan : `${plan.root} > ${plan.scan}`;
+  return `${shape} · buffers ${formatInt(plan.sharedHitBlocks)} hit, ${formatInt(plan.sharedReadBlocks)} read · execution ${ms(plan.executionTimeMs)} ms`;
+}
+
+function cacheLine(row: CacheRow): string {
+  const c = row.check;
+  const counted = row.path === 'miss'
+    ? `${formatInt(c.misses)} misses; server keyspace_misses +${formatInt(c.serverMisses)}`
+    : `${formatInt(c.hits)} hits; server keyspace_hits +${formatInt(c.serverHits)}`;
+  return `c=${row.concurrency}: ${formatInt(c.gets)} GETs, ${counted} · ${c.verified ? 'verified' : 'NOT VERIFIED'} (${c.tier})`;
+}
+
+/** Plain-text lines (empty when no path recorded a plan or cache check). */
+export function renderChecksText(result: BenchResult): string {
+  const planned = plans(result);
+  const cached = cacheRows(result);
+  const lines: string[] = [];
+  if (planned.length) {
+    const width = Math.max(...planned.map(([name]) => name.length));
+    lines.push(`Plans (EXPLAIN ANALYZE of the report for ${planned[0]![1].category}, on the path's own connection)`);
+    for (const [name, plan] of planned) lines.push(`  ${name.padEnd(width)}  ${planLine(plan)}`);
+  }
+  if (cached.length) {
+    if (lines.length) lines.push('');
+    const width = Math.max(...cached.map((r) => r.path.length));
+    lines.push('Cache checks (the GETs the client saw against the server\'s INFO counters)');
+    for (const row of cached) lines.push(`  ${row.path.padEnd(width)}  ${cacheLine(row)}`);
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+export function renderChecksMarkdown(result: BenchResult): string {
+  const planned = plans(result);
+  const cached = cacheRows(result);
+  const out: string[] = [];
+  if (planned.length) {
+    out.push('### Plans', '', `EXPLAIN ANALYZE of the report for \`${planned[0]![1].category}\`, on each path's own connection.`, '');
+    for (const [name, plan] of planned) out.push(`- \`${name}\`: ${planLine(plan)}`);
+  }
+  if (cached.length) {
+    if (out.length) out.push('');
+    out.push('### Cache checks', '');
+    for (const row of cached) out.push(`- \`${row.path}\` ${cacheLine(row)}`);
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}

@@ -1,0 +1,30 @@
+/**
+ * Fills the cache with the report of every category a run can ask for, outside any measurement:
+ * a handful of multi-category queries (not one report query per category: with the table in its
+ * slow state that would be a Seq Scan per category) and pipelined SETs.
+ */
+import type { CacheTier } from '../cache/tier.js';
+import { reportBodies } from '../db/bench-queries.js';
+import type { PathContext } from './path.js';
+
+const CATEGORIES_PER_QUERY = 50;
+
+/** Writes `keys` (category -> key) with their report bodies; returns the bytes written. */
+export async function fillReports(context: PathContext, tier: CacheTier, keys: ReadonlyMap<string, string>): Promise<number> {
+  const categories = [...keys.keys()];
+  const client = await context.connect();
+  let bytes = 0;
+  try {
+    for (let from = 0; from < categories.length; from += CATEGORIES_PER_QUERY) {
+      if (context.signal.aborted) throw new Error('interrupted while filling the cache');
+      const bodies = await reportBodies(client, context.source, categories.slice(from, from + CATEGORIES_PER_QUERY));
+      await Promise.all([...bodies].map(([category, body]) => {
+        bytes += body.length;
+        return tier.set(keys.get(category)!, body, context.ttlSeconds);
+      }));
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return bytes;
+}

@@ -1,0 +1,98 @@
+/**
+ * `miss`: the cold path of cache-aside, as an application runs it on a miss: GET (nothing there),
+ * the report query, the JSON body, SET with the TTL. Every operation uses a key of its own (a
+ * counter in the run's namespace), so each one really misses whatever ran before; the keys it wrote
+ * are removed after each run, outside the measurement, so Redis memory stays bounded by one run.
+ *
+ * Unlike the seq and index paths, the rows are decoded by node-postgres and serialised, because
+ * that is the work a miss costs an application. The index state is the same as for `index`.
+ */
+import { reportKey } from '../cache/report-cache.js';
+import type { CacheStats, CacheTier } from '../cache/tier.js';
+import type { Operation, Target } from '../core/target.js';
+import { reportBody, runReport } from '../db/report.js';
+import { Connections, type BenchPath, type CacheCheck, type PathContext, type PathDefinition, type PlanSummary, type RunFindings } from './path.js';
+import { capturePlan } from './plan-check.js';
+
+export const cacheMissPath: PathDefinition = {
+  name: 'miss',
+  description: 'a cache-aside miss: GET (nothing), the report query, JSON encode, SET with the TTL',
+  needsIndex: true,
+  needsCache: true,
+  create: (context) => createCacheMiss(context),
+};
+
+function createCacheMiss(context: PathContext): BenchPath {
+  const { source } = context;
+  const namespace = `${context.keyNamespace}:miss`;
+  const connections = new Connections(context.connect);
+  let tier: CacheTier | undefined;
+  let counter = 0;
+  let before: CacheStats = { hits: 0, misses: 0 };
+  const seen = { gets: 0, hits: 0, misses: 0 };
+  let plan: PlanSummary | undefined;
+
+  const run = async (op: Operation): Promise<void> => {
+    const key = reportKey(`${namespace}:${counter++}`, op.category);
+    seen.gets++;
+    if ((await tier!.get(key)) === null) seen.misses++;
+    else seen.hits++;
+    const client = connections.take();
+    let rows;
+    try {
+      rows = (await runReport(client, source, op.category)).rows;
+    } finally {
+      connections.release(client);
+    }
+    await tier!.set(key, reportBody(op.category, rows), context.ttlSeconds);
+  };
+
+  const removeKeys = async (): Promise<void> => {
+    if (tier) await tier.deletePrefix(reportKey(namespace, ''));
+  };
+
+  return {
+    name: 'miss',
+    kind: 'cache',
+    target(concurrency): Target {
+      return {
+        name: 'miss',
+        kind: 'cache',
+        async setup() {
+          tier ??= await context.cache();
+          await connections.ensure(concurrency);
+          seen.gets = seen.hits = seen.misses = 0;
+          before = await tier.stats();
+        },
+        run,
+        teardown: removeKeys,
+      };
+    },
+    async findings(interrupted): Promise<RunFindings> {
+      const findings: RunFindings = { notes: [], flags: [] };
+      const client = connections.any();
+      if (!plan && !interrupted && client) plan = await capturePlan(client, source, context.sequence.at(0));
+      if (plan) findings.plan = plan;
+      if (!tier) return findings;
+      const after = await tier.stats();
+      const check: CacheCheck = {
+        tier: tier.label,
+        ...seen,
+        serverHits: after.hits - before.hits,
+        serverMisses: after.misses - before.misses,
+        verified: seen.hits === 0 && after.misses - before.misses >= seen.misses,
+      };
+      findings.cacheCheck = check;
+      if (!check.verified) {
+        findings.flags.push('cache-misses-unverified');
+        findings.notes.push(`cache misses not confirmed: the client saw ${check.misses} misses and ${check.hits} hits in ${check.gets} GETs, ` +
+          `the server counted ${check.serverMisses} keyspace misses`);
+      }
+      return findings;
+    },
+    async close() {
+      await removeKeys().catch(() => undefined);
+      await connections.close();
+    },
+  };
+}

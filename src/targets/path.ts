@@ -1,0 +1,151 @@
+/**
+ * What `perfbench bench` knows about a timed path beyond the runner's `Target`: how to make the
+ * Target for one run at a given concurrency, what to record next to its figures (the plan it ran,
+ * whether its cache hits were real), and how to let go of what it holds. One file per path in
+ * src/targets/; the registry (registry.ts) lists them, so a new path (HTTP…) is one more entry.
+ */
+import type pg from 'pg';
+import type { CacheTier } from '../cache/tier.js';
+import type { CategorySequence } from '../core/sequence.js';
+import type { Target, TargetKind } from '../core/target.js';
+import type { ReportSource } from '../db/report.js';
+
+/** What every path is built from; the bench command fills it once per run. */
+export interface PathContext {
+  /** Opens one new connection to the benchmarked database; the path closes what it opens. */
+  connect(): Promise<pg.Client>;
+  source: ReportSource;
+  /** The categories operation i asks for: identical for every path. */
+  sequence: CategorySequence;
+  /** The cache tier (resolved on first use). */
+  cache(): Promise<CacheTier>;
+  /** The key namespace of this bench run: dataset fingerprint, table, column and a run id. */
+  keyNamespace: string;
+  ttlSeconds: number;
+  /** Ctrl-C: long setup work (the cache fill) stops early. */
+  signal: AbortSignal;
+}
+
+/** A summary of the plan a DB path ran, kept in its results (`PathResult.plan`). */
+export interface PlanSummary {
+  /** The category the plan was captured for. */
+  category: string;
+  /** The root node's operation, e.g. `Sort`, `Gather Merge`. */
+  root: string;
+  /** How the table was read, e.g. `Bitmap Heap Scan on products using products_category_btree_pb`. */
+  scan: string;
+  /** The scan node's operation: `Seq Scan`, `Parallel Seq Scan`, `Index Scan`, `Bitmap Heap Scan`… */
+  scanType: string;
+  /** Indexes the scan read (empty for a Seq Scan). */
+  indexes: string[];
+  usesIndex: boolean;
+  /** Shared buffers of the whole plan, 8 kB blocks: hit in PostgreSQL's cache, and read from the OS. */
+  sharedHitBlocks: number;
+  sharedReadBlocks: number;
+  executionTimeMs: number;
+  planningTimeMs: number;
+}
+
+/** Cache hits (or misses) as the client saw them against the server's INFO counters. */
+export interface CacheCheck {
+  tier: string;
+  /** GETs the path issued in the run (warm-up included). */
+  gets: number;
+  /** GETs that returned a value / nothing, as the client saw them. */
+  hits: number;
+  misses: number;
+  /** The server's keyspace_hits / keyspace_misses delta over the same stretch (other clients add to it). */
+  serverHits: number;
+  serverMisses: number;
+  /** True when the server counted at least the hits (cache) or misses (miss) the client saw. */
+  verified: boolean;
+}
+
+/** What a path adds to a run's result: at most one plan, a cache check, notes and flags. */
+export interface RunFindings {
+  plan?: PlanSummary;
+  cacheCheck?: CacheCheck;
+  notes: string[];
+  /** Short machine-readable warnings, e.g. `plan-mismatch`, `cache-hits-unverified`. */
+  flags: string[];
+}
+
+export interface BenchPath {
+  readonly name: string;
+  readonly kind: TargetKind;
+  /** The Target the runner drives for one run at `concurrency` workers (or outstanding ops). */
+  target(concurrency: number): Target;
+  /** Called after each run, outside the measurement: what to record next to its figures. */
+  findings(interrupted: boolean): Promise<RunFindings>;
+  /** Releases connections and removes what the path wrote that nobody else needs; idempotent. */
+  close(): Promise<void>;
+}
+
+/** A path's registry entry. */
+export interface PathDefinition {
+  name: string;
+  /** One line for --help. */
+  description: string;
+  /** The index on the filter column must exist while the path runs. */
+  needsIndex: boolean;
+  /** The path reads or writes the cache tier. */
+  needsCache: boolean;
+  create(context: PathContext): BenchPath;
+}
+
+/**
+ * One connection per worker, like pgbench's clients: an operation takes an idle connection and
+ * gives it back. With at most `concurrency` operations in flight and `concurrency` connections,
+ * one is always idle, so no operation waits for a connection (a pool's queue would be timed too).
+ */
+export class Connections {
+  private readonly all: pg.Client[] = [];
+  private readonly idle: pg.Client[] = [];
+
+  constructor(
+    private readonly open: () => Promise<pg.Client>,
+    /** Runs once on every new connection (session settings). */
+    private readonly prepare?: (client: pg.Client) => Promise<void>,
+  ) {}
+
+  get size(): number {
+    return this.all.length;
+  }
+
+  /** Opens connections until there are `count`. */
+  async ensure(count: number): Promise<void> {
+    while (this.all.length < count) {
+      const client = await this.open();
+      try {
+        await this.prepare?.(client);
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        throw error;
+      }
+      this.all.push(client);
+      this.idle.push(client);
+    }
+  }
+
+  /** An idle connection; give it back with `release`. */
+  take(): pg.Client {
+    const client = this.idle.pop();
+    if (!client) throw new Error('no idle connection: more operations in flight than connections opened');
+    return client;
+  }
+
+  release(client: pg.Client): void {
+    this.idle.push(client);
+  }
+
+  /** Any one connection (for the plan capture), or undefined before `ensure`. */
+  any(): pg.Client | undefined {
+    return this.all[0];
+  }
+
+  async close(): Promise<void> {
+    const all = this.all.splice(0);
+    this.idle.length = 0;
+    await Promise.all(all.map((client) => client.end().catch(() => undefined)));
+  }
+}
