@@ -569,8 +569,9 @@ export function describeScan(plan: ParsedPlan, node: PlanNode): string {
  * to that index.
  */
 export function findRelationScan(plan: ParsedPlan, relation: string, indexName?: string): RelationScan | undefined {
+  // A ModifyTable node names the table it writes, but reads it through its child scan: skip it.
   const node = plan.nodes.find(
-    (n) => n.relation !== undefined && (n.relation === relation || `${n.schema}.${n.relation}` === relation),
+    (n) => n.relation !== undefined && n.nodeType !== 'ModifyTable' && (n.relation === relation || `${n.schema}.${n.relation}` === relation),
   );
   if (!node) return undefined;
   const indexes = scanIndexes(plan, node);

@@ -175,6 +175,8 @@ describe('perfbench explain against PostgreSQL', () => {
     const result = await withRuntime((runtime) => explain(runtime, request({ query: `DELETE FROM ${tableName} WHERE id < 10` })));
     expect(await rowCount()).toBe(count);
     expect(result.writes).toEqual([{ operation: 'Delete', relation: tableName, rows: 9 }]);
+    // The index check looks at how the rows were found, not at the ModifyTable above the scan.
+    expect(result.indexCheck).toMatchObject({ scan: `Index Scan using ${tableName}_pkey on ${tableName}`, indexes: [] });
     expect(renderExplain(result, 'text')).toContain(`Writes rolled back: Delete on ${tableName} touched 9 rows; the rollback undid it, nothing was changed.`);
     expect(explainJson(result).run).toEqual({ rolledBack: true, timeoutMs: 30000, writes: [{ operation: 'Delete', relation: tableName, rows: 9 }] });
 
