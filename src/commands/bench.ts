@@ -50,6 +50,8 @@ export interface BenchHooks {
   onStatus?(text: string): void;
   /** Runner progress, with the run's position in the whole bench. */
   onProgress?(event: ProgressEvent, position: { run: number; runs: number; trials: number }): void;
+  /** Wraps every line bench writes to stderr (a spinner clears itself around it). */
+  aroundTalk?(write: () => void): void;
 }
 
 export interface BenchOutcome {
@@ -64,7 +66,12 @@ export interface BenchOutcome {
 
 /** Runs the benchmark and returns its result; never prints data (the caller publishes it). */
 export async function bench(runtime: Runtime, options: BenchOptions, hooks: BenchHooks = {}): Promise<BenchOutcome> {
-  const { out, signal } = runtime;
+  const { signal } = runtime;
+  const talk = hooks.aroundTalk ?? ((write: () => void) => write());
+  const out = {
+    say: (line: string) => talk(() => runtime.out.say(line)),
+    warn: (line: string) => talk(() => runtime.out.warn(line)),
+  };
   const status = (text: string) => hooks.onStatus?.(text);
   const warnings: string[] = [];
   const warn = (line: string) => {
@@ -83,7 +90,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
 
   status('connecting to PostgreSQL');
   const admin = await runtime.client();
-  await ensureDataset(runtime, admin, options, status);
+  await ensureDataset(runtime, admin, options, status, out.say);
   stopIfAborted('stopped while preparing the dataset');
   await requireColumn(admin, options.table, options.column);
   try {
@@ -127,7 +134,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
     const prefix = reportKey(keyNamespace, '');
     runtime.defer(async () => {
       if (options.keepCache) {
-        out.say(`kept the report keys under ${prefix}* (TTL ${options.ttlSeconds} s)`);
+        runtime.out.say(`kept the report keys under ${prefix}* (TTL ${options.ttlSeconds} s)`);
         return;
       }
       await cacheTier.deletePrefix(prefix);
@@ -207,7 +214,7 @@ async function measure(paths: readonly BenchPath[], options: BenchOptions, seque
           flagged.add(`${path.name}:${flag}`);
           warn(findings.notes[i] ?? `${path.name}: ${flag}`);
         }
-        if (result.errors > 0 && !flagged.has(`${path.name}:errors`)) {
+        if (result.errors > 0 && !result.interrupted && !flagged.has(`${path.name}:errors`)) {
           flagged.add(`${path.name}:errors`);
           warn(`${path.name} (concurrency ${concurrency}): ${formatCount(result.errors)} operation${result.errors === 1 ? '' : 's'} failed; first: ${result.firstError ?? 'unknown'}`);
         }
@@ -249,7 +256,8 @@ function withFindings(result: PathResult, findings: RunFindings): PathResult {
 }
 
 /** Seeds the default dataset when the default table is missing or empty; other tables must exist. */
-async function ensureDataset(runtime: Runtime, client: pg.ClientBase, options: BenchOptions, status: (text: string) => void): Promise<void> {
+async function ensureDataset(runtime: Runtime, client: pg.ClientBase, options: BenchOptions, status: (text: string) => void,
+  say: (line: string) => void): Promise<void> {
   const info = await tableInfo(client, options.table);
   if (info?.hasRows) return;
   if (options.table.text !== BENCH_DEFAULTS.table) {
@@ -257,12 +265,12 @@ async function ensureDataset(runtime: Runtime, client: pg.ClientBase, options: B
       `create it with \`perfbench seed --table ${options.table.text}\`, or pass --table with a table that has data`);
   }
   const d = DEFAULT_DATASET;
-  runtime.out.say(`table ${options.table.text} ${info ? 'is empty' : 'does not exist'}: seeding the default dataset first ` +
+  say(`table ${options.table.text} ${info ? 'is empty' : 'does not exist'}: seeding the default dataset first ` +
     `(${formatCount(d.rows)} rows in ${formatCount(d.categories)} categories; \`perfbench seed\` makes other sizes)`);
   try {
     const seeded = await seed(runtime, { table: options.table, dataset: d, reset: false, withIndex: false },
       (rows) => status(`seeding ${options.table.text}: ${formatCount(rows)} / ${formatCount(d.rows)} rows`));
-    runtime.out.say(`seeded ${seeded.table}: ${formatCount(seeded.rows)} rows in ${(seeded.totalMs / 1000).toFixed(1)} s`);
+    say(`seeded ${seeded.table}: ${formatCount(seeded.rows)} rows in ${(seeded.totalMs / 1000).toFixed(1)} s`);
   } catch (error) {
     if (runtime.signal.aborted) throw interruptedError('stopped while seeding; nothing was measured');
     throw error;
@@ -387,6 +395,11 @@ Examples:
         outcome = await bench(runtime, options, spinner ? {
           onStatus: (text) => void (spinner.text = text),
           onProgress: (event, position) => void (spinner.text = progressText(event, position)),
+          aroundTalk: (write) => {
+            spinner.clear();
+            write();
+            spinner.render();
+          },
         } : {});
       } finally {
         spinner?.stop();

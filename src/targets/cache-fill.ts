@@ -7,7 +7,7 @@ import type { CacheTier } from '../cache/tier.js';
 import { reportBodies } from '../db/bench-queries.js';
 import type { PathContext } from './path.js';
 
-const CATEGORIES_PER_QUERY = 50;
+const CATEGORIES_PER_QUERY = 20;
 
 /** Writes `keys` (category -> key) with their report bodies; returns the bytes written. */
 export async function fillReports(context: PathContext, tier: CacheTier, keys: ReadonlyMap<string, string>): Promise<number> {
