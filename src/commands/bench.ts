@@ -238,8 +238,8 @@ function clientBoundWarnings(results: readonly PathResult[]): string[] {
     const lagUs = p.eventLoopLag?.p99Us ?? 0;
     const cause = lagUs >= harnessUs ? `event-loop lag p99 ${formatMsFromUs(lagUs)} ms` : `harness cost ${harnessUs.toFixed(2)} µs per operation`;
     return `${p.name} (concurrency ${p.concurrency}): the client may be part of what is measured: ${cause} is more than 10% of p50 ` +
-      `${formatMsFromUs(p.summary.p50Us)} ms, so the tail percentiles include delays in perfbench's own process (a busy machine, GC); ` +
-      'try a lower concurrency or a quieter machine';
+      `${formatMsFromUs(p.summary.p50Us)} ms, so the tail percentiles may include delays in perfbench's own process ` +
+      `(CPU shared with the servers, GC${p.concurrency > 1 ? '; try a lower concurrency' : ''})`;
   });
 }
 
