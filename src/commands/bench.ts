@@ -225,22 +225,9 @@ async function measure(paths: readonly BenchPath[], options: BenchOptions, seque
   return results;
 }
 
-/**
- * One warning per path and concurrency (not per trial), from the trials folded together. Worded
- * here rather than taken from checkClientBound, whose advice names --workers, which bench does not
- * offer yet.
- */
+/** One warning per path and concurrency (not per trial), from the trials folded together. */
 function clientBoundWarnings(results: readonly PathResult[]): string[] {
-  const folded = checkClientBound(foldTrials(results)).paths;
-  const noop = folded.find((p) => p.kind === 'noop' && p.ops > 0);
-  const harnessUs = noop ? (noop.elapsedMs * 1000) / noop.ops : 0;
-  return folded.filter((p) => p.flags?.includes('client-bound')).map((p) => {
-    const lagUs = p.eventLoopLag?.p99Us ?? 0;
-    const cause = lagUs >= harnessUs ? `event-loop lag p99 ${formatMsFromUs(lagUs)} ms` : `harness cost ${harnessUs.toFixed(2)} µs per operation`;
-    return `${p.name} (concurrency ${p.concurrency}): the client may be part of what is measured: ${cause} is more than 10% of p50 ` +
-      `${formatMsFromUs(p.summary.p50Us)} ms, so the tail percentiles may include delays in perfbench's own process ` +
-      `(CPU shared with the servers, GC${p.concurrency > 1 ? '; try a lower concurrency' : ''})`;
-  });
+  return checkClientBound(foldTrials(results)).warnings;
 }
 
 /** The result with the path's findings: the plan, the cache check (an added field), notes and flags. */

@@ -101,6 +101,11 @@ export interface PathResult {
   uncorrected?: { summary: LatencySummary; histogram: string };
   scheduleLag?: ScheduleLag;
   eventLoopLag?: EventLoopLag;
+  /**
+   * CPU time the load-generating process used during the measured phase (all its threads), ms.
+   * Divided by `elapsedMs` x `sources` it tells how busy the client was (see self-check.ts).
+   */
+  clientCpuMs?: number;
   /** The run stopped early (Ctrl-C): the figures cover what was measured until then. */
   interrupted: boolean;
   /** A summary of the plan the path ran (opaque here; the caller fills it). */
@@ -288,6 +293,8 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
       maxUs: Math.max(...loops.map((l) => l.maxUs)),
     };
   }
+  if (parts.every((p) => p.clientCpuMs !== undefined)) combined.clientCpuMs = sum(parts, (p) => p.clientCpuMs!);
+  else delete combined.clientCpuMs;
   const notes = unique(parts.flatMap((p) => p.notes ?? []));
   const flags = unique(parts.flatMap((p) => p.flags ?? []));
   if (notes.length) combined.notes = notes;

@@ -66,9 +66,20 @@ export interface RunOptions {
    * it off explicitly).
    */
   loopMonitor?: EventLoopMonitor | null;
+  /**
+   * The process's CPU time so far, in µs (user + system). Default: process.cpuUsage on a real
+   * clock, none on a fake one (`null` turns it off). Read at the start and end of the measured
+   * phase: a client that was busy nearly all of that time is the bottleneck of what it measured.
+   */
+  cpuUsageUs?: (() => number) | null;
 }
 
 const DEFAULT_PROGRESS_MS = 250;
+
+function processCpuUs(): number {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+}
 /** An open-loop operation that starts more than this late counts as late (`lateOps`). */
 const LATE_NS = 1_000_000;
 /**
@@ -111,7 +122,8 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Pa
   checkOptions(options);
   const clock = options.clock ?? realClock();
   const monitor = options.loopMonitor === undefined ? (clock.real ? realEventLoopMonitor() : null) : options.loopMonitor;
-  const run = new Run(target, options, clock);
+  const cpuUsageUs = options.cpuUsageUs === undefined ? (clock.real ? processCpuUs : null) : options.cpuUsageUs;
+  const run = new Run(target, options, clock, cpuUsageUs);
   const open = options.ratePerSec !== undefined;
   const notes: string[] = [];
   const flags: string[] = [];
@@ -197,6 +209,8 @@ class Run {
   private lastProgressOps = 0;
   measureStartNs = 0;
   private measureEndNs = 0;
+  private cpuStartUs = 0;
+  private cpuEndUs = 0;
   private measureStarted = false;
   private measureEnded = false;
 
@@ -204,6 +218,7 @@ class Run {
     private readonly target: Target,
     private readonly options: RunOptions,
     private readonly clock: Clock,
+    private readonly cpuUsageUs: (() => number) | null,
   ) {
     this.uncorrected = options.ratePerSec !== undefined ? LatencyHistogram.create() : undefined;
     this.progressEveryNs = (options.progressIntervalMs ?? DEFAULT_PROGRESS_MS) * 1e6;
@@ -215,6 +230,7 @@ class Run {
   }
 
   beginMeasure(): void {
+    this.cpuStartUs = this.cpuUsageUs?.() ?? 0;
     this.measureStartNs = this.clock.nowNs();
     this.measureStarted = true;
     this.lastProgressNs = this.measureStartNs;
@@ -224,6 +240,7 @@ class Run {
 
   endMeasure(): void {
     this.measureEndNs = this.clock.nowNs();
+    this.cpuEndUs = this.cpuUsageUs?.() ?? 0;
     this.measureEnded = true;
     this.nextProgressNs = Infinity;
   }
@@ -413,6 +430,7 @@ class Run {
       result.scheduleLag = lag;
     }
     if (loopLag) result.eventLoopLag = loopLag;
+    if (this.cpuUsageUs) result.clientCpuMs = Math.max(0, this.cpuEndUs - this.cpuStartUs) / 1000;
     return result;
   }
 

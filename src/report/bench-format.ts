@@ -3,6 +3,7 @@
  * not depend on the machine's locale), and with the precision the data has: HDR histograms keep
  * three significant digits, so latencies print with three significant digits.
  */
+import { clientBusyShare } from '../core/self-check.js';
 import type { Comparison, RatioEstimate } from '../core/compare.js';
 import type { BenchResult, PathResult } from '../core/result.js';
 
@@ -101,11 +102,17 @@ export function overheadLine(paths: readonly PathResult[]): string | undefined {
   return `Harness overhead (no-op path): ${perOpUs.toFixed(2)} µs per operation; recorded no-op latency p99 ${formatInt(noop.summary.p99Us)} µs.`;
 }
 
-/** Event-loop lag lines for the paths that measured it. */
+/** The client's own load per path: how busy the process was, and event-loop lag, where measured. */
 export function loopLagLines(paths: readonly PathResult[]): string[] {
   return paths
-    .filter((p) => p.eventLoopLag)
-    .map((p) => `${p.name} (concurrency ${p.concurrency}): event-loop lag p99 ${formatMsFromUs(p.eventLoopLag!.p99Us)} ms, max ${formatMsFromUs(p.eventLoopLag!.maxUs)} ms`);
+    .filter((p) => p.eventLoopLag || p.clientCpuMs !== undefined)
+    .map((p) => {
+      const parts: string[] = [];
+      const busy = clientBusyShare(p);
+      if (busy !== undefined) parts.push(`client busy ${Math.round(busy * 100)}%`);
+      if (p.eventLoopLag) parts.push(`event-loop lag p99 ${formatMsFromUs(p.eventLoopLag.p99Us)} ms, max ${formatMsFromUs(p.eventLoopLag.maxUs)} ms`);
+      return `${p.name} (concurrency ${p.concurrency}): ${parts.join(', ')}`;
+    });
 }
 
 const EIGHTHS = ['', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];

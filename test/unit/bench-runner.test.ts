@@ -43,6 +43,17 @@ describe('closed loop', () => {
     expect(target.seen.map((o) => o.category)).toEqual([...Array(100).keys()].map((i) => sequence.at(i)));
   });
 
+  it('records the CPU the client used during the measured phase only', async () => {
+    const clock = new FakeClock();
+    // The injected CPU clock reads 7 ms at setup and warm-up, then advances 3 µs per read.
+    let cpuUs = 7000;
+    const target = fakeTarget(clock, 'index', () => 100);
+    const r = await runTarget(target, { concurrency: 1, iterations: 10, warmupIterations: 5, sequence, clock, cpuUsageUs: () => (cpuUs += 3) });
+    expect(r.clientCpuMs).toBe(0.003);
+    const none = await runTarget(fakeTarget(clock, 'index', () => 100), { concurrency: 1, iterations: 3, sequence, clock });
+    expect(none.clientCpuMs).toBeUndefined();
+  });
+
   it('runs N workers in parallel until the duration ends', async () => {
     const clock = new FakeClock();
     const target = fakeTarget(clock, 'seq', () => 1000);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientBound } from '../../src/core/self-check.js';
+import { checkClientBound, clientBusyShare } from '../../src/core/self-check.js';
 import { pathOf } from './bench-helpers.js';
 
 describe('checkClientBound', () => {
-  it('flags a path whose p50 is within 10x of the event-loop lag or the harness cost', () => {
-    const seq = pathOf('seq', [65_000], { eventLoopLag: { meanUs: 100, p99Us: 400, maxUs: 900 } });
-    const cache = pathOf('cache', [120], { eventLoopLag: { meanUs: 10, p99Us: 15, maxUs: 20 }, flags: ['x'] });
+  it('flags a path whose p50 is within 10x of the harness cost', () => {
+    const seq = pathOf('seq', [65_000]);
+    const cache = pathOf('cache', [120], { flags: ['x'] });
     // The no-op's wall time: 20 ms for 1,000 ops = 20 µs per operation.
     const noop = pathOf('noop', Array(1000).fill(0), { kind: 'noop', elapsedMs: 20 });
     const { paths, warnings } = checkClientBound([seq, cache, noop]);
@@ -14,13 +14,33 @@ describe('checkClientBound', () => {
     expect(paths[1]!.flags).toEqual(['x', 'client-bound']);
     expect(cache.flags).toEqual(['x']);
     expect(warnings).toEqual([
-      'cache (concurrency 1): the client may be the bottleneck: event-loop lag p99 0.015 ms and harness cost 20.00 µs per operation exceed 10% of p50; use --workers or a lower concurrency',
+      'cache (concurrency 1): the client may be the bottleneck: harness cost 20.00 µs per operation exceeds 10% of p50; use a lower concurrency or run perfbench on another machine',
     ]);
   });
 
-  it('uses the share given, and needs neither a no-op path nor loop lag', () => {
-    const cache = pathOf('cache', [120], { eventLoopLag: { meanUs: 1, p99Us: 15, maxUs: 20 } });
-    expect(checkClientBound([cache], { shareOfP50: 0.2 }).warnings).toEqual([]);
+  it('flags a saturated client only when operations can wait for each other', () => {
+    // 1,000 ms measured, 950 ms of CPU: busy 95%.
+    const busy = { elapsedMs: 1000, clientCpuMs: 950 };
+    const alone = pathOf('index', [1500], { ...busy, concurrency: 1 });
+    const crowded = pathOf('index', [1500], { ...busy, concurrency: 4 });
+    const open = pathOf('index', [1500], { ...busy, mode: 'open' });
+    const relaxed = pathOf('index', [1500], { elapsedMs: 1000, clientCpuMs: 500, concurrency: 4 });
+    const { paths, warnings } = checkClientBound([alone, crowded, open, relaxed]);
+    expect(paths.map((p) => p.flags ?? [])).toEqual([[], ['client-bound'], ['client-bound'], []]);
+    expect(warnings[0]).toBe('index (concurrency 4): the client may be the bottleneck: perfbench was busy 95% of the time with up to 4 operations in flight; use a lower concurrency or run perfbench on another machine');
+  });
+
+  it('divides the CPU time by the wall time of every source', () => {
+    expect(clientBusyShare(pathOf('index', [1], { elapsedMs: 1000, clientCpuMs: 1500, sources: 2 }))).toBe(0.75);
+    expect(clientBusyShare(pathOf('index', [1], { elapsedMs: 0, clientCpuMs: 5 }))).toBeUndefined();
+    expect(clientBusyShare(pathOf('index', [1]))).toBeUndefined();
+  });
+
+  it('ignores event-loop lag, uses the share given, and needs no no-op path', () => {
+    const cache = pathOf('cache', [120], { eventLoopLag: { meanUs: 1, p99Us: 15_000, maxUs: 20_000 } });
+    expect(checkClientBound([cache]).warnings).toEqual([]);
+    const noop = pathOf('noop', Array(1000).fill(0), { kind: 'noop', elapsedMs: 20 });
+    expect(checkClientBound([pathOf('cache', [120]), noop], { shareOfP50: 0.2 }).warnings).toHaveLength(0);
     expect(checkClientBound([pathOf('seq', [100]), pathOf('index', [])]).warnings).toEqual([]);
   });
 });
