@@ -1,6 +1,6 @@
 /**
- * Speed-ups with an interval: every path against the baseline path (`seq`), and `cache` against
- * `index`, at p50 and p99. A bare ratio of two runs hides their noise, so each speed-up carries an
+ * Speed-ups with an interval: every path against the baseline path (`seq`), `cache` against
+ * `index` and `http-fast` against `http-slow`, at p50 and p99. A bare ratio of two runs hides their noise, so each speed-up carries an
  * interval and the name of the method that produced it:
  *
  * - `trials`: with at least `minTrials` trials of both paths, the ratio per trial (trials of one
@@ -12,7 +12,7 @@
 import { bootstrapPercentile, empirical, percentileOf, quantile, type EmpiricalDistribution } from './bootstrap.js';
 import { addEncoded, LatencyHistogram } from './histogram.js';
 import { seededRandom } from './random.js';
-import { pathKey, type BenchResult, type LoopMode, type PathResult } from './result.js';
+import { groupPaths, pathKey, type BenchResult, type LoopMode, type PathResult } from './result.js';
 
 /** How an interval was obtained. */
 export type IntervalMethod = 'trials' | 'bootstrap';
@@ -46,7 +46,7 @@ export interface Comparison {
 export interface CompareOptions {
   /** The path every other path is compared with; default `seq`. */
   baseline?: string;
-  /** Further [path, baseline] pairs; default [['cache', 'index']]. */
+  /** Further [path, baseline] pairs; default DEFAULT_PAIRS. */
   pairs?: ReadonlyArray<readonly [string, string]>;
   /** Trials needed for the `trials` method; default 3. */
   minTrials?: number;
@@ -55,6 +55,8 @@ export interface CompareOptions {
   seed?: number;
 }
 
+/** The pairs besides "everything vs seq": the cache against the index, the fast route against the slow one. */
+export const DEFAULT_PAIRS: ReadonlyArray<readonly [string, string]> = [['cache', 'index'], ['http-fast', 'http-slow']];
 export const DEFAULT_RESAMPLES = 2000;
 export const DEFAULT_CONFIDENCE = 0.95;
 export const DEFAULT_BOOTSTRAP_SEED = 0x5eed;
@@ -72,7 +74,7 @@ export const floorUs = (us: number): number => Math.max(us, 1);
 /** All speed-ups of a result (pure; deterministic for a given seed). No-op paths are skipped. */
 export function compareResult(result: BenchResult, options: CompareOptions = {}): Comparison[] {
   const baseline = options.baseline ?? 'seq';
-  const pairs = options.pairs ?? [['cache', 'index']];
+  const pairs = options.pairs ?? DEFAULT_PAIRS;
   const groups = groupPaths(result.paths.filter((p) => p.kind !== 'noop'));
   const out: Comparison[] = [];
   const wanted: Array<[string, string]> = [];
@@ -161,17 +163,6 @@ function splitKey(key: string): [LoopMode, number] {
   return [mode as LoopMode, Number(concurrency)];
 }
 
-/** Paths grouped by name, mode and concurrency (the trials of one path). */
-export function groupPaths(paths: readonly PathResult[]): Map<string, PathResult[]> {
-  const groups = new Map<string, PathResult[]>();
-  for (const p of paths) {
-    const key = pathKey(p);
-    const group = groups.get(key);
-    if (group) group.push(p);
-    else groups.set(key, [p]);
-  }
-  return groups;
-}
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];

@@ -18,11 +18,11 @@
  */
 import { bootstrapPercentile, percentileOf, quantile } from './bootstrap.js';
 import {
-  DEFAULT_BOOTSTRAP_SEED, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, distributionOf, floorUs, groupPaths,
+  DEFAULT_BOOTSTRAP_SEED, DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, distributionOf, floorUs,
   type GatedPercentile, type IntervalMethod,
 } from './compare.js';
 import { seededRandom } from './random.js';
-import { environmentDifferences, pathKey, type BenchResult, type EnvironmentDifference, type PathResult } from './result.js';
+import { environmentDifferences, groupPaths, pathKey, type BenchResult, type EnvironmentDifference, type PathResult } from './result.js';
 
 export type Verdict = 'ok' | 'regressed' | 'improved' | 'no-baseline' | 'no-data';
 

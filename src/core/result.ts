@@ -337,11 +337,8 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
   return merged;
 }
 
-/**
- * The paths of a result with trials folded together (sequentially), one per name, mode and
- * concurrency, in first-seen order: what tables show.
- */
-export function foldTrials(paths: readonly PathResult[]): PathResult[] {
+/** Paths grouped by name, mode and concurrency (the trials of one path). */
+export function groupPaths(paths: readonly PathResult[]): Map<string, PathResult[]> {
   const groups = new Map<string, PathResult[]>();
   for (const p of paths) {
     const key = pathKey(p);
@@ -349,7 +346,15 @@ export function foldTrials(paths: readonly PathResult[]): PathResult[] {
     if (group) group.push(p);
     else groups.set(key, [p]);
   }
-  return [...groups.values()].map((g) => combinePaths(g, 'sequential'));
+  return groups;
+}
+
+/**
+ * The paths of a result with trials folded together (sequentially), one per name, mode and
+ * concurrency, in first-seen order: what tables show.
+ */
+export function foldTrials(paths: readonly PathResult[]): PathResult[] {
+  return [...groupPaths(paths).values()].map((g) => combinePaths(g, 'sequential'));
 }
 
 /** One environment key whose value differs between two results. */
