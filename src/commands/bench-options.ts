@@ -8,7 +8,7 @@ import { DISTRIBUTIONS, type Distribution } from '../core/random.js';
 import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../db/identifiers.js';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import { usageError } from '../errors.js';
-import { DEFAULT_PATHS, pathDefinition, PATHS } from '../targets/registry.js';
+import { DEFAULT_PATHS, HTTP_PATHS, pathDefinition, PATHS } from '../targets/registry.js';
 import { choiceOption, integerOption, numberOption } from './options.js';
 
 export const BENCH_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
@@ -53,6 +53,8 @@ export interface BenchFlags {
   output?: string[];
   baseline?: string;
   failIfSlower?: string;
+  /** `--http` alone (true) or `--http URL`. */
+  http?: string | boolean;
 }
 
 /** A file to write, and the format its extension asks for. */
@@ -87,6 +89,11 @@ export interface BenchOptions {
   /** The slow-down the gate reports against; it trips (exit 3) only with `failIfSlower`. */
   thresholdPct: number;
   failIfSlower: boolean;
+  /**
+   * `bench --http`: the HTTP paths time `perfbench serve` at `url`, or (no url) one started
+   * in-process for the run. Absent when no HTTP path runs.
+   */
+  http?: { url?: string };
 }
 
 const MAX_DURATION_MS = 24 * 3600 * 1000;
@@ -127,6 +134,28 @@ export function pathsOption(text: string): string[] {
   return names;
 }
 
+/** Hides the password of a URL that carries one (`http://user:***@host`), for messages. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@');
+}
+
+/** `--http URL`: an absolute http:// or https:// URL (a path prefix is kept), without query or fragment. */
+export function httpUrlOption(text: string): string {
+  const trimmed = text.trim();
+  const fail = (): never => {
+    throw usageError(`--http '${printable(redactUrl(trimmed))}' is not an http:// or https:// URL`,
+      'e.g. --http http://127.0.0.1:8080 for a running `perfbench serve`, or --http alone to start one in-process');
+  };
+  let url: URL;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    return fail();
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || url.search !== '' || url.hash !== '') return fail();
+  return trimmed.replace(/\/+$/, '');
+}
+
 /** The format of an --output file, from its extension. */
 export function outputFormat(path: string): BenchFormat {
   const ext = extname(path).toLowerCase();
@@ -149,8 +178,14 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
   if (flags.failIfSlower !== undefined && flags.baseline === undefined) {
     throw usageError('--fail-if-slower needs --baseline', 'pass the JSON result of an earlier run: --baseline baseline.json');
   }
+  const http = flags.http === undefined || flags.http === false ? undefined : flags.http === true ? {} : { url: httpUrlOption(flags.http) };
+  const paths = flags.paths === undefined ? [...DEFAULT_PATHS, ...(http ? HTTP_PATHS : [])] : pathsOption(flags.paths);
+  const timesHttp = paths.some((name) => HTTP_PATHS.includes(name));
+  if (http && !timesHttp) {
+    throw usageError(`--http times the ${HTTP_PATHS.join(' and ')} paths, but --paths leaves them out`, `add ${HTTP_PATHS.join(',')} to --paths, or drop --paths`);
+  }
   const options: BenchOptions = {
-    paths: flags.paths === undefined ? [...DEFAULT_PATHS] : pathsOption(flags.paths),
+    paths,
     concurrency: integerListOption(flags.concurrency ?? d.concurrency, '--concurrency', 1, 1024),
     warmupMs: durationOption(flags.warmup ?? d.warmup, '--warmup', true),
     trials: integerOption(flags.trials ?? d.trials, '--trials', 1, 1000),
@@ -171,5 +206,7 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
   if (flags.rate !== undefined) options.ratePerSec = numberOption(flags.rate, '--rate', 0.001, 10_000_000);
   if (distribution === 'zipf') options.skew = flags.skew === undefined ? DEFAULT_SKEW : numberOption(flags.skew, '--skew', 0.01, 10);
   if (flags.baseline !== undefined) options.baseline = flags.baseline;
+  // An HTTP path in --paths without --http: the server is started in-process, as with --http alone.
+  if (timesHttp) options.http = http ?? {};
   return options;
 }

@@ -27,19 +27,21 @@ import { connectClient } from '../db/connection.js';
 import { dropIndexes, listIndexes, requireColumn } from '../db/indexes.js';
 import { datasetVersion, readDataset, tableInfo } from '../db/products.js';
 import { runReport } from '../db/report.js';
-import { ExitCode, interruptedError, usageError } from '../errors.js';
+import { ExitCode, interruptedError, usageError, UserError } from '../errors.js';
 import { formatMsFromUs, formatRate } from '../report/bench-format.js';
 import { renderGateText } from '../report/bench-gate.js';
 import type { Runtime } from '../runtime.js';
-import type { BenchPath, PathContext, RunFindings } from '../targets/path.js';
-import { pathDefinition, PATHS } from '../targets/registry.js';
-import { BENCH_DEFAULTS, BENCH_FORMATS, benchOptions, outputFormat, type BenchFlags, type BenchOptions } from './bench-options.js';
+import { httpTarget } from '../targets/http.js';
+import type { BenchPath, HttpServerInfo, PathContext, RunFindings } from '../targets/path.js';
+import { HTTP_PATHS, pathDefinition, PATHS } from '../targets/registry.js';
+import { BENCH_DEFAULTS, BENCH_FORMATS, benchOptions, outputFormat, redactUrl, type BenchFlags, type BenchOptions } from './bench-options.js';
 import { publish } from './bench-output.js';
 import type { CommandContext } from './context.js';
 import { indexAdd } from './indexes.js';
 import { merge, readResultFile } from './merge.js';
 import { choiceOption, formatCount } from './options.js';
 import { seed } from './seed.js';
+import { startServe } from './serve.js';
 
 /** Filter values read from a table perfbench did not seed (bounds the cache fill too). */
 const MAX_CATEGORIES = 10_000;
@@ -87,6 +89,9 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   const backend = await initHistograms();
   const definitions = options.paths.map((name) => pathDefinition(name)!);
   const source = { table: options.table, column: options.column };
+  // A server at a URL is checked before anything is prepared: unreachable is one line, nothing changed.
+  const serverUrl = definitions.some((d) => d.needsServer) ? options.http?.url : undefined;
+  if (serverUrl !== undefined) await checkServer(serverUrl, runtime.config.connectTimeoutMs, status);
 
   status('connecting to PostgreSQL');
   const admin = await runtime.client();
@@ -141,7 +146,21 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
     });
   }
 
+  let http: HttpServerInfo | undefined;
+  if (definitions.some((d) => d.needsServer)) {
+    const prepared = await prepareHttp(runtime, options, keyNamespace, status, out.say);
+    http = prepared.server;
+    tier ??= prepared.tier;
+    notes.push(...prepared.notes);
+    for (const line of prepared.warnings) {
+      notes.push(line);
+      warn(line);
+    }
+    stopIfAborted('stopped while starting the server');
+  }
+
   const environment = await describeEnvironment(admin, options, { fingerprint, backend, tier });
+  if (http) environment.httpServer = options.http?.url === undefined ? 'in-process' : redactUrl(options.http.url);
   const database = await runtime.database();
   const context: PathContext = {
     connect: () => connectClient(database, runtime.config.connectTimeoutMs),
@@ -151,6 +170,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
     keyNamespace,
     ttlSeconds: options.ttlSeconds,
     signal,
+    ...(http ? { http } : {}),
   };
   const paths = definitions.map((definition) => {
     const path = definition.create(context);
@@ -235,11 +255,68 @@ function withFindings(result: PathResult, findings: RunFindings): PathResult {
   const out: PathResult & { cacheCheck?: unknown } = { ...result };
   if (findings.plan) out.plan = { ...findings.plan };
   if (findings.cacheCheck) out.cacheCheck = findings.cacheCheck;
+  if (findings.serverTiming) out.serverTiming = findings.serverTiming;
   const notes = [...(result.notes ?? []), ...findings.notes];
   const flags = [...new Set([...(result.flags ?? []), ...findings.flags])];
   if (notes.length) out.notes = notes;
   if (flags.length) out.flags = flags;
   return out;
+}
+
+/**
+ * The server the HTTP paths time. At a URL: checked once (GET /healthz), so an unreachable server is
+ * one error line (exit 1) rather than a table of failed operations; its cache keys are its own.
+ * No URL: `perfbench serve` started in-process on an ephemeral loopback port over the run's table,
+ * column and TTL, with a cache-key namespace of the run's own, removed afterwards (the removal is
+ * deferred before the server starts, so it runs after the server has drained: nothing writes later).
+ */
+async function prepareHttp(runtime: Runtime, options: BenchOptions, keyNamespace: string, status: (text: string) => void,
+  say: (line: string) => void): Promise<{ server: HttpServerInfo; tier?: CacheTier; notes: string[]; warnings: string[] }> {
+  const url = options.http?.url;
+  if (url !== undefined) return { server: { baseUrl: url }, notes: [], warnings: [] };
+  status('connecting to the cache');
+  const tier = await runtime.cache();
+  const namespace = `${keyNamespace}-http`;
+  const prefix = reportKey(namespace, '');
+  runtime.defer(async () => {
+    if (options.keepCache) {
+      runtime.out.say(`kept the in-process server's report keys under ${prefix}* (TTL ${options.ttlSeconds} s)`);
+      return;
+    }
+    await tier.deletePrefix(prefix);
+  });
+  status('starting perfbench serve in-process');
+  const running = await startServe(runtime, {
+    port: 0,
+    host: '127.0.0.1',
+    table: options.table,
+    column: options.column,
+    ttlSeconds: options.ttlSeconds,
+    // As `perfbench serve`'s default; the fast route's pool only serves misses, and connects lazily.
+    poolSize: 10,
+    namespace,
+    slowWithoutIndex: true,
+  });
+  say(`started perfbench serve on ${running.url} for the http paths (cache ${running.cacheLabel}; /report/slow without index scans)`);
+  const notes = ["the http paths timed a server inside perfbench's own process (one event loop and CPU for client and server); " +
+    'to time a separate one, start `perfbench serve` and pass its URL to --http'];
+  const warnings = tier.kind === 'in-process'
+    ? [`http-fast ran against the in-process cache tier (${tier.label}): its figures say nothing about Redis`]
+    : [];
+  return { server: { baseUrl: running.url, namespace }, tier, notes, warnings };
+}
+
+/** GET /healthz of the server at `url`: a runtime error (exit 1, one line) unless it answers 200. */
+async function checkServer(url: string, timeoutMs: number, status: (text: string) => void): Promise<void> {
+  status(`checking ${redactUrl(url)}`);
+  const probe = httpTarget({ baseUrl: url, route: 'fast', connections: 1, timeoutMs });
+  try {
+    await probe.setup!();
+  } catch (error) {
+    throw new UserError(`--http: ${(error as Error).message.replace(/\s+/g, ' ').trim()}`);
+  } finally {
+    await probe.teardown!();
+  }
 }
 
 /** Seeds the default dataset when the default table is missing or empty; other tables must exist. */
@@ -337,8 +414,9 @@ export function register(program: Command, context: CommandContext): void {
   const d = BENCH_DEFAULTS;
   program
     .command('bench')
-    .description('time the report through seq-scan, index-scan, cache-hit, cache-miss and no-op paths; speed-ups, plans, CI gate')
-    .option('--paths <list>', `paths to run: ${PATHS.map((p) => p.name).join(', ')}`, PATHS.map((p) => p.name).join(','))
+    .description('time the report through seq-scan, index-scan, cache-hit, cache-miss, no-op and (--http) HTTP paths; speed-ups, plans, CI gate')
+    .option('--paths <list>', `paths to run: ${PATHS.map((p) => p.name).join(', ')} (default: all but ${HTTP_PATHS.join(', ')}; with --http, all)`)
+    .option('--http [url]', 'also time /report/slow and /report/fast end to end: of `perfbench serve` at url, or (no url) of one started in-process')
     .option('--concurrency <list>', 'workers per path; a list such as 1,4,16 sweeps it', d.concurrency)
     .option('--duration <time>', `measured time per path and trial, e.g. 500ms, 5s, 1m (default ${d.duration})`)
     .option('--iterations <n>', 'measured operations per path and trial, instead of --duration')
@@ -359,11 +437,14 @@ export function register(program: Command, context: CommandContext): void {
     .option('--fail-if-slower <pct>', 'exit 3 when a path is slower than the baseline by more than this, e.g. 10%')
     .addHelpText('after', `
 Paths:
-${PATHS.map((p) => `  ${p.name.padEnd(6)} ${p.description}`).join('\n')}
+${PATHS.map((p) => `  ${p.name.padEnd(9)} ${p.description}`).join('\n')}
 
 The index on the filter column is created for the run when missing and dropped afterwards (also
-after Ctrl-C or an error); the cache keys the run writes are removed at the end. The JSON result
-(--output result.json) embeds every path's HDR histogram: use it as a --baseline or with merge.
+after Ctrl-C or an error); the cache keys the run writes are removed at the end, and so are those
+of the server --http starts in-process (a server at a URL keeps its own). The HTTP paths report
+the server's Server-Timing breakdown (queue, cache, db, total) beside the client-side latency.
+The JSON result (--output result.json) embeds every path's HDR histogram: use it as a --baseline
+or with merge.
 Markdown is appended to $GITHUB_STEP_SUMMARY when that is set.
 
 Exit codes: 0 ok, 1 runtime failure, 2 usage error (also an unreadable baseline), 3 the gate
@@ -372,6 +453,8 @@ tripped, 130 interrupted (what was measured is printed).
 Examples:
   perfbench bench
   perfbench bench --paths seq,index --concurrency 1,4,16 --duration 5s
+  perfbench bench --http
+  perfbench bench --http http://127.0.0.1:8080 --paths http-slow,http-fast
   perfbench bench --output result.json --output summary.md
   perfbench bench --baseline main.json --fail-if-slower 10%`)
     .action((flags: BenchFlags) => context.run(async (runtime) => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import { categoryName } from '../core/random.js';
+import { forbidIndexScans } from '../db/bench-queries.js';
 import { connectClient } from '../db/connection.js';
 import { columnIdentifier, tableIdentifier, type Identifier } from '../db/identifiers.js';
 import { requireColumn } from '../db/indexes.js';
@@ -21,6 +22,16 @@ export interface ServeOptions {
   /** Connections in the fast route's pool. */
   poolSize: number;
   limits?: Partial<ServerLimits>;
+  /**
+   * The cache-key namespace; default the dataset version, table and column. `bench --http` gives
+   * one of its own run, so the keys the server writes are exactly the ones the run removes.
+   */
+  namespace?: string;
+  /**
+   * The slow route's connection forbids index scans (planner settings, no DDL), so the route shows
+   * the "before" state even while an index exists (`bench --http`, whose index path creates one).
+   */
+  slowWithoutIndex?: boolean;
 }
 
 /** A server started by `startServe`; the runtime's close() stops it too (before the pools). */
@@ -78,13 +89,24 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
   } finally {
     checker.release();
   }
-  const namespace = `${await datasetVersion(pool, options.table)}:${options.table.text}:${options.column.text}`;
+  const namespace = options.namespace ?? `${await datasetVersion(pool, options.table)}:${options.table.text}:${options.column.text}`;
   const cache = await runtime.cache();
 
   const server = createReportServer({
     source,
     pool,
-    connectSlow: () => connectClient(target, runtime.config.connectTimeoutMs),
+    connectSlow: async () => {
+      const client = await connectClient(target, runtime.config.connectTimeoutMs);
+      if (options.slowWithoutIndex) {
+        try {
+          await forbidIndexScans(client);
+        } catch (error) {
+          await client.end().catch(() => undefined);
+          throw error;
+        }
+      }
+      return client;
+    },
     cache,
     namespace,
     ttlSeconds: options.ttlSeconds,

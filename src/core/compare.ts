@@ -1,7 +1,7 @@
 /**
  * Speed-ups with an interval: every path against the baseline path (`seq`), `cache` against
- * `index` and `http-fast` against `http-slow`, at p50 and p99. A bare ratio of two runs hides their noise, so each speed-up carries an
- * interval and the name of the method that produced it:
+ * `index` and `http-fast` against `http-slow`, at p50 and p99. A bare ratio of two runs hides
+ * their noise, so each speed-up carries an interval and the name of the method that produced it:
  *
  * - `trials`: with at least `minTrials` trials of both paths, the ratio per trial (trials of one
  *   run are paired by number: trial t of every path ran in the same round), the median ratio as the

@@ -67,6 +67,20 @@ export interface ScheduleLag {
   lateOps: number;
 }
 
+/**
+ * What the server said about an HTTP path's measured responses (`bench --http`): the mean of each
+ * `Server-Timing` field and the `X-Cache` outcomes. Client-side latency minus `meanMs.total` is the
+ * time outside the server's handler (network, HTTP parsing, the client itself).
+ */
+export interface ServerTimingRecord {
+  /** Successful responses counted: the measured operations. */
+  responses: number;
+  /** Mean of each Server-Timing field over the responses, ms: queue, cache, db, total. */
+  meanMs: Record<string, number>;
+  /** Responses by `X-Cache` value: HIT, MISS, BYPASS (`none` when absent). */
+  xCache: Record<string, number>;
+}
+
 /** One path at one concurrency in one trial (or the exact sum of several, see `mergeResults`). */
 export interface PathResult {
   name: string;
@@ -108,6 +122,8 @@ export interface PathResult {
   clientCpuMs?: number;
   /** The run stopped early (Ctrl-C): the figures cover what was measured until then. */
   interrupted: boolean;
+  /** HTTP paths: the server's own timing of the measured responses. */
+  serverTiming?: ServerTimingRecord;
   /** A summary of the plan the path ran (opaque here; the caller fills it). */
   plan?: Record<string, unknown>;
   notes?: string[];
@@ -231,6 +247,27 @@ function checkEncoded(encoded: unknown, at: string, decode: boolean, fail: (what
 // Combining
 
 /**
+ * Server-Timing records added up: responses and X-Cache counts summed, each field's mean weighted
+ * by the responses behind it (exact for `perfbench serve`, whose every report carries every field).
+ */
+export function combineServerTiming(parts: readonly ServerTimingRecord[]): ServerTimingRecord {
+  const responses = sum(parts, (t) => t.responses);
+  const weighted: Record<string, number> = {};
+  const weights: Record<string, number> = {};
+  const xCache: Record<string, number> = {};
+  for (const t of parts) {
+    for (const [field, mean] of Object.entries(t.meanMs)) {
+      weighted[field] = (weighted[field] ?? 0) + mean * t.responses;
+      weights[field] = (weights[field] ?? 0) + t.responses;
+    }
+    for (const [status, count] of Object.entries(t.xCache)) xCache[status] = (xCache[status] ?? 0) + count;
+  }
+  const meanMs: Record<string, number> = {};
+  for (const field of Object.keys(weighted)) meanMs[field] = weights[field]! > 0 ? weighted[field]! / weights[field]! : 0;
+  return { responses, meanMs, xCache };
+}
+
+/**
  * How parts relate in time. `concurrent`: they ran at the same time (worker threads, machines),
  * so throughput adds up. `sequential`: one after the other (trials), so throughput is total ops
  * over total time.
@@ -270,6 +307,9 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
   const firstError = parts.find((p) => p.firstError !== undefined)?.firstError;
   if (firstError !== undefined) combined.firstError = firstError;
   else delete combined.firstError;
+  const timings = parts.map((p) => p.serverTiming).filter((t): t is ServerTimingRecord => t !== undefined);
+  if (timings.length > 0) combined.serverTiming = combineServerTiming(timings);
+  else delete combined.serverTiming;
   if (how === 'concurrent' && first.ratePerSec !== undefined) combined.ratePerSec = sum(parts, (p) => p.ratePerSec ?? 0);
   const uncorrected = parts.map((p) => p.uncorrected?.histogram).filter((h): h is string => h !== undefined);
   if (uncorrected.length === parts.length) {

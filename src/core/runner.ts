@@ -151,6 +151,8 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Pa
         }
         if (!run.aborted) {
           monitor?.start();
+          // Warm-up operations have all finished here: counters the target keeps restart with the measured phase.
+          target.measureStart?.();
           run.beginMeasure();
           const stop: Stop =
             options.durationMs !== undefined ? { atNs: run.measureStartNs + options.durationMs * 1e6 } : { ops: options.iterations! };

@@ -26,6 +26,12 @@ export interface Target {
   setup?(): Promise<void>;
   /** Performs one operation; a rejection is counted as an error of this path, not a crash. */
   run(op: Operation): Promise<void>;
+  /**
+   * Called once, synchronously, when the measured phase starts (after the warm-up, with no
+   * operation in flight): a target that counts something per operation (the HTTP target's
+   * Server-Timing sums) resets it here, so its counts cover the measured operations only.
+   */
+  measureStart?(): void;
   /** Releases what setup acquired; called even when the run failed or was interrupted. */
   teardown?(): Promise<void>;
 }

@@ -3,9 +3,9 @@
  * each DB path actually ran, and the cache hits (misses) the client saw against the server's INFO
  * counters. Pure: reads `PathResult.plan` and `cacheCheck` as the bench command stores them.
  */
-import type { BenchResult, PathResult } from '../core/result.js';
+import { foldTrials, type BenchResult, type PathResult } from '../core/result.js';
 import type { CacheCheck, PlanSummary } from '../targets/path.js';
-import { formatInt } from './bench-format.js';
+import { formatInt, formatMsFromUs } from './bench-format.js';
 
 /** A path result with the cache check the bench command attaches to cache paths. */
 type Checked = PathResult & { cacheCheck?: CacheCheck };
@@ -62,10 +62,34 @@ function cacheLine(row: CacheRow): string {
   return `c=${row.concurrency}: ${formatInt(c.gets)} GETs, ${counted} · ${c.verified ? 'verified' : 'NOT VERIFIED'} (${c.tier})`;
 }
 
-/** Plain-text lines (empty when no path recorded a plan or cache check). */
+/** The fields of perfbench serve's Server-Timing header, in its order; others follow. */
+const TIMING_FIELDS = ['queue', 'cache', 'db', 'total'];
+
+/** The HTTP paths with trials folded: one per path and concurrency. */
+function timedPaths(result: BenchResult): PathResult[] {
+  return result.paths.some((p) => p.serverTiming) ? foldTrials(result.paths).filter((p) => p.serverTiming) : [];
+}
+
+/**
+ * `queue 0.012 · cache 0 · db 64.9 · total 65.1 ms (server); client mean 65.4 ms, 0.312 ms outside
+ * the handler · X-Cache BYPASS 120`: the server's mean per field beside the client-side mean.
+ */
+function timingLine(p: PathResult): string {
+  const t = p.serverTiming!;
+  const fields = [...TIMING_FIELDS.filter((f) => f in t.meanMs), ...Object.keys(t.meanMs).filter((f) => !TIMING_FIELDS.includes(f))];
+  const server = fields.map((f) => `${f} ${formatMsFromUs(t.meanMs[f]! * 1000)}`).join(' · ');
+  const clientUs = p.summary.meanUs;
+  const totalMs = t.meanMs['total'];
+  const outside = totalMs === undefined ? '' : `, ${formatMsFromUs(Math.max(0, clientUs - totalMs * 1000))} ms outside the handler`;
+  const xCache = Object.entries(t.xCache).map(([status, count]) => `${status} ${formatInt(count)}`).join(', ') || 'none';
+  return `c=${p.concurrency * p.sources}: ${server} ms; client mean ${formatMsFromUs(clientUs)} ms${outside} · X-Cache ${xCache} of ${formatInt(t.responses)} responses`;
+}
+
+/** Plain-text lines (empty when no path recorded a plan, cache check or Server-Timing). */
 export function renderChecksText(result: BenchResult): string {
   const planned = plans(result);
   const cached = cacheRows(result);
+  const timed = timedPaths(result);
   const lines: string[] = [];
   if (planned.length) {
     const width = Math.max(...planned.map(([name]) => name.length));
@@ -78,12 +102,19 @@ export function renderChecksText(result: BenchResult): string {
     lines.push('Cache checks (the GETs the client saw against the server\'s INFO counters)');
     for (const row of cached) lines.push(`  ${row.path.padEnd(width)}  ${cacheLine(row)}`);
   }
+  if (timed.length) {
+    if (lines.length) lines.push('');
+    const width = Math.max(...timed.map((p) => p.name.length));
+    lines.push('Server-Timing (the server\'s mean per response, beside the client-side mean)');
+    for (const p of timed) lines.push(`  ${p.name.padEnd(width)}  ${timingLine(p)}`);
+  }
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
 export function renderChecksMarkdown(result: BenchResult): string {
   const planned = plans(result);
   const cached = cacheRows(result);
+  const timed = timedPaths(result);
   const out: string[] = [];
   if (planned.length) {
     out.push('### Plans', '', `EXPLAIN ANALYZE of the report for \`${planned[0]![1].category}\`, on each path's own connection.`, '');
@@ -93,6 +124,11 @@ export function renderChecksMarkdown(result: BenchResult): string {
     if (out.length) out.push('');
     out.push('### Cache checks', '');
     for (const row of cached) out.push(`- \`${row.path}\` ${cacheLine(row)}`);
+  }
+  if (timed.length) {
+    if (out.length) out.push('');
+    out.push('### Server-Timing', '', "The server's mean per response (ms), beside the client-side mean.", '');
+    for (const p of timed) out.push(`- \`${p.name}\` ${timingLine(p)}`);
   }
   return out.length ? out.join('\n') + '\n' : '';
 }

@@ -90,6 +90,15 @@ export function runLine(result: BenchResult): string {
   return parts.filter(Boolean).join(' · ');
 }
 
+/** The column HTTP paths add beside the client-side mean: the server's own mean (Server-Timing `total`). */
+export const SERVER_HEAD = 'Server mean (ms)';
+
+/** A path's server-side mean, or empty for a path that has none (only HTTP paths have one). */
+export function serverMean(p: PathResult): string {
+  const total = p.serverTiming?.meanMs['total'];
+  return total === undefined ? '' : formatMsFromUs(total * 1000);
+}
+
 /**
  * The harness's own cost, from the no-op path if the run had one. Wall time per operation is the
  * figure (the event loop is single-threaded, so it is the loop's cost per operation whatever the

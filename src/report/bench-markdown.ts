@@ -6,7 +6,7 @@ import type { Comparison } from '../core/compare.js';
 import { foldTrials, type BenchResult } from '../core/result.js';
 import {
   describeMethod, formatEstimate, formatInt, formatMsFromUs, formatRate, latencyKind, loopLagLines, overheadLine,
-  pathWarnings, runLine,
+  pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 
 /** Escapes what would break a table cell or start Markdown formatting. */
@@ -24,14 +24,15 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
   const out: string[] = ['## perfbench bench', '', `${cell(runLine(result))}`, '', `> ${latencyKind(result)}`, ''];
   if (result.options.trials > 1) out.push(`Each row adds the histograms of ${result.options.trials} trials.`, '');
 
-  const head = ['Path', 'Concurrency', 'Ops', 'Errors', 'ops/s', 'Mean (ms)', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'Max (ms)'];
+  const server = paths.some((p) => p.serverTiming);
+  const head = ['Path', 'Concurrency', 'Ops', 'Errors', 'ops/s', 'Mean (ms)', ...(server ? [SERVER_HEAD] : []), 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'Max (ms)'];
   if (open) head.push('p99 uncorr. (ms)', 'Lag mean / max (ms)');
   out.push(row(head), row(head.map((_, i) => (i === 0 ? ':---' : '---:'))));
   for (const p of paths) {
     const s = p.summary;
     const cells = [
       `\`${p.name}\``, String(p.concurrency * p.sources), formatInt(p.ops), formatInt(p.errors), formatRate(p.throughputOpsPerSec),
-      formatMsFromUs(s.meanUs), `**${formatMsFromUs(s.p50Us)}**`, formatMsFromUs(s.p90Us), `**${formatMsFromUs(s.p99Us)}**`,
+      formatMsFromUs(s.meanUs), ...(server ? [serverMean(p)] : []), `**${formatMsFromUs(s.p50Us)}**`, formatMsFromUs(s.p90Us), `**${formatMsFromUs(s.p99Us)}**`,
       formatMsFromUs(s.p999Us), formatMsFromUs(s.maxUs),
     ];
     if (open) {

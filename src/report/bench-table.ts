@@ -9,7 +9,7 @@ import type { Comparison } from '../core/compare.js';
 import { foldTrials, type BenchResult, type PathResult } from '../core/result.js';
 import {
   bar, describeMethod, formatEstimate, formatInt, formatMsFromUs, formatRate, latencyKind, logShare, loopLagLines,
-  overheadLine, pathWarnings, runLine,
+  overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 
 export interface BenchTableOptions {
@@ -58,7 +58,8 @@ export function renderBenchTable(result: BenchResult, comparisons: readonly Comp
 }
 
 function percentileTable(paths: readonly PathResult[], open: boolean, chalk: ChalkInstance): string {
-  const head = ['Path', 'Conc.', 'Ops', 'Errors', 'ops/s', 'Mean (ms)', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'Max (ms)'];
+  const server = paths.some((p) => p.serverTiming);
+  const head = ['Path', 'Conc.', 'Ops', 'Errors', 'ops/s', 'Mean (ms)', ...(server ? [SERVER_HEAD] : []), 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'Max (ms)'];
   if (open) head.push('p99 uncorr. (ms)', 'Lag mean/max (ms)');
   const t = table(head.map((h) => chalk.bold(h)), ['left', ...head.slice(1).map(() => 'right' as const)]);
   for (const p of paths) {
@@ -70,6 +71,7 @@ function percentileTable(paths: readonly PathResult[], open: boolean, chalk: Cha
       p.errors > 0 ? chalk.red(formatInt(p.errors)) : '0',
       formatRate(p.throughputOpsPerSec),
       formatMsFromUs(s.meanUs),
+      ...(server ? [serverMean(p)] : []),
       chalk.bold(formatMsFromUs(s.p50Us)),
       formatMsFromUs(s.p90Us),
       chalk.bold(formatMsFromUs(s.p99Us)),

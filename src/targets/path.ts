@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
+import type { ServerTimingRecord } from '../core/result.js';
 import type { CategorySequence } from '../core/sequence.js';
 import type { Target, TargetKind } from '../core/target.js';
 import type { ReportSource } from '../db/report.js';
@@ -24,6 +25,22 @@ export interface PathContext {
   ttlSeconds: number;
   /** Ctrl-C: long setup work (the cache fill) stops early. */
   signal: AbortSignal;
+  /** The `perfbench serve` the HTTP paths time (`bench --http`); absent when no HTTP path runs. */
+  http?: HttpServerInfo;
+}
+
+/** Where the HTTP paths send their requests. */
+export interface HttpServerInfo {
+  /** e.g. `http://127.0.0.1:41234`. */
+  baseUrl: string;
+  /**
+   * The server's cache-key namespace when perfbench started it (in-process) and so shares its cache
+   * tier: http-fast then fills the reports straight into that namespace before warming over HTTP.
+   * Absent for a server at a URL the user gave.
+   */
+  namespace?: string;
+  /** Bound on one request, ms (the connect timeout for the reachability check). */
+  timeoutMs?: number;
 }
 
 /** A summary of the plan a DB path ran, kept in its results (`PathResult.plan`). */
@@ -65,6 +82,8 @@ export interface CacheCheck {
 export interface RunFindings {
   plan?: PlanSummary;
   cacheCheck?: CacheCheck;
+  /** HTTP paths: the server's Server-Timing breakdown and X-Cache outcomes of the measured responses. */
+  serverTiming?: ServerTimingRecord;
   notes: string[];
   /** Short machine-readable warnings, e.g. `plan-mismatch`, `cache-hits-unverified`. */
   flags: string[];
@@ -90,6 +109,8 @@ export interface PathDefinition {
   needsIndex: boolean;
   /** The path reads or writes the cache tier. */
   needsCache: boolean;
+  /** The path talks to `perfbench serve` (`bench --http`): `PathContext.http` is set. */
+  needsServer?: boolean;
   create(context: PathContext): BenchPath;
 }
 
