@@ -95,6 +95,10 @@ const REDIS_FIELDS = ['host', 'port', 'username', 'password', 'db', 'tls'] as co
 /** Reads flags, environment and .env into one frozen Config, or throws one usage error listing every problem. */
 export function loadConfig(input: ConfigInput): Config {
   const problems: string[] = [];
+  // An explicit but empty flag (`--database-url "$UNSET_VAR"`) must not fall back to another server.
+  for (const [flag, value] of [['--database-url', input.flags.databaseUrl], ['--redis-url', input.flags.redisUrl]] as const) {
+    if (value !== undefined && value.trim() === '') problems.push(`flag ${flag} is empty`);
+  }
   const { layers, envFile } = readLayers(input, problems);
   const flagLayer: Layer = {
     vars: { DATABASE_URL: input.flags.databaseUrl, REDIS_URL: input.flags.redisUrl },
@@ -168,7 +172,7 @@ function databaseLayerFields(layer: Layer, problems: string[]): Fields {
 function parseDatabaseUrl(url: Field, problems: string[]): Fields {
   const parsed = parseUrl(url, ['postgres', 'postgresql'], 'postgres://user:password@host:5432/database', problems);
   if (!parsed) return {};
-  const fields = urlParts(parsed, url.source, 'user', 'database');
+  const fields = urlParts(parsed, url.source, 'user', 'database', problems);
   const sslmode = parsed.searchParams.get('sslmode');
   if (sslmode) fields.sslmode = { value: sslmode, source: url.source };
   return fields;
@@ -192,7 +196,7 @@ function parseUrl(url: Field, schemes: string[], example: string, problems: stri
 }
 
 /** Host, port, credentials and the path (database name or number) of a URL, credited to its source. */
-function urlParts(parsed: URL, source: Source, userField: string, pathField: string): Fields {
+function urlParts(parsed: URL, source: Source, userField: string, pathField: string, problems: string[]): Fields {
   const fields: Fields = {};
   const parts: Array<[string, string]> = [
     ['host', parsed.hostname.replace(/^\[(.*)\]$/, '$1')],
@@ -202,7 +206,13 @@ function urlParts(parsed: URL, source: Source, userField: string, pathField: str
     [pathField, parsed.pathname.replace(/^\//, '')],
   ];
   for (const [name, value] of parts) {
-    if (value) fields[name] = { value: decodeURIComponent(value), source };
+    if (!value) continue;
+    try {
+      fields[name] = { value: decodeURIComponent(value), source };
+    } catch {
+      // A stray % (often in a password) is a URIError; the value itself is not echoed: it may be the password.
+      problems.push(`${source} has a malformed %-escape in its ${name} (write a literal % as %25)`);
+    }
   }
   return fields;
 }
@@ -258,7 +268,7 @@ function parseRedisUrl(url: Field, problems: string[]): Fields {
   const parsed = parseUrl(url, ['redis', 'rediss', 'memory'], 'redis://[:password@]host:6379[/db] or rediss://…', problems);
   if (!parsed) return {};
   if (parsed.protocol === 'memory:') return { memory: { value: 'memory', source: url.source } };
-  return { ...urlParts(parsed, url.source, 'username', 'db'), tls: { value: String(parsed.protocol === 'rediss:'), source: url.source } };
+  return { ...urlParts(parsed, url.source, 'username', 'db', problems), tls: { value: String(parsed.protocol === 'rediss:'), source: url.source } };
 }
 
 function resolveRedis(layers: Layer[], problems: string[]): RedisConfig {

@@ -324,7 +324,7 @@ export async function explain(runtime: Runtime, request: ExplainRequest): Promis
     const { prepared, category } = await prepare(runtime, client, target);
     checkAborted(runtime, what);
     runtime.out.say(target.kind === 'report'
-      ? `explaining the report query on ${target.table.text}(${target.column.text}) for '${category}' (statement_timeout ${timeoutMs} ms; rolled back afterwards)`
+      ? `explaining the report query on ${target.table.text}(${target.column.text}) for '${printable(category ?? '')}' (statement_timeout ${timeoutMs} ms; rolled back afterwards)`
       : `explaining --query${target.statement.kind === 'write' ? ', which writes' : ''} (statement_timeout ${timeoutMs} ms; rolled back afterwards)`);
     return { plan: await runExplain(client, prepared), category };
   });
@@ -648,6 +648,10 @@ export function explainOptions(input: ExplainFlags): ExplainPlan {
     if (clash.length > 0) throw usageError(`--file renders a saved plan; it cannot be combined with ${clash.map(flag).join(', ')}`);
     return { mode: 'file', path: flags.file, format };
   }
+  // PostgreSQL text cannot hold NUL: refused here in one line, not as a protocol error from the server.
+  const withNul = [['--query', flags.query], ['--category', flags.category], ...flags.param.map((value) => ['--param', value])]
+    .find(([, value]) => value?.includes('\u0000'));
+  if (withNul) throw usageError(`${withNul[0]} '${printable(withNul[1]!)}' contains a NUL byte, which PostgreSQL text cannot hold`, 'remove it');
   const timeoutMs = integerOption(flags.timeout, '--timeout', 1, 86_400_000);
   const table = tableIdentifier(flags.table ?? 'products');
   const column = columnIdentifier(flags.column ?? 'category');

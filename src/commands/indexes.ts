@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { columnIdentifier, tableIdentifier, type Identifier } from '../db/identifiers.js';
+import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../db/identifiers.js';
 import { addIndex, dropIndexes, requireTable, INDEX_METHODS, listIndexes, type AddIndexOutcome, type IndexInfo, type IndexMethod } from '../db/indexes.js';
 import { interruptedError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -84,7 +84,7 @@ export function register(program: Command, context: CommandContext): void {
       const dropped = await dropIndexes(await runtime.client(), { table, column, name: flags.name, force: Boolean(flags.force), concurrently: Boolean(flags.concurrently) });
       runtime.out.data(dropped.length > 0
         ? `dropped ${dropped.join(', ')} from ${table.text}`
-        : `no ${flags.name ? `index ${flags.name}` : `perfbench index on ${table.text}(${column.text})`} to drop; nothing to do`);
+        : `no ${flags.name ? `index ${printable(flags.name)}` : `perfbench index on ${table.text}(${column.text})`} to drop; nothing to do`);
     }));
 
   index.command('list')

@@ -196,7 +196,9 @@ export function classifyStatement(query: string): StatementVerdict {
     return refuse('transaction', `--query is a ${first} statement; perfbench explain refuses transaction control and utility commands (it runs the statement in its own transaction and rolls it back)`);
   }
   if (!READ_VERBS.has(first) && !WRITE_VERBS.has(first)) {
-    return refuse('invalid', `--query starts with ${first}; perfbench explain runs only SELECT, VALUES, TABLE, WITH, INSERT, UPDATE, DELETE, MERGE`);
+    // The word is echoed back; a 10,000-letter one would make the one-line error unreadable.
+    const shown = first.length > 40 ? `${first.slice(0, 40)}…` : first;
+    return refuse('invalid', `--query starts with ${shown}; perfbench explain runs only SELECT, VALUES, TABLE, WITH, INSERT, UPDATE, DELETE, MERGE`);
   }
   const writes = WRITE_VERBS.has(first) || hasWriteKeyword(words);
   // SELECT … INTO creates a table (DDL in disguise); INSERT INTO and MERGE INTO are DML.
