@@ -231,6 +231,11 @@ function userQueryError(error: unknown, prepared: Prepared, offset: number): unk
     const at = Number.isFinite(position) && position > offset ? ` (at character ${position - offset} of --query)` : '';
     return usageError(`--query failed: PostgreSQL error ${error.code}: ${error.message.split('\n')[0]}${at}`, 'fix the statement, or run it in psql first');
   }
+  if (!prepared.userQuery && klass === '42') {
+    // The table has the filter column (checked before) but not the columns the report selects.
+    return usageError(`the table cannot serve the report query: PostgreSQL error ${error.code}: ${error.message.split('\n')[0]}`,
+      'it needs id, name, category, price and created_at columns; create one with `perfbench seed --table <name>`, or pass --query');
+  }
   if (!prepared.userQuery && klass === '22') {
     return usageError(`--category '${printable(prepared.values[0] ?? '')}' does not fit the column: PostgreSQL error ${error.code}: ${error.message.split('\n')[0]}`, 'pass a --category value of the column\'s type');
   }
