@@ -44,7 +44,8 @@ export function quote(part: string): string {
 
 /** Bad input is echoed back shortened and without control characters, so the error stays one line. */
 export function printable(text: string, max = 60): string {
+  // C0 and C1 controls (ESC and CSI start terminal escape sequences) and the Unicode line separators.
   // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, '?');
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }
