@@ -203,6 +203,15 @@ const CASES: Case[] = [
   { name: 'bench on a missing column', argv: () => ['bench', '--table', T(), '--column', 'colour'], code: usage, stderr: /table \w+ has no column colour/ },
   { name: 'bench on a table without the report columns', argv: () => ['bench', '--table', plain, '--paths', 'seq', '--iterations', '5'], code: usage, stderr: /table \w+ cannot serve the report: .* — it needs id, name, category, price and created_at columns/ },
 
+  // bench --http: the URL of a running serve
+  { name: 'bench --http wrong scheme', argv: () => ['bench', '--table', T(), '--http', 'ftp://127.0.0.1:8080'], code: usage, stderr: /--http 'ftp:\/\/127\.0\.0\.1:8080' is not an http:\/\/ or https:\/\/ URL/ },
+  { name: 'bench --http not a URL', argv: () => ['bench', '--table', T(), '--http', 'not a url'], code: usage, stderr: /--http 'not a url' is not an http:\/\/ or https:\/\/ URL/ },
+  { name: 'bench --http port out of range', argv: () => ['bench', '--table', T(), '--http', 'http://127.0.0.1:99999'], code: usage, stderr: /--http 'http:\/\/127\.0\.0\.1:99999' is not an http/ },
+  { name: 'bench --http with a query string', argv: () => ['bench', '--table', T(), '--http', 'http://127.0.0.1:8080/?category=x'], code: usage, stderr: /is not an http:\/\/ or https:\/\/ URL/ },
+  { name: 'bench --http nothing listening', argv: () => ['bench', '--table', T(), '--http', `http://127.0.0.1:${ports.refused}`, '--paths', 'http-fast', '--iterations', '5', '--trials', '1'], code: failure, stderr: /--http: cannot reach http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/ },
+  { name: 'bench --http unknown host', argv: () => ['bench', '--table', T(), '--http', 'http://serve.invalid:8080', '--paths', 'http-fast', '--iterations', '5', '--trials', '1'], code: failure, stderr: /--http: cannot reach http:\/\/serve\.invalid:8080: getaddrinfo ENOTFOUND serve\.invalid/ },
+  { name: 'bench --http with credentials, unreachable', argv: () => ['bench', '--table', T(), '--http', `http://user:Http-pw-secret@127.0.0.1:${ports.refused}`, '--paths', 'http-fast', '--iterations', '5', '--trials', '1'], code: failure, stderr: /--http: cannot reach/, secret: 'Http-pw-secret' },
+
   // merge
   { name: 'merge a missing file', argv: () => ['merge', file('missing.json')], code: usage, stderr: /result .*missing\.json: no such file/ },
   { name: 'merge a corrupt file', argv: () => ['merge', file('corrupt.json')], code: usage, stderr: /result .*corrupt\.json: not valid JSON/ },
