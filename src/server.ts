@@ -225,7 +225,9 @@ export function isUnavailable(error: unknown): boolean {
   const code = typeof err?.code === 'string' ? err.code : '';
   if (UNAVAILABLE_CODES.has(code) || /^08/.test(code)) return true;
   const message = typeof err?.message === 'string' ? err.message : '';
-  return /Connection terminated|timeout exceeded when trying to connect|Connection timeout|connection error|Client was closed|not queryable|database unavailable/i.test(message);
+  // "cannot connect to PostgreSQL at …": perfbench's own one-line connection error (connectClient), which the
+  // slow route's reconnect raises; it carries no socket code.
+  return /Connection terminated|timeout exceeded when trying to connect|Connection timeout|connection error|Client was closed|not queryable|database unavailable|cannot connect to PostgreSQL at /i.test(message);
 }
 
 /** Thrown while the breaker is open: the database failed moments ago, so do not wait on it again. */
