@@ -12,7 +12,8 @@ import { reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { Operation, Target } from '../core/target.js';
 import { fillReports } from './cache-fill.js';
-import type { BenchPath, CacheCheck, PathContext, PathDefinition, RunFindings } from './path.js';
+import { verifyCacheOutcome } from './cache-check.js';
+import type { BenchPath, PathContext, PathDefinition, RunFindings } from './path.js';
 
 export interface CacheHitOptions {
   name?: string;
@@ -72,20 +73,8 @@ function createCacheHit(context: PathContext, name: string, decode: boolean): Be
     },
     async findings(): Promise<RunFindings> {
       if (!tier || !filled) return { notes: [], flags: [] };
-      const after = await tier.stats();
-      const check: CacheCheck = {
-        tier: tier.label,
-        ...seen,
-        serverHits: after.hits - before.hits,
-        serverMisses: after.misses - before.misses,
-        verified: seen.misses === 0 && after.hits - before.hits >= seen.hits,
-      };
-      const findings: RunFindings = { cacheCheck: check, notes: [], flags: [] };
-      if (!check.verified) {
-        findings.flags.push('cache-hits-unverified');
-        findings.notes.push(`cache hits not confirmed: the client saw ${check.hits} hits and ${check.misses} misses in ${check.gets} GETs, ` +
-          `the server counted ${check.serverHits} keyspace hits`);
-      }
+      const findings: RunFindings = { notes: [], flags: [] };
+      verifyCacheOutcome('hits', tier.label, seen, before, await tier.stats(), findings);
       return findings;
     },
     close: async () => undefined,

@@ -11,7 +11,8 @@ import { reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { Operation, Target } from '../core/target.js';
 import { reportBody, runReport } from '../db/report.js';
-import { Connections, type BenchPath, type CacheCheck, type PathContext, type PathDefinition, type PlanSummary, type RunFindings } from './path.js';
+import { verifyCacheOutcome } from './cache-check.js';
+import { Connections, type BenchPath, type PathContext, type PathDefinition, type PlanSummary, type RunFindings } from './path.js';
 import { capturePlan } from './plan-check.js';
 
 export const cacheMissPath: PathDefinition = {
@@ -74,20 +75,7 @@ function createCacheMiss(context: PathContext): BenchPath {
       if (!plan && !interrupted && client) plan = await capturePlan(client, source, context.sequence.at(0));
       if (plan) findings.plan = plan;
       if (!tier) return findings;
-      const after = await tier.stats();
-      const check: CacheCheck = {
-        tier: tier.label,
-        ...seen,
-        serverHits: after.hits - before.hits,
-        serverMisses: after.misses - before.misses,
-        verified: seen.hits === 0 && after.misses - before.misses >= seen.misses,
-      };
-      findings.cacheCheck = check;
-      if (!check.verified) {
-        findings.flags.push('cache-misses-unverified');
-        findings.notes.push(`cache misses not confirmed: the client saw ${check.misses} misses and ${check.hits} hits in ${check.gets} GETs, ` +
-          `the server counted ${check.serverMisses} keyspace misses`);
-      }
+      verifyCacheOutcome('misses', tier.label, seen, before, await tier.stats(), findings);
       return findings;
     },
     async close() {
