@@ -95,43 +95,12 @@ export function stripSql(text: string): Stripped {
       // E'…' (also e'…') takes backslash escapes; the prefix letter must start a token.
       const prefix = text[i - 1];
       const escapes = (prefix === 'E' || prefix === 'e') && (i < 2 || !IDENT_CHAR.test(text[i - 2]!));
-      i++;
-      let closed = false;
-      while (i < n) {
-        const ch = text[i]!;
-        if (escapes && ch === '\\') {
-          i += 2;
-        } else if (ch === "'") {
-          if (text[i + 1] === "'") {
-            i += 2;
-          } else {
-            i++;
-            closed = true;
-            break;
-          }
-        } else {
-          i++;
-        }
-      }
-      if (!closed) return { ok: false, message: 'the query has an unterminated string literal' };
+      i = skipQuoted(text, i + 1, "'", escapes);
+      if (i === -1) return { ok: false, message: 'the query has an unterminated string literal' };
       out += "''";
     } else if (c === '"') {
-      i++;
-      let closed = false;
-      while (i < n) {
-        if (text[i] === '"') {
-          if (text[i + 1] === '"') {
-            i += 2;
-          } else {
-            i++;
-            closed = true;
-            break;
-          }
-        } else {
-          i++;
-        }
-      }
-      if (!closed) return { ok: false, message: 'the query has an unterminated quoted identifier' };
+      i = skipQuoted(text, i + 1, '"', false);
+      if (i === -1) return { ok: false, message: 'the query has an unterminated quoted identifier' };
       out += '"_"';
     } else if (c === '$' && (i === 0 || !IDENT_CHAR.test(text[i - 1]!))) {
       const tag = DOLLAR_TAG.exec(text.slice(i))?.[0];
@@ -150,6 +119,23 @@ export function stripSql(text: string): Stripped {
     }
   }
   return { ok: true, text: out };
+}
+
+/**
+ * The index just past the quote that closes a quoted run starting at `from` (after the opening
+ * quote), or -1 when it never closes. A doubled quote stands for itself; with `backslashEscapes`
+ * (E'…' strings) a backslash escapes the next character.
+ */
+function skipQuoted(text: string, from: number, quote: string, backslashEscapes: boolean): number {
+  let i = from;
+  while (i < text.length) {
+    const ch = text[i];
+    if (backslashEscapes && ch === '\\') i += 2;
+    else if (ch !== quote) i++;
+    else if (text[i + 1] === quote) i += 2;
+    else return i + 1;
+  }
+  return -1;
 }
 
 function refuse(reason: RefusedStatement['reason'], message: string): RefusedStatement {
