@@ -44,7 +44,7 @@ export function buildProgram(output: Output, signal: AbortSignal, env: NodeJS.Pr
     .version(packageVersion())
     .option('--database-url <url>', 'PostgreSQL to use (default: DATABASE_URL, DB_*, PG*, else an embedded server)')
     .option('--redis-url <url>', 'Redis to use: redis://, rediss://, or memory:// for the in-process tier (default: REDIS_URL, REDIS_*, else a private redis-server)')
-    .option('--env-file <path>', 'read variables from this file (default: ./.env when present)')
+    .option('--dotenv <path>', 'read variables from this file (default: ./.env when present)')
     .option('--connect-timeout <ms>', 'bound on every connection attempt', undefined)
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', `${EXAMPLES}\n${EXIT_CODES}`)

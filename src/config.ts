@@ -57,7 +57,8 @@ export interface Config {
 export interface ConfigFlags {
   databaseUrl?: string;
   redisUrl?: string;
-  envFile?: string;
+  /** `--dotenv`: not `--env-file`, which Node 20 itself reads from any position of argv (nodejs/node#54232). */
+  dotenv?: string;
   connectTimeout?: string;
 }
 
@@ -122,13 +123,13 @@ export function loadConfig(input: ConfigInput): Config {
 
 function readLayers(input: ConfigInput, problems: string[]): { layers: Layer[]; envFile: string | undefined } {
   const envLayer: Layer = { vars: input.env, label: 'env' };
-  const explicit = input.flags.envFile;
+  const explicit = input.flags.dotenv;
   const path = resolve(input.cwd, explicit ?? '.env');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    if (explicit) problems.push(`--env-file ${explicit} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    if (explicit) problems.push(`--dotenv ${explicit} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     return { layers: [envLayer], envFile: undefined };
   }
   return { layers: [envLayer, { vars: parseEnv(text), label: '.env' }], envFile: path };

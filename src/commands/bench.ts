@@ -245,6 +245,30 @@ async function measure(paths: readonly BenchPath[], options: BenchOptions, seque
   return results;
 }
 
+/**
+ * The exit code of a finished run, saying on stderr why it is not 0: interrupted (130); operations
+ * failed (1: the figures are incomplete, and a gate verdict on them would mean nothing, so this
+ * comes before the gate); the gate tripped with --fail-if-slower (3).
+ */
+export function benchExitCode(outcome: BenchOutcome, failIfSlower: boolean, say: (line: string) => void): ExitCode {
+  if (outcome.interrupted) {
+    say('interrupted: the figures cover what was measured before Ctrl-C; restoring the index and removing the keys');
+    return ExitCode.interrupted;
+  }
+  if (outcome.gate) {
+    for (const line of renderGateText(outcome.gate).trimEnd().split('\n')) say(line);
+  }
+  const failed = outcome.result.paths.filter((p) => p.errors > 0);
+  if (failed.length > 0) {
+    const errors = failed.reduce((total, p) => total + p.errors, 0);
+    const names = [...new Set(failed.map((p) => p.name))].join(', ');
+    say(`perfbench: ${formatCount(errors)} operation${errors === 1 ? '' : 's'} failed (${names}); the figures above are incomplete — see the warnings, fix the cause and run again`);
+    return ExitCode.failure;
+  }
+  if (outcome.gate?.tripped && failIfSlower) return ExitCode.regression;
+  return ExitCode.ok;
+}
+
 /** One warning per path and concurrency (not per trial), from the trials folded together. */
 function clientBoundWarnings(results: readonly PathResult[]): string[] {
   return checkClientBound(foldTrials(results)).warnings;
@@ -447,7 +471,7 @@ The JSON result (--output result.json) embeds every path's HDR histogram: use it
 or with merge.
 Markdown is appended to $GITHUB_STEP_SUMMARY when that is set.
 
-Exit codes: 0 ok, 1 runtime failure, 2 usage error (also an unreadable baseline), 3 the gate
+Exit codes: 0 ok, 1 runtime failure (also: operations failed), 2 usage error (also an unreadable baseline), 3 the gate
 tripped, 130 interrupted (what was measured is printed).
 
 Examples:
@@ -475,15 +499,7 @@ Examples:
         spinner?.stop();
       }
       await publish(runtime, options.format, options.outputs, outcome);
-      if (outcome.interrupted) {
-        runtime.out.say('interrupted: the figures cover what was measured before Ctrl-C; restoring the index and removing the keys');
-        return ExitCode.interrupted;
-      }
-      if (outcome.gate) {
-        for (const line of renderGateText(outcome.gate).trimEnd().split('\n')) runtime.out.say(line);
-        if (outcome.gate.tripped && options.failIfSlower) return ExitCode.regression;
-      }
-      return ExitCode.ok;
+      return benchExitCode(outcome, options.failIfSlower, (line) => runtime.out.say(line));
     }));
 
   program

@@ -85,7 +85,7 @@ const CASES: Case[] = [
   { name: '--connect-timeout zero', argv: () => ['--connect-timeout', '0', 'doctor'], code: usage, stderr: /flag --connect-timeout '0' is not a timeout in milliseconds \(100-600000\)/ },
   { name: '--connect-timeout huge', argv: () => ['--connect-timeout', '99999999999', 'doctor'], code: usage, stderr: /flag --connect-timeout '99999999999' is not a timeout/ },
   { name: 'PERFBENCH_CONNECT_TIMEOUT_MS not a number', argv: () => ['doctor'], env: () => ({ PERFBENCH_CONNECT_TIMEOUT_MS: 'abc' }), code: usage, stderr: /env PERFBENCH_CONNECT_TIMEOUT_MS 'abc' is not a timeout/ },
-  { name: '--env-file missing', argv: () => ['--env-file', file('missing.env'), 'doctor'], code: usage, stderr: /--env-file .*missing\.env cannot be read \(ENOENT\)/ },
+  { name: '--dotenv missing', argv: () => ['--dotenv', file('missing.env'), 'doctor'], code: usage, stderr: /--dotenv .*missing\.env cannot be read \(ENOENT\)/ },
 
   // connection failures (exit 1): unknown host, database, role, port; wrong passwords; TLS
   { name: 'unknown host', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: 'postgres://root@db.invalid:5432/test' }), code: failure, stderr: /^perfbench: cannot connect to PostgreSQL at db\.invalid:5432: unknown host 'db\.invalid' — check DATABASE_URL/ },

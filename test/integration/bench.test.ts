@@ -179,7 +179,7 @@ describe('perfbench bench against PostgreSQL and Redis', () => {
     expect(await leftoverKeys()).toEqual([]);
   });
 
-  it('gates: a run against itself and against a second run of the same build passes; a 2x faster baseline trips', async () => {
+  it('gates: a run against itself and against a second run of the same build passes; a 4x faster baseline trips', async () => {
     const options = { paths: 'index,cache', iterations: '300', trials: '3', warmup: '0.2s' };
     const first = (await runBench(options)).result;
     const second = await runBench({ ...options, baseline: await writeJson('first.json', first) });
@@ -187,7 +187,9 @@ describe('perfbench bench against PostgreSQL and Redis', () => {
     expect(second.gate!.tripped, JSON.stringify(second.gate!.verdicts)).toBe(false);
     expect(second.gate!.verdicts.map((v) => v.method)).toEqual(['trials', 'trials']);
     expect(gate(first, first, { thresholdPct: 10 }).tripped).toBe(false);
-    const faster = gate(second.result, doctored(first, 2), { thresholdPct: 10 });
+    // The same run's figures, 4x faster: the trial ranges of a loaded CI machine (p99 of 300
+    // operations) can be wider than 2x, so a smaller factor would test the machine, not the gate.
+    const faster = gate(second.result, doctored(second.result, 4), { thresholdPct: 10 });
     expect(faster.tripped).toBe(true);
     expect(faster.verdicts.every((v) => v.verdict === 'regressed')).toBe(true);
   });

@@ -5,7 +5,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bench } from '../../src/commands/bench.js';
+import { bench, benchExitCode } from '../../src/commands/bench.js';
+import { ExitCode } from '../../src/errors.js';
 import { benchOptions } from '../../src/commands/bench-options.js';
 import { publish } from '../../src/commands/bench-output.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
@@ -69,6 +70,10 @@ describe('Redis killed in the middle of bench', () => {
       const json = JSON.parse(runtime.out.stdout) as { paths: Array<{ name: string; errors: number }> };
       expect(json.paths.filter((p) => p.name === 'cache').every((p) => p.errors > 0)).toBe(true);
       expect(json.paths.filter((p) => p.name !== 'cache').every((p) => p.errors === 0)).toBe(true);
+      // …and the command exits 1: figures with failed operations are incomplete, CI must see it.
+      const said: string[] = [];
+      expect(benchExitCode(outcome, true, (line) => said.push(line))).toBe(ExitCode.failure);
+      expect(said.at(-1)).toMatch(/^perfbench: [\d,]+ operations failed \(cache\); the figures above are incomplete/);
     } finally {
       await runtime.close();
     }

@@ -167,3 +167,31 @@ describe('bench gate report', () => {
     expect(md).toContain(':warning: the baseline ran in a different environment (cpu)');
   });
 });
+
+describe('bench exit code', () => {
+  const result = (errors: number[]) => ({
+    paths: errors.map((e, i) => ({ name: `p${i}`, errors: e })),
+  }) as unknown as import('../../src/core/result.js').BenchResult;
+  const outcome = (errors: number[], extra: Partial<import('../../src/commands/bench.js').BenchOutcome> = {}) =>
+    ({ result: result(errors), comparisons: [], warnings: [], interrupted: false, ...extra });
+  const tripped = { tripped: true, verdicts: [], environment: [], warnings: [], rule: 'r' } as unknown as import('../../src/core/gate.js').GateReport;
+
+  it('is 0 for a clean run, 3 for a tripped gate only with --fail-if-slower', async () => {
+    const { benchExitCode } = await import('../../src/commands/bench.js');
+    const said: string[] = [];
+    expect(benchExitCode(outcome([0, 0]), true, (line) => said.push(line))).toBe(0);
+    expect(benchExitCode(outcome([0]), false, (line) => said.push(line))).toBe(0);
+    expect(said).toEqual([]);
+    expect(benchExitCode(outcome([0], { gate: tripped }), false, () => undefined)).toBe(0);
+    expect(benchExitCode(outcome([0], { gate: tripped }), true, () => undefined)).toBe(3);
+  });
+
+  it('is 1 when operations failed, before the gate, and 130 when interrupted, before everything', async () => {
+    const { benchExitCode } = await import('../../src/commands/bench.js');
+    const said: string[] = [];
+    expect(benchExitCode(outcome([0, 2, 1], { gate: tripped }), true, (line) => said.push(line))).toBe(1);
+    expect(said.at(-1)).toBe('perfbench: 3 operations failed (p1, p2); the figures above are incomplete — see the warnings, fix the cause and run again');
+    expect(benchExitCode(outcome([0, 1], { interrupted: true }), true, (line) => said.push(line))).toBe(130);
+    expect(said.at(-1)).toMatch(/^interrupted: /);
+  });
+});

@@ -73,11 +73,11 @@ describe('database configuration', () => {
     expect(load({ PGPASSWORD: 'x' }).database.mode).toBe('embedded');
   });
 
-  it('reads an explicit --env-file and reports an unreadable one', () => {
+  it('reads an explicit --dotenv file and reports an unreadable one', () => {
     const dir = dirWithEnv();
     writeFileSync(join(dir, 'custom.env'), 'DB_HOST=custom\n');
-    expect(loadConfig({ flags: { envFile: 'custom.env' }, env: {}, cwd: dir }).database.host).toBe('custom');
-    expect(problemsOf(() => loadConfig({ flags: { envFile: 'missing.env' }, env: {}, cwd: dir }))).toContain('--env-file missing.env cannot be read (ENOENT)');
+    expect(loadConfig({ flags: { dotenv: 'custom.env' }, env: {}, cwd: dir }).database.host).toBe('custom');
+    expect(problemsOf(() => loadConfig({ flags: { dotenv: 'missing.env' }, env: {}, cwd: dir }))).toContain('--dotenv missing.env cannot be read (ENOENT)');
   });
 
   it('lists every problem at once', () => {
