@@ -34,6 +34,11 @@ export class UserError extends Error {
   }
 }
 
+/** The first line of a message, trimmed: errors are reported on one line. */
+export function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}
+
 /** A usage or configuration problem (exit 2). */
 export function usageError(message: string, hint = ''): UserError {
   return new UserError(message, hint, ExitCode.usage);
@@ -52,7 +57,7 @@ export function describeError(error: unknown): { line: string; exitCode: ExitCod
   if (error instanceof UserError) return { line: error.line, exitCode: error.exitCode };
   const pgError = error as { code?: unknown; severity?: unknown; message?: unknown };
   if (typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) && typeof pgError.severity === 'string') {
-    return { line: `PostgreSQL error ${pgError.code}: ${String(pgError.message).split('\n')[0]}`, exitCode: ExitCode.failure };
+    return { line: `PostgreSQL error ${pgError.code}: ${firstLine(String(pgError.message))}`, exitCode: ExitCode.failure };
   }
   const err = error instanceof Error ? error : new Error(String(error));
   return { line: `unexpected error: ${err.message}`, exitCode: ExitCode.failure, stack: err.stack };

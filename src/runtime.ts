@@ -3,6 +3,7 @@ import type { CacheTier } from './cache/tier.js';
 import type { Config } from './config.js';
 import type { ConnectionTarget } from './db/connection.js';
 import type { EmbeddedPostgres } from './db/embedded-postgres.js';
+import { sql } from './db/sql.js';
 import type { Output } from './output.js';
 
 /**
@@ -51,6 +52,22 @@ export class Runtime {
     const client = await connectClient(await this.database(), this.config.connectTimeoutMs);
     this.defer(() => client.end().catch(() => undefined));
     return client;
+  }
+
+  /**
+   * Until the returned function is called, Ctrl-C cancels the statement `client` is running, from a
+   * second connection (node-postgres has no in-band cancel). The caller then sees the statement
+   * fail, rolls back what it began, and reports the interruption.
+   */
+  cancelOnAbort(client: pg.Client): () => void {
+    // processID is set by node-postgres at connect time but missing from its type definitions.
+    const pid = (client as unknown as { processID?: number }).processID;
+    const cancel = () => {
+      if (pid === undefined) return;
+      void this.client().then((other) => other.query(sql('cancel-backend'), [pid])).catch(() => undefined);
+    };
+    this.signal.addEventListener('abort', cancel, { once: true });
+    return () => this.signal.removeEventListener('abort', cancel);
   }
 
   /** A connection pool of `max` clients, closed by `close()`. */

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { describeRedis, type RedisConfig } from '../config.js';
-import { UserError } from '../errors.js';
+import { firstLine, UserError } from '../errors.js';
+import { withTimeout } from '../timeout.js';
 import type { CacheKind, CacheServerInfo, CacheStats, CacheTier } from './tier.js';
 
 /** Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
@@ -85,7 +86,7 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
 export function redisError(error: unknown, config: RedisConfig, connectTimeoutMs: number): UserError {
   const where = `Redis at ${config.host}:${config.port}`;
   const err = error as { code?: string; message?: string };
-  const message = (err.message ?? String(error)).split('\n')[0]!;
+  const message = firstLine(err.message ?? String(error));
   const fix = 'check REDIS_URL / REDIS_HOST / REDIS_PORT (or --redis-url)';
   if (err.code === 'ECONNREFUSED') return new UserError(`cannot connect to ${where}: connection refused`, `is redis-server running? ${fix}`);
   if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new UserError(`cannot connect to ${where}: unknown host '${config.host}'`, fix);
@@ -99,14 +100,6 @@ export function redisError(error: unknown, config: RedisConfig, connectTimeoutMs
     return new UserError(`cannot connect to ${where}: TLS failed (${message})`, 'use redis:// for a plain server and rediss:// for TLS');
   }
   return new UserError(`cannot connect to ${where}: ${message}`, fix);
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' })), ms);
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** Parses the text of Redis INFO into a field map. */

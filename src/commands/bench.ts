@@ -27,7 +27,7 @@ import { connectClient } from '../db/connection.js';
 import { dropIndexes, listIndexes, requireColumn } from '../db/indexes.js';
 import { datasetVersion, readDataset, tableInfo } from '../db/products.js';
 import { runReport } from '../db/report.js';
-import { ExitCode, interruptedError, usageError, UserError } from '../errors.js';
+import { ExitCode, firstLine, interruptedError, usageError, UserError } from '../errors.js';
 import { formatMsFromUs, formatRate } from '../report/bench-format.js';
 import { renderGateText } from '../report/bench-gate.js';
 import type { Runtime } from '../runtime.js';
@@ -225,7 +225,7 @@ async function measure(paths: readonly BenchPath[], options: BenchOptions, seque
         try {
           findings = await path.findings(result.interrupted);
         } catch (error) {
-          findings = { notes: [`checks failed after the run: ${(error as Error).message.split('\n')[0]}`], flags: ['check-failed'] };
+          findings = { notes: [`checks failed after the run: ${firstLine((error as Error).message)}`], flags: ['check-failed'] };
         }
         const checked = withFindings(result, findings);
         // Loudly, once per path and problem: a mismatched plan makes the path's figures meaningless.

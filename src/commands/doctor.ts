@@ -4,7 +4,7 @@ import { tableIdentifier, type Identifier } from '../db/identifiers.js';
 import { listIndexes, type IndexInfo } from '../db/indexes.js';
 import { readDataset, tableInfo, type SeededDataset, type TableInfo } from '../db/products.js';
 import { sql } from '../db/sql.js';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, firstLine, UserError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { CommandContext } from './context.js';
 import { choiceOption, formatBytes, formatCount } from './options.js';
@@ -61,7 +61,7 @@ export async function doctor(runtime: Runtime, table: Identifier): Promise<Docto
 }
 
 function oneLine(error: unknown): string {
-  return error instanceof UserError ? error.line : (error as Error).message.split('\n')[0]!;
+  return error instanceof UserError ? error.line : firstLine((error as Error).message);
 }
 
 function describeConfiguration(config: Config): DoctorReport['configuration'] {

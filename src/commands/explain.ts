@@ -1,30 +1,24 @@
 import { readFile } from 'node:fs/promises';
-import type { ChalkInstance } from 'chalk';
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { diffPlans, type PlanDiff } from '../core/plan-diff.js';
 import { planWarnings, type PlanWarning } from '../core/plan-warnings.js';
 import { findRelationScan, parsePlan, type ParsedPlan } from '../core/plan.js';
-import { classifyStatement, type AcceptedStatement } from '../core/statement.js';
-import { columnIdentifier, printable, quote, tableIdentifier, type Identifier } from '../db/identifiers.js';
+import type { AcceptedStatement } from '../core/statement.js';
+import { printable, quote, type Identifier } from '../db/identifiers.js';
 import { addIndex, listIndexes, requireColumn, type IndexInfo } from '../db/indexes.js';
 import { reportQuery } from '../db/report.js';
 import { sql } from '../db/sql.js';
-import { ExitCode, UserError, interruptedError, usageError } from '../errors.js';
-import { explainCompareDocument, explainDocument, type ExplainCompareDocument, type ExplainDocument } from '../report/plan-json.js';
-import { renderPlanDiffMarkdown, renderPlanMarkdown } from '../report/plan-markdown.js';
-import { renderPlanDiffText, renderPlanText } from '../report/plan-text.js';
+import { ExitCode, firstLine, interruptedError, usageError, UserError } from '../errors.js';
+import type { ExplainCompareDocument, ExplainDocument } from '../report/plan-json.js';
 import type { Runtime } from '../runtime.js';
+import { renderExplain, renderExplainCompare } from '../report/explain-output.js';
 import type { CommandContext } from './context.js';
-import { choiceOption, integerOption } from './options.js';
-
-export const EXPLAIN_FORMATS = ['text', 'json', 'markdown'] as const;
-export type ExplainFormat = (typeof EXPLAIN_FORMATS)[number];
+import { DEFAULT_RUNS, EXPLAIN_FORMATS, explainOptions, type ExplainFlags } from './explain-options.js';
 
 /** The first category of the default set (`categoryName(0, 1000)`), used when the table holds it. */
 export const DEFAULT_CATEGORY = 'cat-000';
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_RUNS = 3;
 
 /** What to explain: the report query for a category, or the user's statement. */
 export type ExplainTarget =
@@ -139,13 +133,6 @@ export type ExplainCompareJson = ExplainCompareDocument & {
  * Running statements safely
  * --------------------------------------------------------------------------------------------- */
 
-/** Cancels the running statement from a second connection (node-postgres has no in-band cancel). */
-async function cancelBackend(runtime: Runtime, pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
-  const other = await runtime.client();
-  await other.query('SELECT pg_cancel_backend($1)', [pid]);
-}
-
 function isPgError(error: unknown): error is { code: string; message: string; position?: string; severity: string } {
   const e = error as { code?: unknown; severity?: unknown };
   return typeof e?.code === 'string' && typeof e.severity === 'string';
@@ -157,10 +144,7 @@ function isPgError(error: unknown): error is { code: string; message: string; po
  * leaves a write, an index or a setting behind.
  */
 async function inRolledBackTransaction<T>(runtime: Runtime, client: pg.Client, timeoutMs: number, what: string, body: () => Promise<T>): Promise<T> {
-  // processID is set by node-postgres at connect time but missing from its type definitions.
-  const pid = (client as unknown as { processID?: number }).processID;
-  const cancel = () => void cancelBackend(runtime, pid).catch(() => undefined);
-  runtime.signal.addEventListener('abort', cancel, { once: true });
+  const stopCancelling = runtime.cancelOnAbort(client);
   try {
     checkAborted(runtime, what);
     await client.query('BEGIN');
@@ -181,7 +165,7 @@ async function inRolledBackTransaction<T>(runtime: Runtime, client: pg.Client, t
     }
     throw error;
   } finally {
-    runtime.signal.removeEventListener('abort', cancel);
+    stopCancelling();
   }
 }
 
@@ -229,15 +213,15 @@ function userQueryError(error: unknown, prepared: Prepared, offset: number): unk
   if (prepared.userQuery && (klass === '42' || klass === '22')) {
     const position = Number(error.position);
     const at = Number.isFinite(position) && position > offset ? ` (at character ${position - offset} of --query)` : '';
-    return usageError(`--query failed: PostgreSQL error ${error.code}: ${error.message.split('\n')[0]}${at}`, 'fix the statement, or run it in psql first');
+    return usageError(`--query failed: PostgreSQL error ${error.code}: ${firstLine(error.message)}${at}`, 'fix the statement, or run it in psql first');
   }
   if (!prepared.userQuery && klass === '42') {
     // The table has the filter column (checked before) but not the columns the report selects.
-    return usageError(`the table cannot serve the report query: PostgreSQL error ${error.code}: ${error.message.split('\n')[0]}`,
+    return usageError(`the table cannot serve the report query: PostgreSQL error ${error.code}: ${firstLine(error.message)}`,
       'it needs id, name, category, price and created_at columns; create one with `perfbench seed --table <name>`, or pass --query');
   }
   if (!prepared.userQuery && klass === '22') {
-    return usageError(`--category '${printable(prepared.values[0] ?? '')}' does not fit the column: PostgreSQL error ${error.code}: ${error.message.split('\n')[0]}`, 'pass a --category value of the column\'s type');
+    return usageError(`--category '${printable(prepared.values[0] ?? '')}' does not fit the column: PostgreSQL error ${error.code}: ${firstLine(error.message)}`, 'pass a --category value of the column\'s type');
   }
   return error;
 }
@@ -486,201 +470,8 @@ export async function explainCompare(runtime: Runtime, request: ExplainRequest, 
 }
 
 /* ------------------------------------------------------------------------------------------------
- * Rendering
- * --------------------------------------------------------------------------------------------- */
-
-/** `'cat-000'`, `'it''s'`: values shown as SQL literals so the header can be pasted. */
-function literal(value: string): string {
-  return `'${printable(value, 80).replace(/'/g, "''")}'`;
-}
-
-/** One line naming what was explained. */
-export function describeSource(source: ExplainSource): string {
-  switch (source.kind) {
-    case 'report':
-      return `Report query on ${source.table}(${source.column}) for ${source.column} = ${literal(source.category ?? '')}`;
-    case 'file':
-      return `Saved plan ${source.file}`;
-    case 'query': {
-      const params = source.params.map((value, i) => `$${i + 1} = ${literal(value)}`).join(', ');
-      const text = printable(source.query!.replace(/\s+/g, ' ').trim(), 160);
-      return `Query: ${text}${params ? ` with ${params}` : ''}`;
-    }
-  }
-}
-
-function describeRun(result: ExplainResult): string {
-  return result.rolledBack ? `Ran inside a transaction that was rolled back (statement_timeout ${result.timeoutMs} ms).` : 'Read from a file; nothing was run.';
-}
-
-/** "Is it using the index?" in one line. */
-export function describeIndexCheck(check: IndexCheck): string {
-  const on = `${check.table}(${check.column})`;
-  if (check.indexes.length === 0) return `Index check: ${on} has no index.`;
-  const names = check.indexes.join(', ');
-  if (check.scan === null) return `Index check: ${on} has ${names}, but this plan never reads ${check.table}.`;
-  return check.usesIndex
-    ? `Index check: ${on} has ${names}; this plan uses it (${check.scan}).`
-    : `Index check: ${on} has ${names}; this plan does NOT use it (${check.scan}).`;
-}
-
-/** One line per write the rollback undid. */
-export function describeWrites(writes: WriteSummary[], rolledBack: boolean): string[] {
-  return writes.map((w) => {
-    const rows = `${w.rows.toLocaleString('en-US')} row${w.rows === 1 ? '' : 's'}`;
-    return rolledBack
-      ? `Writes rolled back: ${w.operation} on ${w.relation ?? '?'} touched ${rows}; the rollback undid it, nothing was changed.`
-      : `Writes: ${w.operation} on ${w.relation ?? '?'} touched ${rows} when the plan was captured.`;
-  });
-}
-
-function footer(result: ExplainResult): string[] {
-  const lines = describeWrites(result.writes, result.rolledBack);
-  if (result.indexCheck) lines.push(describeIndexCheck(result.indexCheck));
-  return lines;
-}
-
-export function explainJson(result: ExplainResult): ExplainJson {
-  return {
-    ...explainDocument(result.plan, result.warnings),
-    source: result.source,
-    run: { rolledBack: result.rolledBack, timeoutMs: result.timeoutMs, writes: result.writes },
-    indexCheck: result.indexCheck,
-  };
-}
-
-/** Renders `explain` in a format; text is coloured with `chalk` (plain at level 0). Ends with a newline. */
-export function renderExplain(result: ExplainResult, format: ExplainFormat, chalk?: ChalkInstance): string {
-  if (format === 'json') return JSON.stringify(explainJson(result), null, 2) + '\n';
-  const head = describeSource(result.source);
-  const foot = footer(result);
-  if (format === 'markdown') {
-    const lines = [`${escapeMarkdown(head)}  `, `${describeRun(result)}`, '', renderPlanMarkdown(result.plan, result.warnings).trimEnd()];
-    if (foot.length > 0) lines.push('', ...foot.map((line) => `${escapeMarkdown(line)}  `));
-    return lines.join('\n').trimEnd() + '\n';
-  }
-  const lines = [head, describeRun(result), '', renderPlanText(result.plan, result.warnings, { chalk }).trimEnd()];
-  if (foot.length > 0) lines.push('', ...foot);
-  return lines.join('\n') + '\n';
-}
-
-function describeCompare(result: CompareResult): string[] {
-  const on = `${result.source.table}(${result.source.column})`;
-  const disabled = 'index scans disabled (SET LOCAL enable_indexscan, enable_bitmapscan, enable_indexonlyscan = off)';
-  const before = result.beforeMethods[0] === 'no-index'
-    ? `Before: no index on ${on}${result.beforeMethods.length > 1 ? `; runs 2-${result.beforeMethods.length} with ${disabled}` : ''}`
-    : `Before: ${disabled}`;
-  const after = `After:  ${result.index.builtInTransaction ? `index ${result.index.name}, built inside the transaction` : `existing index ${result.index.name}`}`;
-  return [before, after];
-}
-
-function compareFooter(result: CompareResult): string[] {
-  const rolledBack = result.index.builtInTransaction
-    ? `Rolled back: ${result.index.name} is gone again; the indexes of ${result.source.table} are as before (checked).`
-    : `Rolled back: the planner settings are restored; the indexes of ${result.source.table} are as before (checked).`;
-  return [rolledBack, ...result.notes.map((note) => `Note: ${note}`)];
-}
-
-export function explainCompareJson(result: CompareResult): ExplainCompareJson {
-  return {
-    ...explainCompareDocument(result.diff),
-    source: result.source,
-    compare: {
-      index: result.index.name,
-      indexBuiltInTransaction: result.index.builtInTransaction,
-      beforeMethods: result.beforeMethods,
-      afterUsesIndex: result.afterUsesIndex,
-      timeoutMs: result.timeoutMs,
-      rolledBack: true,
-      indexesUnchanged: result.indexesUnchanged,
-      notes: result.notes,
-    },
-  };
-}
-
-/** Renders `explain --compare` in a format. Ends with a newline. */
-export function renderExplainCompare(result: CompareResult, format: ExplainFormat, chalk?: ChalkInstance): string {
-  if (format === 'json') return JSON.stringify(explainCompareJson(result), null, 2) + '\n';
-  const head = [describeSource(result.source), ...describeCompare(result)];
-  const foot = compareFooter(result);
-  if (format === 'markdown') {
-    return [...head.map((line) => `${escapeMarkdown(line)}  `), '', renderPlanDiffMarkdown(result.diff).trimEnd(), '', ...foot.map((line) => `${escapeMarkdown(line)}  `)]
-      .join('\n').trimEnd() + '\n';
-  }
-  return [...head, '', renderPlanDiffText(result.diff, { chalk }).trimEnd(), '', ...foot].join('\n') + '\n';
-}
-
-/** Free text in a Markdown paragraph: characters that would start emphasis, code or HTML are escaped. */
-function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_<>[\]|]/g, (c) => `\\${c}`);
-}
-
-/* ------------------------------------------------------------------------------------------------
  * Command line
  * --------------------------------------------------------------------------------------------- */
-
-export interface ExplainFlags {
-  category?: string;
-  table?: string;
-  column?: string;
-  query?: string;
-  /** Undefined when no --param was given. */
-  param?: string[];
-  file?: string;
-  compare?: boolean;
-  runs?: string;
-  format: string;
-  timeout: string;
-}
-
-/** What the flags ask for, validated: one-line usage errors before anything connects or runs. */
-export type ExplainPlan =
-  | { mode: 'file'; path: string; format: ExplainFormat }
-  | { mode: 'explain'; request: ExplainRequest; format: ExplainFormat }
-  | { mode: 'compare'; request: ExplainRequest; runs: number; format: ExplainFormat };
-
-export function explainOptions(input: ExplainFlags): ExplainPlan {
-  const flags = { ...input, param: input.param ?? [] };
-  const format = choiceOption(flags.format, '--format', EXPLAIN_FORMATS);
-  const given = (names: (keyof ExplainFlags)[]) => names.filter((name) => {
-    const value = flags[name];
-    return Array.isArray(value) ? value.length > 0 : value !== undefined && value !== false;
-  });
-  const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-
-  if (flags.file !== undefined) {
-    const clash = given(['category', 'table', 'column', 'query', 'param', 'compare', 'runs']);
-    if (clash.length > 0) throw usageError(`--file renders a saved plan; it cannot be combined with ${clash.map(flag).join(', ')}`);
-    return { mode: 'file', path: flags.file, format };
-  }
-  // PostgreSQL text cannot hold NUL: refused here in one line, not as a protocol error from the server.
-  const withNul = [['--query', flags.query], ['--category', flags.category], ...flags.param.map((value) => ['--param', value])]
-    .find(([, value]) => value?.includes('\u0000'));
-  if (withNul) throw usageError(`${withNul[0]} '${printable(withNul[1]!)}' contains a NUL byte, which PostgreSQL text cannot hold`, 'remove it');
-  const timeoutMs = integerOption(flags.timeout, '--timeout', 1, 86_400_000);
-  const table = tableIdentifier(flags.table ?? 'products');
-  const column = columnIdentifier(flags.column ?? 'category');
-  let target: ExplainTarget;
-  if (flags.query !== undefined) {
-    if (flags.category !== undefined) throw usageError('--category applies to the report query; with --query pass values with --param');
-    const verdict = classifyStatement(flags.query);
-    if (!verdict.ok) throw usageError(verdict.message);
-    if (verdict.parameters !== flags.param.length) {
-      const uses = verdict.parameters === 0 ? 'no $n placeholders' : verdict.parameters === 1 ? '$1' : `$1..$${verdict.parameters}`;
-      throw usageError(`--query uses ${uses} but ${flags.param.length} --param value${flags.param.length === 1 ? ' was' : 's were'} given`, 'pass one --param per placeholder, in order');
-    }
-    target = { kind: 'query', text: flags.query, params: flags.param, statement: verdict, table, column, explicitSource: flags.table !== undefined || flags.column !== undefined };
-  } else {
-    if (flags.param.length > 0) throw usageError('--param applies to --query; the report query takes --category');
-    target = { kind: 'report', table, column, category: flags.category };
-  }
-  const request: ExplainRequest = { target, timeoutMs };
-  if (flags.compare) {
-    return { mode: 'compare', request, runs: integerOption(flags.runs ?? String(DEFAULT_RUNS), '--runs', 1, 100), format };
-  }
-  if (flags.runs !== undefined) throw usageError('--runs applies to --compare', 'add --compare, or drop --runs');
-  return { mode: 'explain', request, format };
-}
 
 const HELP = `
 Every run is EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) inside a transaction that is rolled back,

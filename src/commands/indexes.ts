@@ -19,24 +19,15 @@ interface IndexFlags {
 /** Creates the index (idempotent). Ctrl-C cancels the build; a concurrent build's leftovers are dropped. */
 export async function indexAdd(runtime: Runtime, table: Identifier, column: Identifier, method: IndexMethod, concurrently: boolean): Promise<AddIndexOutcome> {
   const client = await runtime.client();
-  // processID is set by node-postgres at connect time but missing from its type definitions.
-  const cancel = () => void cancelBackend(runtime, (client as unknown as { processID?: number }).processID);
-  runtime.signal.addEventListener('abort', cancel, { once: true });
+  const stopCancelling = runtime.cancelOnAbort(client);
   try {
     return await addIndex(client, { table, column, method, concurrently });
   } catch (error) {
     if (runtime.signal.aborted) throw interruptedError(`index build cancelled; no index was left behind on ${table.text}`);
     throw error;
   } finally {
-    runtime.signal.removeEventListener('abort', cancel);
+    stopCancelling();
   }
-}
-
-/** Cancels a running statement from a second connection (node-postgres has no in-band cancel). */
-async function cancelBackend(runtime: Runtime, pid: number | undefined): Promise<void> {
-  if (pid === undefined) return;
-  const other = await runtime.client();
-  await other.query('SELECT pg_cancel_backend($1)', [pid]);
 }
 
 export function describeAdd(outcome: AddIndexOutcome, table: Identifier, column: Identifier): string {

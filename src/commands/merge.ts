@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { compareResult, type Comparison } from '../core/compare.js';
 import { initHistograms } from '../core/histogram.js';
 import { mergeResults, validateResult, type BenchResult } from '../core/result.js';
-import { usageError } from '../errors.js';
+import { firstLine, usageError } from '../errors.js';
 
 /**
  * Reads and validates a result file written by `perfbench bench --format json`. Every problem is a
@@ -27,7 +27,7 @@ export async function readResultFile(path: string, what = 'result'): Promise<Ben
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw usageError(`${what} ${path}: not valid JSON (${(error as Error).message.split('\n')[0]})`, 'pass the JSON written by `perfbench bench --format json`');
+    throw usageError(`${what} ${path}: not valid JSON (${firstLine((error as Error).message)})`, 'pass the JSON written by `perfbench bench --format json`');
   }
   return validateResult(json, `${what} ${path}`);
 }

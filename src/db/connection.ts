@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { DatabaseConfig, SslMode } from '../config.js';
-import { UserError } from '../errors.js';
+import { firstLine, UserError } from '../errors.js';
 
 /** Where to connect: a configured server, or the embedded one once it runs. */
 export interface ConnectionTarget {
@@ -118,8 +118,4 @@ export function connectionError(error: unknown, target: ConnectionTarget, connec
     return new UserError(`cannot connect to ${where}: ${firstLine(message)}`, 'the server is starting or shutting down; try again');
   }
   return new UserError(`cannot connect to ${where}: ${firstLine(message)}`, fixTarget);
-}
-
-function firstLine(text: string): string {
-  return text.split('\n')[0]!.trim();
 }

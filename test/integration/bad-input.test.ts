@@ -10,7 +10,7 @@
  * Runs the CLI in-process (main), against the real PostgreSQL and Redis, a private redis-server
  * with a password, and the embedded PostgreSQL (SCRAM) for a wrong password.
  */
-import { mkdirSync, mkdtempSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { RESULT_KIND, RESULT_SCHEMA_VERSION } from '../../src/core/result.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { ExitCode } from '../../src/errors.js';
 import { freeLoopbackPort } from '../../src/net.js';
-import { cli } from './bench-cli.js';
+import { cli } from '../support/cli.js';
 import { eventually } from './serve-helpers.js';
 import { TEST_DATABASE_URL, uniqueTable, withRuntime } from '../support/services.js';
 

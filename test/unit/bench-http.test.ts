@@ -114,7 +114,7 @@ function contextFor(baseUrl: string, categories = 4): PathContext {
 describe('HTTP paths against a scripted server', () => {
   it('http-fast warms every category first, counts only measured responses and records their Server-Timing', async () => {
     const seen = new Map<string, number>();
-    const url = await scripted((route, category) => {
+    const url = await scripted((_route, category) => {
       const n = (seen.get(category) ?? 0) + 1;
       seen.set(category, n);
       return { xCache: n === 1 ? 'MISS' : 'HIT', timing: `queue;dur=0, cache;dur=0.5, db;dur=${n === 1 ? 4 : 0}, total;dur=${n === 1 ? 5 : 1}` };

@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import {
-  describeIndexCheck,
-  describeSource,
-  explainFile,
-  explainJson,
-  explainOptions,
-  indexCheckOf,
-  renderExplain,
-  writesOf,
-  type ExplainFlags,
-} from '../../src/commands/explain.js';
+import { explainFile, indexCheckOf, writesOf } from '../../src/commands/explain.js';
+import { explainOptions, type ExplainFlags } from '../../src/commands/explain-options.js';
+import { describeIndexCheck, describeSource, explainJson, renderExplain } from '../../src/report/explain-output.js';
 import { parsePlan } from '../../src/core/plan.js';
 import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
 import { ExitCode, UserError } from '../../src/errors.js';

@@ -1,7 +1,9 @@
 /** Pure parts of the HTTP mode: category validation, Server-Timing, metrics text, the breaker, error classes. */
 import { describe, expect, it } from 'vitest';
 import { isLoopback, serveOptions } from '../../src/commands/serve.js';
-import { Breaker, DatabaseUnavailable, LATENCY_BUCKETS_SECONDS, ServerMetrics, isUnavailable, parseCategory, serverTimingHeader } from '../../src/server.js';
+import { Breaker, DatabaseUnavailable, isUnavailable } from '../../src/db/availability.js';
+import { parseCategory, serverTimingHeader } from '../../src/server.js';
+import { LATENCY_BUCKETS_SECONDS, ServerMetrics } from '../../src/server-metrics.js';
 import { parseServerTiming } from '../../src/targets/http.js';
 
 describe('parseCategory', () => {
