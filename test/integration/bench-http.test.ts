@@ -14,8 +14,8 @@ import { startServe } from '../../src/commands/serve.js';
 import { validateResult, type BenchResult, type PathResult } from '../../src/core/result.js';
 import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
 import { freeLoopbackPort } from '../../src/net.js';
-import { cli } from './bench-cli.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { cli } from '../support/cli.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
@@ -37,10 +37,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function indexNames(): Promise<string[]> {
-  const result = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [table]);
-  return result.rows.map((row) => row.indexname);
-}
+const indexNames = (): Promise<string[]> => indexNamesOf(admin, table);
 
 /** The report keys under `pattern` (a glob after `perfbench:report:v1:`). */
 async function keys(pattern: string): Promise<string[]> {

@@ -13,7 +13,7 @@ import { gate } from '../../src/core/gate.js';
 import { validateResult, type BenchResult, type PathResult } from '../../src/core/result.js';
 import { ExitCode } from '../../src/errors.js';
 import type { CacheCheck, PlanSummary } from '../../src/targets/path.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
@@ -34,10 +34,7 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function indexNames(): Promise<string[]> {
-  const result = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [table]);
-  return result.rows.map((row) => row.indexname);
-}
+const indexNames = (): Promise<string[]> => indexNamesOf(admin, table);
 
 /** Every key any bench run left for this table (the namespace carries the table name). */
 async function leftoverKeys(): Promise<string[]> {
@@ -223,7 +220,7 @@ describe('perfbench bench against PostgreSQL and Redis', () => {
 
 describe('perfbench bench and merge through the CLI', () => {
   it('runs, writes JSON, gates with exit 3 against a doctored baseline, and rejects bad baselines with exit 2', async () => {
-    const { cli } = await import('./bench-cli.js');
+    const { cli } = await import('../support/cli.js');
     const json = join(dir, 'cli.json');
     const run = await cli(['bench', '--table', table, '--paths', 'index,cache,noop', '--iterations', '200', '--trials', '3', '--warmup', '0.1s',
       '--format', 'json', '--output', json]);

@@ -1,31 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { main } from '../../src/cli.js';
 import { freeLoopbackPort } from '../../src/net.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueTable } from '../support/services.js';
-
-let stdout = '';
-let stderr = '';
-
-/** Runs the CLI in-process (so coverage sees it) and returns its exit code and output. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  stdout = '';
-  stderr = '';
-  vi.stubEnv('DATABASE_URL', TEST_DATABASE_URL);
-  vi.stubEnv('REDIS_URL', TEST_REDIS_URL);
-  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
-  const code = await main(['node', 'perfbench', ...args]);
-  process.exitCode = 0;
-  vi.unstubAllEnvs();
-  return { code, stdout, stderr };
-}
-
-beforeEach(() => {
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+import { cli } from '../support/cli.js';
+import { TEST_DATABASE_URL, uniqueTable } from '../support/services.js';
 
 const table = uniqueTable('cli');
 afterAll(async () => {
@@ -38,14 +16,17 @@ afterAll(async () => {
 
 describe('perfbench CLI', () => {
   it('lists every command with examples and exit codes', async () => {
-    const { code } = await cli(['--help']);
-    expect(code).toBe(0);
-    for (const word of ['seed', 'index', 'doctor', 'Examples:', 'Exit codes:', '3    a regression gate tripped']) expect(stdout).toContain(word);
-    expect((await cli(['--version'])).code).toBe(0);
-    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    for (const word of ['seed', 'index', 'doctor', 'explain', 'bench', 'merge', 'serve', 'Examples:', 'Exit codes:', '3    a regression gate tripped']) {
+      expect(help.stdout).toContain(word);
+    }
+    const version = await cli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const seedHelp = await cli(['seed', '--help']);
     expect(seedHelp.code).toBe(0);
-    expect(stdout).toContain('Example:');
+    expect(seedHelp.stdout).toContain('Example:');
   });
 
   it('exits 2 on bad usage, with one line and no stack', async () => {

@@ -1,14 +1,16 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli.js';
-import { explain, explainCompare, explainCompareJson, explainJson, explainOptions, renderExplain, renderExplainCompare, type ExplainFlags, type ExplainRequest } from '../../src/commands/explain.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cli as runCli } from '../support/cli.js';
+import { explain, explainCompare, type ExplainRequest } from '../../src/commands/explain.js';
+import { explainOptions, type ExplainFlags } from '../../src/commands/explain-options.js';
+import { explainCompareJson, explainJson, renderExplain, renderExplainCompare } from '../../src/report/explain-output.js';
 import { indexAdd } from '../../src/commands/indexes.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
 import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
 import { dropIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 /** 100,000 rows over 200 categories (cat-000 … cat-199): 0.5% per category, so an index pays. */
@@ -20,10 +22,7 @@ const table = tableIdentifier(tableName);
 const category = columnIdentifier('category');
 const ROWS = 100_000;
 
-async function indexNames(name = tableName): Promise<string[]> {
-  const result = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [name]);
-  return result.rows.map((row) => row.indexname);
-}
+const indexNames = (name = tableName): Promise<string[]> => indexNamesOf(admin, name);
 
 async function rowCount(): Promise<number> {
   return Number((await admin.query(`SELECT count(*) AS n FROM ${tableName}`)).rows[0].n);
@@ -273,23 +272,7 @@ describe('perfbench explain against PostgreSQL', () => {
 });
 
 describe('perfbench explain through the CLI', () => {
-  let stdout = '';
-  let stderr = '';
-  async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    stdout = '';
-    stderr = '';
-    vi.stubEnv('DATABASE_URL', TEST_DATABASE_URL);
-    vi.stubEnv('NO_COLOR', '1');
-    const code = await main(['node', 'perfbench', ...args]);
-    process.exitCode = 0;
-    vi.unstubAllEnvs();
-    return { code, stdout, stderr };
-  }
-  beforeEach(() => {
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((stdout += String(chunk)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  });
-  afterEach(() => vi.restoreAllMocks());
+  const cli = (args: string[]) => runCli(args, { NO_COLOR: '1' });
 
   it('is listed in --help with an example, and has its own help', async () => {
     expect((await cli(['--help'])).stdout).toContain('perfbench explain --compare');

@@ -11,7 +11,7 @@ import { benchOptions } from '../../src/commands/bench-options.js';
 import { publish } from '../../src/commands/bench-output.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
 import { TestRedis } from './serve-helpers.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const table = uniqueTable('fault_bench');
@@ -29,10 +29,7 @@ afterAll(async () => {
   await admin.end();
 });
 
-async function indexNames(): Promise<string[]> {
-  const result = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [table]);
-  return result.rows.map((row) => row.indexname);
-}
+const indexNames = (): Promise<string[]> => indexNamesOf(admin, table);
 
 describe('Redis killed in the middle of bench', () => {
   it('ends with a report: the cache path counts its failures, the index and noop paths are unaffected', async () => {

@@ -5,17 +5,14 @@ import { seed, seedOptions } from '../../src/commands/seed.js';
 import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
 import { dropIndexes, listIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const tableName = uniqueTable('idx');
 const table = tableIdentifier(tableName);
 const category = columnIdentifier('category');
 
-async function indexNames(): Promise<string[]> {
-  const result = await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [tableName]);
-  return result.rows.map((row) => row.indexname);
-}
+const indexNames = (): Promise<string[]> => indexNamesOf(admin, tableName);
 
 beforeAll(async () => {
   await admin.connect();

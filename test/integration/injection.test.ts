@@ -10,7 +10,7 @@ import { seed, seedOptions } from '../../src/commands/seed.js';
 import { startServe, type RunningServe } from '../../src/commands/serve.js';
 import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
 import { ExitCode } from '../../src/errors.js';
-import { cli } from './bench-cli.js';
+import { cli } from '../support/cli.js';
 import { fetchRaw, json } from './serve-helpers.js';
 import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { freeLoopbackPort } from '../../src/net.js';
-import { cli } from './bench-cli.js';
+import { cli } from '../support/cli.js';
 import { eventually, fetchRaw } from './serve-helpers.js';
 import { TEST_DATABASE_URL, uniqueTable } from '../support/services.js';
 

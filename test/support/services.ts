@@ -33,3 +33,9 @@ export async function withRuntime<T>(body: (runtime: ReturnType<typeof testRunti
     await runtime.close();
   }
 }
+
+/** The names of a table's indexes, sorted: what "the index state is as before" compares. */
+export async function indexNamesOf(client: { query: (text: string, values: unknown[]) => Promise<{ rows: Array<{ indexname: string }> }> }, table: string): Promise<string[]> {
+  const result = await client.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [table]);
+  return result.rows.map((row) => row.indexname);
+}

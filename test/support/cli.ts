@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import { main } from '../../src/cli.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
 
 /** Runs the CLI in-process against the test services and returns its exit code and output. */
 export async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
