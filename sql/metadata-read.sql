@@ -1,4 +1,5 @@
--- to_regclass keeps this safe on a database where perfbench never ran.
+-- The dataset of the table named $1 ($2: the same, quoted), only while it is the very table perfbench
+-- created (same oid). Callers check first that perfbench_datasets exists.
 SELECT fingerprint, parameters, row_count, seeded_at
 FROM perfbench_datasets
-WHERE to_regclass('perfbench_datasets') IS NOT NULL AND table_name = $1
+WHERE table_name = $1 AND table_oid = to_regclass($2)::oid

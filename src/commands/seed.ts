@@ -5,6 +5,7 @@ import { interruptedError, usageError } from '../errors.js';
 import { columnIdentifier, tableIdentifier, type Identifier } from '../db/identifiers.js';
 import { addIndex } from '../db/indexes.js';
 import { addPrimaryKey, createAndLoad, readDataset, recordDataset, tableInfo } from '../db/products.js';
+import { sql } from '../db/sql.js';
 import type { Runtime } from '../runtime.js';
 import type { CommandContext } from './context.js';
 import { choiceOption, formatBytes, formatCount, integerOption, numberOption } from './options.js';
@@ -38,15 +39,17 @@ export async function seed(runtime: Runtime, options: SeedOptions, onProgress: (
   const fingerprint = datasetFingerprint(dataset);
   const client = await runtime.client();
   const existing = await tableInfo(client, table);
-  if (existing?.hasRows) {
+  if (existing) {
+    // Only a table perfbench created itself is ever replaced, even an empty one: an empty table may
+    // be someone's freshly migrated schema, with its constraints and grants.
     const seeded = await readDataset(client, table);
-    if (seeded?.fingerprint === fingerprint) {
+    if (!seeded) {
+      throw usageError(`table ${table.text} exists and perfbench did not seed it; refusing to replace it`, 'choose another --table');
+    }
+    if (existing.hasRows && seeded.fingerprint === fingerprint) {
       return { table: table.text, fingerprint, rows: seeded.rowCount, unchanged: true, totalBytes: existing.totalBytes, loadMs: 0, totalMs: 0, rowsPerSecond: 0 };
     }
-    if (!seeded) {
-      throw usageError(`table ${table.text} has data that perfbench did not seed; refusing to replace it`, 'choose another --table');
-    }
-    if (!options.reset) {
+    if (existing.hasRows && !options.reset) {
       throw usageError(`table ${table.text} already holds another dataset (${formatCount(seeded.rowCount)} rows, fingerprint ${seeded.fingerprint})`, 'pass --reset to replace it');
     }
   }
@@ -55,7 +58,7 @@ export async function seed(runtime: Runtime, options: SeedOptions, onProgress: (
   let loadMs = 0;
   await client.query('BEGIN');
   try {
-    if (existing) await client.query(`DROP TABLE ${table.sql}`);
+    if (existing) await client.query(sql('products-drop', { table: table.sql }));
     await createAndLoad(client, table, dataset, (rows) => onProgress(rows, performance.now() - started), runtime.signal);
     loadMs = performance.now() - started;
     await addPrimaryKey(client, table);
@@ -63,7 +66,7 @@ export async function seed(runtime: Runtime, options: SeedOptions, onProgress: (
       await addIndex(client, { table, column: columnIdentifier('category'), method: 'btree', concurrently: false, withinTransaction: true });
     }
     await recordDataset(client, table, dataset, fingerprint);
-    await client.query(`ANALYZE ${table.sql}`);
+    await client.query(sql('products-analyze', { table: table.sql }));
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -129,14 +132,14 @@ export function register(program: Command, context: CommandContext): void {
     .action((flags: SeedFlags) => context.run(async (runtime) => {
       const options = seedOptions(flags);
       const progress = runtime.out.interactive ? (await import('ora')).default({ text: 'seeding…', stream: process.stderr }).start() : undefined;
+      let result: SeedResult;
       try {
-        const result = await seed(runtime, options, (rows, elapsedMs) => {
+        result = await seed(runtime, options, (rows, elapsedMs) => {
           if (progress) progress.text = `seeding ${options.table.text}: ${formatCount(rows)} / ${formatCount(options.dataset.rows)} rows (${formatCount(rows / (elapsedMs / 1000))} rows/s)`;
         });
-        progress?.stop();
-        runtime.out.data(describeSeed(result));
       } finally {
         progress?.stop();
       }
+      runtime.out.data(describeSeed(result));
     }));
 }

@@ -45,7 +45,7 @@ export async function tableInfo(client: pg.ClientBase, table: Identifier): Promi
 export async function readDataset(client: pg.ClientBase, table: Identifier): Promise<SeededDataset | undefined> {
   const exists = await client.query<{ exists: boolean }>(sql('table-exists'), ['perfbench_datasets']);
   if (!exists.rows[0]!.exists) return undefined;
-  const result = await client.query(sql('metadata-read'), [table.text]);
+  const result = await client.query(sql('metadata-read'), [table.text, table.sql]);
   const row = result.rows[0];
   if (!row) return undefined;
   return { fingerprint: row.fingerprint, parameters: row.parameters, rowCount: Number(row.row_count), seededAt: row.seeded_at };
@@ -53,7 +53,8 @@ export async function readDataset(client: pg.ClientBase, table: Identifier): Pro
 
 export async function recordDataset(client: pg.ClientBase, table: Identifier, params: DatasetParams, fingerprint: string): Promise<void> {
   await client.query(sql('metadata-create'));
-  await client.query(sql('metadata-upsert'), [table.text, fingerprint, JSON.stringify(params), params.rows]);
+  await client.query(sql('metadata-migrate'));
+  await client.query(sql('metadata-upsert'), [table.text, fingerprint, JSON.stringify(params), params.rows, table.sql]);
 }
 
 /** Progress of a load: rows sent so far. */

@@ -83,8 +83,39 @@ describe('perfbench seed against PostgreSQL', () => {
     await admin.query(`CREATE TABLE ${table} (id int)`);
     await admin.query(`INSERT INTO ${table} VALUES (1)`);
     const refusal = await withRuntime((runtime) => seed(runtime, options(table, { reset: true }))).catch((error) => error);
-    expect(refusal.line).toContain('has data that perfbench did not seed');
+    expect(refusal.line).toBe(`table ${table} exists and perfbench did not seed it; refusing to replace it — choose another --table`);
     expect((await admin.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(1);
+  });
+
+  it('never replaces an empty table it did not seed (a freshly migrated schema)', async () => {
+    const table = uniqueTable('empty');
+    created.push(table);
+    await admin.query(`CREATE TABLE ${table} (id bigint PRIMARY KEY, category text NOT NULL CHECK (category <> ''))`);
+    const refusal = await withRuntime((runtime) => seed(runtime, options(table))).catch((error) => error);
+    expect(refusal).toBeInstanceOf(UserError);
+    expect(refusal.exitCode).toBe(ExitCode.usage);
+    const constraints = await admin.query('SELECT count(*)::int AS n FROM pg_constraint WHERE conrelid = $1::regclass', [table]);
+    expect(constraints.rows[0].n).toBe(2);
+  });
+
+  it('does not take a table re-created under a seeded name for its own', async () => {
+    const table = uniqueTable('recreated');
+    await withRuntime((runtime) => seed(runtime, options(table)));
+    // Someone drops the seeded table and creates their own under the same name.
+    await admin.query(`DROP TABLE ${table}`);
+    await admin.query(`CREATE TABLE ${table} (id int)`);
+    await admin.query(`INSERT INTO ${table} VALUES (1), (2)`);
+    const refusal = await withRuntime((runtime) => seed(runtime, options(table, { reset: true }))).catch((error) => error);
+    expect(refusal.line).toContain('perfbench did not seed it');
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(2);
+  });
+
+  it('reseeds its own table after the rows were deleted, without --reset', async () => {
+    const table = uniqueTable('emptied');
+    await withRuntime((runtime) => seed(runtime, options(table)));
+    await admin.query(`TRUNCATE ${table}`);
+    const again = await withRuntime((runtime) => seed(runtime, options(table, { rows: '500' })));
+    expect(again).toMatchObject({ rows: 500, unchanged: false });
   });
 
   it('leaves the previous table intact when interrupted mid-load', async () => {
