@@ -5,8 +5,8 @@ import { diffPlans, type PlanDiff } from '../core/plan-diff.js';
 import { planWarnings, type PlanWarning } from '../core/plan-warnings.js';
 import { findRelationScan, parsePlan, type ParsedPlan } from '../core/plan.js';
 import type { AcceptedStatement } from '../core/statement.js';
-import { printable, quote, type Identifier } from '../db/identifiers.js';
-import { addIndex, listIndexes, requireColumn, type IndexInfo } from '../db/indexes.js';
+import { printable, type Identifier } from '../db/identifiers.js';
+import { addIndex, listIndexes, qualified, requireColumn, type IndexInfo } from '../db/indexes.js';
 import { reportQuery } from '../db/report.js';
 import { sql } from '../db/sql.js';
 import { ExitCode, firstLine, interruptedError, usageError, UserError } from '../errors.js';
@@ -377,10 +377,6 @@ async function isolatedRun(client: pg.ClientBase, prepared: Prepared, disableInd
   return plan;
 }
 
-function qualifiedIndex(table: Identifier, name: string): string {
-  return table.schema ? `${quote(table.schema)}.${quote(name)}` : quote(name);
-}
-
 /**
  * `perfbench explain --compare`: the plan without and with an index on the filter column, in ONE
  * transaction that is rolled back. Without an index, run 1 of "before" is the real no-index plan;
@@ -416,7 +412,7 @@ export async function explainCompare(runtime: Runtime, request: ExplainRequest, 
       runtime.out.say(`building a B-tree on ${target.table.text}(${target.column.text}) inside the transaction (rolled back at the end; writes to the table wait until then)`);
       const outcome = await addIndex(client, { table: target.table, column: target.column, method: 'btree', concurrently: false, withinTransaction: true });
       indexName = outcome.name;
-      const checkxmin = await client.query<{ checkxmin: boolean }>(sql('explain-index-checkxmin'), [qualifiedIndex(target.table, indexName)]);
+      const checkxmin = await client.query<{ checkxmin: boolean }>(sql('explain-index-checkxmin'), [qualified(target.table, indexName)]);
       if (checkxmin.rows[0]?.checkxmin) {
         note(`PostgreSQL marked ${indexName} as not yet usable by the transaction that built it (the table has broken HOT chains), so "after" may not use it; compare with \`perfbench index add\` and two plain explains instead`);
       }

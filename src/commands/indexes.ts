@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../db/identifiers.js';
-import { addIndex, dropIndexes, requireTable, INDEX_METHODS, listIndexes, type AddIndexOutcome, type IndexInfo, type IndexMethod } from '../db/indexes.js';
+import { addIndex, defaultIndexName, dropIndexNamed, dropIndexes, requireTable, INDEX_METHODS, listIndexes, type AddIndexOutcome, type IndexInfo, type IndexMethod } from '../db/indexes.js';
 import { interruptedError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { CommandContext } from './context.js';
@@ -19,12 +19,17 @@ interface IndexFlags {
 /** Creates the index (idempotent). Ctrl-C cancels the build; a concurrent build's leftovers are dropped. */
 export async function indexAdd(runtime: Runtime, table: Identifier, column: Identifier, method: IndexMethod, concurrently: boolean): Promise<AddIndexOutcome> {
   const client = await runtime.client();
+  const name = defaultIndexName(table, column, method);
+  const existedBefore = (await listIndexes(client, table)).some((index) => index.name === name);
   const stopCancelling = runtime.cancelOnAbort(client);
   try {
     return await addIndex(client, { table, column, method, concurrently });
   } catch (error) {
-    if (runtime.signal.aborted) throw interruptedError(`index build cancelled; no index was left behind on ${table.text}`);
-    throw error;
+    if (!runtime.signal.aborted) throw error;
+    // Ctrl-C can land after the build committed (on the statements that follow it): an index this
+    // call created must not outlive the interruption, whatever statement the cancel hit.
+    if (!existedBefore) await dropIndexNamed(client, table, name);
+    throw interruptedError(`index build cancelled; no index was left behind on ${table.text}`);
   } finally {
     stopCancelling();
   }

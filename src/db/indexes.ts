@@ -100,18 +100,20 @@ export async function addIndex(client: pg.ClientBase, request: AddIndexRequest, 
   const name = defaultIndexName(table, column, method);
   const index = qualified(table, name);
   const invalid = existing.find((candidate) => candidate.name === name && !candidate.valid);
-  if (invalid) await client.query(sql('index-drop', { concurrently: '', index }));
+  if (invalid) await dropIndexNamed(client, table, name);
 
   const ddl = sql('index-create', { concurrently: request.concurrently ? 'CONCURRENTLY' : '', index: quote(name), table: table.sql, method, column: column.sql });
   const started = nowMs();
   if (request.concurrently) {
+    // No transaction can hold both: an index built but left without its ownership mark would be
+    // an orphan neither `index drop` nor the next `index add` handles, so a failure of either drops it.
     try {
       await client.query(ddl);
+      await client.query(sql('index-comment', { index }));
     } catch (error) {
-      await client.query(sql('index-drop', { concurrently: '', index })).catch(() => undefined);
+      await dropIndexNamed(client, table, name).catch(() => undefined);
       throw error;
     }
-    await client.query(sql('index-comment', { index }));
   } else if (request.withinTransaction) {
     await client.query(ddl);
     await client.query(sql('index-comment', { index }));
@@ -165,7 +167,12 @@ export async function dropIndexes(client: pg.ClientBase, request: DropIndexReque
   return targets.map((target) => target.name);
 }
 
-/** Indexes live in their table's schema. */
-function qualified(table: Identifier, name: string): string {
+/** Drops one index by name, if it is there (no ownership check: callers decide). */
+export async function dropIndexNamed(client: pg.ClientBase, table: Identifier, name: string): Promise<void> {
+  await client.query(sql('index-drop', { concurrently: '', index: qualified(table, name) }));
+}
+
+/** An index's name, schema-qualified and quoted: indexes live in their table's schema. */
+export function qualified(table: Identifier, name: string): string {
   return table.schema ? `${quote(table.schema)}.${quote(name)}` : quote(name);
 }
