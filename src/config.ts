@@ -251,14 +251,18 @@ function resolveDatabase(layers: Layer[], problems: string[]): DatabaseConfig {
   };
 }
 
-function redisLayerFields(layer: Layer, problems: string[]): Fields & { memory?: Field } {
-  const fields: Fields & { memory?: Field } = {};
+function redisLayerFields(layer: Layer, problems: string[]): Fields {
+  const fields: Fields = {};
   const host = take(layer, 'REDIS_HOST');
   const port = take(layer, 'REDIS_PORT');
   const password = take(layer, 'REDIS_PASSWORD');
   if (host) fields.host = host;
   if (port) fields.port = port;
   if (password) fields.password = password;
+  // The mode is a field like the others, so a Redis named in a higher source overrides a
+  // memory:// in a lower one (and the other way round), as flags > environment > .env says.
+  const named = host ?? port;
+  if (named) fields.mode = { value: 'external', source: named.source };
   const url = take(layer, 'REDIS_URL');
   if (url) Object.assign(fields, parseRedisUrl(url, problems));
   return fields;
@@ -268,20 +272,23 @@ function redisLayerFields(layer: Layer, problems: string[]): Fields & { memory?:
 function parseRedisUrl(url: Field, problems: string[]): Fields {
   const parsed = parseUrl(url, ['redis', 'rediss', 'memory'], 'redis://[:password@]host:6379[/db] or rediss://…', problems);
   if (!parsed) return {};
-  if (parsed.protocol === 'memory:') return { memory: { value: 'memory', source: url.source } };
-  return { ...urlParts(parsed, url.source, 'username', 'db', problems), tls: { value: String(parsed.protocol === 'rediss:'), source: url.source } };
+  if (parsed.protocol === 'memory:') return { mode: { value: 'memory', source: url.source } };
+  return {
+    ...urlParts(parsed, url.source, 'username', 'db', problems),
+    tls: { value: String(parsed.protocol === 'rediss:'), source: url.source },
+    mode: { value: 'external', source: url.source },
+  };
 }
 
 function resolveRedis(layers: Layer[], problems: string[]): RedisConfig {
   const fields = mergeLayers(layers, (layer) => redisLayerFields(layer, problems));
-  const configured = ['host', 'port'].some((name) => fields[name] !== undefined);
-  const mode: RedisConfig['mode'] = fields.memory ? 'memory' : configured ? 'external' : 'embedded';
+  const mode: RedisConfig['mode'] = fields.mode?.value === 'memory' ? 'memory' : fields.mode ? 'external' : 'embedded';
   const sources: Record<string, Source> = {};
   for (const name of REDIS_FIELDS) {
     const field = fields[name];
     if (field) sources[name] = field.source;
   }
-  if (fields.memory) sources.mode = fields.memory.source;
+  if (fields.mode) sources.mode = fields.mode.source;
   const port = parsePort(fields.port?.value ?? '6379', sources.port ?? 'default', problems);
   const dbText = fields.db?.value ?? '0';
   const db = Number(dbText);

@@ -118,6 +118,14 @@ describe('redis configuration', () => {
     expect(load({}, { redisUrl: 'memory://' }).redis.mode).toBe('memory');
   });
 
+  it('lets a higher source override memory:// and the other way round', () => {
+    const dotenvMemory = 'REDIS_URL=memory://\n';
+    expect(load({}, { redisUrl: 'redis://cache:6380' }, dotenvMemory).redis).toMatchObject({ mode: 'external', host: 'cache', port: 6380 });
+    expect(load({ REDIS_HOST: 'envhost' }, {}, dotenvMemory).redis).toMatchObject({ mode: 'external', host: 'envhost' });
+    expect(load({ REDIS_HOST: 'envhost' }, { redisUrl: 'memory://' }).redis.mode).toBe('memory');
+    expect(load({}, {}, dotenvMemory).redis.sources.mode).toBe('.env REDIS_URL');
+  });
+
   it('rejects a bad database number and a bad URL', () => {
     expect(problemsOf(() => load({ REDIS_URL: 'redis://h/99' }))).toContain("'99' is not a Redis database number");
     expect(problemsOf(() => load({ REDIS_URL: '::' }))).toContain('env REDIS_URL is not a URL');
