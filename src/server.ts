@@ -223,18 +223,21 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
 
   const slowReport = async (res: ServerResponse, category: string, startedMs: number) => {
     breaker.check();
-    const outcome = await slow.run(async (client, waitedMs) => {
-      const dbStarted = performance.now();
-      metrics.queries.slow++;
-      try {
+    let outcome: { body: Buffer; queueMs: number; dbMs: number };
+    try {
+      // The breaker is consulted again when the request's turn comes, and fed by connect failures
+      // as well as query failures: a database that hangs costs one request the connect timeout.
+      outcome = await slow.run(async (client, waitedMs) => {
+        const dbStarted = performance.now();
+        metrics.queries.slow++;
         const result = await runReport(client, deps.source, category);
-        breaker.success();
         return { body: reportBody(category, result.rows), queueMs: waitedMs, dbMs: performance.now() - dbStarted };
-      } catch (error) {
-        breaker.failure(error);
-        throw error;
-      }
-    });
+      }, () => breaker.check());
+    } catch (error) {
+      breaker.failure(error);
+      throw error;
+    }
+    breaker.success();
     sendReport(res, outcome.body, 'BYPASS', { queue: outcome.queueMs, cache: 0, db: outcome.dbMs, total: performance.now() - startedMs });
   };
 

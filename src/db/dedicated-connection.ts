@@ -15,12 +15,17 @@ export class DedicatedConnection {
 
   constructor(private readonly connect: () => Promise<pg.Client>) {}
 
-  /** Runs `work` after every earlier call has finished; `waitedMs` is the time spent queued. */
-  run<T>(work: (client: pg.Client, waitedMs: number) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` after every earlier call has finished; `waitedMs` is the time spent queued.
+   * `admit` runs when the call's turn comes, before any connecting: it may throw to give up (a
+   * request queued behind a failed connect must not wait for another connect timeout).
+   */
+  run<T>(work: (client: pg.Client, waitedMs: number) => Promise<T>, admit?: () => void): Promise<T> {
     const queuedAt = performance.now();
     this.depth++;
     const result = this.tail.then(async () => {
       if (this.closed) throw new DatabaseUnavailable(new Error('server is shutting down'));
+      admit?.();
       const waitedMs = performance.now() - queuedAt;
       const pending = this.acquire();
       const client = await pending;

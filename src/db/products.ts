@@ -43,9 +43,11 @@ export async function tableInfo(client: pg.ClientBase, table: Identifier): Promi
 }
 
 export async function readDataset(client: pg.ClientBase, table: Identifier): Promise<SeededDataset | undefined> {
-  const exists = await client.query<{ exists: boolean }>(sql('table-exists'), ['perfbench_datasets']);
-  if (!exists.rows[0]!.exists) return undefined;
-  const result = await client.query(sql('metadata-read'), [table.text, table.sql]);
+  const state = (await client.query<{ exists: boolean; current: boolean }>(sql('metadata-state'))).rows[0]!;
+  if (!state.exists) return undefined;
+  const result = state.current
+    ? await client.query(sql('metadata-read'), [table.text, table.sql])
+    : await client.query(sql('metadata-read-legacy'), [table.text]);
   const row = result.rows[0];
   if (!row) return undefined;
   return { fingerprint: row.fingerprint, parameters: row.parameters, rowCount: Number(row.row_count), seededAt: row.seeded_at };

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, seedOptions, describeSeed } from '../../src/commands/seed.js';
+import { tableIdentifier } from '../../src/db/identifiers.js';
 import { datasetFingerprint } from '../../src/core/dataset.js';
 import { ExitCode, UserError } from '../../src/errors.js';
 import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
@@ -108,6 +109,26 @@ describe('perfbench seed against PostgreSQL', () => {
     const refusal = await withRuntime((runtime) => seed(runtime, options(table, { reset: true }))).catch((error) => error);
     expect(refusal.line).toContain('perfbench did not seed it');
     expect((await admin.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n).toBe(2);
+  });
+
+  it('reads a perfbench_datasets table of the shape before table_oid, without writing to it', async () => {
+    const schema = `pbt_legacy_${process.pid}`;
+    const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`SET search_path = ${schema}`);
+      await client.query(`CREATE TABLE perfbench_datasets (table_name text PRIMARY KEY, fingerprint text NOT NULL, parameters jsonb NOT NULL, row_count bigint NOT NULL, seeded_at timestamptz NOT NULL DEFAULT now())`);
+      await client.query(`INSERT INTO perfbench_datasets VALUES ('old_products', 'abc', '{"rows": 5}', 5, now())`);
+      const { readDataset } = await import('../../src/db/products.js');
+      const found = await readDataset(client, tableIdentifier('old_products'));
+      expect(found).toMatchObject({ fingerprint: 'abc', rowCount: 5 });
+      const columns = await client.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'perfbench_datasets'`, [schema]);
+      expect(columns.rows[0].n).toBe(5);
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
   });
 
   it('reseeds its own table after the rows were deleted, without --reset', async () => {
