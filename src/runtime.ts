@@ -40,7 +40,7 @@ export class Runtime {
     const db = this.config.database;
     if (db.mode === 'external') return { ...db };
     const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js');
-    const embedded = await startEmbeddedPostgres(this.config.cacheDir, (line) => this.out.say(line));
+    const embedded = await startEmbeddedPostgres(this.config.cacheDir, this.config.connectTimeoutMs, (line) => this.out.say(line));
     this.embedded = embedded;
     this.defer(() => embedded.release());
     return embedded.target;

