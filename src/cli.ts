@@ -110,6 +110,7 @@ export async function main(argv: string[]): Promise<number> {
 
 function exitOnClosedPipe(error: NodeJS.ErrnoException): void {
   if (error.code === 'EPIPE') process.exit(ExitCode.ok);
-  throw error;
+  process.stderr.write(`perfbench: cannot write the output: ${error.message}\n`);
+  process.exit(ExitCode.failure);
 }
 

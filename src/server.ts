@@ -341,6 +341,8 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
         server.once('error', onError);
         server.listen(port, host, () => {
           server.off('error', onError);
+          // Errors after listening (EMFILE on accept under load) are logged, never a crash.
+          server.on('error', (error) => log(`server error: ${firstLine(error.message)}`));
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           resolve({ host: address.address, port: address.port, url: `http://${shownHost}:${address.port}` });

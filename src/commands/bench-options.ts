@@ -136,7 +136,8 @@ export function pathsOption(text: string): string[] {
 
 /** Hides the password of a URL that carries one (`http://user:***@host`), for messages. */
 export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@');
+  // Whatever stands before the @ may be a secret: a password, or a token given as the user name.
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
 }
 
 /** `--http URL`: an absolute http:// or https:// URL (a path prefix is kept), without query or fragment. */
@@ -153,6 +154,10 @@ export function httpUrlOption(text: string): string {
     return fail();
   }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '' || url.search !== '' || url.hash !== '') return fail();
+  if (url.username !== '' || url.password !== '') {
+    // perfbench serve takes no credentials, and a URL that holds them would be copied into results.
+    throw usageError(`--http '${printable(redactUrl(trimmed))}' carries credentials`, 'pass the URL without user or password');
+  }
   return trimmed.replace(/\/+$/, '');
 }
 

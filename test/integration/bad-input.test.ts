@@ -118,7 +118,7 @@ const CASES: Case[] = [
   { name: 'seed --skew without zipf', argv: () => ['seed', '--skew', '2'], code: usage, stderr: /--skew applies only with --distribution zipf/ },
   { name: 'seed --seed negative', argv: () => ['seed', '--seed', '-1'], code: usage, stderr: /--seed '-1' is not a whole number from 0 to 4,294,967,295/ },
   { name: 'seed --table injection', argv: () => ['seed', '--table', "'; DROP TABLE products; --"], code: usage, stderr: /--table ''; DROP TABLE products; --' is not a valid table name/ },
-  { name: 'seed over a table perfbench did not seed', argv: () => ['seed', '--table', plain, '--rows', '10', '--reset'], code: usage, stderr: /table \w+ has data that perfbench did not seed; refusing to replace it — choose another --table/ },
+  { name: 'seed over a table perfbench did not seed', argv: () => ['seed', '--table', plain, '--rows', '10', '--reset'], code: usage, stderr: /table \w+ exists and perfbench did not seed it; refusing to replace it — choose another --table/ },
   { name: 'seed another dataset without --reset', argv: () => ['seed', '--table', T(), '--rows', '10'], code: usage, stderr: /already holds another dataset \(2,000 rows, fingerprint \w+\) — pass --reset to replace it/ },
 
   // index
@@ -210,7 +210,7 @@ const CASES: Case[] = [
   { name: 'bench --http with a query string', argv: () => ['bench', '--table', T(), '--http', 'http://127.0.0.1:8080/?category=x'], code: usage, stderr: /is not an http:\/\/ or https:\/\/ URL/ },
   { name: 'bench --http nothing listening', argv: () => ['bench', '--table', T(), '--http', `http://127.0.0.1:${ports.refused}`, '--paths', 'http-fast', '--iterations', '5', '--trials', '1'], code: failure, stderr: /--http: cannot reach http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED/ },
   { name: 'bench --http unknown host', argv: () => ['bench', '--table', T(), '--http', 'http://serve.invalid:8080', '--paths', 'http-fast', '--iterations', '5', '--trials', '1'], code: failure, stderr: /--http: cannot reach http:\/\/serve\.invalid:8080: getaddrinfo ENOTFOUND serve\.invalid/ },
-  { name: 'bench --http with credentials, unreachable', argv: () => ['bench', '--table', T(), '--http', `http://user:Http-pw-secret@127.0.0.1:${ports.refused}`, '--paths', 'http-fast', '--iterations', '5', '--trials', '1'], code: failure, stderr: /--http: cannot reach/, secret: 'Http-pw-secret' },
+  { name: 'bench --http with credentials', argv: () => ['bench', '--table', T(), '--http', `http://user:Http-pw-secret@127.0.0.1:${ports.refused}`, '--paths', 'http-fast', '--iterations', '5', '--trials', '1'], code: usage, stderr: /--http 'http:\/\/\*\*\*@127\.0\.0\.1:\d+' carries credentials/, secret: 'Http-pw-secret' },
 
   // merge
   { name: 'merge a missing file', argv: () => ['merge', file('missing.json')], code: usage, stderr: /result .*missing\.json: no such file/ },

@@ -44,14 +44,17 @@ describe('bench --http flags', () => {
 
   it('refuses a URL that is not http(s), carries a query or fragment, or --http without an HTTP path; never echoes a password', () => {
     const hint = ' — e.g. --http http://127.0.0.1:8080 for a running `perfbench serve`, or --http alone to start one in-process';
-    expect(usage(() => benchOptions({ http: 'ftp://u:hunter2@host/' }))).toBe(`--http 'ftp://u:***@host/' is not an http:// or https:// URL${hint}`);
+    expect(usage(() => benchOptions({ http: 'ftp://u:hunter2@host/' }))).toBe(`--http 'ftp://***@host/' is not an http:// or https:// URL${hint}`);
+    expect(usage(() => benchOptions({ http: 'http://TOKEN123@127.0.0.1:8080' }))).toBe(
+      "--http 'http://***@127.0.0.1:8080' carries credentials — pass the URL without user or password");
     expect(usage(() => benchOptions({ http: 'localhost:8080' }))).toContain("--http 'localhost:8080' is not an http:// or https:// URL");
     expect(usage(() => benchOptions({ http: '' }))).toContain("--http '' is not");
     expect(usage(() => benchOptions({ http: 'http://h/?category=x' }))).toContain('is not an http:// or https:// URL');
     expect(usage(() => benchOptions({ http: 'http://h/#x' }))).toContain('is not an http:// or https:// URL');
     expect(usage(() => benchOptions({ http: true, paths: 'seq,index' }))).toBe(
       '--http times the http-slow and http-fast paths, but --paths leaves them out — add http-slow,http-fast to --paths, or drop --paths');
-    expect(redactUrl('https://user:pa:ss@h:1/p')).toBe('https://user:***@h:1/p');
+    expect(redactUrl('https://user:pa:ss@h:1/p')).toBe('https://***@h:1/p');
+    expect(redactUrl('http://token@h/')).toBe('http://***@h/');
     expect(redactUrl('http://h:1/p@x')).toBe('http://h:1/p@x');
   });
 });
