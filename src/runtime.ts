@@ -64,7 +64,13 @@ export class Runtime {
     const pid = (client as unknown as { processID?: number }).processID;
     const cancel = () => {
       if (pid === undefined) return;
-      void this.client().then((other) => other.query(sql('cancel-backend'), [pid])).catch(() => undefined);
+      // Its own short-lived connection: one from client() would stay open until close(), or be
+      // opened after close() had already run if Ctrl-C lands while the command is finishing.
+      void (async () => {
+        const { connectClient } = await import('./db/connection.js');
+        const other = await connectClient(await this.database(), this.config.connectTimeoutMs);
+        await other.query(sql('cancel-backend'), [pid]).finally(() => other.end());
+      })().catch(() => undefined);
     };
     this.signal.addEventListener('abort', cancel, { once: true });
     return () => this.signal.removeEventListener('abort', cancel);
