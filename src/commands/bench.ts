@@ -26,7 +26,7 @@ import { columnValues, serverSettings } from '../db/bench-queries.js';
 import { connectClient } from '../db/connection.js';
 import { dropIndexes, listIndexes, requireColumn } from '../db/indexes.js';
 import { datasetVersion, readDataset, tableInfo } from '../db/products.js';
-import { runReport } from '../db/report.js';
+import { checkReportServable } from '../db/report.js';
 import { ExitCode, firstLine, interruptedError, usageError, UserError } from '../errors.js';
 import { formatMsFromUs, formatRate } from '../report/bench-format.js';
 import { renderGateText } from '../report/bench-gate.js';
@@ -98,12 +98,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   await ensureDataset(runtime, admin, options, status, out.say);
   stopIfAborted('stopped while preparing the dataset');
   await requireColumn(admin, options.table, options.column);
-  try {
-    await runReport(admin, source, '');
-  } catch (error) {
-    throw usageError(`table ${options.table.text} cannot serve the report: ${(error as Error).message}`,
-      'it needs id, name, category, price and created_at columns; create one with `perfbench seed --table <name>`');
-  }
+  await checkReportServable(admin, source);
   const sequence = await benchSequence(admin, options);
   const fingerprint = await datasetVersion(admin, options.table);
 

@@ -6,7 +6,7 @@ import { connectClient } from '../db/connection.js';
 import { columnIdentifier, tableIdentifier, type Identifier } from '../db/identifiers.js';
 import { requireColumn } from '../db/indexes.js';
 import { datasetVersion, readDataset } from '../db/products.js';
-import { runReport } from '../db/report.js';
+import { checkReportServable } from '../db/report.js';
 import { UserError, usageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { createReportServer, type ReportServer, type ServerLimits } from '../server.js';
@@ -76,14 +76,7 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
   let exampleCategory: string | undefined;
   try {
     await requireColumn(checker, options.table, options.column);
-    try {
-      // One run of the real query now, so a table without the report's columns fails here, not per request.
-      await runReport(checker, source, '');
-    } catch (error) {
-      const err = error as { code?: string; message?: string };
-      throw usageError(`table ${options.table.text} cannot serve the report: ${err.message ?? String(error)}`,
-        'it needs id, name, category, price and created_at columns; create one with `perfbench seed --table <name>`');
-    }
+    await checkReportServable(checker, source);
     const seeded = await readDataset(checker, options.table);
     if (seeded && options.column.name === 'category') exampleCategory = categoryName(0, seeded.parameters.categories);
   } finally {

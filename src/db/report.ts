@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { firstLine, usageError } from '../errors.js';
 import type { Identifier } from './identifiers.js';
 import { sql } from './sql.js';
 
@@ -23,6 +24,22 @@ export async function runReport(db: pg.ClientBase | pg.Pool, source: ReportSourc
   // The name identifies the text (a hash keeps it within PostgreSQL's 63-byte limit).
   const name = `perfbench_report_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
   return db.query({ name, text, values: [category] });
+}
+
+/**
+ * Runs the report once (for a category that need not exist) so a table without the report's
+ * columns fails at start, in one line (exit 2), not on every operation. Only "undefined column or
+ * table" (SQLSTATE class 42) means that; anything else (a lost connection, a cancel) is rethrown.
+ */
+export async function checkReportServable(db: pg.ClientBase | pg.Pool, source: ReportSource): Promise<void> {
+  try {
+    await runReport(db, source, '');
+  } catch (error) {
+    const err = error as { code?: unknown; message?: unknown };
+    if (typeof err.code !== 'string' || !err.code.startsWith('42')) throw error;
+    throw usageError(`table ${source.table.text} cannot serve the report: ${firstLine(String(err.message))}`,
+      'it needs id, name, category, price and created_at columns; create one with `perfbench seed --table <name>`');
+  }
 }
 
 /** One product as the report serves it. */
