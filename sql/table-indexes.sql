@@ -7,6 +7,7 @@ SELECT i.relname AS name,
        coalesce(s.idx_scan, 0) AS scans,
        x.indisvalid AS valid,
        x.indisprimary AS primary,
+       x.indpred IS NOT NULL OR x.indexprs IS NOT NULL AS partial,
        coalesce(obj_description(i.oid, 'pg_class') LIKE 'perfbench:%', false) AS owned,
        (SELECT array_agg(a.attname ORDER BY k.ord)
           FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord)

@@ -226,9 +226,9 @@ function userQueryError(error: unknown, prepared: Prepared, offset: number): unk
   return error;
 }
 
-/** The valid indexes whose first column is `column`: the ones the report's filter can use. */
+/** The valid, non-partial indexes whose first column is `column`: the ones the report's filter can use. */
 async function columnIndexes(client: pg.ClientBase, table: Identifier, column: Identifier): Promise<IndexInfo[]> {
-  return (await listIndexes(client, table)).filter((index) => index.valid && index.columns[0] === column.name);
+  return (await listIndexes(client, table)).filter((index) => index.valid && !index.partial && index.columns[0] === column.name);
 }
 
 /** Whether the plan read the table through one of the column's indexes. */

@@ -15,6 +15,8 @@ export interface IndexInfo {
   scans: number;
   valid: boolean;
   primary: boolean;
+  /** A partial or expression index: it does not serve a plain filter on the column. */
+  partial: boolean;
   /** True when perfbench created it (its comment carries the mark); only these are dropped without --force. */
   owned: boolean;
   columns: string[];
@@ -31,6 +33,7 @@ export async function listIndexes(client: pg.ClientBase, table: Identifier): Pro
     scans: Number(row.scans),
     valid: row.valid,
     primary: row.primary,
+    partial: row.partial,
     owned: row.owned,
     columns: parseNameArray(row.columns),
   }));
@@ -94,7 +97,7 @@ export async function addIndex(client: pg.ClientBase, request: AddIndexRequest, 
   const { table, column, method } = request;
   await requireColumn(client, table, column);
   const existing = await listIndexes(client, table);
-  const equivalent = existing.find((index) => index.valid && index.method === method && index.columns.length === 1 && index.columns[0] === column.name);
+  const equivalent = existing.find((index) => index.valid && !index.partial && index.method === method && index.columns.length === 1 && index.columns[0] === column.name);
   if (equivalent) return { created: false, name: equivalent.name, buildMs: 0, bytes: equivalent.bytes, replacedInvalid: false };
 
   const name = defaultIndexName(table, column, method);

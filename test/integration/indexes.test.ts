@@ -108,6 +108,19 @@ describe('perfbench index against PostgreSQL', () => {
     expect(await indexNames()).toEqual([`${tableName}_pkey`]);
   });
 
+  it('does not take a partial index on the column for the index', async () => {
+    await admin.query(`CREATE INDEX ${tableName}_partial ON ${tableName} (category) WHERE price > 500`);
+    await withRuntime(async (runtime) => {
+      const outcome = await indexAdd(runtime, table, category, 'btree', false);
+      expect(outcome.created).toBe(true);
+      const listed = await listIndexes(await runtime.client(), table);
+      expect(listed.find((index) => index.name === `${tableName}_partial`)?.partial).toBe(true);
+      await dropIndexes(await runtime.client(), { table, column: category, force: false, concurrently: false });
+    });
+    await admin.query(`DROP INDEX ${tableName}_partial`);
+    expect(await indexNames()).toEqual([`${tableName}_pkey`]);
+  });
+
   it('explains a missing table or column', async () => {
     await withRuntime(async (runtime) => {
       const noTable = await indexAdd(runtime, tableIdentifier('pbt_missing_table'), category, 'btree', false).catch((error) => error);
