@@ -49,15 +49,28 @@ export function interruptedError(what: string): UserError {
   return new UserError(`interrupted: ${what}`, '', ExitCode.interrupted);
 }
 
+/** An error PostgreSQL sent (node-postgres DatabaseError): it carries an SQLSTATE and a severity. */
+export interface PostgresError {
+  code: string;
+  severity: string;
+  message: string;
+  /** 1-based character of the statement the error points at, when it does. */
+  position?: string;
+}
+
+export function isPostgresError(error: unknown): error is PostgresError {
+  const e = error as { code?: unknown; severity?: unknown } | undefined;
+  return typeof e?.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string';
+}
+
 /**
  * How any thrown value is reported: a UserError or a PostgreSQL error (it carries an SQLSTATE
  * and is about the user's data or server) as one line; anything else is a bug and keeps its stack.
  */
 export function describeError(error: unknown): { line: string; exitCode: ExitCode; stack?: string } {
   if (error instanceof UserError) return { line: error.line, exitCode: error.exitCode };
-  const pgError = error as { code?: unknown; severity?: unknown; message?: unknown };
-  if (typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code) && typeof pgError.severity === 'string') {
-    return { line: `PostgreSQL error ${pgError.code}: ${firstLine(String(pgError.message))}`, exitCode: ExitCode.failure };
+  if (isPostgresError(error)) {
+    return { line: `PostgreSQL error ${error.code}: ${firstLine(String(error.message))}`, exitCode: ExitCode.failure };
   }
   const err = error instanceof Error ? error : new Error(String(error));
   return { line: `unexpected error: ${err.message}`, exitCode: ExitCode.failure, stack: err.stack };

@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { KEY_PREFIX, ReportCache, type CacheStatus } from './cache/report-cache.js';
 import type { CacheTier } from './cache/tier.js';
 import { reportBody, runReport, type ReportSource } from './db/report.js';
-import { firstLine } from './errors.js';
+import { firstLine, isPostgresError } from './errors.js';
 import { withTimeout } from './timeout.js';
 import { Breaker, DatabaseUnavailable, isUnavailable } from './db/availability.js';
 import { DedicatedConnection } from './db/dedicated-connection.js';
@@ -212,10 +212,7 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
       sendError(res, 503, message, { 'Retry-After': 1 });
       return;
     }
-    const pgError = error as { code?: unknown; message?: unknown };
-    const detail = typeof pgError?.code === 'string' && /^[0-9A-Z]{5}$/.test(pgError.code)
-      ? `PostgreSQL error ${pgError.code}: ${firstLine(String(pgError.message))}`
-      : 'internal error';
+    const detail = isPostgresError(error) ? `PostgreSQL error ${error.code}: ${firstLine(error.message)}` : 'internal error';
     sendError(res, 500, `report failed: ${detail}`);
   };
 

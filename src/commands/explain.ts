@@ -9,7 +9,7 @@ import { printable, type Identifier } from '../db/identifiers.js';
 import { addIndex, listIndexes, qualified, requireColumn, type IndexInfo } from '../db/indexes.js';
 import { reportQuery } from '../db/report.js';
 import { sql } from '../db/sql.js';
-import { ExitCode, firstLine, interruptedError, usageError, UserError } from '../errors.js';
+import { ExitCode, firstLine, interruptedError, isPostgresError, usageError, UserError } from '../errors.js';
 import type { ExplainCompareDocument, ExplainDocument } from '../report/plan-json.js';
 import type { Runtime } from '../runtime.js';
 import { renderExplain, renderExplainCompare } from '../report/explain-output.js';
@@ -133,11 +133,6 @@ export type ExplainCompareJson = ExplainCompareDocument & {
  * Running statements safely
  * --------------------------------------------------------------------------------------------- */
 
-function isPgError(error: unknown): error is { code: string; message: string; position?: string; severity: string } {
-  const e = error as { code?: unknown; severity?: unknown };
-  return typeof e?.code === 'string' && typeof e.severity === 'string';
-}
-
 /**
  * Runs `body` inside BEGIN … ROLLBACK with `statement_timeout` set for the transaction. Ctrl-C
  * cancels the running statement; either way the transaction is rolled back, so explain never
@@ -156,7 +151,7 @@ async function inRolledBackTransaction<T>(runtime: Runtime, client: pg.Client, t
     }
   } catch (error) {
     if (runtime.signal.aborted) throw interruptedError(`${what}; the transaction was rolled back, nothing was changed`);
-    if (isPgError(error) && error.code === '57014') {
+    if (isPostgresError(error) && error.code === '57014') {
       throw new UserError(
         `the statement ran longer than --timeout ${timeoutMs} ms and was cancelled (statement_timeout); the transaction was rolled back`,
         'raise --timeout, or explain a cheaper query',
@@ -208,7 +203,7 @@ async function runExplain(client: pg.ClientBase, prepared: Prepared): Promise<Pa
  * not fit its column (class 22). Anything else (timeouts, lost connections) passes through.
  */
 function userQueryError(error: unknown, prepared: Prepared, offset: number): unknown {
-  if (!isPgError(error)) return error;
+  if (!isPostgresError(error)) return error;
   const klass = error.code.slice(0, 2);
   if (prepared.userQuery && (klass === '42' || klass === '22')) {
     const position = Number(error.position);

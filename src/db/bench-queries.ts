@@ -3,9 +3,8 @@
  * client-side decoding, its plan, the seq-scan-only session settings, the cache fill and the
  * server facts of the environment fingerprint. Statements live in sql/bench-*.sql.
  */
-import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { reportBody, reportQuery, type ReportSource } from './report.js';
+import { reportBody, reportQuery, statementName, type ReportSource } from './report.js';
 import { sql } from './sql.js';
 
 /** Returns every value as the text PostgreSQL sent: no Date, numeric or JSON parsing in the client. */
@@ -36,9 +35,6 @@ export function runReportRaw(client: pg.ClientBase, source: ReportSource, catego
   });
 }
 
-function statementName(prefix: string, text: string): string {
-  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
-}
 
 /** EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the report for one category: the `QUERY PLAN` value. */
 export async function explainReport(client: pg.ClientBase, source: ReportSource, category: string): Promise<unknown> {

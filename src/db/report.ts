@@ -21,9 +21,7 @@ export function reportQuery(source: ReportSource): string {
  */
 export async function runReport(db: pg.ClientBase | pg.Pool, source: ReportSource, category: string): Promise<pg.QueryResult> {
   const text = reportQuery(source);
-  // The name identifies the text (a hash keeps it within PostgreSQL's 63-byte limit).
-  const name = `perfbench_report_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
-  return db.query({ name, text, values: [category] });
+  return db.query({ name: statementName('perfbench_report', text), text, values: [category] });
 }
 
 /**
@@ -40,6 +38,11 @@ export async function checkReportServable(db: pg.ClientBase | pg.Pool, source: R
     throw usageError(`table ${source.table.text} cannot serve the report: ${firstLine(String(err.message))}`,
       'it needs id, name, category, price and created_at columns; create one with `perfbench seed --table <name>`');
   }
+}
+
+/** A prepared statement's name that identifies its text (a hash keeps it within PostgreSQL's 63-byte limit). */
+export function statementName(prefix: string, text: string): string {
+  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`;
 }
 
 /** One product as the report serves it. */
