@@ -351,15 +351,8 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
 export function mergeResults(results: readonly BenchResult[]): BenchResult {
   const first = results[0];
   if (!first) throw usageError('nothing to merge', 'pass at least one result file');
-  const groups = new Map<string, PathResult[]>();
-  for (const r of results) {
-    for (const p of r.paths) {
-      const key = `${pathKey(p)}\u0000${p.trial}`;
-      const group = groups.get(key);
-      if (group) group.push(p);
-      else groups.set(key, [p]);
-    }
-  }
+  // Trials stay apart: the same trial of the same path from every source is one measurement.
+  const groups = groupPaths(results.flatMap((r) => r.paths), (p) => `${pathKey(p)}\u0000${p.trial}`);
   const paths = [...groups.values()].map((g) => combinePaths(g, 'concurrent'));
   const notes = unique(results.flatMap((r) => r.notes ?? []));
   const differing = unique(results.slice(1).flatMap((r) => environmentDifferences(first.environment, r.environment).map((d) => d.key)));
@@ -377,11 +370,11 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
   return merged;
 }
 
-/** Paths grouped by name, mode and concurrency (the trials of one path). */
-export function groupPaths(paths: readonly PathResult[]): Map<string, PathResult[]> {
+/** Paths grouped by name, mode and concurrency (the trials of one path), or by the key given. */
+export function groupPaths(paths: readonly PathResult[], keyOf: (p: PathResult) => string = pathKey): Map<string, PathResult[]> {
   const groups = new Map<string, PathResult[]>();
   for (const p of paths) {
-    const key = pathKey(p);
+    const key = keyOf(p);
     const group = groups.get(key);
     if (group) group.push(p);
     else groups.set(key, [p]);
