@@ -4,6 +4,7 @@ import { register as registerBench } from './commands/bench.js';
 import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerIndex } from './commands/indexes.js';
+import { register as registerMerge } from './commands/merge.js';
 import { register as registerSeed } from './commands/seed.js';
 import { register as registerServe } from './commands/serve.js';
 import type { CommandContext, Register } from './commands/context.js';
@@ -30,7 +31,7 @@ Examples:
   perfbench bench                      # seq vs index vs cache: percentiles, speed-ups, plans (seeds the dataset if missing)
   perfbench doctor                     # what is configured, and is it reachable?`;
 
-const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe, registerBench];
+const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe, registerBench, registerMerge];
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

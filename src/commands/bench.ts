@@ -34,12 +34,12 @@ import type { Runtime } from '../runtime.js';
 import { httpTarget } from '../targets/http.js';
 import type { BenchPath, HttpServerInfo, PathContext, RunFindings } from '../targets/path.js';
 import { HTTP_PATHS, pathDefinition, PATHS } from '../targets/registry.js';
-import { BENCH_DEFAULTS, BENCH_FORMATS, benchOptions, outputFormat, redactUrl, type BenchFlags, type BenchOptions } from './bench-options.js';
+import { BENCH_DEFAULTS, BENCH_FORMATS, benchOptions, redactUrl, type BenchFlags, type BenchOptions } from './bench-options.js';
 import { publish } from './bench-output.js';
 import type { CommandContext } from './context.js';
 import { indexAdd } from './indexes.js';
-import { merge, readResultFile } from './merge.js';
-import { choiceOption, formatCount } from './options.js';
+import { readResultFile } from './merge.js';
+import { formatCount, repeatable } from './options.js';
 import { seed } from './seed.js';
 import { startServe } from './serve.js';
 
@@ -427,7 +427,6 @@ export function progressText(event: ProgressEvent, position: { run: number; runs
   return `${where} · ${(event.elapsedMs / 1000).toFixed(1)} s · ${formatRate(event.opsPerSec)} ops/s · p99 ${formatMsFromUs(event.p99Us)} ms${errors}`;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function register(program: Command, context: CommandContext): void {
   const d = BENCH_DEFAULTS;
@@ -451,7 +450,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--keep-index', 'leave the index created for the run in place')
     .option('--keep-cache', 'leave the report keys the run wrote in the cache')
     .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, d.format)
-    .option('--output <file>', 'also write the report here, format from the extension (.json .md .csv .txt); repeatable', collect, [])
+    .option('--output <file>', 'also write the report here, format from the extension (.json .md .csv .txt); repeatable', repeatable, [])
     .option('--baseline <file>', 'compare with an earlier JSON result (p50/p99, noise-aware)')
     .option('--fail-if-slower <pct>', 'exit 3 when a path is slower than the baseline by more than this, e.g. 10%')
     .addHelpText('after', `
@@ -497,17 +496,4 @@ Examples:
       return benchExitCode(outcome, options.failIfSlower, (line) => runtime.out.say(line));
     }));
 
-  program
-    .command('merge')
-    .description('add the histograms of bench results from several processes or machines into one result')
-    .argument('<files...>', 'JSON results of `perfbench bench`')
-    .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, d.format)
-    .option('--output <file>', 'also write the merged report here, format from the extension; repeatable', collect, [])
-    .addHelpText('after', '\nExample:\n  perfbench merge host-a.json host-b.json --output merged.json')
-    .action((files: string[], flags: { format: string; output: string[] }) => context.run(async (runtime) => {
-      const format = choiceOption(flags.format, '--format', BENCH_FORMATS);
-      const outputs = flags.output.map((path) => ({ path, format: outputFormat(path) }));
-      const merged = await merge(files);
-      await publish(runtime, format, outputs, merged);
-    }));
 }

@@ -15,6 +15,7 @@ import type { Runtime } from '../runtime.js';
 import { renderExplain, renderExplainCompare } from '../report/explain-output.js';
 import type { CommandContext } from './context.js';
 import { DEFAULT_RUNS, EXPLAIN_FORMATS, explainOptions, type ExplainFlags } from './explain-options.js';
+import { repeatable } from './options.js';
 
 /** The first category of the default set (`categoryName(0, 1000)`), used when the table holds it. */
 export const DEFAULT_CATEGORY = 'cat-000';
@@ -492,7 +493,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--table <name>', 'table of the report query, and whose index --compare toggles (default: products)')
     .option('--column <name>', 'filter column of the report query, and the column --compare indexes (default: category)')
     .option('--query <sql>', 'explain this statement instead of the report query ($1, $2… take --param values)')
-    .option('--param <value>', 'a value for the next $n placeholder of --query (repeat in order)', (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
+    .option('--param <value>', 'a value for the next $n placeholder of --query (repeat in order)', repeatable)
     .option('--file <path>', 'render a saved EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) output; no database')
     .option('--compare', 'the plan without and with an index on --column, in one transaction that is rolled back')
     .option('--runs <n>', `with --compare: before/after runs, interleaved; medians are reported (default: ${DEFAULT_RUNS})`)

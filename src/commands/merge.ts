@@ -4,10 +4,15 @@
  * Also home of `readResultFile`, which bench --baseline uses too.
  */
 import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
 import { compareResult, type Comparison } from '../core/compare.js';
 import { initHistograms } from '../core/histogram.js';
 import { mergeResults, validateResult, type BenchResult } from '../core/result.js';
 import { firstLine, usageError } from '../errors.js';
+import { BENCH_DEFAULTS, BENCH_FORMATS, outputFormat } from './bench-options.js';
+import { publish } from './bench-output.js';
+import type { CommandContext } from './context.js';
+import { choiceOption, repeatable } from './options.js';
 
 /**
  * Reads and validates a result file written by `perfbench bench --format json`. Every problem is a
@@ -45,4 +50,20 @@ export async function merge(files: readonly string[]): Promise<MergeOutcome> {
   for (const file of files) results.push(await readResultFile(file));
   const result = mergeResults(results);
   return { result, comparisons: compareResult(result) };
+}
+
+export function register(program: Command, context: CommandContext): void {
+  program
+    .command('merge')
+    .description('add the histograms of bench results from several processes or machines into one result')
+    .argument('<files...>', 'JSON results of `perfbench bench`')
+    .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, BENCH_DEFAULTS.format)
+    .option('--output <file>', 'also write the merged report here, format from the extension; repeatable', repeatable, [])
+    .addHelpText('after', '\nExample:\n  perfbench merge host-a.json host-b.json --output merged.json')
+    .action((files: string[], flags: { format: string; output: string[] }) => context.run(async (runtime) => {
+      const format = choiceOption(flags.format, '--format', BENCH_FORMATS);
+      const outputs = flags.output.map((path) => ({ path, format: outputFormat(path) }));
+      const merged = await merge(files);
+      await publish(runtime, format, outputs, merged);
+    }));
 }

@@ -22,6 +22,11 @@ export function numberOption(text: string, flag: string, min: number, max: numbe
   return value;
 }
 
+/** Commander's collector for a repeatable flag: every value, in order. */
+export function repeatable(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 export function choiceOption<T extends string>(text: string, flag: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(text)) {
     throw usageError(`${flag} '${printable(text)}' is not one of ${choices.join(', ')}`);
