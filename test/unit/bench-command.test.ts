@@ -3,21 +3,11 @@ import { progressText } from '../../src/commands/bench.js';
 import { benchOptions, durationOption, integerListOption, outputFormat, percentOption } from '../../src/commands/bench-options.js';
 import type { GateReport } from '../../src/core/gate.js';
 import type { BenchResult, PathResult } from '../../src/core/result.js';
-import { ExitCode, UserError } from '../../src/errors.js';
 import { renderChecksMarkdown, renderChecksText } from '../../src/report/bench-checks.js';
 import { renderGateMarkdown, renderGateText } from '../../src/report/bench-gate.js';
 import type { CacheCheck, PlanSummary } from '../../src/targets/path.js';
+import { usageLine } from '../support/usage.js';
 
-function usage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).exitCode).toBe(ExitCode.usage);
-    return (error as UserError).line;
-  }
-  throw new Error('expected a usage error');
-}
 
 describe('bench flags', () => {
   it('has defaults that run every path for 2 s, 3 trials, at concurrency 1', () => {
@@ -57,23 +47,23 @@ describe('bench flags', () => {
   });
 
   it('rejects bad values with one line naming the flag', () => {
-    expect(usage(() => benchOptions({ duration: '5s', iterations: '10' }))).toBe('give either --duration or --iterations, not both');
-    expect(usage(() => benchOptions({ duration: '0' }))).toBe("--duration '0' is not a duration — write it like 500ms, 5s or 2m");
-    expect(usage(() => benchOptions({ duration: 'soon' }))).toContain("--duration 'soon' is not a duration");
-    expect(usage(() => benchOptions({ warmup: '-1s' }))).toContain('(0 for none)');
-    expect(usage(() => benchOptions({ concurrency: '1,,x' }))).toBe("--concurrency 'x' is not a whole number from 1 to 1,024");
-    expect(usage(() => benchOptions({ concurrency: ',' }))).toContain('--concurrency is empty');
-    expect(usage(() => benchOptions({ paths: 'seq,http' }))).toBe("--paths: unknown path 'http' — choose from seq, index, cache, miss, noop, http-slow, http-fast");
-    expect(usage(() => benchOptions({ paths: ' ' }))).toContain('--paths is empty');
-    expect(usage(() => benchOptions({ skew: '2' }))).toBe('--skew applies only with --distribution zipf');
-    expect(usage(() => benchOptions({ failIfSlower: '10%' }))).toBe('--fail-if-slower needs --baseline — pass the JSON result of an earlier run: --baseline baseline.json');
-    expect(usage(() => benchOptions({ baseline: 'b.json', failIfSlower: '150%' }))).toContain('is not a percentage between 0 and 100');
-    expect(usage(() => benchOptions({ baseline: 'b.json', failIfSlower: '%' }))).toContain('is not a percentage');
-    expect(usage(() => benchOptions({ output: ['report.html'] }))).toBe('--output report.html: cannot tell the format from the extension — use .json, .md, .csv or .txt');
-    expect(usage(() => benchOptions({ format: 'xml' }))).toBe("--format 'xml' is not one of table, json, markdown, csv");
-    expect(usage(() => benchOptions({ table: 'bad;name' }))).toContain("--table 'bad;name' is not a valid table name");
-    expect(usage(() => benchOptions({ ttl: '0' }))).toContain("--ttl '0'");
-    expect(usage(() => benchOptions({ rate: '0' }))).toContain("--rate '0'");
+    expect(usageLine(() => benchOptions({ duration: '5s', iterations: '10' }))).toBe('give either --duration or --iterations, not both');
+    expect(usageLine(() => benchOptions({ duration: '0' }))).toBe("--duration '0' is not a duration — write it like 500ms, 5s or 2m");
+    expect(usageLine(() => benchOptions({ duration: 'soon' }))).toContain("--duration 'soon' is not a duration");
+    expect(usageLine(() => benchOptions({ warmup: '-1s' }))).toContain('(0 for none)');
+    expect(usageLine(() => benchOptions({ concurrency: '1,,x' }))).toBe("--concurrency 'x' is not a whole number from 1 to 1,024");
+    expect(usageLine(() => benchOptions({ concurrency: ',' }))).toContain('--concurrency is empty');
+    expect(usageLine(() => benchOptions({ paths: 'seq,http' }))).toBe("--paths: unknown path 'http' — choose from seq, index, cache, miss, noop, http-slow, http-fast");
+    expect(usageLine(() => benchOptions({ paths: ' ' }))).toContain('--paths is empty');
+    expect(usageLine(() => benchOptions({ skew: '2' }))).toBe('--skew applies only with --distribution zipf');
+    expect(usageLine(() => benchOptions({ failIfSlower: '10%' }))).toBe('--fail-if-slower needs --baseline — pass the JSON result of an earlier run: --baseline baseline.json');
+    expect(usageLine(() => benchOptions({ baseline: 'b.json', failIfSlower: '150%' }))).toContain('is not a percentage between 0 and 100');
+    expect(usageLine(() => benchOptions({ baseline: 'b.json', failIfSlower: '%' }))).toContain('is not a percentage');
+    expect(usageLine(() => benchOptions({ output: ['report.html'] }))).toBe('--output report.html: cannot tell the format from the extension — use .json, .md, .csv or .txt');
+    expect(usageLine(() => benchOptions({ format: 'xml' }))).toBe("--format 'xml' is not one of table, json, markdown, csv");
+    expect(usageLine(() => benchOptions({ table: 'bad;name' }))).toContain("--table 'bad;name' is not a valid table name");
+    expect(usageLine(() => benchOptions({ ttl: '0' }))).toContain("--ttl '0'");
+    expect(usageLine(() => benchOptions({ rate: '0' }))).toContain("--rate '0'");
   });
 });
 

@@ -13,21 +13,11 @@ import { compareResult } from '../../src/core/compare.js';
 import { combineServerTiming, foldTrials, mergeResults, type ServerTimingRecord } from '../../src/core/result.js';
 import { runTarget } from '../../src/core/runner.js';
 import { categorySequence } from '../../src/core/sequence.js';
-import { UserError } from '../../src/errors.js';
 import { httpPath } from '../../src/targets/http-path.js';
 import type { PathContext } from '../../src/targets/path.js';
 import { fakeTarget, pathOf, resultOf } from './bench-helpers.js';
+import { usageLine } from '../support/usage.js';
 
-function usage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).exitCode).toBe(2);
-    return (error as UserError).line;
-  }
-  throw new Error('expected a usage error');
-}
 
 describe('bench --http flags', () => {
   it('--http adds the HTTP paths to the defaults; an HTTP path in --paths implies it', () => {
@@ -44,14 +34,14 @@ describe('bench --http flags', () => {
 
   it('refuses a URL that is not http(s), carries a query or fragment, or --http without an HTTP path; never echoes a password', () => {
     const hint = ' — e.g. --http http://127.0.0.1:8080 for a running `perfbench serve`, or --http alone to start one in-process';
-    expect(usage(() => benchOptions({ http: 'ftp://u:hunter2@host/' }))).toBe(`--http 'ftp://***@host/' is not an http:// or https:// URL${hint}`);
-    expect(usage(() => benchOptions({ http: 'http://TOKEN123@127.0.0.1:8080' }))).toBe(
+    expect(usageLine(() => benchOptions({ http: 'ftp://u:hunter2@host/' }))).toBe(`--http 'ftp://***@host/' is not an http:// or https:// URL${hint}`);
+    expect(usageLine(() => benchOptions({ http: 'http://TOKEN123@127.0.0.1:8080' }))).toBe(
       "--http 'http://***@127.0.0.1:8080' carries credentials — pass the URL without user or password");
-    expect(usage(() => benchOptions({ http: 'localhost:8080' }))).toContain("--http 'localhost:8080' is not an http:// or https:// URL");
-    expect(usage(() => benchOptions({ http: '' }))).toContain("--http '' is not");
-    expect(usage(() => benchOptions({ http: 'http://h/?category=x' }))).toContain('is not an http:// or https:// URL');
-    expect(usage(() => benchOptions({ http: 'http://h/#x' }))).toContain('is not an http:// or https:// URL');
-    expect(usage(() => benchOptions({ http: true, paths: 'seq,index' }))).toBe(
+    expect(usageLine(() => benchOptions({ http: 'localhost:8080' }))).toContain("--http 'localhost:8080' is not an http:// or https:// URL");
+    expect(usageLine(() => benchOptions({ http: '' }))).toContain("--http '' is not");
+    expect(usageLine(() => benchOptions({ http: 'http://h/?category=x' }))).toContain('is not an http:// or https:// URL');
+    expect(usageLine(() => benchOptions({ http: 'http://h/#x' }))).toContain('is not an http:// or https:// URL');
+    expect(usageLine(() => benchOptions({ http: true, paths: 'seq,index' }))).toBe(
       '--http times the http-slow and http-fast paths, but --paths leaves them out — add http-slow,http-fast to --paths, or drop --paths');
     expect(redactUrl('https://user:pa:ss@h:1/p')).toBe('https://***@h:1/p');
     expect(redactUrl('http://token@h/')).toBe('http://***@h/');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeDatabase, describeRedis, loadConfig, resolveCacheDir, type ConfigFlags } from '../../src/config.js';
-import { ExitCode, UserError } from '../../src/errors.js';
+import { usageLine } from '../support/usage.js';
 
 function dirWithEnv(text?: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'pb-config-'));
@@ -15,16 +15,6 @@ function load(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, dotenv?: string) 
   return loadConfig({ flags, env, cwd: dirWithEnv(dotenv) });
 }
 
-function problemsOf(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).exitCode).toBe(ExitCode.usage);
-    return (error as UserError).message;
-  }
-  throw new Error('expected a configuration error');
-}
 
 describe('database configuration', () => {
   it('uses the embedded default when nothing is configured', () => {
@@ -77,11 +67,11 @@ describe('database configuration', () => {
     const dir = dirWithEnv();
     writeFileSync(join(dir, 'custom.env'), 'DB_HOST=custom\n');
     expect(loadConfig({ flags: { dotenv: 'custom.env' }, env: {}, cwd: dir }).database.host).toBe('custom');
-    expect(problemsOf(() => loadConfig({ flags: { dotenv: 'missing.env' }, env: {}, cwd: dir }))).toContain('--dotenv missing.env cannot be read (ENOENT)');
+    expect(usageLine(() => loadConfig({ flags: { dotenv: 'missing.env' }, env: {}, cwd: dir }))).toContain('--dotenv missing.env cannot be read (ENOENT)');
   });
 
   it('lists every problem at once', () => {
-    const message = problemsOf(() => load({ DB_PORT: 'abc', REDIS_URL: 'http://x', PGSSLMODE: 'sometimes', PERFBENCH_CONNECT_TIMEOUT_MS: '5' }));
+    const message = usageLine(() => load({ DB_PORT: 'abc', REDIS_URL: 'http://x', PGSSLMODE: 'sometimes', PERFBENCH_CONNECT_TIMEOUT_MS: '5' }));
     expect(message).toContain("env DB_PORT 'abc' is not a port (1-65535)");
     expect(message).toContain('env REDIS_URL must start with redis://, rediss:// or memory://');
     expect(message).toContain("'sometimes' is not an SSL mode");
@@ -90,10 +80,10 @@ describe('database configuration', () => {
   });
 
   it('rejects malformed and foreign URLs', () => {
-    expect(problemsOf(() => load({ DATABASE_URL: 'not a url' }))).toContain('env DATABASE_URL is not a URL');
-    expect(problemsOf(() => load({ DATABASE_URL: 'mysql://h/db' }))).toContain('must start with postgres:// or postgresql://');
-    expect(problemsOf(() => load({}, { databaseUrl: 'postgres://h:99999/db' }))).toContain('flag --database-url is not a URL');
-    expect(problemsOf(() => load({ DB_HOST: 'h', DB_PORT: '0' }))).toContain("env DB_PORT '0' is not a port");
+    expect(usageLine(() => load({ DATABASE_URL: 'not a url' }))).toContain('env DATABASE_URL is not a URL');
+    expect(usageLine(() => load({ DATABASE_URL: 'mysql://h/db' }))).toContain('must start with postgres:// or postgresql://');
+    expect(usageLine(() => load({}, { databaseUrl: 'postgres://h:99999/db' }))).toContain('flag --database-url is not a URL');
+    expect(usageLine(() => load({ DB_HOST: 'h', DB_PORT: '0' }))).toContain("env DB_PORT '0' is not a port");
   });
 
   it('freezes the result', () => {
@@ -127,8 +117,8 @@ describe('redis configuration', () => {
   });
 
   it('rejects a bad database number and a bad URL', () => {
-    expect(problemsOf(() => load({ REDIS_URL: 'redis://h/99' }))).toContain("'99' is not a Redis database number");
-    expect(problemsOf(() => load({ REDIS_URL: '::' }))).toContain('env REDIS_URL is not a URL');
+    expect(usageLine(() => load({ REDIS_URL: 'redis://h/99' }))).toContain("'99' is not a Redis database number");
+    expect(usageLine(() => load({ REDIS_URL: '::' }))).toContain('env REDIS_URL is not a URL');
   });
 });
 

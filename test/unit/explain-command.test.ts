@@ -8,8 +8,8 @@ import { explainOptions, type ExplainFlags } from '../../src/commands/explain-op
 import { describeIndexCheck, describeSource, explainJson, renderExplain } from '../../src/report/explain-output.js';
 import { parsePlan } from '../../src/core/plan.js';
 import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
-import { ExitCode, UserError } from '../../src/errors.js';
 import { fixture, fixtureJson } from './plan-fixture.js';
+import { usageLine, usageLineAsync } from '../support/usage.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/plans');
 const scratch = mkdtempSync(join(tmpdir(), 'perfbench-explain-'));
@@ -18,25 +18,7 @@ function flags(extra: Partial<ExplainFlags> = {}): ExplainFlags {
   return { param: [], format: 'text', timeout: '30000', ...extra };
 }
 
-function usage(action: () => unknown): string {
-  try {
-    action();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).exitCode).toBe(ExitCode.usage);
-    expect((error as UserError).line).not.toContain('\n');
-    return (error as UserError).line;
-  }
-  throw new Error('expected a usage error');
-}
 
-async function usageAsync(action: () => Promise<unknown>): Promise<string> {
-  const error = await action().then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(UserError);
-  expect((error as UserError).exitCode).toBe(ExitCode.usage);
-  expect((error as UserError).line).not.toContain('\n');
-  return (error as UserError).line;
-}
 
 describe('explainOptions: flags to a request, usage errors before anything runs', () => {
   it('defaults to the report query on products(category) with a 30 s timeout', () => {
@@ -85,7 +67,7 @@ describe('explainOptions: flags to a request, usage errors before anything runs'
     [{ file: 'p.json', compare: true }, '--file renders a saved plan; it cannot be combined with --compare'],
     [{ file: 'p.json', query: 'SELECT 1', category: 'x' }, 'cannot be combined with --category, --query'],
   ] as const)('%j -> %s', (extra, message) => {
-    expect(usage(() => explainOptions(flags(extra as Partial<ExplainFlags>)))).toContain(message);
+    expect(usageLine(() => explainOptions(flags(extra as Partial<ExplainFlags>)))).toContain(message);
   });
 });
 
@@ -110,17 +92,17 @@ describe('explainFile: a saved plan without a database', () => {
   });
 
   it('fails with one usage line for a missing, empty, corrupt or non-plan file', async () => {
-    expect(await usageAsync(() => explainFile(join(scratch, 'missing.json')))).toContain('missing.json: no such file');
-    expect(await usageAsync(() => explainFile(scratch))).toContain('it is a directory');
+    expect(await usageLineAsync(() => explainFile(join(scratch, 'missing.json')))).toContain('missing.json: no such file');
+    expect(await usageLineAsync(() => explainFile(scratch))).toContain('it is a directory');
     const write = (name: string, text: string) => {
       writeFileSync(join(scratch, name), text);
       return join(scratch, name);
     };
-    expect(await usageAsync(() => explainFile(write('empty.json', '')))).toContain('not valid JSON');
+    expect(await usageLineAsync(() => explainFile(write('empty.json', '')))).toContain('not valid JSON');
     // JSON.parse quotes the input, newline and all: the error must still be one line.
-    expect(await usageAsync(() => explainFile(write('text.json', 'garbage\n')))).toContain('not valid JSON');
-    expect(await usageAsync(() => explainFile(write('cut.json', JSON.stringify(fixtureJson('seq-scan-filter')).slice(0, 200))))).toContain('not valid JSON');
-    expect(await usageAsync(() => explainFile(write('other.json', '{"rows": []}')))).toContain('no "Plan" object found');
+    expect(await usageLineAsync(() => explainFile(write('text.json', 'garbage\n')))).toContain('not valid JSON');
+    expect(await usageLineAsync(() => explainFile(write('cut.json', JSON.stringify(fixtureJson('seq-scan-filter')).slice(0, 200))))).toContain('not valid JSON');
+    expect(await usageLineAsync(() => explainFile(write('other.json', '{"rows": []}')))).toContain('no "Plan" object found');
   });
 });
 
