@@ -77,7 +77,18 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', '\nExample:\n  perfbench index drop --column category')
     .action((flags: IndexFlags) => context.run(async (runtime) => {
       const { table, column } = parse(flags);
-      const dropped = await dropIndexes(await runtime.client(), { table, column, name: flags.name, force: Boolean(flags.force), concurrently: Boolean(flags.concurrently) });
+      const client = await runtime.client();
+      // A DROP INDEX can wait on a lock: Ctrl-C cancels it (the drop then did not happen).
+      const stopCancelling = runtime.cancelOnAbort(client);
+      let dropped: string[];
+      try {
+        dropped = await dropIndexes(client, { table, column, name: flags.name, force: Boolean(flags.force), concurrently: Boolean(flags.concurrently) });
+      } catch (error) {
+        if (runtime.signal.aborted) throw interruptedError(`index drop cancelled; \`perfbench index list --table ${table.text}\` shows what remains`);
+        throw error;
+      } finally {
+        stopCancelling();
+      }
       runtime.out.data(dropped.length > 0
         ? `dropped ${dropped.join(', ')} from ${table.text}`
         : `no ${flags.name ? `index ${printable(flags.name)}` : `perfbench index on ${table.text}(${column.text})`} to drop; nothing to do`);
