@@ -3,9 +3,9 @@
  * value becomes a one-line usage error (exit 2) naming the flag, the value and what is accepted.
  */
 import { extname } from 'node:path';
-import { DEFAULT_SKEW } from '../core/sequence.js';
-import { DISTRIBUTIONS, type Distribution } from '../core/random.js';
-import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../db/identifiers.js';
+import { DEFAULT_SKEW } from '../workload/sequence.js';
+import { DISTRIBUTIONS, type Distribution } from '../measure/random.js';
+import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../workload/identifiers.js';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_PATHS, HTTP_PATHS, pathDefinition, PATHS } from '../targets/registry.js';

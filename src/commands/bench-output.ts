@@ -4,9 +4,9 @@
  */
 import { appendFile, writeFile } from 'node:fs/promises';
 import type { ChalkInstance } from 'chalk';
-import type { Comparison } from '../core/compare.js';
-import type { GateReport } from '../core/gate.js';
-import type { BenchResult } from '../core/result.js';
+import type { Comparison } from '../measure/compare.js';
+import type { GateReport } from '../measure/gate.js';
+import type { BenchResult } from '../measure/result.js';
 import { UserError } from '../errors.js';
 import { renderChecksMarkdown, renderChecksText } from '../report/bench-checks.js';
 import { renderBenchCsv } from '../report/bench-csv.js';

@@ -14,19 +14,19 @@ import type { Command } from 'commander';
 import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
-import { compareResult, type Comparison } from '../core/compare.js';
-import { DEFAULT_DATASET } from '../core/dataset.js';
-import { gate, type GateReport } from '../core/gate.js';
-import { initHistograms } from '../core/histogram.js';
-import { createResult, foldTrials, type BenchResult, type Environment, type PathResult, type RunOptionsRecord } from '../core/result.js';
-import { runTarget, type ProgressEvent } from '../core/runner.js';
-import { checkClientBound } from '../core/self-check.js';
-import { categorySequence, type CategorySequence } from '../core/sequence.js';
+import { compareResult, type Comparison } from '../measure/compare.js';
+import { DEFAULT_DATASET } from '../workload/dataset.js';
+import { gate, type GateReport } from '../measure/gate.js';
+import { initHistograms } from '../measure/histogram.js';
+import { createResult, foldTrials, type BenchResult, type Environment, type PathResult, type RunOptionsRecord } from '../measure/result.js';
+import { runTarget, type ProgressEvent } from '../measure/runner.js';
+import { checkClientBound } from '../measure/self-check.js';
+import { categorySequence, type CategorySequence } from '../workload/sequence.js';
 import { columnValues, serverSettings } from '../db/bench-queries.js';
 import { connectClient } from '../db/connection.js';
 import { dropIndexes, listIndexes, requireColumn } from '../db/indexes.js';
 import { datasetVersion, readDataset, tableInfo } from '../db/products.js';
-import { checkReportServable } from '../db/report.js';
+import { builtinReportWorkload, checkWorkloadServable } from '../db/report.js';
 import { ExitCode, firstLine, interruptedError, usageError, UserError } from '../errors.js';
 import { formatMsFromUs, formatRate } from '../report/bench-format.js';
 import { renderGateText } from '../report/bench-gate.js';
@@ -88,7 +88,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   const baseline = options.baseline === undefined ? undefined : await readResultFile(options.baseline, '--baseline');
   const backend = await initHistograms();
   const definitions = options.paths.map((name) => pathDefinition(name)!);
-  const source = { table: options.table, column: options.column };
+  const workload = builtinReportWorkload({ table: options.table, column: options.column });
   // A server at a URL is checked before anything is prepared: unreachable is one line, nothing changed.
   const serverUrl = definitions.some((d) => d.needsServer) ? options.http?.url : undefined;
   if (serverUrl !== undefined) await checkServer(serverUrl, runtime.config.connectTimeoutMs, status);
@@ -98,7 +98,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   await ensureDataset(runtime, admin, options, status, out.say);
   stopIfAborted('stopped while preparing the dataset');
   await requireColumn(admin, options.table, options.column);
-  await checkReportServable(admin, source);
+  await checkWorkloadServable(admin, workload);
   const sequence = await benchSequence(admin, options);
   const fingerprint = await datasetVersion(admin, options.table);
 
@@ -159,7 +159,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   const database = await runtime.database();
   const context: PathContext = {
     connect: () => connectClient(database, runtime.config.connectTimeoutMs),
-    source,
+    workload,
     sequence,
     cache: () => runtime.cache(),
     keyNamespace,

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeDatabase, describeRedis, type Config } from '../config.js';
-import { tableIdentifier, type Identifier } from '../db/identifiers.js';
+import { tableIdentifier, type Identifier } from '../workload/identifiers.js';
 import { listIndexes, type IndexInfo } from '../db/indexes.js';
 import { readDataset, tableInfo, type SeededDataset, type TableInfo } from '../db/products.js';
 import { sql } from '../db/sql.js';

@@ -1,5 +1,5 @@
-import { classifyStatement } from '../core/statement.js';
-import { columnIdentifier, printable, tableIdentifier } from '../db/identifiers.js';
+import { classifyStatement } from '../plan/statement.js';
+import { columnIdentifier, printable, tableIdentifier } from '../workload/identifiers.js';
 import { usageError } from '../errors.js';
 import type { ExplainRequest, ExplainTarget } from './explain.js';
 import { choiceOption, integerOption } from './options.js';

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type pg from 'pg';
-import { diffPlans, type PlanDiff } from '../core/plan-diff.js';
-import { planWarnings, type PlanWarning } from '../core/plan-warnings.js';
-import { findRelationScan, parsePlan, type ParsedPlan } from '../core/plan.js';
-import type { AcceptedStatement } from '../core/statement.js';
-import { printable, type Identifier } from '../db/identifiers.js';
+import { diffPlans, type PlanDiff } from '../plan/plan-diff.js';
+import { planWarnings, type PlanWarning } from '../plan/plan-warnings.js';
+import { findRelationScan, parsePlan, type ParsedPlan } from '../plan/plan.js';
+import type { AcceptedStatement } from '../plan/statement.js';
+import { printable, type Identifier } from '../workload/identifiers.js';
 import { addIndex, listIndexes, qualified, requireColumn, type IndexInfo } from '../db/indexes.js';
 import { reportQuery } from '../db/report.js';
 import { sql } from '../db/sql.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import Table from 'cli-table3';
-import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../db/identifiers.js';
+import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../workload/identifiers.js';
 import { addIndex, defaultIndexName, dropIndexNamed, dropIndexes, requireTable, INDEX_METHODS, listIndexes, type AddIndexOutcome, type IndexInfo, type IndexMethod } from '../db/indexes.js';
 import { interruptedError } from '../errors.js';
 import type { Runtime } from '../runtime.js';

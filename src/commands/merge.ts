@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { compareResult, type Comparison } from '../core/compare.js';
-import { initHistograms } from '../core/histogram.js';
-import { mergeResults, validateResult, type BenchResult } from '../core/result.js';
+import { compareResult, type Comparison } from '../measure/compare.js';
+import { initHistograms } from '../measure/histogram.js';
+import { mergeResults, validateResult, type BenchResult } from '../measure/result.js';
 import { firstLine, usageError } from '../errors.js';
 import { BENCH_DEFAULTS, BENCH_FORMATS, outputFormat } from './bench-options.js';
 import { publish } from './bench-output.js';

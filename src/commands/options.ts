@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { printable } from '../db/identifiers.js';
+import { printable } from '../workload/identifiers.js';
 
 /**
  * Flag parsers shared by the commands: each returns a typed value or throws a one-line usage

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { DEFAULT_DATASET, DEFAULT_ZIPF_SKEW, datasetFingerprint, type DatasetParams } from '../core/dataset.js';
-import { DISTRIBUTIONS } from '../core/random.js';
+import { DEFAULT_DATASET, DEFAULT_ZIPF_SKEW, datasetFingerprint, type DatasetParams } from '../workload/dataset.js';
+import { DISTRIBUTIONS } from '../measure/random.js';
 import { interruptedError, usageError } from '../errors.js';
-import { columnIdentifier, tableIdentifier, type Identifier } from '../db/identifiers.js';
+import { columnIdentifier, tableIdentifier, type Identifier } from '../workload/identifiers.js';
 import { addIndex } from '../db/indexes.js';
 import { addPrimaryKey, createAndLoad, readDataset, recordDataset, tableInfo } from '../db/products.js';
 import { sql } from '../db/sql.js';

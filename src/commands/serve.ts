@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
-import { categoryName } from '../core/random.js';
+import { categoryName } from '../measure/random.js';
 import { forbidIndexScans } from '../db/bench-queries.js';
 import { connectClient } from '../db/connection.js';
-import { columnIdentifier, tableIdentifier, type Identifier } from '../db/identifiers.js';
+import { columnIdentifier, tableIdentifier, type Identifier } from '../workload/identifiers.js';
 import { requireColumn } from '../db/indexes.js';
 import { datasetVersion, readDataset } from '../db/products.js';
-import { checkReportServable } from '../db/report.js';
+import { builtinReportWorkload, checkWorkloadServable } from '../db/report.js';
 import { UserError, usageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { createReportServer, type ReportServer, type ServerLimits } from '../server.js';
+import { createReportServer, type ReportServer, type ServerLimits } from '../server/server.js';
 import type { CommandContext } from './context.js';
 import { formatCount, integerOption } from './options.js';
 
@@ -70,13 +70,13 @@ export function isLoopback(host: string): boolean {
 export async function startServe(runtime: Runtime, options: ServeOptions): Promise<RunningServe> {
   const target = await runtime.database();
   const pool = await runtime.pool(options.poolSize);
-  const source = { table: options.table, column: options.column };
+  const workload = builtinReportWorkload({ table: options.table, column: options.column });
 
   const checker = await pool.connect();
   let exampleCategory: string | undefined;
   try {
     await requireColumn(checker, options.table, options.column);
-    await checkReportServable(checker, source);
+    await checkWorkloadServable(checker, workload);
     const seeded = await readDataset(checker, options.table);
     if (seeded && options.column.name === 'category') exampleCategory = categoryName(0, seeded.parameters.categories);
   } finally {
@@ -86,7 +86,7 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
   const cache = await runtime.cache();
 
   const server = createReportServer({
-    source,
+    workload,
     pool,
     connectSlow: async () => {
       const client = await connectClient(target, runtime.config.connectTimeoutMs);

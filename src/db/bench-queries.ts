@@ -4,7 +4,8 @@
  * server facts of the environment fingerprint. Statements live in sql/bench-*.sql.
  */
 import pg from 'pg';
-import { reportBody, reportQuery, statementName, type ReportSource } from './report.js';
+import type { FilterTarget, Row, Workload } from '../workload/workload.js';
+import { runWorkload, statementName } from './report.js';
 import { sql } from './sql.js';
 
 /** Returns every value as the text PostgreSQL sent: no Date, numeric or JSON parsing in the client. */
@@ -22,9 +23,9 @@ const RAW_TYPES = { getTypeParser: () => (value: string) => value };
  * PostgreSQL, the bottleneck. The `miss` path decodes and serialises, as an application does.
  * Resolves with the number of rows received.
  */
-export function runReportRaw(client: pg.ClientBase, source: ReportSource, category: string): Promise<number> {
-  const text = reportQuery(source);
-  const query = new pg.Query({ name: statementName('perfbench_bench', text), text, values: [category], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
+export function runWorkloadRaw(client: pg.ClientBase, workload: Workload, value: string): Promise<number> {
+  const { text } = workload.statement;
+  const query = new pg.Query({ name: statementName('perfbench_bench', text), text, values: [value], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
   let rows = 0;
   // Count the DataRow messages the driver has parsed off the wire, without building row arrays.
   (query as unknown as { handleDataRow: () => void }).handleDataRow = () => void rows++;
@@ -36,9 +37,9 @@ export function runReportRaw(client: pg.ClientBase, source: ReportSource, catego
 }
 
 
-/** EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the report for one category: the `QUERY PLAN` value. */
-export async function explainReport(client: pg.ClientBase, source: ReportSource, category: string): Promise<unknown> {
-  const result = await client.query(sql('bench-explain', { statement: reportQuery(source) }), [category]);
+/** EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the workload's statement for one value: the `QUERY PLAN` value. */
+export async function explainWorkload(client: pg.ClientBase, workload: Workload, value: string): Promise<unknown> {
+  const result = await client.query(sql('bench-explain', { statement: workload.statement.text }), [value]);
   return result.rows[0]?.['QUERY PLAN'];
 }
 
@@ -65,24 +66,26 @@ export async function serverSettings(client: pg.ClientBase): Promise<{ version: 
 }
 
 /**
- * The report bodies of several categories in one query, each byte-identical to
- * `reportBody(category, runReport(...).rows)`. Categories without rows get an empty report.
+ * The bodies of several values, each byte-identical to `workload.body(value, runWorkload(...).rows)`:
+ * in one query when the workload has a batch statement, else one execution per value. Values
+ * without rows get the body of no rows.
  */
-export async function reportBodies(client: pg.ClientBase, source: ReportSource, categories: readonly string[]): Promise<Map<string, Buffer>> {
-  const result = await client.query(sql('bench-reports', { table: source.table.sql, column: source.column.sql }), [[...categories]]);
-  const groups = new Map<string, Record<string, unknown>[]>();
-  for (const category of categories) groups.set(category, []);
-  for (const row of result.rows as Array<Record<string, unknown>>) {
-    const key = String(row.perfbench_key);
-    groups.get(key)?.push(row);
+export async function workloadBodies(client: pg.ClientBase, workload: Workload, values: readonly string[]): Promise<Map<string, Buffer>> {
+  const groups = new Map<string, Row[]>();
+  if (workload.batch) {
+    for (const value of values) groups.set(value, []);
+    const result = await client.query(workload.batch.text, [[...values]]);
+    for (const row of result.rows as Row[]) groups.get(String(row.perfbench_key))?.push(row);
+  } else {
+    for (const value of values) groups.set(value, (await runWorkload(client, workload, value)).rows);
   }
   const bodies = new Map<string, Buffer>();
-  for (const [category, rows] of groups) bodies.set(category, reportBody(category, rows));
+  for (const [value, rows] of groups) bodies.set(value, workload.body(value, rows));
   return bodies;
 }
 
 /** Up to `limit` distinct values of the filter column, as text, sorted. */
-export async function columnValues(client: pg.ClientBase, source: ReportSource, limit: number): Promise<string[]> {
+export async function columnValues(client: pg.ClientBase, source: FilterTarget, limit: number): Promise<string[]> {
   const result = await client.query<{ value: string }>(sql('bench-column-values', { table: source.table.sql, column: source.column.sql }), [limit]);
   return result.rows.map((row) => row.value);
 }

@@ -1,4 +1,4 @@
-import type { ProductRow } from '../core/dataset.js';
+import type { ProductRow } from '../workload/dataset.js';
 
 /**
  * PostgreSQL's binary COPY format for product rows. Binary rather than text because the server

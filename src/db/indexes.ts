@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { usageError } from '../errors.js';
-import { quote, type Identifier } from './identifiers.js';
+import { quote, type Identifier } from '../workload/identifiers.js';
 import { sql } from './sql.js';
 
 export const INDEX_METHODS = ['btree', 'hash', 'brin'] as const;

@@ -2,9 +2,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createRowGenerator, type DatasetParams } from '../core/dataset.js';
+import { createRowGenerator, type DatasetParams } from '../workload/dataset.js';
 import { BinaryRowWriter, copyHeader, copyTrailer } from './copy-binary.js';
-import type { Identifier } from './identifiers.js';
+import type { Identifier } from '../workload/identifiers.js';
 import { sql } from './sql.js';
 
 /** A table as the catalog describes it. */

@@ -3,7 +3,7 @@
  * each DB path actually ran, and the cache hits (misses) the client saw against the server's INFO
  * counters. Pure: reads `PathResult.plan` and `cacheCheck` as the bench command stores them.
  */
-import { foldTrials, type BenchResult, type PathResult } from '../core/result.js';
+import { foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
 import type { CacheCheck, PlanSummary } from '../targets/path.js';
 import { formatInt, formatMsFromUs } from './bench-format.js';
 

@@ -3,8 +3,8 @@
  * quotes doubled). One row per path and trial, unrounded, for spreadsheets and scripts; latencies in
  * milliseconds like the other reports. Pure.
  */
-import type { Comparison } from '../core/compare.js';
-import type { BenchResult } from '../core/result.js';
+import type { Comparison } from '../measure/compare.js';
+import type { BenchResult } from '../measure/result.js';
 
 /** One RFC 4180 field. */
 export function csvField(value: string | number | boolean | undefined): string {

@@ -3,9 +3,9 @@
  * not depend on the machine's locale), and with the precision the data has: HDR histograms keep
  * three significant digits, so latencies print with three significant digits.
  */
-import { clientBusyShare } from '../core/self-check.js';
-import type { Comparison, RatioEstimate } from '../core/compare.js';
-import type { BenchResult, PathResult } from '../core/result.js';
+import { clientBusyShare } from '../measure/self-check.js';
+import type { Comparison, RatioEstimate } from '../measure/compare.js';
+import type { BenchResult, PathResult } from '../measure/result.js';
 
 /** 12345.6 -> `12,346`. */
 export function formatInt(n: number): string {

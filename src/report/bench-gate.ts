@@ -1,7 +1,7 @@
 /**
  * The regression gate's verdicts as text (stderr, CI logs) and Markdown (the step summary). Pure.
  */
-import type { GateReport, PathVerdict, PercentileCheck } from '../core/gate.js';
+import type { GateReport, PathVerdict, PercentileCheck } from '../measure/gate.js';
 import { formatMsFromUs } from './bench-format.js';
 
 function pct(value: number): string {

@@ -2,8 +2,8 @@
  * The JSON export: the result contract itself (see core/result.ts), with the speed-ups computed for
  * this report embedded as `comparisons`. Readers validate it with `validateResult`. Pure.
  */
-import type { Comparison } from '../core/compare.js';
-import type { BenchResult } from '../core/result.js';
+import type { Comparison } from '../measure/compare.js';
+import type { BenchResult } from '../measure/result.js';
 
 export function renderBenchJson(result: BenchResult, comparisons: readonly Comparison[]): string {
   const out: BenchResult = comparisons.length ? { ...result, comparisons: [...comparisons] } : { ...result };

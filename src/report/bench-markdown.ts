@@ -2,8 +2,8 @@
  * GitHub-flavoured Markdown of a bench result, for `$GITHUB_STEP_SUMMARY` and pull-request
  * comments: the percentile table, the speed-ups and the environment. Pure.
  */
-import type { Comparison } from '../core/compare.js';
-import { foldTrials, type BenchResult } from '../core/result.js';
+import type { Comparison } from '../measure/compare.js';
+import { foldTrials, type BenchResult } from '../measure/result.js';
 import {
   describeMethod, formatEstimate, formatInt, formatMsFromUs, formatRate, latencyKind, loopLagLines, overheadLine,
   pathWarnings, runLine, SERVER_HEAD, serverMean,

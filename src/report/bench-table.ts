@@ -5,8 +5,8 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { Comparison } from '../core/compare.js';
-import { foldTrials, type BenchResult, type PathResult } from '../core/result.js';
+import type { Comparison } from '../measure/compare.js';
+import { foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
 import {
   bar, describeMethod, formatEstimate, formatInt, formatMsFromUs, formatRate, latencyKind, logShare, loopLagLines,
   overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,

@@ -8,7 +8,7 @@ import type {
   CompareResult, ExplainCompareJson, ExplainJson, ExplainResult, ExplainSource, IndexCheck, WriteSummary,
 } from '../commands/explain.js';
 import type { ExplainFormat } from '../commands/explain-options.js';
-import { printable } from '../db/identifiers.js';
+import { printable } from '../workload/identifiers.js';
 import { explainCompareDocument, explainDocument } from './plan-json.js';
 import { renderPlanDiffMarkdown, renderPlanMarkdown } from './plan-markdown.js';
 import { renderPlanDiffText, renderPlanText } from './plan-text.js';

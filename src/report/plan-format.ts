@@ -2,7 +2,7 @@
  * Number formatting shared by the plan renderers. Locale-free on purpose: `toLocaleString` follows
  * the machine's locale, which would make golden files and CI logs differ between machines.
  */
-import type { Misestimate, ParsedPlan, PlanNode } from '../core/plan.js';
+import type { Misestimate, ParsedPlan, PlanNode } from '../plan/plan.js';
 
 /** 12345.6789 -> `12,346`. */
 export function formatInt(n: number): string {

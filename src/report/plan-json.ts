@@ -3,10 +3,10 @@
  * Keys are always present (null rather than missing) so a consumer can rely on the shape; bump
  * `schemaVersion` on any change that is not a pure addition.
  */
-import type { ParsedPlan, PlanBuffers, PlanIoTiming, PlanNode } from '../core/plan.js';
-import { describeScan, scanIndexes } from '../core/plan.js';
-import type { DiffNodeSide, NodeMatch, PlanDiff, TimingSummary } from '../core/plan-diff.js';
-import type { PlanWarning } from '../core/plan-warnings.js';
+import type { ParsedPlan, PlanBuffers, PlanIoTiming, PlanNode } from '../plan/plan.js';
+import { describeScan, scanIndexes } from '../plan/plan.js';
+import type { DiffNodeSide, NodeMatch, PlanDiff, TimingSummary } from '../plan/plan-diff.js';
+import type { PlanWarning } from '../plan/plan-warnings.js';
 import { nodeShare } from './plan-format.js';
 
 /** Milliseconds to the microsecond PostgreSQL prints; shares and factors to what a reader uses. */

@@ -2,10 +2,10 @@
  * The Markdown view of a plan and of a before/after comparison, for pull requests and CI job
  * summaries: one table row per node (indentation shows the tree), then the warnings.
  */
-import type { ParsedPlan, PlanNode } from '../core/plan.js';
-import { describeScan } from '../core/plan.js';
-import type { PlanDiff } from '../core/plan-diff.js';
-import type { PlanWarning } from '../core/plan-warnings.js';
+import type { ParsedPlan, PlanNode } from '../plan/plan.js';
+import { describeScan } from '../plan/plan.js';
+import type { PlanDiff } from '../plan/plan-diff.js';
+import type { PlanWarning } from '../plan/plan-warnings.js';
 import {
   formatChange,
   formatInt,

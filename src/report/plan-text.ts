@@ -5,10 +5,10 @@
  * chalk instance: without one (or at level 0) the output is plain text, which the golden files pin.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { ParsedPlan, PlanNode } from '../core/plan.js';
-import { describeScan } from '../core/plan.js';
-import type { PlanDiff } from '../core/plan-diff.js';
-import type { PlanWarning, WarningSeverity } from '../core/plan-warnings.js';
+import type { ParsedPlan, PlanNode } from '../plan/plan.js';
+import { describeScan } from '../plan/plan.js';
+import type { PlanDiff } from '../plan/plan-diff.js';
+import type { PlanWarning, WarningSeverity } from '../plan/plan-warnings.js';
 import {
   formatChange,
   formatInt,

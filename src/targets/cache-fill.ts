@@ -4,7 +4,7 @@
  * slow state that would be a Seq Scan per category) and pipelined SETs.
  */
 import type { CacheTier } from '../cache/tier.js';
-import { reportBodies } from '../db/bench-queries.js';
+import { workloadBodies } from '../db/bench-queries.js';
 import type { PathContext } from './path.js';
 
 const CATEGORIES_PER_QUERY = 20;
@@ -17,7 +17,7 @@ export async function fillReports(context: PathContext, tier: CacheTier, keys: R
   try {
     for (let from = 0; from < categories.length; from += CATEGORIES_PER_QUERY) {
       if (context.signal.aborted) throw new Error('interrupted while filling the cache');
-      const bodies = await reportBodies(client, context.source, categories.slice(from, from + CATEGORIES_PER_QUERY));
+      const bodies = await workloadBodies(client, context.workload, categories.slice(from, from + CATEGORIES_PER_QUERY));
       await Promise.all([...bodies].map(([category, body]) => {
         bytes += body.length;
         return tier.set(keys.get(category)!, body, context.ttlSeconds);

@@ -10,7 +10,7 @@
  */
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier } from '../cache/tier.js';
-import type { Operation, Target } from '../core/target.js';
+import type { Operation, Target } from '../measure/target.js';
 import { fillReports } from './cache-fill.js';
 import { verifyCacheOutcome } from './cache-check.js';
 import type { BenchPath, PathContext, PathDefinition, RunFindings } from './path.js';

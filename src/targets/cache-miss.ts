@@ -9,8 +9,8 @@
  */
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier } from '../cache/tier.js';
-import type { Operation, Target } from '../core/target.js';
-import { reportBody, runReport } from '../db/report.js';
+import type { Operation, Target } from '../measure/target.js';
+import { runWorkload } from '../db/report.js';
 import { verifyCacheOutcome } from './cache-check.js';
 import { Connections, type BenchPath, type PathContext, type PathDefinition, type PlanSummary, type RunFindings } from './path.js';
 import { capturePlan } from './plan-check.js';
@@ -24,7 +24,7 @@ export const cacheMissPath: PathDefinition = {
 };
 
 function createCacheMiss(context: PathContext): BenchPath {
-  const { source } = context;
+  const { workload } = context;
   const namespace = `${context.keyNamespace}:miss`;
   const connections = new Connections(context.connect);
   let tier: CacheTier | undefined;
@@ -41,11 +41,11 @@ function createCacheMiss(context: PathContext): BenchPath {
     const client = connections.take();
     let rows;
     try {
-      rows = (await runReport(client, source, op.category)).rows;
+      rows = (await runWorkload(client, workload, op.category)).rows;
     } finally {
       connections.release(client);
     }
-    await tier!.set(key, reportBody(op.category, rows), context.ttlSeconds);
+    await tier!.set(key, workload.body(op.category, rows), context.ttlSeconds);
   };
 
   const removeKeys = async (): Promise<void> => {
@@ -72,7 +72,7 @@ function createCacheMiss(context: PathContext): BenchPath {
     async findings(interrupted): Promise<RunFindings> {
       const findings: RunFindings = { notes: [], flags: [] };
       const client = connections.any();
-      if (!plan && !interrupted && client) plan = await capturePlan(client, source, context.sequence.at(0));
+      if (!plan && !interrupted && client) plan = await capturePlan(client, workload, context.sequence.at(0));
       if (plan) findings.plan = plan;
       if (!tier) return findings;
       verifyCacheOutcome('misses', tier.label, seen, before, await tier.stats(), findings);

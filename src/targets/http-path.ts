@@ -10,8 +10,8 @@
  * HTTP. The measured responses' `X-Cache` headers must then all say HIT, or the path is flagged.
  */
 import { reportKey } from '../cache/report-cache.js';
-import type { ServerTimingRecord } from '../core/result.js';
-import type { Target } from '../core/target.js';
+import type { ServerTimingRecord } from '../measure/result.js';
+import type { Target } from '../measure/target.js';
 import { fillReports } from './cache-fill.js';
 import { httpTarget, type HttpRoute, type HttpTarget } from './http.js';
 import type { BenchPath, PathContext, RunFindings } from './path.js';

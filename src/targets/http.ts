@@ -6,7 +6,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Operation, Target } from '../core/target.js';
+import type { Operation, Target } from '../measure/target.js';
 
 export type HttpRoute = 'slow' | 'fast';
 

@@ -2,7 +2,7 @@
  * `noop`: an operation that does nothing, run next to the real paths: its wall time per operation
  * is what perfbench itself costs per operation (the harness overhead line and the client-bound check).
  */
-import { noopTarget } from '../core/target.js';
+import { noopTarget } from '../measure/target.js';
 import type { PathDefinition } from './path.js';
 
 export const noopPath: PathDefinition = {

@@ -6,16 +6,17 @@
  */
 import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
-import type { ServerTimingRecord } from '../core/result.js';
-import type { CategorySequence } from '../core/sequence.js';
-import type { Target, TargetKind } from '../core/target.js';
-import type { ReportSource } from '../db/report.js';
+import type { ServerTimingRecord } from '../measure/result.js';
+import type { CategorySequence } from '../workload/sequence.js';
+import type { Target, TargetKind } from '../measure/target.js';
+import type { Workload } from '../workload/workload.js';
 
 /** What every path is built from; the bench command fills it once per run. */
 export interface PathContext {
   /** Opens one new connection to the benchmarked database; the path closes what it opens. */
   connect(): Promise<pg.Client>;
-  source: ReportSource;
+  /** What every path times: the statement, its filter target and its body. */
+  workload: Workload;
   /** The categories operation i asks for: identical for every path. */
   sequence: CategorySequence;
   /** The cache tier (resolved on first use). */

@@ -4,22 +4,23 @@
  * settings, and the way the table was read is compared with the path's name.
  */
 import type pg from 'pg';
-import { findRelationScan, parsePlan } from '../core/plan.js';
-import { explainReport } from '../db/bench-queries.js';
-import type { ReportSource } from '../db/report.js';
+import { findRelationScan, parsePlan } from '../plan/plan.js';
+import { explainWorkload } from '../db/bench-queries.js';
+import type { Workload } from '../workload/workload.js';
 import type { PlanSummary, RunFindings } from './path.js';
 
 /** What the path's name promises about the table access. */
 export type PlanExpectation = 'seq-scan' | 'index-scan' | 'any';
 
-export async function capturePlan(client: pg.ClientBase, source: ReportSource, category: string): Promise<PlanSummary> {
-  const plan = parsePlan(await explainReport(client, source, category));
-  const scan = findRelationScan(plan, source.table.name);
+export async function capturePlan(client: pg.ClientBase, workload: Workload, category: string): Promise<PlanSummary> {
+  const plan = parsePlan(await explainWorkload(client, workload, category));
+  const table = workload.filter.table.name;
+  const scan = findRelationScan(plan, table);
   const buffers = plan.root.buffers;
   return {
     category,
     root: plan.root.operation,
-    scan: scan?.description ?? `no scan of ${source.table.name} in the plan`,
+    scan: scan?.description ?? `no scan of ${table} in the plan`,
     scanType: scan?.node.operation ?? 'none',
     indexes: scan?.indexes ?? [],
     usesIndex: scan?.usesIndex ?? false,

@@ -4,8 +4,8 @@
  * after its first complete run.
  */
 import type pg from 'pg';
-import type { Target } from '../core/target.js';
-import { runReportRaw } from '../db/bench-queries.js';
+import type { Target } from '../measure/target.js';
+import { runWorkloadRaw } from '../db/bench-queries.js';
 import { Connections, type BenchPath, type PathContext, type PlanSummary, type RunFindings } from './path.js';
 import { capturePlan, planFindings, type PlanExpectation } from './plan-check.js';
 
@@ -17,7 +17,7 @@ export interface ReportPathOptions {
 }
 
 export function reportPath(context: PathContext, options: ReportPathOptions): BenchPath {
-  const { source } = context;
+  const { workload } = context;
   const connections = new Connections(context.connect, options.prepare);
   let plan: PlanSummary | undefined;
   return {
@@ -31,7 +31,7 @@ export function reportPath(context: PathContext, options: ReportPathOptions): Be
         async run(op) {
           const client = connections.take();
           try {
-            await runReportRaw(client, source, op.category);
+            await runWorkloadRaw(client, workload, op.category);
           } finally {
             connections.release(client);
           }
@@ -40,7 +40,7 @@ export function reportPath(context: PathContext, options: ReportPathOptions): Be
     },
     async findings(interrupted): Promise<RunFindings> {
       const client = connections.any();
-      if (!plan && !interrupted && client) plan = await capturePlan(client, source, context.sequence.at(0));
+      if (!plan && !interrupted && client) plan = await capturePlan(client, workload, context.sequence.at(0));
       return plan ? planFindings(options.name, plan, options.expect) : { notes: [], flags: [] };
     },
     close: () => connections.close(),

@@ -24,16 +24,16 @@ import { reportKey } from '../../src/cache/report-cache.js';
 import { indexAdd } from '../../src/commands/indexes.js';
 import { seed } from '../../src/commands/seed.js';
 import { loadConfig } from '../../src/config.js';
-import { DEFAULT_DATASET } from '../../src/core/dataset.js';
-import { histogramBackend, initHistograms } from '../../src/core/histogram.js';
-import type { PathResult } from '../../src/core/result.js';
-import { runTarget } from '../../src/core/runner.js';
-import { categorySequence } from '../../src/core/sequence.js';
+import { DEFAULT_DATASET } from '../../src/workload/dataset.js';
+import { histogramBackend, initHistograms } from '../../src/measure/histogram.js';
+import type { PathResult } from '../../src/measure/result.js';
+import { runTarget } from '../../src/measure/runner.js';
+import { categorySequence } from '../../src/workload/sequence.js';
 import { connectClient } from '../../src/db/connection.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { dropIndexes } from '../../src/db/indexes.js';
 import { datasetVersion, readDataset, tableInfo } from '../../src/db/products.js';
-import { reportQuery } from '../../src/db/report.js';
+import { builtinReportWorkload, reportQuery } from '../../src/db/report.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
 import { cacheHitPath } from '../../src/targets/cache-hit.js';
@@ -57,6 +57,7 @@ const runtime = new Runtime(loadConfig({ flags: {}, env: process.env, cwd: proce
 const table = tableIdentifier('products');
 const column = columnIdentifier('category');
 const source = { table, column };
+const workload = builtinReportWorkload(source);
 
 // RSS of this process, every 250 ms for the whole run.
 const rss: number[] = [];
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   const sequence = categorySequence({ categories, distribution: 'uniform', seed: 1 });
   const context: PathContext = {
     connect: () => connectClient(database, runtime.config.connectTimeoutMs),
-    source, sequence, cache: async () => tier, keyNamespace: namespace, ttlSeconds: 3600, signal: controller.signal,
+    workload, sequence, cache: async () => tier, keyNamespace: namespace, ttlSeconds: 3600, signal: controller.signal,
   };
   const open = (path: BenchPath): BenchPath => {
     runtime.defer(() => path.close());

@@ -4,11 +4,11 @@
  * Prints the no-op path's cost per operation through the runner (closed and open loop), the clock's
  * read cost, and the histogram record cost with the WebAssembly and JS builds of hdr-histogram-js.
  */
-import { realClock } from '../../src/core/clock.js';
-import { initHistograms, LatencyHistogram, type HistogramBackend } from '../../src/core/histogram.js';
-import { runTarget } from '../../src/core/runner.js';
-import { categorySequence } from '../../src/core/sequence.js';
-import { noopTarget } from '../../src/core/target.js';
+import { realClock } from '../../src/measure/clock.js';
+import { initHistograms, LatencyHistogram, type HistogramBackend } from '../../src/measure/histogram.js';
+import { runTarget } from '../../src/measure/runner.js';
+import { categorySequence } from '../../src/workload/sequence.js';
+import { noopTarget } from '../../src/measure/target.js';
 
 const ops = Number(process.argv[2] ?? 1_000_000);
 const sequence = categorySequence({ categories: 1000, distribution: 'zipf', seed: 1 });

@@ -3,7 +3,7 @@
  * under the bench runner's closed loop. Prints one JSON line: throughput and latency percentiles.
  * Usage: tsx test/bench/http-load.ts <base-url> <route> <seconds> <concurrency> <category>
  */
-import { runTarget } from '../../src/core/runner.js';
+import { runTarget } from '../../src/measure/runner.js';
 import { httpTarget, type HttpRoute } from '../../src/targets/http.js';
 
 const [baseUrl, route, seconds, concurrency, category] = process.argv.slice(2);

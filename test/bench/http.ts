@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import { seed } from '../../src/commands/seed.js';
 import { startServe } from '../../src/commands/serve.js';
 import { loadConfig } from '../../src/config.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
 

@@ -18,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, seedOptions } from '../../src/commands/seed.js';
-import { RESULT_KIND, RESULT_SCHEMA_VERSION } from '../../src/core/result.js';
+import { RESULT_KIND, RESULT_SCHEMA_VERSION } from '../../src/measure/result.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import { ExitCode } from '../../src/errors.js';
 import { freeLoopbackPort } from '../../src/net.js';

@@ -11,8 +11,8 @@ import { benchOptions, type BenchFlags } from '../../src/commands/bench-options.
 import { renderReport } from '../../src/commands/bench-output.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
 import { startServe } from '../../src/commands/serve.js';
-import { validateResult, type BenchResult, type PathResult } from '../../src/core/result.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { validateResult, type BenchResult, type PathResult } from '../../src/measure/result.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { freeLoopbackPort } from '../../src/net.js';
 import { cli } from '../support/cli.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';

@@ -9,8 +9,8 @@ import { benchOptions, type BenchFlags } from '../../src/commands/bench-options.
 import { publish } from '../../src/commands/bench-output.js';
 import { merge } from '../../src/commands/merge.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
-import { gate } from '../../src/core/gate.js';
-import { validateResult, type BenchResult, type PathResult } from '../../src/core/result.js';
+import { gate } from '../../src/measure/gate.js';
+import { validateResult, type BenchResult, type PathResult } from '../../src/measure/result.js';
 import { ExitCode } from '../../src/errors.js';
 import type { CacheCheck, PlanSummary } from '../../src/targets/path.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';

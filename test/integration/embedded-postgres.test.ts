@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, renderDoctor } from '../../src/commands/doctor.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
 import { loadConfig } from '../../src/config.js';
-import { tableIdentifier } from '../../src/db/identifiers.js';
+import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { memoryOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
 

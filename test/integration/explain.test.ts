@@ -7,7 +7,7 @@ import { explainOptions, type ExplainFlags } from '../../src/commands/explain-op
 import { explainCompareJson, explainJson, renderExplain, renderExplainCompare } from '../../src/report/explain-output.js';
 import { indexAdd } from '../../src/commands/indexes.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { dropIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
 import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';

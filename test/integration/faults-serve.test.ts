@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, seedOptions } from '../../src/commands/seed.js';
 import { startServe } from '../../src/commands/serve.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import pg from 'pg';
 import { PgProxy, TestRedis, eventually, fetchRaw, json } from './serve-helpers.js';
 import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';

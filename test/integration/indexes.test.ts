@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeAdd, indexAdd, renderIndexList } from '../../src/commands/indexes.js';
 import { seed, seedOptions } from '../../src/commands/seed.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { dropIndexes, listIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
 import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';

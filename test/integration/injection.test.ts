@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, seedOptions } from '../../src/commands/seed.js';
 import { startServe, type RunningServe } from '../../src/commands/serve.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { ExitCode } from '../../src/errors.js';
 import { cli } from '../support/cli.js';
 import { fetchRaw, json } from './serve-helpers.js';

@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seed, seedOptions, describeSeed } from '../../src/commands/seed.js';
-import { tableIdentifier } from '../../src/db/identifiers.js';
-import { datasetFingerprint } from '../../src/core/dataset.js';
+import { tableIdentifier } from '../../src/workload/identifiers.js';
+import { datasetFingerprint } from '../../src/workload/dataset.js';
 import { ExitCode, UserError } from '../../src/errors.js';
 import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 

@@ -8,9 +8,9 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
 import { MemoryCache } from '../../src/cache/memory.js';
 import type { CacheTier } from '../../src/cache/tier.js';
-import { createReportServer, type ReportServer } from '../../src/server.js';
+import { createReportServer, type ReportServer } from '../../src/server/server.js';
 import {
-  DATABASE_URL, PgProxy, SOURCE, TestRedis, countingPool, eventually, fetchRaw, json, seedTable, slowFactory, uniqueNamespace,
+  DATABASE_URL, PgProxy, WORKLOAD, TestRedis, countingPool, eventually, fetchRaw, json, seedTable, slowFactory, uniqueNamespace,
 } from './serve-helpers.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -28,7 +28,7 @@ async function start(cache: CacheTier, databaseUrl = DATABASE_URL) {
   const slow = slowFactory(databaseUrl);
   const logs: string[] = [];
   const server: ReportServer = createReportServer({
-    source: SOURCE, pool, connectSlow: slow.connect, cache, namespace: uniqueNamespace('faults'), ttlSeconds: 300,
+    workload: WORKLOAD, pool, connectSlow: slow.connect, cache, namespace: uniqueNamespace('faults'), ttlSeconds: 300,
     log: (line) => logs.push(line), limits: { databaseRetryMs: 200, healthTimeoutMs: 500 },
   });
   const { url } = await server.listen(0, '127.0.0.1');

@@ -10,15 +10,16 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
-import type { ReportSource } from '../../src/db/report.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
+import { builtinReportWorkload } from '../../src/db/report.js';
+import type { Workload } from '../../src/workload/workload.js';
 import { freeLoopbackPort } from '../../src/net.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const TABLE = 'serve_products';
 export const CATEGORIES = 20;
-export const SOURCE: ReportSource = { table: tableIdentifier(TABLE), column: columnIdentifier('category') };
+export const WORKLOAD: Workload = builtinReportWorkload({ table: tableIdentifier(TABLE), column: columnIdentifier('category') });
 
 /** Seeds serve_products (20,000 rows, 20 categories: ~1,000 rows per report) through the CLI; a no-op when present. */
 export async function seedTable(): Promise<void> {

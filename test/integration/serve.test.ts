@@ -10,10 +10,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PREFIX } from '../../src/cache/report-cache.js';
 import { connectRedis } from '../../src/cache/redis.js';
 import type { RedisCache } from '../../src/cache/redis.js';
-import { reportBody, runReport } from '../../src/db/report.js';
-import { createReportServer, type ReportServer, type ServerLimits } from '../../src/server.js';
+import { runWorkload } from '../../src/db/report.js';
+import { createReportServer, type ReportServer, type ServerLimits } from '../../src/server/server.js';
 import {
-  DATABASE_URL, SOURCE, countingPool, eventually, fetchRaw, gate, json, rawExchange, seedTable, slowFactory, uniqueNamespace,
+  DATABASE_URL, WORKLOAD, countingPool, eventually, fetchRaw, gate, json, rawExchange, seedTable, slowFactory, uniqueNamespace,
 } from './serve-helpers.js';
 
 const redisConfig = { mode: 'external' as const, host: '127.0.0.1', port: 6379, password: undefined, username: undefined, db: 0, tls: false, sources: {} };
@@ -52,7 +52,7 @@ async function start(options: { ttlSeconds?: number; limits?: Partial<ServerLimi
   namespaces.push(namespace);
   const logs: string[] = [];
   const server = createReportServer({
-    source: SOURCE, pool, connectSlow: slow.connect, cache, namespace, ttlSeconds: options.ttlSeconds ?? 300,
+    workload: WORKLOAD, pool, connectSlow: slow.connect, cache, namespace, ttlSeconds: options.ttlSeconds ?? 300,
     log: (line) => logs.push(line), limits: options.limits,
   });
   const bound = await server.listen(0, '127.0.0.1');
@@ -67,7 +67,7 @@ async function expectedBody(category: string): Promise<Buffer> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
   try {
-    return reportBody(category, (await runReport(client, SOURCE, category)).rows);
+    return WORKLOAD.body(category, (await runWorkload(client, WORKLOAD, category)).rows);
   } finally {
     await client.end();
   }

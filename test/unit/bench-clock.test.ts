@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock, realClock } from '../../src/core/clock.js';
+import { FakeClock, realClock } from '../../src/measure/clock.js';
 
 describe('FakeClock', () => {
   it('wakes sleepers in deadline order, setting time to each deadline', async () => {

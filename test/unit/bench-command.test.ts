@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { progressText } from '../../src/commands/bench.js';
 import { benchOptions, durationOption, integerListOption, outputFormat, percentOption } from '../../src/commands/bench-options.js';
-import type { GateReport } from '../../src/core/gate.js';
-import type { BenchResult, PathResult } from '../../src/core/result.js';
+import type { GateReport } from '../../src/measure/gate.js';
+import type { BenchResult, PathResult } from '../../src/measure/result.js';
 import { renderChecksMarkdown, renderChecksText } from '../../src/report/bench-checks.js';
 import { renderGateMarkdown, renderGateText } from '../../src/report/bench-gate.js';
 import type { CacheCheck, PlanSummary } from '../../src/targets/path.js';
@@ -161,10 +161,10 @@ describe('bench gate report', () => {
 describe('bench exit code', () => {
   const result = (errors: number[]) => ({
     paths: errors.map((e, i) => ({ name: `p${i}`, errors: e })),
-  }) as unknown as import('../../src/core/result.js').BenchResult;
+  }) as unknown as import('../../src/measure/result.js').BenchResult;
   const outcome = (errors: number[], extra: Partial<import('../../src/commands/bench.js').BenchOutcome> = {}) =>
     ({ result: result(errors), comparisons: [], warnings: [], interrupted: false, ...extra });
-  const tripped = { tripped: true, verdicts: [], environment: [], warnings: [], rule: 'r' } as unknown as import('../../src/core/gate.js').GateReport;
+  const tripped = { tripped: true, verdicts: [], environment: [], warnings: [], rule: 'r' } as unknown as import('../../src/measure/gate.js').GateReport;
 
   it('is 0 for a clean run, 3 for a tripped gate only with --fail-if-slower', async () => {
     const { benchExitCode } = await import('../../src/commands/bench.js');

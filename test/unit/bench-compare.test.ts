@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapPercentile, empirical, inverseCdf, percentileOf, quantile, rankOf } from '../../src/core/bootstrap.js';
-import { compareResult, comparePaths } from '../../src/core/compare.js';
-import { seededRandom } from '../../src/core/random.js';
+import { bootstrapPercentile, empirical, inverseCdf, percentileOf, quantile, rankOf } from '../../src/measure/bootstrap.js';
+import { compareResult, comparePaths } from '../../src/measure/compare.js';
+import { seededRandom } from '../../src/measure/random.js';
 import { pathOf, resultOf, spread } from './bench-helpers.js';
 
 describe('bootstrap of a histogram percentile', () => {

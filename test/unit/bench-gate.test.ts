@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gate } from '../../src/core/gate.js';
+import { gate } from '../../src/measure/gate.js';
 import { pathOf, resultOf, spread } from './bench-helpers.js';
 
 /** A run of the same build: every path drawn from the same distribution, another seed. */

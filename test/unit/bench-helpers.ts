@@ -1,8 +1,8 @@
 /** Shared fixtures for the bench unit tests: fake targets on a FakeClock, result builders. */
-import type { FakeClock } from '../../src/core/clock.js';
-import { LatencyHistogram } from '../../src/core/histogram.js';
-import { createResult, type BenchResult, type PathResult, type RunOptionsRecord } from '../../src/core/result.js';
-import type { Operation, Target, TargetKind } from '../../src/core/target.js';
+import type { FakeClock } from '../../src/measure/clock.js';
+import { LatencyHistogram } from '../../src/measure/histogram.js';
+import { createResult, type BenchResult, type PathResult, type RunOptionsRecord } from '../../src/measure/result.js';
+import type { Operation, Target, TargetKind } from '../../src/measure/target.js';
 
 /** A target whose i-th operation takes `latencyUs(i)` of virtual time (or throws when it returns an Error). */
 export function fakeTarget(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addEncoded, histogramBackend, initHistograms, LatencyHistogram, summarize, summarizeEncoded } from '../../src/core/histogram.js';
+import { addEncoded, histogramBackend, initHistograms, LatencyHistogram, summarize, summarizeEncoded } from '../../src/measure/histogram.js';
 
 const backends = ['js', 'wasm'] as const;
 

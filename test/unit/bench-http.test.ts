@@ -8,11 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { benchOptions, redactUrl } from '../../src/commands/bench-options.js';
 import { renderReport } from '../../src/commands/bench-output.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { compareResult } from '../../src/core/compare.js';
-import { combineServerTiming, foldTrials, mergeResults, type ServerTimingRecord } from '../../src/core/result.js';
-import { runTarget } from '../../src/core/runner.js';
-import { categorySequence } from '../../src/core/sequence.js';
+import { FakeClock } from '../../src/measure/clock.js';
+import { compareResult } from '../../src/measure/compare.js';
+import { combineServerTiming, foldTrials, mergeResults, type ServerTimingRecord } from '../../src/measure/result.js';
+import { runTarget } from '../../src/measure/runner.js';
+import { categorySequence } from '../../src/workload/sequence.js';
 import { httpPath } from '../../src/targets/http-path.js';
 import type { PathContext } from '../../src/targets/path.js';
 import { fakeTarget, pathOf, resultOf } from './bench-helpers.js';
@@ -94,7 +94,7 @@ async function scripted(answer: (route: string, category: string) => { xCache?: 
 function contextFor(baseUrl: string, categories = 4): PathContext {
   return {
     connect: () => Promise.reject(new Error('no database in this test')),
-    source: {} as PathContext['source'],
+    workload: {} as PathContext['workload'],
     sequence: categorySequence({ categories, distribution: 'uniform', seed: 5 }),
     cache: () => Promise.reject(new Error('no cache in this test')),
     keyNamespace: 'test',

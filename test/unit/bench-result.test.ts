@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../src/errors.js';
-import { LatencyHistogram } from '../../src/core/histogram.js';
-import { combinePaths, createResult, environmentDifferences, foldTrials, mergeResults, validateResult } from '../../src/core/result.js';
+import { LatencyHistogram } from '../../src/measure/histogram.js';
+import { combinePaths, createResult, environmentDifferences, foldTrials, mergeResults, validateResult } from '../../src/measure/result.js';
 import { encodeValues, pathOf, resultOf, spread } from './bench-helpers.js';
 
 function bucketsOf(encoded: string) {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
-import { LatencyHistogram } from '../../src/core/histogram.js';
-import type { EventLoopMonitor } from '../../src/core/loop-lag.js';
-import { runTarget, type ProgressEvent } from '../../src/core/runner.js';
-import { categorySequence } from '../../src/core/sequence.js';
-import { noopTarget } from '../../src/core/target.js';
+import { FakeClock } from '../../src/measure/clock.js';
+import { LatencyHistogram } from '../../src/measure/histogram.js';
+import type { EventLoopMonitor } from '../../src/measure/loop-lag.js';
+import { runTarget, type ProgressEvent } from '../../src/measure/runner.js';
+import { categorySequence } from '../../src/workload/sequence.js';
+import { noopTarget } from '../../src/measure/target.js';
 import { fakeTarget } from './bench-helpers.js';
 
 const sequence = categorySequence({ categories: 10, distribution: 'uniform', seed: 7 });
@@ -279,7 +279,7 @@ describe('open loop (coordinated omission)', () => {
 
 describe('realEventLoopMonitor', () => {
   it('reports lag net of its timer resolution: a 60 ms block shows, an idle loop does not', async () => {
-    const { realEventLoopMonitor } = await import('../../src/core/loop-lag.js');
+    const { realEventLoopMonitor } = await import('../../src/measure/loop-lag.js');
     const monitor = realEventLoopMonitor(5);
     monitor.start();
     await new Promise((resolve) => setTimeout(resolve, 30));

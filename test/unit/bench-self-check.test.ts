@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientBound, clientBusyShare } from '../../src/core/self-check.js';
+import { checkClientBound, clientBusyShare } from '../../src/measure/self-check.js';
 import { pathOf } from './bench-helpers.js';
 
 describe('checkClientBound', () => {

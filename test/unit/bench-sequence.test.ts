@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { categoryName } from '../../src/core/random.js';
-import { categorySequence } from '../../src/core/sequence.js';
+import { categoryName } from '../../src/measure/random.js';
+import { categorySequence } from '../../src/workload/sequence.js';
 
 describe('categorySequence', () => {
   it('is identical for the same options and differs with the seed', () => {

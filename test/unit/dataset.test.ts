@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRowGenerator, datasetFingerprint, DEFAULT_DATASET, type DatasetParams, type ProductRow } from '../../src/core/dataset.js';
-import { categoryName, indexSampler, seededRandom } from '../../src/core/random.js';
+import { createRowGenerator, datasetFingerprint, DEFAULT_DATASET, type DatasetParams, type ProductRow } from '../../src/workload/dataset.js';
+import { categoryName, indexSampler, seededRandom } from '../../src/measure/random.js';
 
 function rows(params: DatasetParams, batch = 7): ProductRow[] {
   const generator = createRowGenerator(params);

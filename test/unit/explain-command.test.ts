@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { explainFile, indexCheckOf, writesOf } from '../../src/commands/explain.js';
 import { explainOptions, type ExplainFlags } from '../../src/commands/explain-options.js';
 import { describeIndexCheck, describeSource, explainJson, renderExplain } from '../../src/report/explain-output.js';
-import { parsePlan } from '../../src/core/plan.js';
-import { columnIdentifier, tableIdentifier } from '../../src/db/identifiers.js';
+import { parsePlan } from '../../src/plan/plan.js';
+import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { fixture, fixtureJson } from './plan-fixture.js';
 import { usageLine, usageLineAsync } from '../support/usage.js';
 

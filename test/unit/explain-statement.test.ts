@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyStatement, stripSql } from '../../src/core/statement.js';
+import { classifyStatement, stripSql } from '../../src/plan/statement.js';
 
 describe('classifyStatement: accepted statements', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { parsePlan, type ParsedPlan } from '../../src/core/plan.js';
-import { diffPlans } from '../../src/core/plan-diff.js';
+import { parsePlan, type ParsedPlan } from '../../src/plan/plan.js';
+import { diffPlans } from '../../src/plan/plan-diff.js';
 import { fixture, fixtureJson } from './plan-fixture.js';
 
 /** The captured fixture with its Execution Time replaced, to build runs of known timings. */

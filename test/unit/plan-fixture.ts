@@ -1,7 +1,7 @@
 /** Loads the EXPLAIN fixtures under fixtures/plans/ for the plan unit tests. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parsePlan, type ParsedPlan } from '../../src/core/plan.js';
+import { parsePlan, type ParsedPlan } from '../../src/plan/plan.js';
 
 const dir = fileURLToPath(new URL('../../fixtures/plans/', import.meta.url));
 

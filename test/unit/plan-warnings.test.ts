@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePlan } from '../../src/core/plan.js';
+import { parsePlan } from '../../src/plan/plan.js';
 import {
   HASH_BATCHES_MAX,
   MISESTIMATE_CRITICAL_FACTOR,
@@ -11,7 +11,7 @@ import {
   indexAddCommand,
   planWarnings,
   type PlanWarning,
-} from '../../src/core/plan-warnings.js';
+} from '../../src/plan/plan-warnings.js';
 import { fixture } from './plan-fixture.js';
 
 const kinds = (warnings: PlanWarning[]) => warnings.map((w) => `${w.severity} ${w.kind} #${w.nodeId}`);

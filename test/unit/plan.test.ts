@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../src/errors.js';
-import { findRelationScan, misestimateOf, parsePlan, scanIndexes, sharedBlocks } from '../../src/core/plan.js';
+import { findRelationScan, misestimateOf, parsePlan, scanIndexes, sharedBlocks } from '../../src/plan/plan.js';
 import { fixture, fixtureJson, fixtureText } from './plan-fixture.js';
 
 /** Times are sums of decimals: compare to the microsecond PostgreSQL prints. */

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { isLoopback, serveOptions } from '../../src/commands/serve.js';
 import { Breaker, DatabaseUnavailable, isUnavailable } from '../../src/db/availability.js';
-import { parseCategory, serverTimingHeader } from '../../src/server.js';
-import { LATENCY_BUCKETS_SECONDS, ServerMetrics } from '../../src/server-metrics.js';
+import { parseCategory, serverTimingHeader } from '../../src/server/server.js';
+import { LATENCY_BUCKETS_SECONDS, ServerMetrics } from '../../src/server/metrics.js';
 import { parseServerTiming } from '../../src/targets/http.js';
 
 describe('parseCategory', () => {

@@ -14,7 +14,7 @@ import { realClock, type Clock } from './clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { realEventLoopMonitor, type EventLoopLag, type EventLoopMonitor } from './loop-lag.js';
 import type { PathResult, ScheduleLag } from './result.js';
-import type { CategorySequence } from './sequence.js';
+import type { CategorySequence } from '../workload/sequence.js';
 import type { Operation, Target } from './target.js';
 
 /** The phases a run goes through, in order (`done` is the last event). */

@@ -3,7 +3,7 @@
  * same distribution), so seq, index and cache answer exactly the same questions in the same order
  * and their latencies compare like for like.
  */
-import { categoryName, indexSampler, seededRandom, type Distribution } from './random.js';
+import { categoryName, indexSampler, seededRandom, type Distribution } from '../measure/random.js';
 
 /** How to draw the sequence; the same options give the same sequence on every machine. */
 export interface SequenceOptions {

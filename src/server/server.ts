@@ -10,14 +10,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type pg from 'pg';
-import { KEY_PREFIX, ReportCache, type CacheStatus } from './cache/report-cache.js';
-import type { CacheTier } from './cache/tier.js';
-import { reportBody, runReport, type ReportSource } from './db/report.js';
-import { firstLine, isPostgresError } from './errors.js';
-import { withTimeout } from './timeout.js';
-import { Breaker, DatabaseUnavailable, isUnavailable } from './db/availability.js';
-import { DedicatedConnection } from './db/dedicated-connection.js';
-import { ServerMetrics, type Route } from './server-metrics.js';
+import { KEY_PREFIX, ReportCache, type CacheStatus } from '../cache/report-cache.js';
+import type { CacheTier } from '../cache/tier.js';
+import { runWorkload } from '../db/report.js';
+import type { Workload } from '../workload/workload.js';
+import { firstLine, isPostgresError } from '../errors.js';
+import { withTimeout } from '../timeout.js';
+import { Breaker, DatabaseUnavailable, isUnavailable } from '../db/availability.js';
+import { DedicatedConnection } from '../db/dedicated-connection.js';
+import { ServerMetrics, type Route } from './metrics.js';
 
 // ---------------------------------------------------------------------------------------------
 // Limits
@@ -102,7 +103,8 @@ export function serverTimingHeader(timing: TimingBreakdown): string {
 
 /** What the server needs, injected. It closes only what it opened itself (the slow connection). */
 export interface ReportServerDeps {
-  source: ReportSource;
+  /** What the report routes run and serve. */
+  workload: Workload;
   /** The fast route's pool (and `/healthz`'s probe). Owned by the caller. */
   pool: pg.Pool;
   /** Opens the slow route's dedicated connection; called again after it dies. */
@@ -158,9 +160,9 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
       breaker.check();
       metrics.queries.fast++;
       try {
-        const result = await runReport(deps.pool, deps.source, category);
+        const result = await runWorkload(deps.pool, deps.workload, category);
         breaker.success();
-        return reportBody(category, result.rows);
+        return deps.workload.body(category, result.rows);
       } catch (error) {
         breaker.failure(error);
         throw error;
@@ -227,8 +229,8 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
       outcome = await slow.run(async (client, waitedMs) => {
         const dbStarted = performance.now();
         metrics.queries.slow++;
-        const result = await runReport(client, deps.source, category);
-        return { body: reportBody(category, result.rows), queueMs: waitedMs, dbMs: performance.now() - dbStarted };
+        const result = await runWorkload(client, deps.workload, category);
+        return { body: deps.workload.body(category, result.rows), queueMs: waitedMs, dbMs: performance.now() - dbStarted };
       }, () => breaker.check());
     } catch (error) {
       breaker.failure(error);

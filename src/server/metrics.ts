@@ -2,7 +2,7 @@
  * The serve mode's metrics: requests per route and status, a latency histogram per route, cache
  * outcomes and queries, rendered in the Prometheus text format (0.0.4) for `GET /metrics`.
  */
-import type { CacheStatus } from './cache/report-cache.js';
+import type { CacheStatus } from '../cache/report-cache.js';
 
 /** The routes metrics are labelled with; every other path is `other`, so labels stay bounded. */
 export const ROUTES = ['/report/slow', '/report/fast', '/healthz', '/metrics', 'other'] as const;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { categoryName, indexSampler, seededRandom, type Distribution } from './random.js';
+import { categoryName, indexSampler, seededRandom, type Distribution } from '../measure/random.js';
 
 /** What a seeded products table holds; equal parameters give byte-identical data. */
 export interface DatasetParams {
