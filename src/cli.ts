@@ -7,7 +7,7 @@ import { register as registerIndex } from './commands/indexes.js';
 import { register as registerMerge } from './commands/merge.js';
 import { register as registerSeed } from './commands/seed.js';
 import { register as registerServe } from './commands/serve.js';
-import type { CommandContext, Register } from './commands/context.js';
+import type { CommandContext, Register } from './flags/context.js';
 import { loadConfig, type ConfigFlags } from './config.js';
 import { ExitCode, describeError } from './errors.js';
 import { terminalOutput, type Output } from './output.js';

@@ -34,12 +34,12 @@ import type { Runtime } from '../runtime.js';
 import { httpTarget } from '../targets/http.js';
 import type { BenchPath, HttpServerInfo, PathContext, RunFindings } from '../targets/path.js';
 import { HTTP_PATHS, pathDefinition, PATHS } from '../targets/registry.js';
-import { BENCH_DEFAULTS, BENCH_FORMATS, benchOptions, redactUrl, type BenchFlags, type BenchOptions } from './bench-options.js';
-import { publish } from './bench-output.js';
-import type { CommandContext } from './context.js';
+import { BENCH_DEFAULTS, BENCH_FORMATS, benchOptions, redactUrl, type BenchFlags, type BenchOptions } from '../flags/bench-flags.js';
+import { publish } from '../usecases/publish.js';
+import type { CommandContext } from '../flags/context.js';
 import { indexAdd } from './indexes.js';
 import { readResultFile } from './merge.js';
-import { formatCount, repeatable } from './options.js';
+import { formatCount, repeatable } from '../flags/options.js';
 import { seed } from './seed.js';
 import { startServe } from './serve.js';
 

@@ -6,8 +6,8 @@ import { readDataset, tableInfo, type SeededDataset, type TableInfo } from '../d
 import { sql } from '../db/sql.js';
 import { ExitCode, firstLine, UserError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import type { CommandContext } from './context.js';
-import { choiceOption, formatBytes, formatCount } from './options.js';
+import type { CommandContext } from '../flags/context.js';
+import { choiceOption, formatBytes, formatCount } from '../flags/options.js';
 
 /** Everything `doctor` found, as data (rendered as text, or JSON with --format json). */
 export interface DoctorReport {

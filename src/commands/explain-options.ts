@@ -2,7 +2,7 @@ import { classifyStatement } from '../plan/statement.js';
 import { columnIdentifier, printable, tableIdentifier } from '../workload/identifiers.js';
 import { usageError } from '../errors.js';
 import type { ExplainRequest, ExplainTarget } from './explain.js';
-import { choiceOption, integerOption } from './options.js';
+import { choiceOption, integerOption } from '../flags/options.js';
 
 export const EXPLAIN_FORMATS = ['text', 'json', 'markdown'] as const;
 export type ExplainFormat = (typeof EXPLAIN_FORMATS)[number];

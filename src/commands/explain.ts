@@ -13,9 +13,9 @@ import { ExitCode, firstLine, interruptedError, isPostgresError, usageError, Use
 import type { ExplainCompareDocument, ExplainDocument } from '../report/plan-json.js';
 import type { Runtime } from '../runtime.js';
 import { renderExplain, renderExplainCompare } from '../report/explain-output.js';
-import type { CommandContext } from './context.js';
+import type { CommandContext } from '../flags/context.js';
 import { DEFAULT_RUNS, EXPLAIN_FORMATS, explainOptions, type ExplainFlags } from './explain-options.js';
-import { repeatable } from './options.js';
+import { repeatable } from '../flags/options.js';
 
 /** The first category of the default set (`categoryName(0, 1000)`), used when the table holds it. */
 export const DEFAULT_CATEGORY = 'cat-000';

@@ -4,8 +4,8 @@ import { columnIdentifier, printable, tableIdentifier, type Identifier } from '.
 import { addIndex, defaultIndexName, dropIndexNamed, dropIndexes, requireTable, INDEX_METHODS, listIndexes, type AddIndexOutcome, type IndexInfo, type IndexMethod } from '../db/indexes.js';
 import { interruptedError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import type { CommandContext } from './context.js';
-import { choiceOption, formatBytes, formatCount } from './options.js';
+import type { CommandContext } from '../flags/context.js';
+import { choiceOption, formatBytes, formatCount } from '../flags/options.js';
 
 interface IndexFlags {
   table: string;

@@ -9,10 +9,10 @@ import { compareResult, type Comparison } from '../measure/compare.js';
 import { initHistograms } from '../measure/histogram.js';
 import { mergeResults, validateResult, type BenchResult } from '../measure/result.js';
 import { firstLine, usageError } from '../errors.js';
-import { BENCH_DEFAULTS, BENCH_FORMATS, outputFormat } from './bench-options.js';
-import { publish } from './bench-output.js';
-import type { CommandContext } from './context.js';
-import { choiceOption, repeatable } from './options.js';
+import { BENCH_DEFAULTS, BENCH_FORMATS, outputFormat } from '../flags/bench-flags.js';
+import { publish } from '../usecases/publish.js';
+import type { CommandContext } from '../flags/context.js';
+import { choiceOption, repeatable } from '../flags/options.js';
 
 /**
  * Reads and validates a result file written by `perfbench bench --format json`. Every problem is a

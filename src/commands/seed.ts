@@ -7,8 +7,8 @@ import { addIndex } from '../db/indexes.js';
 import { addPrimaryKey, createAndLoad, readDataset, recordDataset, tableInfo } from '../db/products.js';
 import { sql } from '../db/sql.js';
 import type { Runtime } from '../runtime.js';
-import type { CommandContext } from './context.js';
-import { choiceOption, formatBytes, formatCount, integerOption, numberOption } from './options.js';
+import type { CommandContext } from '../flags/context.js';
+import { choiceOption, formatBytes, formatCount, integerOption, numberOption } from '../flags/options.js';
 
 export interface SeedOptions {
   table: Identifier;

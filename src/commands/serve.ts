@@ -10,8 +10,8 @@ import { builtinReportWorkload, checkWorkloadServable } from '../db/report.js';
 import { UserError, usageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { createReportServer, type ReportServer, type ServerLimits } from '../server/server.js';
-import type { CommandContext } from './context.js';
-import { formatCount, integerOption } from './options.js';
+import type { CommandContext } from '../flags/context.js';
+import { formatCount, integerOption } from '../flags/options.js';
 
 export interface ServeOptions {
   port: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { progressText } from '../../src/commands/bench.js';
-import { benchOptions, durationOption, integerListOption, outputFormat, percentOption } from '../../src/commands/bench-options.js';
+import { benchOptions, durationOption, integerListOption, outputFormat, percentOption } from '../../src/flags/bench-flags.js';
 import type { GateReport } from '../../src/measure/gate.js';
 import type { BenchResult, PathResult } from '../../src/measure/result.js';
 import { renderChecksMarkdown, renderChecksText } from '../../src/report/bench-checks.js';

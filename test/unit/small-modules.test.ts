@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BinaryRowWriter, copyHeader, copyTrailer } from '../../src/db/copy-binary.js';
-import { choiceOption, formatBytes, formatCount, integerOption, numberOption } from '../../src/commands/options.js';
+import { choiceOption, formatBytes, formatCount, integerOption, numberOption } from '../../src/flags/options.js';
 import { columnIdentifier, printable, tableIdentifier } from '../../src/workload/identifiers.js';
 import { describeError, ExitCode, interruptedError, usageError, UserError } from '../../src/errors.js';
 import { colorLevel, memoryOutput } from '../../src/output.js';

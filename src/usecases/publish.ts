@@ -15,7 +15,7 @@ import { renderBenchJson } from '../report/bench-json.js';
 import { renderBenchMarkdown } from '../report/bench-markdown.js';
 import { renderBenchTable } from '../report/bench-table.js';
 import type { Runtime } from '../runtime.js';
-import type { BenchFormat, OutputFile } from './bench-options.js';
+import type { BenchFormat, OutputFile } from '../flags/bench-flags.js';
 
 export interface Rendered {
   result: BenchResult;
