@@ -4,10 +4,10 @@
  * connect timeout.
  */
 import { firstLine } from '../errors.js';
+import { inSqlStateClass, SQLSTATE, SQLSTATE_CLASS } from './sqlstate.js';
 
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
-  // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
-  '57P01', '57P02', '57P03', '53300']);
+  SQLSTATE.adminShutdown, SQLSTATE.crashShutdown, SQLSTATE.cannotConnectNow, SQLSTATE.tooManyConnections]);
 
 /**
  * True when an error means "no usable connection to PostgreSQL" (503, retry later) rather than
@@ -17,7 +17,7 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 export function isUnavailable(error: unknown): boolean {
   const err = error as { code?: unknown; message?: unknown } | undefined;
   const code = typeof err?.code === 'string' ? err.code : '';
-  if (UNAVAILABLE_CODES.has(code) || /^08/.test(code)) return true;
+  if (UNAVAILABLE_CODES.has(code) || inSqlStateClass(code, SQLSTATE_CLASS.connectionException)) return true;
   const message = typeof err?.message === 'string' ? err.message : '';
   // "cannot connect to PostgreSQL at …": perfbench's own one-line connection error (connectClient), which the
   // slow route's reconnect raises; it carries no socket code.

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { DatabaseConfig, SslMode } from '../config.js';
 import { firstLine, UserError } from '../errors.js';
+import { SQLSTATE } from './sqlstate.js';
 
 /** Where to connect: a configured server, or the embedded one once it runs. */
 export interface ConnectionTarget {
@@ -90,19 +91,19 @@ export function connectionError(error: unknown, target: ConnectionTarget, connec
       `check the host, port and firewall, or raise --connect-timeout`,
     );
   }
-  if (code === '28P01' || /password/i.test(message) && /SASL|SCRAM|password must be/i.test(message)) {
+  if (code === SQLSTATE.invalidPassword || /password/i.test(message) && /SASL|SCRAM|password must be/i.test(message)) {
     return new UserError(
       `cannot connect to ${where}: password authentication failed for user '${target.user}'`,
       'check DB_PASSWORD / PGPASSWORD or the password in DATABASE_URL',
     );
   }
-  if (code === '28000') {
+  if (code === SQLSTATE.invalidAuthorizationSpecification) {
     return new UserError(
       `cannot connect to ${where}: the server refused user '${target.user}' (${firstLine(message)})`,
       'check the user name and the server\'s pg_hba.conf',
     );
   }
-  if (code === '3D000') {
+  if (code === SQLSTATE.invalidCatalogName) {
     return new UserError(
       `cannot connect to ${where}: database '${target.database}' does not exist`,
       `create it (createdb ${target.database}) or point DB_NAME / DATABASE_URL at an existing one`,
@@ -114,7 +115,7 @@ export function connectionError(error: unknown, target: ConnectionTarget, connec
       'set PGSSLMODE (or ?sslmode= in DATABASE_URL) to what the server supports: disable, require or verify-full',
     );
   }
-  if (code === 'ECONNRESET' || code === '57P03') {
+  if (code === 'ECONNRESET' || code === SQLSTATE.cannotConnectNow) {
     return new UserError(`cannot connect to ${where}: ${firstLine(message)}`, 'the server is starting or shutting down; try again');
   }
   return new UserError(`cannot connect to ${where}: ${firstLine(message)}`, fixTarget);

@@ -8,6 +8,7 @@ import { firstLine, usageError } from '../errors.js';
 import { reportWorkload } from '../workload/report.js';
 import type { FilterTarget, Workload } from '../workload/workload.js';
 import { sql } from './sql.js';
+import { inSqlStateClass, SQLSTATE_CLASS } from './sqlstate.js';
 
 /** The report query's text for a filter target; $1 is the category. */
 export function reportQuery(filter: FilterTarget): string {
@@ -42,7 +43,7 @@ export async function checkWorkloadServable(db: pg.ClientBase | pg.Pool, workloa
     await runWorkload(db, workload, '');
   } catch (error) {
     const err = error as { code?: unknown; message?: unknown };
-    if (typeof err.code !== 'string' || !err.code.startsWith('42')) throw error;
+    if (typeof err.code !== 'string' || !inSqlStateClass(err.code, SQLSTATE_CLASS.syntaxErrorOrAccessRuleViolation)) throw error;
     throw usageError(`table ${workload.filter.table.text} cannot serve the report: ${firstLine(String(err.message))}`,
       'it needs id, name, category, price and created_at columns; create one with `perfbench seed --table <name>`');
   }
