@@ -1,56 +1,11 @@
-/**
- * `perfbench merge a.json b.json …`: adds the histograms of runs made at the same time from several
- * processes or machines into one result (exactly: HDR histograms add), then renders it like bench.
- * Also home of `readResultFile`, which bench --baseline uses too.
- */
-import { readFile } from 'node:fs/promises';
+/** Command: `perfbench merge a.json b.json …` — the merge use case, rendered like bench. */
 import type { Command } from 'commander';
-import { compareResult, type Comparison } from '../measure/compare.js';
-import { initHistograms } from '../measure/histogram.js';
-import { mergeResults, validateResult, type BenchResult } from '../measure/result.js';
-import { firstLine, usageError } from '../errors.js';
-import { BENCH_DEFAULTS, BENCH_FORMATS, outputFormat } from '../flags/bench-flags.js';
-import { publish } from '../usecases/publish.js';
+import { BENCH_DEFAULTS, outputFormat } from '../flags/bench-flags.js';
+import { BENCH_FORMATS } from '../report/bench-report.js';
 import type { CommandContext } from '../flags/context.js';
 import { choiceOption, repeatable } from '../flags/options.js';
-
-/**
- * Reads and validates a result file written by `perfbench bench --format json`. Every problem is a
- * one-line usage error (exit 2): missing, unreadable, not JSON, not a result, wrong schemaVersion.
- */
-export async function readResultFile(path: string, what = 'result'): Promise<BenchResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw usageError(`${what} ${path}: no such file`, 'pass the JSON written by `perfbench bench --output result.json`');
-    if (code === 'EISDIR') throw usageError(`${what} ${path}: is a directory`, 'pass a JSON result file');
-    throw usageError(`${what} ${path}: cannot be read (${code ?? (error as Error).message})`, 'check the path and its permissions');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw usageError(`${what} ${path}: not valid JSON (${firstLine((error as Error).message)})`, 'pass the JSON written by `perfbench bench --format json`');
-  }
-  return validateResult(json, `${what} ${path}`);
-}
-
-export interface MergeOutcome {
-  result: BenchResult;
-  comparisons: Comparison[];
-}
-
-/** Reads every file and adds them up; the speed-ups are recomputed from the merged histograms. */
-export async function merge(files: readonly string[]): Promise<MergeOutcome> {
-  if (files.length === 0) throw usageError('merge needs at least one result file', 'e.g. perfbench merge a.json b.json');
-  await initHistograms();
-  const results: BenchResult[] = [];
-  for (const file of files) results.push(await readResultFile(file));
-  const result = mergeResults(results);
-  return { result, comparisons: compareResult(result) };
-}
+import { publish } from '../usecases/publish.js';
+import { merge } from '../usecases/result-file.js';
 
 export function register(program: Command, context: CommandContext): void {
   program

@@ -1,26 +1,27 @@
 /**
- * The flags of `perfbench bench` and `perfbench merge`, parsed into typed options. Pure: every bad
+ * Flags: the flags of `perfbench bench` and `perfbench merge`, parsed into typed options. Pure: every bad
  * value becomes a one-line usage error (exit 2) naming the flag, the value and what is accepted.
  */
 import { extname } from 'node:path';
 import { DEFAULT_SKEW } from '../workload/sequence.js';
-import { DISTRIBUTIONS, type Distribution } from '../measure/random.js';
-import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../workload/identifiers.js';
+import { DISTRIBUTIONS } from '../measure/random.js';
+import { columnIdentifier, printable, tableIdentifier } from '../workload/identifiers.js';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import { usageError } from '../errors.js';
 import { DEFAULT_PATHS, HTTP_PATHS, pathDefinition, PATHS } from '../targets/registry.js';
+import { redactUrl } from '../redact.js';
+import { BENCH_FORMATS, type BenchFormat } from '../report/bench-report.js';
+import type { BenchOptions } from '../usecases/bench-options.js';
+import { REPORT_DEFAULTS } from '../workload/report.js';
 import { choiceOption, integerOption, numberOption } from './options.js';
-
-export const BENCH_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
-export type BenchFormat = (typeof BENCH_FORMATS)[number];
 
 /**
  * Defaults sized so that plain `perfbench bench` (5 paths x 3 trials) finishes in well under a
  * minute on 2 cores, with 3 trials so speed-ups and the gate get a trial-to-trial interval.
  */
 export const BENCH_DEFAULTS = {
-  table: 'products',
-  column: 'category',
+  table: REPORT_DEFAULTS.table,
+  column: REPORT_DEFAULTS.column,
   concurrency: '1',
   duration: '2s',
   warmup: '0.5s',
@@ -55,45 +56,6 @@ export interface BenchFlags {
   failIfSlower?: string;
   /** `--http` alone (true) or `--http URL`. */
   http?: string | boolean;
-}
-
-/** A file to write, and the format its extension asks for. */
-export interface OutputFile {
-  path: string;
-  format: BenchFormat;
-}
-
-export interface BenchOptions {
-  paths: string[];
-  /** Concurrency levels, swept in this order. */
-  concurrency: number[];
-  /** Exactly one of durationMs and iterations. */
-  durationMs?: number;
-  iterations?: number;
-  warmupMs: number;
-  /** Open loop at this rate (ops/s); closed loop when absent. */
-  ratePerSec?: number;
-  trials: number;
-  distribution: Distribution;
-  /** Zipf exponent (zipf only). */
-  skew?: number;
-  seed: number;
-  table: Identifier;
-  column: Identifier;
-  ttlSeconds: number;
-  keepIndex: boolean;
-  keepCache: boolean;
-  format: BenchFormat;
-  outputs: OutputFile[];
-  baseline?: string;
-  /** The slow-down the gate reports against; it trips (exit 3) only with `failIfSlower`. */
-  thresholdPct: number;
-  failIfSlower: boolean;
-  /**
-   * `bench --http`: the HTTP paths time `perfbench serve` at `url`, or (no url) one started
-   * in-process for the run. Absent when no HTTP path runs.
-   */
-  http?: { url?: string };
 }
 
 const MAX_DURATION_MS = 24 * 3600 * 1000;
@@ -132,12 +94,6 @@ export function pathsOption(text: string): string[] {
     if (!pathDefinition(name)) throw usageError(`--paths: unknown path '${printable(name)}'`, `choose from ${PATHS.map((p) => p.name).join(', ')}`);
   }
   return names;
-}
-
-/** Hides the password of a URL that carries one (`http://user:***@host`), for messages. */
-export function redactUrl(text: string): string {
-  // Whatever stands before the @ may be a secret: a password, or a token given as the user name.
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1***@');
 }
 
 /** `--http URL`: an absolute http:// or https:// URL (a path prefix is kept), without query or fragment. */

@@ -1,7 +1,7 @@
 /**
- * Before/after comparison of plans, e.g. without and with an index: which node swapped, and what
- * that did to execution time, buffers and rows thrown away. Several runs per side are summarized
- * by their median so one noisy run does not decide.
+ * Plan domain: before/after comparison of plans, e.g. without and with an index: which node
+ * swapped, and what that did to execution time, buffers and rows thrown away. Several runs per side
+ * are summarized by their median so one noisy run does not decide.
  */
 import { usageError } from '../errors.js';
 import { describeScan, sharedBlocks, type ParsedPlan, type PlanNode } from './plan.js';

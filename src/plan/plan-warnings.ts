@@ -1,7 +1,7 @@
 /**
- * Warnings on a parsed plan, each with the threshold it crossed stated in the message, so a DBA can
- * disagree with the rule rather than guess it. Thresholds follow the tools DBAs compare us with;
- * each constant cites its source.
+ * Plan domain: warnings on a parsed plan, each with the threshold it crossed stated in the message,
+ * so a DBA can disagree with the rule rather than guess it. Thresholds follow the tools DBAs
+ * compare us with; each constant cites its source.
  */
 import { sharedBlocks, type ParsedPlan, type PlanNode } from './plan.js';
 

@@ -1,8 +1,9 @@
 /**
- * Reads the output of `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` from PostgreSQL 13 to 17 into a
- * typed tree with the figures a DBA reasons with: inclusive and exclusive time, estimate factors,
- * buffers. Pure: data in, data out. The arithmetic follows pev2 and explain.depesz.com; where they
- * approximate (parallel workers, CTEs) the approximation is stated at the code that makes it.
+ * Plan domain: reads the output of `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)` from PostgreSQL 13 to
+ * 17 into a typed tree with the figures a DBA reasons with: inclusive and exclusive time, estimate
+ * factors, buffers. Pure: data in, data out. The arithmetic follows pev2 and explain.depesz.com;
+ * where they approximate (parallel workers, CTEs) the approximation is stated at the code that
+ * makes it.
  */
 import { usageError } from '../errors.js';
 

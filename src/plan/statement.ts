@@ -1,7 +1,7 @@
 /**
- * Classifies a user's `explain --query` before anything runs: EXPLAIN ANALYZE executes the
- * statement, so perfbench accepts only what EXPLAIN can run and a rollback can undo (queries and
- * DML), and refuses DDL, transaction control and utility commands with one line. Pure: text in,
+ * Plan domain: classifies a user's `explain --query` before anything runs: EXPLAIN ANALYZE executes
+ * the statement, so perfbench accepts only what EXPLAIN can run and a rollback can undo (queries
+ * and DML), and refuses DDL, transaction control and utility commands with one line. Pure: text in,
  * verdict out.
  *
  * The check is conservative rather than a parser: comments, string literals, dollar-quoted bodies

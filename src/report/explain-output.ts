@@ -1,17 +1,41 @@
 /**
- * `perfbench explain` as text, Markdown or JSON: a header naming what was explained and how it
- * ran, the plan (or the before/after comparison) from the plan renderers, and a footer with the
- * writes the rollback undid and the index check. Pure: result objects in, strings out.
+ * Reporter: `perfbench explain` as text, Markdown or JSON — a header naming what was explained and
+ * how it ran, the plan (or the before/after comparison) from the plan renderers, and a footer with
+ * the writes the rollback undid and the index check. Pure: result objects in, strings out.
  */
 import type { ChalkInstance } from 'chalk';
-import type {
-  CompareResult, ExplainCompareJson, ExplainJson, ExplainResult, ExplainSource, IndexCheck, WriteSummary,
-} from '../commands/explain.js';
-import type { ExplainFormat } from '../commands/explain-options.js';
+import type { BeforeMethod, ExplainCompareResult, ExplainResult, ExplainSource } from '../plan/explain.js';
+import type { IndexCheck, WriteSummary } from '../plan/plan-inspection.js';
 import { printable } from '../workload/identifiers.js';
-import { explainCompareDocument, explainDocument } from './plan-json.js';
+import { explainCompareDocument, explainDocument, type ExplainCompareDocument, type ExplainDocument } from './plan-json.js';
 import { renderPlanDiffMarkdown, renderPlanMarkdown } from './plan-markdown.js';
 import { renderPlanDiffText, renderPlanText } from './plan-text.js';
+
+/** The formats `explain` renders; the flag parser offers exactly these. */
+export const EXPLAIN_FORMATS = ['text', 'json', 'markdown'] as const;
+export type ExplainFormat = (typeof EXPLAIN_FORMATS)[number];
+
+/** The JSON of `explain`: the plan document plus where it came from and what the run did. */
+export type ExplainJson = ExplainDocument & {
+  source: ExplainSource;
+  run: { rolledBack: boolean; timeoutMs: number | null; writes: WriteSummary[] };
+  indexCheck: IndexCheck | null;
+};
+
+/** The JSON of `explain --compare`. */
+export type ExplainCompareJson = ExplainCompareDocument & {
+  source: ExplainSource;
+  compare: {
+    index: string;
+    indexBuiltInTransaction: boolean;
+    beforeMethods: BeforeMethod[];
+    afterUsesIndex: boolean;
+    timeoutMs: number;
+    rolledBack: true;
+    indexesUnchanged: true;
+    notes: string[];
+  };
+};
 
 /** `'cat-000'`, `'it''s'`: values shown as SQL literals so the header can be pasted. */
 function literal(value: string): string {
@@ -88,7 +112,7 @@ export function renderExplain(result: ExplainResult, format: ExplainFormat, chal
   return lines.join('\n') + '\n';
 }
 
-function describeCompare(result: CompareResult): string[] {
+function describeCompare(result: ExplainCompareResult): string[] {
   const on = `${result.source.table}(${result.source.column})`;
   const disabled = 'index scans disabled (SET LOCAL enable_indexscan, enable_bitmapscan, enable_indexonlyscan = off)';
   const before = result.beforeMethods[0] === 'no-index'
@@ -98,14 +122,14 @@ function describeCompare(result: CompareResult): string[] {
   return [before, after];
 }
 
-function compareFooter(result: CompareResult): string[] {
+function compareFooter(result: ExplainCompareResult): string[] {
   const rolledBack = result.index.builtInTransaction
     ? `Rolled back: ${result.index.name} is gone again; the indexes of ${result.source.table} are as before (checked).`
     : `Rolled back: the planner settings are restored; the indexes of ${result.source.table} are as before (checked).`;
   return [rolledBack, ...result.notes.map((note) => `Note: ${note}`)];
 }
 
-export function explainCompareJson(result: CompareResult): ExplainCompareJson {
+export function explainCompareJson(result: ExplainCompareResult): ExplainCompareJson {
   return {
     ...explainCompareDocument(result.diff),
     source: result.source,
@@ -123,7 +147,7 @@ export function explainCompareJson(result: CompareResult): ExplainCompareJson {
 }
 
 /** Renders `explain --compare` in a format. Ends with a newline. */
-export function renderExplainCompare(result: CompareResult, format: ExplainFormat, chalk?: ChalkInstance): string {
+export function renderExplainCompare(result: ExplainCompareResult, format: ExplainFormat, chalk?: ChalkInstance): string {
   if (format === 'json') return JSON.stringify(explainCompareJson(result), null, 2) + '\n';
   const head = [describeSource(result.source), ...describeCompare(result)];
   const foot = compareFooter(result);

@@ -1,7 +1,7 @@
 /**
- * The JSON documents CI reads: the plan as PostgreSQL printed it plus perfbench's derived figures.
- * Keys are always present (null rather than missing) so a consumer can rely on the shape; bump
- * `schemaVersion` on any change that is not a pure addition.
+ * Reporter: the JSON documents CI reads: the plan as PostgreSQL printed it plus perfbench's derived
+ * figures. Keys are always present (null rather than missing) so a consumer can rely on the shape;
+ * bump `schemaVersion` on any change that is not a pure addition.
  */
 import type { ParsedPlan, PlanBuffers, PlanIoTiming, PlanNode } from '../plan/plan.js';
 import { describeScan, scanIndexes } from '../plan/plan.js';

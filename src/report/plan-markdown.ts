@@ -1,6 +1,6 @@
 /**
- * The Markdown view of a plan and of a before/after comparison, for pull requests and CI job
- * summaries: one table row per node (indentation shows the tree), then the warnings.
+ * Reporter: the Markdown view of a plan and of a before/after comparison, for pull requests and CI
+ * job summaries: one table row per node (indentation shows the tree), then the warnings.
  */
 import type { ParsedPlan, PlanNode } from '../plan/plan.js';
 import { describeScan } from '../plan/plan.js';

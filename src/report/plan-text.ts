@@ -1,7 +1,7 @@
 /**
- * The terminal view of a plan and of a before/after comparison. A left column of bars shows
- * where the time went (each node's own time as a share of execution), so the eye finds the slow
- * node before reading any figure; the tree carries the details. Colour comes from the caller's
+ * Reporter: the terminal view of a plan and of a before/after comparison. A left column of bars
+ * shows where the time went (each node's own time as a share of execution), so the eye finds the
+ * slow node before reading any figure; the tree carries the details. Colour comes from the caller's
  * chalk instance: without one (or at level 0) the output is plain text, which the golden files pin.
  */
 import { Chalk, type ChalkInstance } from 'chalk';

@@ -1,45 +1,16 @@
 /**
- * Where a bench (or merge) result goes: the chosen format on stdout, every --output file in the
+ * Use case: publish a result. Where a bench (or merge) result goes: the chosen format on stdout, every --output file in the
  * format its extension names, and the Markdown report appended to $GITHUB_STEP_SUMMARY when set.
  */
 import { appendFile, writeFile } from 'node:fs/promises';
-import type { ChalkInstance } from 'chalk';
-import type { Comparison } from '../measure/compare.js';
-import type { GateReport } from '../measure/gate.js';
-import type { BenchResult } from '../measure/result.js';
 import { UserError } from '../errors.js';
-import { renderChecksMarkdown, renderChecksText } from '../report/bench-checks.js';
-import { renderBenchCsv } from '../report/bench-csv.js';
-import { renderGateMarkdown } from '../report/bench-gate.js';
-import { renderBenchJson } from '../report/bench-json.js';
-import { renderBenchMarkdown } from '../report/bench-markdown.js';
-import { renderBenchTable } from '../report/bench-table.js';
+import { renderReport, type BenchFormat, type Rendered } from '../report/bench-report.js';
 import type { Runtime } from '../runtime.js';
-import type { BenchFormat, OutputFile } from '../flags/bench-flags.js';
 
-export interface Rendered {
-  result: BenchResult;
-  comparisons: readonly Comparison[];
-  gate?: GateReport;
-}
-
-/** The report in one format. Markdown carries the gate's verdicts; JSON is the result contract alone. */
-export function renderReport(format: BenchFormat, report: Rendered, chalk?: ChalkInstance): string {
-  const { result, comparisons, gate } = report;
-  switch (format) {
-    case 'json':
-      return renderBenchJson(result, comparisons);
-    case 'csv':
-      return renderBenchCsv(result);
-    case 'markdown': {
-      const checks = renderChecksMarkdown(result);
-      return renderBenchMarkdown(result, comparisons) + (checks ? `\n${checks}` : '') + (gate ? `\n${renderGateMarkdown(gate)}` : '');
-    }
-    case 'table': {
-      const checks = renderChecksText(result);
-      return renderBenchTable(result, comparisons, chalk ? { chalk } : {}) + (checks ? `\n${chalk ? chalk.dim(checks) : checks}` : '');
-    }
-  }
+/** A file to write, and the format its extension asks for. */
+export interface OutputFile {
+  path: string;
+  format: BenchFormat;
 }
 
 /** Prints the chosen format, writes the --output files and the step summary. */

@@ -21,8 +21,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportKey } from '../../src/cache/report-cache.js';
-import { indexAdd } from '../../src/commands/indexes.js';
-import { seed } from '../../src/commands/seed.js';
+import { indexAdd } from '../../src/usecases/indexes.js';
+import { seed } from '../../src/usecases/dataset.js';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_DATASET } from '../../src/workload/dataset.js';
 import { histogramBackend, initHistograms } from '../../src/measure/histogram.js';
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const dataset = await readDataset(admin, table);
   if (!dataset) throw new Error('products was not seeded by perfbench; point DATABASE_URL at a database where it was (or an empty one)');
   const categories = dataset.parameters.categories;
-  const index = await indexAdd(runtime, table, column, 'btree', false);
+  const index = await indexAdd(runtime, { table: table, column: column, method: 'btree', concurrently: false });
   if (index.created) runtime.defer(async () => void (await dropIndexes(admin, { table, column, name: index.name, force: false, concurrently: false })));
 
   const database = await runtime.database();

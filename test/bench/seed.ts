@@ -8,7 +8,8 @@
  * Uses perfbench's configuration (DATABASE_URL… or the embedded PostgreSQL). TRIALS=3 by default.
  */
 import { spawnSync } from 'node:child_process';
-import { seed, seedOptions } from '../../src/commands/seed.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
 import { loadConfig } from '../../src/config.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';

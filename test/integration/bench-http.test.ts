@@ -6,11 +6,12 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bench, type BenchOutcome } from '../../src/commands/bench.js';
+import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
 import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
-import { renderReport } from '../../src/usecases/publish.js';
-import { seed, seedOptions } from '../../src/commands/seed.js';
-import { startServe } from '../../src/commands/serve.js';
+import { renderReport } from '../../src/report/bench-report.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
+import { startServe } from '../../src/usecases/report-server.js';
 import { validateResult, type BenchResult, type PathResult } from '../../src/measure/result.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { freeLoopbackPort } from '../../src/net.js';

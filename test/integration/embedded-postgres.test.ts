@@ -2,7 +2,8 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, renderDoctor } from '../../src/commands/doctor.js';
-import { seed, seedOptions } from '../../src/commands/seed.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
 import { loadConfig } from '../../src/config.js';
 import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { memoryOutput } from '../../src/output.js';

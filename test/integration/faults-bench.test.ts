@@ -5,11 +5,13 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bench, benchExitCode } from '../../src/commands/bench.js';
+import { bench } from '../../src/usecases/bench.js';
+import { benchVerdict } from '../../src/usecases/bench.js';
 import { ExitCode } from '../../src/errors.js';
 import { benchOptions } from '../../src/flags/bench-flags.js';
 import { publish } from '../../src/usecases/publish.js';
-import { seed, seedOptions } from '../../src/commands/seed.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
 import { TestRedis } from './serve-helpers.js';
 import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
@@ -68,9 +70,9 @@ describe('Redis killed in the middle of bench', () => {
       expect(json.paths.filter((p) => p.name === 'cache').every((p) => p.errors > 0)).toBe(true);
       expect(json.paths.filter((p) => p.name !== 'cache').every((p) => p.errors === 0)).toBe(true);
       // …and the command exits 1: figures with failed operations are incomplete, CI must see it.
-      const said: string[] = [];
-      expect(benchExitCode(outcome, true, (line) => said.push(line))).toBe(ExitCode.failure);
-      expect(said.at(-1)).toMatch(/^perfbench: [\d,]+ operations failed \(cache\); the figures above are incomplete/);
+      const verdict = benchVerdict(outcome, true);
+      expect(verdict.exitCode).toBe(ExitCode.failure);
+      expect(verdict.lines.at(-1)).toMatch(/^perfbench: [\d,]+ operations failed \(cache\); the figures above are incomplete/);
     } finally {
       await runtime.close();
     }

@@ -6,8 +6,9 @@
  * server, which keeps running) and both back, with recovery and no restart of perfbench.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed, seedOptions } from '../../src/commands/seed.js';
-import { startServe } from '../../src/commands/serve.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
+import { startServe } from '../../src/usecases/report-server.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import pg from 'pg';
 import { PgProxy, TestRedis, eventually, fetchRaw, json } from './serve-helpers.js';

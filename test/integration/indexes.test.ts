@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeAdd, indexAdd, renderIndexList } from '../../src/commands/indexes.js';
-import { seed, seedOptions } from '../../src/commands/seed.js';
+import { describeAdd, renderIndexList } from '../../src/report/index-text.js';
+import { indexAdd } from '../../src/usecases/indexes.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { dropIndexes, listIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
@@ -27,11 +29,11 @@ afterAll(async () => {
 describe('perfbench index against PostgreSQL', () => {
   it('adds a B-tree once, marks it as perfbench\'s, and is idempotent', async () => {
     await withRuntime(async (runtime) => {
-      const first = await indexAdd(runtime, table, category, 'btree', false);
+      const first = await indexAdd(runtime, { table: table, column: category, method: 'btree', concurrently: false });
       expect(first).toMatchObject({ created: true, name: `${tableName}_category_btree_pb`, replacedInvalid: false });
       expect(first.bytes).toBeGreaterThan(0);
       expect(describeAdd(first, table, category)).toMatch(/^created index .* in \d+\.\d\d s, /);
-      const second = await indexAdd(runtime, table, category, 'btree', false);
+      const second = await indexAdd(runtime, { table: table, column: category, method: 'btree', concurrently: false });
       expect(second.created).toBe(false);
       expect(describeAdd(second, table, category)).toContain('already present');
     });
@@ -72,7 +74,7 @@ describe('perfbench index against PostgreSQL', () => {
 
   it('builds concurrently, with other methods, and replaces an invalid leftover', async () => {
     await withRuntime(async (runtime) => {
-      const hash = await indexAdd(runtime, table, category, 'hash', true);
+      const hash = await indexAdd(runtime, { table: table, column: category, method: 'hash', concurrently: true });
       expect(hash).toMatchObject({ created: true, name: `${tableName}_category_hash_pb` });
       const client = await runtime.client();
       await dropIndexes(client, { table, column: category, force: false, concurrently: true });
@@ -80,7 +82,7 @@ describe('perfbench index against PostgreSQL', () => {
       // What an interrupted CREATE INDEX CONCURRENTLY leaves: an index marked invalid.
       await admin.query(`CREATE INDEX ${tableName}_category_brin_pb ON ${tableName} USING brin (category)`);
       await admin.query(`UPDATE pg_index SET indisvalid = false WHERE indexrelid = '${tableName}_category_brin_pb'::regclass`);
-      const brin = await indexAdd(runtime, table, category, 'brin', false);
+      const brin = await indexAdd(runtime, { table: table, column: category, method: 'brin', concurrently: false });
       expect(brin).toMatchObject({ created: true, replacedInvalid: true });
       expect(describeAdd(brin, table, category)).toContain('replaced an invalid index');
       await dropIndexes(client, { table, column: category, force: false, concurrently: false });
@@ -96,7 +98,7 @@ describe('perfbench index against PostgreSQL', () => {
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query(`LOCK TABLE ${tableName} IN SHARE ROW EXCLUSIVE MODE`);
-    const pending = indexAdd(runtime, table, category, 'btree', true).catch((error) => error);
+    const pending = indexAdd(runtime, { table: table, column: category, method: 'btree', concurrently: true }).catch((error) => error);
     await new Promise((resolve) => setTimeout(resolve, 300));
     controller.abort();
     const outcome = await pending;
@@ -111,7 +113,7 @@ describe('perfbench index against PostgreSQL', () => {
   it('does not take a partial index on the column for the index', async () => {
     await admin.query(`CREATE INDEX ${tableName}_partial ON ${tableName} (category) WHERE price > 500`);
     await withRuntime(async (runtime) => {
-      const outcome = await indexAdd(runtime, table, category, 'btree', false);
+      const outcome = await indexAdd(runtime, { table: table, column: category, method: 'btree', concurrently: false });
       expect(outcome.created).toBe(true);
       const listed = await listIndexes(await runtime.client(), table);
       expect(listed.find((index) => index.name === `${tableName}_partial`)?.partial).toBe(true);
@@ -123,10 +125,10 @@ describe('perfbench index against PostgreSQL', () => {
 
   it('explains a missing table or column', async () => {
     await withRuntime(async (runtime) => {
-      const noTable = await indexAdd(runtime, tableIdentifier('pbt_missing_table'), category, 'btree', false).catch((error) => error);
+      const noTable = await indexAdd(runtime, { table: tableIdentifier('pbt_missing_table'), column: category, method: 'btree', concurrently: false }).catch((error) => error);
       expect(noTable.line).toBe('table pbt_missing_table does not exist — run `perfbench seed` first, or pass --table with an existing table');
       expect(noTable.exitCode).toBe(ExitCode.usage);
-      const noColumn = await indexAdd(runtime, table, columnIdentifier('colour'), 'btree', false).catch((error) => error);
+      const noColumn = await indexAdd(runtime, { table: table, column: columnIdentifier('colour'), method: 'btree', concurrently: false }).catch((error) => error);
       expect(noColumn.line).toBe(`table ${tableName} has no column colour — pass --column with one of its columns`);
     });
   });

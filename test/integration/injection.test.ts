@@ -6,8 +6,9 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed, seedOptions } from '../../src/commands/seed.js';
-import { startServe, type RunningServe } from '../../src/commands/serve.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
+import { startServe, type RunningServe } from '../../src/usecases/report-server.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { ExitCode } from '../../src/errors.js';
 import { cli } from '../support/cli.js';

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seed, seedOptions, describeSeed } from '../../src/commands/seed.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
+import { describeSeed } from '../../src/report/seed-text.js';
 import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { datasetFingerprint } from '../../src/workload/dataset.js';
 import { ExitCode, UserError } from '../../src/errors.js';

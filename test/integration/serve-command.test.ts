@@ -9,9 +9,12 @@ import { loadConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { memoryOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
-import { register, serve, serveOptions, startServe, type ServeSummary } from '../../src/commands/serve.js';
+import { register } from '../../src/commands/serve.js';
+import { serve, startServe, type ServeSummary } from '../../src/usecases/report-server.js';
+import { serveOptions } from '../../src/flags/serve-flags.js';
 import { Command } from 'commander';
-import { DATABASE_URL, REDIS_URL, TABLE, eventually, fetchRaw, seedTable, type Reply } from './serve-helpers.js';
+import { TABLE, dropTable, eventually, fetchRaw, seedTable, type Reply } from './serve-helpers.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/services.js';
 
 const runtimes: Runtime[] = [];
 
@@ -25,18 +28,19 @@ afterEach(async () => {
 
 afterAll(async () => {
   // The command writes real keys (namespace: dataset version, table, column): remove this table's.
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(TEST_REDIS_URL);
   try {
     const keys = await redis.keys(`perfbench:report:v1:*:${TABLE}:category:*`);
     if (keys.length > 0) await redis.unlink(...keys);
   } finally {
     redis.disconnect();
   }
+  await dropTable();
 });
 
 function runtime(controller = new AbortController()) {
   const out = memoryOutput();
-  const config = loadConfig({ flags: { databaseUrl: DATABASE_URL, redisUrl: REDIS_URL }, env: {}, cwd: '/nonexistent' });
+  const config = loadConfig({ flags: { databaseUrl: TEST_DATABASE_URL, redisUrl: TEST_REDIS_URL }, env: {}, cwd: '/nonexistent' });
   const rt = new Runtime(config, out, controller.signal);
   runtimes.push(rt);
   return { rt, out, controller };
@@ -53,7 +57,7 @@ describe('perfbench serve', () => {
     expect(out.stderr).not.toContain('warning');
 
     // A lock held by another session keeps the report queries waiting inside PostgreSQL.
-    const locker = new pg.Client({ connectionString: DATABASE_URL });
+    const locker = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await locker.connect();
     let summary: ServeSummary;
     let replies: Reply[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressText } from '../../src/commands/bench.js';
+import { progressText } from '../../src/report/bench-progress.js';
 import { benchOptions, durationOption, integerListOption, outputFormat, percentOption } from '../../src/flags/bench-flags.js';
 import type { GateReport } from '../../src/measure/gate.js';
 import type { BenchResult, PathResult } from '../../src/measure/result.js';
@@ -162,26 +162,25 @@ describe('bench exit code', () => {
   const result = (errors: number[]) => ({
     paths: errors.map((e, i) => ({ name: `p${i}`, errors: e })),
   }) as unknown as import('../../src/measure/result.js').BenchResult;
-  const outcome = (errors: number[], extra: Partial<import('../../src/commands/bench.js').BenchOutcome> = {}) =>
+  const outcome = (errors: number[], extra: Partial<import('../../src/usecases/bench.js').BenchOutcome> = {}) =>
     ({ result: result(errors), comparisons: [], warnings: [], interrupted: false, ...extra });
   const tripped = { tripped: true, verdicts: [], environment: [], warnings: [], rule: 'r' } as unknown as import('../../src/measure/gate.js').GateReport;
 
   it('is 0 for a clean run, 3 for a tripped gate only with --fail-if-slower', async () => {
-    const { benchExitCode } = await import('../../src/commands/bench.js');
-    const said: string[] = [];
-    expect(benchExitCode(outcome([0, 0]), true, (line) => said.push(line))).toBe(0);
-    expect(benchExitCode(outcome([0]), false, (line) => said.push(line))).toBe(0);
-    expect(said).toEqual([]);
-    expect(benchExitCode(outcome([0], { gate: tripped }), false, () => undefined)).toBe(0);
-    expect(benchExitCode(outcome([0], { gate: tripped }), true, () => undefined)).toBe(3);
+    const { benchVerdict } = await import('../../src/usecases/bench.js');
+    expect(benchVerdict(outcome([0, 0]), true)).toEqual({ exitCode: 0, lines: [] });
+    expect(benchVerdict(outcome([0]), false)).toEqual({ exitCode: 0, lines: [] });
+    expect(benchVerdict(outcome([0], { gate: tripped }), false).exitCode).toBe(0);
+    expect(benchVerdict(outcome([0], { gate: tripped }), true).exitCode).toBe(3);
   });
 
   it('is 1 when operations failed, before the gate, and 130 when interrupted, before everything', async () => {
-    const { benchExitCode } = await import('../../src/commands/bench.js');
-    const said: string[] = [];
-    expect(benchExitCode(outcome([0, 2, 1], { gate: tripped }), true, (line) => said.push(line))).toBe(1);
-    expect(said.at(-1)).toBe('perfbench: 3 operations failed (p1, p2); the figures above are incomplete — see the warnings, fix the cause and run again');
-    expect(benchExitCode(outcome([0, 1], { interrupted: true }), true, (line) => said.push(line))).toBe(130);
-    expect(said.at(-1)).toMatch(/^interrupted: /);
+    const { benchVerdict } = await import('../../src/usecases/bench.js');
+    const failed = benchVerdict(outcome([0, 2, 1], { gate: tripped }), true);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.lines.at(-1)).toBe('perfbench: 3 operations failed (p1, p2); the figures above are incomplete — see the warnings, fix the cause and run again');
+    const interrupted = benchVerdict(outcome([0, 1], { interrupted: true }), true);
+    expect(interrupted.exitCode).toBe(130);
+    expect(interrupted.lines.at(-1)).toMatch(/^interrupted: /);
   });
 });

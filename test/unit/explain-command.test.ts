@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { explainFile, indexCheckOf, writesOf } from '../../src/commands/explain.js';
-import { explainOptions, type ExplainFlags } from '../../src/commands/explain-options.js';
+import { explainOptions, type ExplainFlags } from '../../src/flags/explain-flags.js';
+import { indexCheckOf, writesOf } from '../../src/plan/plan-inspection.js';
+import { explainFile } from '../../src/usecases/explain.js';
 import { describeIndexCheck, describeSource, explainJson, renderExplain } from '../../src/report/explain-output.js';
 import { parsePlan } from '../../src/plan/plan.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
@@ -40,10 +41,10 @@ describe('explainOptions: flags to a request, usage errors before anything runs'
     expect(query).toMatchObject({
       mode: 'explain',
       format: 'json',
-      request: { target: { kind: 'query', params: ['1', 'two'], explicitSource: false, statement: { kind: 'read', parameters: 2 } } },
+      request: { target: { kind: 'query', params: ['1', 'two'], explicitSource: false, classification: { kind: 'read', parameters: 2 } } },
     });
     expect(explainOptions(flags({ query: 'DELETE FROM t', column: 'c' }))).toMatchObject({
-      request: { target: { kind: 'query', explicitSource: true, statement: { kind: 'write', verb: 'DELETE' } } },
+      request: { target: { kind: 'query', explicitSource: true, classification: { kind: 'write', verb: 'DELETE' } } },
     });
     expect(explainOptions(flags({ file: 'plan.json', format: 'markdown' }))).toEqual({ mode: 'file', path: 'plan.json', format: 'markdown' });
   });

@@ -1,8 +1,10 @@
 /** Pure parts of the HTTP mode: category validation, Server-Timing, metrics text, the breaker, error classes. */
 import { describe, expect, it } from 'vitest';
-import { isLoopback, serveOptions } from '../../src/commands/serve.js';
+import { isLoopback } from '../../src/usecases/report-server.js';
+import { serveOptions } from '../../src/flags/serve-flags.js';
 import { Breaker, DatabaseUnavailable, isUnavailable } from '../../src/db/availability.js';
-import { parseCategory, serverTimingHeader } from '../../src/server/server.js';
+import { parseCategory } from '../../src/server/request.js';
+import { serverTimingHeader } from '../../src/server/server-timing.js';
 import { LATENCY_BUCKETS_SECONDS, ServerMetrics } from '../../src/server/metrics.js';
 import { parseServerTiming } from '../../src/targets/http.js';
 

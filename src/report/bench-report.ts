@@ -1,0 +1,40 @@
+/** Reporter: a bench (or merge) result in one of the output formats. */
+import type { ChalkInstance } from 'chalk';
+import type { Comparison } from '../measure/compare.js';
+import type { GateReport } from '../measure/gate.js';
+import type { BenchResult } from '../measure/result.js';
+import { renderChecksMarkdown, renderChecksText } from './bench-checks.js';
+import { renderBenchCsv } from './bench-csv.js';
+import { renderGateMarkdown } from './bench-gate.js';
+import { renderBenchJson } from './bench-json.js';
+import { renderBenchMarkdown } from './bench-markdown.js';
+import { renderBenchTable } from './bench-table.js';
+
+export const BENCH_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
+export type BenchFormat = (typeof BENCH_FORMATS)[number];
+
+export interface Rendered {
+  result: BenchResult;
+  comparisons: readonly Comparison[];
+  gate?: GateReport;
+}
+
+/** The report in one format. Markdown carries the gate's verdicts; JSON is the result contract alone. */
+export function renderReport(format: BenchFormat, report: Rendered, chalk?: ChalkInstance): string {
+  const { result, comparisons, gate } = report;
+  switch (format) {
+    case 'json':
+      return renderBenchJson(result, comparisons);
+    case 'csv':
+      return renderBenchCsv(result);
+    case 'markdown': {
+      const checks = renderChecksMarkdown(result);
+      return renderBenchMarkdown(result, comparisons) + (checks ? `\n${checks}` : '') + (gate ? `\n${renderGateMarkdown(gate)}` : '');
+    }
+    case 'table': {
+      const checks = renderChecksText(result);
+      return renderBenchTable(result, comparisons, chalk ? { chalk } : {}) + (checks ? `\n${chalk ? chalk.dim(checks) : checks}` : '');
+    }
+  }
+}
+

@@ -1,0 +1,78 @@
+/**
+ * Use case (bench, measure phase): concurrency levels, then trials, then paths. Within a trial every
+ * path runs once, one after the other (seq, index, cache, seq, index, cache…), so slow drift of the
+ * machine hits every path alike and trial t of every path is a paired sample (compare.ts pairs
+ * trials by number). After each run the path's findings (plan, cache check) join its result.
+ */
+import { firstLine } from '../errors.js';
+import { formatCount } from '../flags/options.js';
+import type { PathResult } from '../measure/result.js';
+import { runTarget, type ProgressEvent } from '../measure/runner.js';
+import type { BenchPath, RunFindings } from '../targets/path.js';
+import type { CategorySequence } from '../workload/sequence.js';
+import type { BenchHooks } from './bench.js';
+import type { BenchOptions } from './bench-options.js';
+
+export async function measure(paths: readonly BenchPath[], options: BenchOptions, sequence: CategorySequence, signal: AbortSignal,
+  hooks: BenchHooks, warn: (line: string) => void): Promise<PathResult[]> {
+  const results: PathResult[] = [];
+  const runs = options.concurrency.length * options.trials * paths.length;
+  const flagged = new Set<string>();
+  /** Loudly, once per path and problem: a mismatched plan makes the path's figures meaningless. */
+  const warnOnce = (key: string, line: string) => {
+    if (flagged.has(key)) return;
+    flagged.add(key);
+    warn(line);
+  };
+  let run = 0;
+  for (const concurrency of options.concurrency) {
+    for (let trial = 1; trial <= options.trials; trial++) {
+      for (const path of paths) {
+        if (signal.aborted) return results;
+        run++;
+        const position = { run, runs, trials: options.trials };
+        const result = await runTarget(path.target(concurrency), {
+          concurrency,
+          ...(options.iterations !== undefined ? { iterations: options.iterations } : { durationMs: options.durationMs! }),
+          // At least one warm-up operation per worker, so every connection has prepared its statement.
+          warmupMs: options.warmupMs,
+          warmupIterations: options.warmupMs > 0 ? concurrency : 0,
+          ...(options.ratePerSec !== undefined ? { ratePerSec: options.ratePerSec } : {}),
+          sequence,
+          trial,
+          signal,
+          ...(hooks.onProgress ? { onProgress: (event: ProgressEvent) => hooks.onProgress!(event, position) } : {}),
+        });
+        const findings = await findingsOf(path, result.interrupted);
+        for (const [i, flag] of findings.flags.entries()) warnOnce(`${path.name}:${flag}`, findings.notes[i] ?? `${path.name}: ${flag}`);
+        if (result.errors > 0 && !result.interrupted) {
+          warnOnce(`${path.name}:errors`, `${path.name} (concurrency ${concurrency}): ${formatCount(result.errors)} operation${result.errors === 1 ? '' : 's'} failed; first: ${result.firstError ?? 'unknown'}`);
+        }
+        results.push(withFindings(result, findings));
+      }
+    }
+  }
+  return results;
+}
+
+/** The path's findings; checks that fail after the run flag the path instead of failing the bench. */
+async function findingsOf(path: BenchPath, interrupted: boolean): Promise<RunFindings> {
+  try {
+    return await path.findings(interrupted);
+  } catch (error) {
+    return { notes: [`checks failed after the run: ${firstLine((error as Error).message)}`], flags: ['check-failed'] };
+  }
+}
+
+/** The result with the path's findings: the plan, the cache check (an added field), notes and flags. */
+function withFindings(result: PathResult, findings: RunFindings): PathResult {
+  const out: PathResult & { cacheCheck?: unknown } = { ...result };
+  if (findings.plan) out.plan = { ...findings.plan };
+  if (findings.cacheCheck) out.cacheCheck = findings.cacheCheck;
+  if (findings.serverTiming) out.serverTiming = findings.serverTiming;
+  const notes = [...(result.notes ?? []), ...findings.notes];
+  const flags = [...new Set([...(result.flags ?? []), ...findings.flags])];
+  if (notes.length) out.notes = notes;
+  if (flags.length) out.flags = flags;
+  return out;
+}

@@ -1,0 +1,39 @@
+/** Use case: what a bench run is asked to do, parsed from the flags (src/flags/bench-flags.ts). */
+import type { Distribution } from '../measure/random.js';
+import type { BenchFormat } from '../report/bench-report.js';
+import type { Identifier } from '../workload/identifiers.js';
+import type { OutputFile } from './publish.js';
+
+export interface BenchOptions {
+  paths: string[];
+  /** Concurrency levels, swept in this order. */
+  concurrency: number[];
+  /** Exactly one of durationMs and iterations. */
+  durationMs?: number;
+  iterations?: number;
+  warmupMs: number;
+  /** Open loop at this rate (ops/s); closed loop when absent. */
+  ratePerSec?: number;
+  trials: number;
+  distribution: Distribution;
+  /** Zipf exponent (zipf only). */
+  skew?: number;
+  seed: number;
+  table: Identifier;
+  column: Identifier;
+  ttlSeconds: number;
+  keepIndex: boolean;
+  keepCache: boolean;
+  format: BenchFormat;
+  outputs: OutputFile[];
+  baseline?: string;
+  /** The slow-down the gate reports against; it trips (exit 3) only with `failIfSlower`. */
+  thresholdPct: number;
+  failIfSlower: boolean;
+  /**
+   * `bench --http`: the HTTP paths time `perfbench serve` at `url`, or (no url) one started
+   * in-process for the run. Absent when no HTTP path runs.
+   */
+  http?: { url?: string };
+}
+

@@ -1,0 +1,105 @@
+/**
+ * Use case: run a benchmark. `bench` times the workload through every path (seq, index, cache,
+ * miss, noop, http…) on the same value sequence, and returns percentiles, speed-ups and the plans
+ * the paths ran. It reads like the architecture: prepare -> measure -> summarize.
+ *
+ * The database is left as found: the index created for the run and the keys written are removed
+ * by deferred cleanups, which run on success, on errors and after Ctrl-C.
+ */
+import { ExitCode } from '../errors.js';
+import { formatCount } from '../flags/options.js';
+import { compareResult, type Comparison } from '../measure/compare.js';
+import { gate, type GateReport } from '../measure/gate.js';
+import { createResult, foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
+import type { ProgressEvent } from '../measure/runner.js';
+import { checkClientBound } from '../measure/self-check.js';
+import { renderGateText } from '../report/bench-gate.js';
+import type { Runtime } from '../runtime.js';
+import { measure } from './bench-measure.js';
+import type { BenchOptions } from './bench-options.js';
+import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
+
+/** Progress and status of a run, for the spinner (TTY only); all optional. */
+export interface BenchHooks {
+  /** A phase of the preparation, e.g. "creating index …". */
+  onStatus?(text: string): void;
+  /** Runner progress, with the run's position in the whole bench. */
+  onProgress?(event: ProgressEvent, position: { run: number; runs: number; trials: number }): void;
+  /** Wraps every line bench writes to stderr (a spinner clears itself around it). */
+  aroundTalk?(write: () => void): void;
+}
+
+export interface BenchOutcome {
+  result: BenchResult;
+  comparisons: Comparison[];
+  gate?: GateReport;
+  /** One-line warnings already told to the user (plans, client-bound, environment…). */
+  warnings: string[];
+  /** Ctrl-C stopped the run: the result holds what was measured. */
+  interrupted: boolean;
+}
+
+/** Runs the benchmark and returns its result; never prints data (the caller publishes it). */
+export async function bench(runtime: Runtime, options: BenchOptions, hooks: BenchHooks = {}): Promise<BenchOutcome> {
+  const talk = benchTalk(runtime, hooks);
+  const prepared = await prepareBench(runtime, options, talk);
+  const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn);
+
+  // Summarize: client-bound checks, speed-ups, and the gate against the baseline.
+  const interrupted = runtime.signal.aborted || results.some((r) => r.interrupted);
+  const checked = checkClientBound(results);
+  for (const line of clientBoundWarnings(results)) talk.warn(line);
+  const result = createResult({ environment: prepared.environment, options: optionsRecord(options, prepared.sequence), paths: checked.paths, notes: prepared.notes });
+  const outcome: BenchOutcome = { result, comparisons: compareResult(result), warnings: talk.warnings, interrupted };
+  if (prepared.baseline && !interrupted) {
+    outcome.gate = gate(result, prepared.baseline, { thresholdPct: options.thresholdPct });
+    for (const line of outcome.gate.warnings) talk.warn(line);
+  }
+  return outcome;
+}
+
+/** What bench says while it works: lines on stderr (around a spinner), warnings kept for the outcome. */
+function benchTalk(runtime: Runtime, hooks: BenchHooks): BenchTalk {
+  const around = hooks.aroundTalk ?? ((write: () => void) => write());
+  const warnings: string[] = [];
+  return {
+    warnings,
+    status: (text) => hooks.onStatus?.(text),
+    say: (line) => around(() => runtime.out.say(line)),
+    warn: (line) => {
+      warnings.push(line);
+      around(() => runtime.out.warn(line));
+    },
+  };
+}
+
+/** One warning per path and concurrency (not per trial), from the trials folded together. */
+function clientBoundWarnings(results: readonly PathResult[]): string[] {
+  return checkClientBound(foldTrials(results)).warnings;
+}
+
+/** The exit code of a finished run, and the lines that say why it is not 0. */
+export interface BenchVerdict {
+  exitCode: ExitCode;
+  lines: string[];
+}
+
+/**
+ * Decides the exit code of a finished run (the caller prints the lines): interrupted (130);
+ * operations failed (1: the figures are incomplete, and a gate verdict on them would mean nothing,
+ * so this comes before the gate); the gate tripped with --fail-if-slower (3).
+ */
+export function benchVerdict(outcome: BenchOutcome, failIfSlower: boolean): BenchVerdict {
+  if (outcome.interrupted) {
+    return { exitCode: ExitCode.interrupted, lines: ['interrupted: the figures cover what was measured before Ctrl-C; restoring the index and removing the keys'] };
+  }
+  const lines = outcome.gate ? renderGateText(outcome.gate).trimEnd().split('\n') : [];
+  const failed = outcome.result.paths.filter((p) => p.errors > 0);
+  if (failed.length > 0) {
+    const errors = failed.reduce((total, p) => total + p.errors, 0);
+    const names = [...new Set(failed.map((p) => p.name))].join(', ');
+    lines.push(`perfbench: ${formatCount(errors)} operation${errors === 1 ? '' : 's'} failed (${names}); the figures above are incomplete — see the warnings, fix the cause and run again`);
+    return { exitCode: ExitCode.failure, lines };
+  }
+  return { exitCode: outcome.gate?.tripped && failIfSlower ? ExitCode.regression : ExitCode.ok, lines };
+}
