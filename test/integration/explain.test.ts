@@ -7,8 +7,9 @@ import type { ExplainRequest } from '../../src/plan/explain.js';
 import { explainCompareJson, explainJson, renderExplain, renderExplainCompare } from '../../src/report/explain-output.js';
 import { explain } from '../../src/usecases/explain.js';
 import { explainCompare } from '../../src/usecases/explain-compare.js';
-import { indexAdd } from '../../src/commands/indexes.js';
-import { seed, seedOptions } from '../../src/commands/seed.js';
+import { indexAdd } from '../../src/usecases/indexes.js';
+import { seed } from '../../src/usecases/dataset.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { dropIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
@@ -75,7 +76,7 @@ describe('perfbench explain against PostgreSQL', () => {
     expect(text).toContain(`Index check: ${tableName}(category) has no index.`);
 
     const indexName = `${tableName}_category_btree_pb`;
-    await withRuntime((runtime) => indexAdd(runtime, table, category, 'btree', false));
+    await withRuntime((runtime) => indexAdd(runtime, { table: table, column: category, method: 'btree', concurrently: false }));
     try {
       const after = await withRuntime((runtime) => explain(runtime, request({ category: 'cat-007' })));
       const afterScan = after.plan.nodes.find((node) => node.relation === tableName)!;
@@ -153,7 +154,7 @@ describe('perfbench explain against PostgreSQL', () => {
 
   it('compares against an existing index by disabling index scans, and keeps the index', async () => {
     const indexName = `${tableName}_category_btree_pb`;
-    await withRuntime((runtime) => indexAdd(runtime, table, category, 'btree', false));
+    await withRuntime((runtime) => indexAdd(runtime, { table: table, column: category, method: 'btree', concurrently: false }));
     try {
       const namesBefore = await indexNames();
       const result = await withRuntime((runtime) => explainCompare(runtime, request({ category: 'cat-012' }), 2));
