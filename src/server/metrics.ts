@@ -1,5 +1,5 @@
 /**
- * The serve mode's metrics: requests per route and status, a latency histogram per route, cache
+ * Server layer: the serve mode's metrics: requests per route and status, a latency histogram per route, cache
  * outcomes and queries, rendered in the Prometheus text format (0.0.4) for `GET /metrics`.
  */
 import type { CacheStatus } from '../cache/report-cache.js';

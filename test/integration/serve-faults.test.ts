@@ -4,14 +4,15 @@
  * route's connection terminated by the server (pg_terminate_backend).
  */
 import pg from 'pg';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
 import { MemoryCache } from '../../src/cache/memory.js';
 import type { CacheTier } from '../../src/cache/tier.js';
 import { createReportServer, type ReportServer } from '../../src/server/server.js';
 import {
-  DATABASE_URL, PgProxy, WORKLOAD, TestRedis, countingPool, eventually, fetchRaw, json, seedTable, slowFactory, uniqueNamespace,
+  PgProxy, WORKLOAD, TestRedis, countingPool, dropTable, eventually, fetchRaw, json, seedTable, slowFactory, uniqueNamespace,
 } from './serve-helpers.js';
+import { TEST_DATABASE_URL } from '../support/services.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 
@@ -23,7 +24,11 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
 });
 
-async function start(cache: CacheTier, databaseUrl = DATABASE_URL) {
+afterAll(async () => {
+  await dropTable();
+});
+
+async function start(cache: CacheTier, databaseUrl = TEST_DATABASE_URL) {
   const pool = countingPool(databaseUrl);
   const slow = slowFactory(databaseUrl);
   const logs: string[] = [];
@@ -121,7 +126,7 @@ describe('PostgreSQL unavailable', () => {
     expect((await fetchRaw(`${url}/report/slow?category=cat-02`)).status).toBe(200);
     expect(slow.state.connects).toBe(1);
 
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await admin.connect();
     try {
       const terminated = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [slow.state.applicationName]);

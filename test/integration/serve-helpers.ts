@@ -1,31 +1,47 @@
 /**
- * Fixtures for the serve integration tests: a seeded table, pools on the real PostgreSQL, a private
- * redis-server that can be stopped and restarted, a TCP proxy in front of PostgreSQL that can be
- * cut (the "PostgreSQL down" fault without touching the machine's server), and small HTTP helpers.
+ * Fixtures for the serve integration tests: a seeded table of the file's own, pools on the test
+ * PostgreSQL (TEST_DATABASE_URL from support/services.ts, so PERFBENCH_TEST_* keeps runs apart), a
+ * private redis-server that can be stopped and restarted, a TCP proxy in front of PostgreSQL that
+ * can be cut (the "PostgreSQL down" fault without touching the machine's server), and small HTTP
+ * helpers.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request, type Agent } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { builtinReportWorkload } from '../../src/db/report.js';
 import type { Workload } from '../../src/workload/workload.js';
 import { freeLoopbackPort } from '../../src/net.js';
+import { cli } from '../support/cli.js';
+import { TEST_DATABASE_URL, uniqueTable } from '../support/services.js';
 
-export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
-export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const TABLE = 'serve_products';
+/** This test file's own table (each file loads this module afresh), so parallel runs never share one. */
+export const TABLE = uniqueTable('serve');
 export const CATEGORIES = 20;
 export const WORKLOAD: Workload = builtinReportWorkload({ table: tableIdentifier(TABLE), column: columnIdentifier('category') });
 
-/** Seeds serve_products (20,000 rows, 20 categories: ~1,000 rows per report) through the CLI; a no-op when present. */
+/**
+ * Seeds TABLE (20,000 rows, 20 categories: ~1,000 rows per report) through the CLI from src/, in
+ * process: bin/perfbench would run dist/, which may be older than the source under test.
+ */
 export async function seedTable(): Promise<void> {
-  await promisify(execFile)('./bin/perfbench', ['seed', '--table', TABLE, '--rows', '20000', '--categories', String(CATEGORIES), '--reset'], {
-    env: { ...process.env, DATABASE_URL, REDIS_URL },
-  });
+  const result = await cli(['seed', '--table', TABLE, '--rows', '20000', '--categories', String(CATEGORIES), '--reset']);
+  if (result.code !== 0) throw new Error(`seeding ${TABLE} failed (exit ${result.code}): ${result.stderr.trim()}`);
+}
+
+/** Drops TABLE and its dataset record, so a run leaves the database as it found it. */
+export async function dropTable(): Promise<void> {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(`DROP TABLE IF EXISTS ${TABLE}`);
+    await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [TABLE]);
+  } finally {
+    await admin.end();
+  }
 }
 
 /** A namespace no other run uses, so cache keys never collide. */
@@ -34,7 +50,7 @@ export function uniqueNamespace(label: string): string {
 }
 
 /** A pool whose report queries (the named prepared statement) are counted and can be held at a gate. */
-export function countingPool(connectionString = DATABASE_URL, max = 5): pg.Pool & { reportQueries: number; gate?: Promise<void> } {
+export function countingPool(connectionString = TEST_DATABASE_URL, max = 5): pg.Pool & { reportQueries: number; gate?: Promise<void> } {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 2_000 }) as pg.Pool & { reportQueries: number; gate?: Promise<void> };
   pool.on('error', () => undefined);
   pool.reportQueries = 0;
@@ -51,7 +67,7 @@ export function countingPool(connectionString = DATABASE_URL, max = 5): pg.Pool 
 }
 
 /** A connectSlow factory that counts connections and can hold each query at a gate. */
-export function slowFactory(connectionString = DATABASE_URL, applicationName = `perfbench-test-slow-${randomUUID().slice(0, 8)}`) {
+export function slowFactory(connectionString = TEST_DATABASE_URL, applicationName = `perfbench-test-slow-${randomUUID().slice(0, 8)}`) {
   const state = { connects: 0, applicationName, gate: undefined as Promise<void> | undefined, clients: [] as pg.Client[] };
   const connect = async (): Promise<pg.Client> => {
     state.connects++;
@@ -178,23 +194,25 @@ export class TestRedis {
 export class PgProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private constructor(readonly port: number, private readonly targetPort: number) {}
+  private constructor(readonly port: number, private readonly targetHost: string, private readonly targetPort: number) {}
 
-  static async start(targetPort = 5432): Promise<PgProxy> {
-    const proxy = new PgProxy(await freeLoopbackPort(), targetPort);
+  /** A proxy in front of the test database (TEST_DATABASE_URL's host and port). */
+  static async start(): Promise<PgProxy> {
+    const target = new URL(TEST_DATABASE_URL);
+    const proxy = new PgProxy(await freeLoopbackPort(), target.hostname || '127.0.0.1', Number(target.port || 5432));
     await proxy.up();
     return proxy;
   }
 
   get url(): string {
-    const url = new URL(DATABASE_URL);
+    const url = new URL(TEST_DATABASE_URL);
     url.host = `127.0.0.1:${this.port}`;
     return url.toString();
   }
 
   up(): Promise<void> {
     const server = createServer((client) => {
-      const upstream = connect(this.targetPort, '127.0.0.1');
+      const upstream = connect(this.targetPort, this.targetHost);
       for (const socket of [client, upstream]) {
         this.sockets.add(socket);
         socket.on('close', () => this.sockets.delete(socket));

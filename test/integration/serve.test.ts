@@ -1,5 +1,5 @@
 /**
- * `perfbench serve` against the real PostgreSQL (serve_products) and the machine's Redis: bodies,
+ * `perfbench serve` against the test PostgreSQL (a table of this file's own) and Redis: bodies,
  * cache headers, TTL, single-flight, bad requests, limits and graceful shutdown.
  */
 import { once } from 'node:events';
@@ -13,10 +13,9 @@ import type { RedisCache } from '../../src/cache/redis.js';
 import { runWorkload } from '../../src/db/report.js';
 import { createReportServer, type ReportServer, type ServerLimits } from '../../src/server/server.js';
 import {
-  DATABASE_URL, WORKLOAD, countingPool, eventually, fetchRaw, gate, json, rawExchange, seedTable, slowFactory, uniqueNamespace,
+  WORKLOAD, countingPool, dropTable, eventually, fetchRaw, gate, json, rawExchange, seedTable, slowFactory, uniqueNamespace,
 } from './serve-helpers.js';
-
-const redisConfig = { mode: 'external' as const, host: '127.0.0.1', port: 6379, password: undefined, username: undefined, db: 0, tls: false, sources: {} };
+import { TEST_DATABASE_URL, testConfig } from '../support/services.js';
 
 let cache: RedisCache;
 const namespaces: string[] = [];
@@ -24,7 +23,7 @@ const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
   await seedTable();
-  cache = await connectRedis(redisConfig, 2_000);
+  cache = await connectRedis(testConfig().redis, 2_000);
 });
 
 afterEach(async () => {
@@ -34,6 +33,7 @@ afterEach(async () => {
 afterAll(async () => {
   for (const namespace of namespaces) await cache.deletePrefix(`${KEY_PREFIX}report:v1:${namespace}:`);
   await cache.close();
+  await dropTable();
 });
 
 interface Harness {
@@ -64,7 +64,7 @@ async function start(options: { ttlSeconds?: number; limits?: Partial<ServerLimi
 }
 
 async function expectedBody(category: string): Promise<Buffer> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
     return WORKLOAD.body(category, (await runWorkload(client, WORKLOAD, category)).rows);
@@ -74,7 +74,7 @@ async function expectedBody(category: string): Promise<Buffer> {
 }
 
 async function backends(applicationName: string): Promise<number> {
-  const client = new pg.Client({ connectionString: DATABASE_URL });
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
     const result = await client.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1', [applicationName]);
