@@ -1,3 +1,4 @@
+/** Flags layer: what the commands share to turn flag text into typed values. */
 import { usageError } from '../errors.js';
 import { printable } from '../workload/identifiers.js';
 
@@ -34,18 +35,6 @@ export function choiceOption<T extends string>(text: string, flag: string, choic
   return text as T;
 }
 
-/** Human sizes for tables: 1,234,567 bytes -> "1.2 MB". */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
-
-export function formatCount(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
+// One integer formatter for the whole tool lives in report/format.ts; these names stay until the
+// commands import it from there.
+export { formatBytes, formatInt as formatCount } from '../report/format.js';

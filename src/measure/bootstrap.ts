@@ -1,6 +1,6 @@
 /**
- * Bootstrap intervals for a percentile of a recorded histogram, without materialising millions of
- * resampled values.
+ * Measurement domain (pure): bootstrap intervals for a percentile of a recorded histogram, without
+ * materialising millions of resampled values.
  *
  * A bootstrap resample draws n values with replacement from the recorded ones; its percentile p is
  * the k-th smallest draw, k = ceil(p/100 x n) (HdrHistogram's rule). Drawing X = F⁻¹(U) from the

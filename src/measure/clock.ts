@@ -1,6 +1,7 @@
 /**
- * The runner's only source of time. Injected so unit tests run on virtual time and give exact
- * counts and percentiles, while real runs use the monotonic high-resolution clock.
+ * Measurement domain (pure): the runner's only source of time. Injected so unit tests run on
+ * virtual time and give exact counts and percentiles, while real runs use the monotonic
+ * high-resolution clock.
  *
  * Times are nanoseconds as plain numbers (not bigint): a bigint allocates on every read, and a
  * double holds integer nanoseconds exactly for 104 days from the clock's origin.

@@ -1,7 +1,7 @@
 /**
- * Speed-ups with an interval: every path against the baseline path (`seq`), `cache` against
- * `index` and `http-fast` against `http-slow`, at p50 and p99. A bare ratio of two runs hides
- * their noise, so each speed-up carries an interval and the name of the method that produced it:
+ * Measurement domain (pure): speed-ups with an interval. Every path is compared with the baseline
+ * path (`seq`), `cache` with `index` and `http-fast` with `http-slow`, at p50 and p99. A bare ratio
+ * of two runs hides their noise, so each speed-up carries an interval and the name of the method that produced it:
  *
  * - `trials`: with at least `minTrials` trials of both paths, the ratio per trial (trials of one
  *   run are paired by number: trial t of every path ran in the same round), the median ratio as the
@@ -12,36 +12,13 @@
 import { bootstrapPercentile, empirical, percentileOf, quantile, type EmpiricalDistribution } from './bootstrap.js';
 import { addEncoded, LatencyHistogram } from './histogram.js';
 import { seededRandom } from './random.js';
-import { groupPaths, pathKey, type BenchResult, type LoopMode, type PathResult } from './result.js';
+import {
+  groupPaths, pathKey, type BenchResult, type Comparison, type LoopMode, type PathResult, type RatioEstimate,
+} from './result.js';
 
-/** How an interval was obtained. */
-export type IntervalMethod = 'trials' | 'bootstrap';
-
-/** A ratio with its interval; `low <= estimate <= high` unless the data are degenerate. */
-export interface RatioEstimate {
-  estimate: number;
-  low: number;
-  high: number;
-}
-
-/**
- * How many times faster `path` is than `baseline`: baseline latency / path latency (2 = twice as
- * fast). Latencies below the histogram's 1 µs resolution count as 1 µs, so ratios stay finite.
- */
-export interface Comparison {
-  path: string;
-  baseline: string;
-  mode: LoopMode;
-  concurrency: number;
-  p50: RatioEstimate;
-  p99: RatioEstimate;
-  method: IntervalMethod;
-  /** Trials used (paired trials for `trials`, folded trials for `bootstrap`). */
-  trials: number;
-  /** `bootstrap` only: the interval's confidence level and the number of resamples. */
-  confidence?: number;
-  resamples?: number;
-}
+// The comparison types are part of the result contract (result files carry them); re-exported so
+// callers that compute comparisons find them here too.
+export type { Comparison, IntervalMethod, RatioEstimate } from './result.js';
 
 export interface CompareOptions {
   /** The path every other path is compared with; default `seq`. */

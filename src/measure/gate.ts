@@ -1,6 +1,6 @@
 /**
- * The regression gate: is the current run slower than the baseline by more than a threshold, at
- * p50 or p99, beyond the noise of either run?
+ * Measurement domain (pure): the regression gate: is the current run slower than the baseline by
+ * more than a threshold, at p50 or p99, beyond the noise of either run?
  *
  * Why not compare the two point estimates: REFERENCE.md ("Benchmark semantics") notes that a gate on
  * a single run's p50 with a 10% threshold tripped on 14–16% of unchanged builds in one public

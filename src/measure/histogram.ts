@@ -1,6 +1,7 @@
 /**
- * Latency histograms: a thin wrapper over hdr-histogram-js at microsecond resolution with 3
- * significant digits (every value is kept within 0.1%), growing as needed (auto-resize).
+ * Measurement domain (pure): latency histograms: a thin wrapper over hdr-histogram-js at
+ * microsecond resolution with 3 significant digits (every value is kept within 0.1%), growing as
+ * needed (auto-resize).
  *
  * The WebAssembly build records about 4x faster than the JS one (REFERENCE.md: ~38 ms vs ~150 ms
  * per million values) but lives outside the JS heap: every histogram must be `destroy()`ed, or

@@ -1,6 +1,7 @@
 /**
- * Event-loop lag: when the loop is late, perfbench itself is the bottleneck and the latencies it
- * records include its own queueing. Injected into the runner so unit tests stay exact.
+ * Measurement domain (pure): event-loop lag: when the loop is late, perfbench itself is the
+ * bottleneck and the latencies it records include its own queueing. Injected into the runner so
+ * unit tests stay exact.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 

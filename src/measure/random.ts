@@ -1,6 +1,7 @@
 /**
- * Deterministic randomness shared by `seed` (the data) and `bench` (the category sequence), so
- * the same flags give the same rows and the same operations on every machine.
+ * Measurement domain (pure): deterministic randomness shared by `seed` (the data) and `bench` (the
+ * category sequence), so the same flags give the same rows and the same operations on every
+ * machine.
  */
 
 /** A seeded uniform generator returning floats in [0, 1). */

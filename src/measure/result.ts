@@ -1,13 +1,13 @@
 /**
- * The result contract of `perfbench bench`: one versioned JSON object that reporters read, `merge`
- * adds up and baselines are old copies of. Every path embeds its encoded HDR histogram, so nothing
- * is lost between machines: statistics are recomputed from histograms, never averaged.
+ * Measurement domain (pure): the result contract of `perfbench bench`, one versioned JSON object
+ * that reporters read, `merge` adds up and baselines are old copies of. Every path embeds its
+ * encoded HDR histogram, so nothing is lost between machines: statistics are recomputed from
+ * histograms, never averaged.
  *
  * Compatibility: adding an optional field keeps `schemaVersion`; renaming, removing or changing
  * the meaning of a field bumps it, and `validateResult` then refuses older files with a hint.
  */
 import { usageError } from '../errors.js';
-import type { Comparison } from './compare.js';
 import { addEncoded, LatencyHistogram, summarizeEncoded, type LatencySummary } from './histogram.js';
 import type { EventLoopLag } from './loop-lag.js';
 import type { TargetKind } from './target.js';
@@ -81,6 +81,78 @@ export interface ServerTimingRecord {
   xCache: Record<string, number>;
 }
 
+/**
+ * A summary of the plan a DB path ran, captured once after its run (outside the measurement) so
+ * a reader can tell whether the path timed the plan its name promises.
+ */
+export interface PlanSummary {
+  /** The category the plan was captured for. */
+  category: string;
+  /** The root node's operation, e.g. `Sort`, `Gather Merge`. */
+  root: string;
+  /** How the table was read, e.g. `Bitmap Heap Scan on products using products_category_btree_pb`. */
+  scan: string;
+  /** The scan node's operation: `Seq Scan`, `Parallel Seq Scan`, `Index Scan`, `Bitmap Heap Scan`… */
+  scanType: string;
+  /** Indexes the scan read (empty for a Seq Scan). */
+  indexes: string[];
+  usesIndex: boolean;
+  /** Shared buffers of the whole plan, 8 kB blocks: hit in PostgreSQL's cache, and read from the OS. */
+  sharedHitBlocks: number;
+  sharedReadBlocks: number;
+  executionTimeMs: number;
+  planningTimeMs: number;
+}
+
+/**
+ * Cache hits (or misses) as the client saw them against the server's INFO counters: a cache path
+ * whose hits the server did not count timed something other than a cache hit.
+ */
+export interface CacheCheck {
+  tier: string;
+  /** GETs the path issued in the run (warm-up included). */
+  gets: number;
+  /** GETs that returned a value / nothing, as the client saw them. */
+  hits: number;
+  misses: number;
+  /** The server's keyspace_hits / keyspace_misses delta over the same stretch (other clients add to it). */
+  serverHits: number;
+  serverMisses: number;
+  /** True when the server counted at least the hits (cache) or misses (miss) the client saw. */
+  verified: boolean;
+}
+
+/** How a speed-up's interval was obtained (see compare.ts). */
+export type IntervalMethod = 'trials' | 'bootstrap';
+
+/** A ratio with its interval; `low <= estimate <= high` unless the data are degenerate. */
+export interface RatioEstimate {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * How many times faster `path` is than `baseline`: baseline latency / path latency (2 = twice as
+ * fast). Latencies below the histogram's 1 µs resolution count as 1 µs, so ratios stay finite.
+ * Part of the contract because result files may carry them (`BenchResult.comparisons`); compare.ts
+ * computes them.
+ */
+export interface Comparison {
+  path: string;
+  baseline: string;
+  mode: LoopMode;
+  concurrency: number;
+  p50: RatioEstimate;
+  p99: RatioEstimate;
+  method: IntervalMethod;
+  /** Trials used (paired trials for `trials`, folded trials for `bootstrap`). */
+  trials: number;
+  /** `bootstrap` only: the interval's confidence level and the number of resamples. */
+  confidence?: number;
+  resamples?: number;
+}
+
 /** One path at one concurrency in one trial (or the exact sum of several, see `mergeResults`). */
 export interface PathResult {
   name: string;
@@ -124,8 +196,10 @@ export interface PathResult {
   interrupted: boolean;
   /** HTTP paths: the server's own timing of the measured responses. */
   serverTiming?: ServerTimingRecord;
-  /** A summary of the plan the path ran (opaque here; the caller fills it). */
-  plan?: Record<string, unknown>;
+  /** DB paths: the plan the path ran. */
+  plan?: PlanSummary;
+  /** Cache paths: whether the server counted the hits (or misses) the client saw. */
+  cacheCheck?: CacheCheck;
   notes?: string[];
   /** Short machine-readable warnings, e.g. `plan-mismatch`, `client-bound`. */
   flags?: string[];

@@ -1,5 +1,5 @@
 /**
- * Runs one target and measures it. Two loops:
+ * Measurement domain (pure): runs one target and measures it. Two loops:
  *
  * - closed: `concurrency` workers, each awaiting its operation before starting the next. Simple and
  *   what most tools do, but a stall stops the senders, so it is recorded once (coordinated omission);
@@ -13,12 +13,17 @@
 import { realClock, type Clock } from './clock.js';
 import { LatencyHistogram } from './histogram.js';
 import { realEventLoopMonitor, type EventLoopLag, type EventLoopMonitor } from './loop-lag.js';
-import type { PathResult, ScheduleLag } from './result.js';
-import type { CategorySequence } from '../workload/sequence.js';
-import type { Operation, Target } from './target.js';
+import type { LoopMode, PathResult, ScheduleLag } from './result.js';
+import type { Operation, OperationSequence, Target } from './target.js';
 
 /** The phases a run goes through, in order (`done` is the last event). */
 export type Phase = 'setup' | 'warmup' | 'measure' | 'teardown' | 'done';
+
+/**
+ * The phases in which the loop runs operations. Both run the same loop so the warm-up heats exactly
+ * what the measurement times; only `measure` records.
+ */
+export type LoopPhase = Extract<Phase, 'warmup' | 'measure'>;
 
 /** A progress report: on every phase change, and at most every `progressIntervalMs` while measuring. */
 export interface ProgressEvent {
@@ -51,7 +56,7 @@ export interface RunOptions {
   /** Open loop at this many operations per second; closed loop when absent. */
   ratePerSec?: number;
   /** The categories operation i asks for. */
-  sequence: CategorySequence;
+  sequence: OperationSequence;
   /** 1-based trial number stored in the result. */
   trial?: number;
   /** Defaults to the process clock. */
@@ -121,62 +126,21 @@ interface Tally {
 export async function runTarget(target: Target, options: RunOptions): Promise<PathResult> {
   checkOptions(options);
   const clock = options.clock ?? realClock();
+  // Off by default on a fake clock: real CPU time and loop delay would make exact tests inexact.
   const monitor = options.loopMonitor === undefined ? (clock.real ? realEventLoopMonitor() : null) : options.loopMonitor;
   const cpuUsageUs = options.cpuUsageUs === undefined ? (clock.real ? processCpuUs : null) : options.cpuUsageUs;
   const run = new Run(target, options, clock, cpuUsageUs);
-  const open = options.ratePerSec !== undefined;
-  const notes: string[] = [];
-  const flags: string[] = [];
-  let setupFailed = false;
-  let loopLag: EventLoopLag | undefined;
-
   try {
+    let loopLag: EventLoopLag | undefined;
     try {
-      run.emit('setup');
-      try {
-        await target.setup?.();
-      } catch (error) {
-        setupFailed = true;
-        run.fail(error, 'setup');
-        flags.push('setup-failed');
-      }
-      if (!setupFailed) {
-        if (options.warmupMs || options.warmupIterations) {
-          run.emit('warmup');
-          const stop: Stop = {};
-          if (options.warmupMs) stop.atNs = clock.nowNs() + options.warmupMs * 1e6;
-          if (options.warmupIterations) stop.ops = options.warmupIterations;
-          if (open) await run.open(false, stop);
-          else await run.closed(false, stop);
-        }
-        if (!run.aborted) {
-          monitor?.start();
-          // Warm-up operations have all finished here: counters the target keeps restart with the measured phase.
-          target.measureStart?.();
-          run.beginMeasure();
-          const stop: Stop =
-            options.durationMs !== undefined ? { atNs: run.measureStartNs + options.durationMs * 1e6 } : { ops: options.iterations! };
-          try {
-            if (open) await run.open(true, stop);
-            else await run.closed(true, stop);
-          } finally {
-            run.endMeasure();
-            if (monitor) loopLag = monitor.stop();
-          }
-        }
+      if (await run.setUp()) {
+        await run.warmUp();
+        if (!run.aborted) loopLag = await run.measure(monitor);
       }
     } finally {
-      run.emit('teardown');
-      try {
-        await target.teardown?.();
-      } catch (error) {
-        notes.push(`teardown failed: ${messageOf(error)}`);
-        flags.push('teardown-failed');
-      }
+      await run.tearDown();
     }
     const result = run.toResult(loopLag);
-    if (notes.length) result.notes = notes;
-    if (flags.length) result.flags = flags;
     run.emit('done');
     return result;
   } finally {
@@ -198,18 +162,26 @@ function messageOf(error: unknown): string {
   return String(error);
 }
 
-/** The state of one run: histograms, counters and the two loops. */
+/** A loop strategy: runs operations until `stop`, recording them only in the `measure` phase. */
+type Loop = (phase: LoopPhase, stop: Stop) => Promise<void>;
+
+/** The state of one run: histograms, counters, its phases and the loop it drives. */
 class Run {
   private readonly histogram = LatencyHistogram.create();
   /** Open loop only: latency from the actual send. */
   private readonly uncorrected: LatencyHistogram | undefined;
   private readonly tally: Tally = { ops: 0, errors: 0, firstError: undefined, lagSumNs: 0, lagMaxNs: 0, lateOps: 0 };
+  private readonly notes: string[] = [];
+  private readonly flags: string[] = [];
+  private readonly mode: LoopMode;
+  /** Chosen once from the options: the hot path never asks which loop it is in. */
+  private readonly loop: Loop;
   private readonly progressEveryNs: number;
   private readonly trial: number;
   private nextProgressNs = Infinity;
   private lastProgressNs = 0;
   private lastProgressOps = 0;
-  measureStartNs = 0;
+  private measureStartNs = 0;
   private measureEndNs = 0;
   private cpuStartUs = 0;
   private cpuEndUs = 0;
@@ -222,7 +194,17 @@ class Run {
     private readonly clock: Clock,
     private readonly cpuUsageUs: (() => number) | null,
   ) {
-    this.uncorrected = options.ratePerSec !== undefined ? LatencyHistogram.create() : undefined;
+    const rate = options.ratePerSec;
+    if (rate === undefined) {
+      this.mode = 'closed';
+      this.uncorrected = undefined;
+      this.loop = (phase, stop) => this.closedLoop(phase, stop);
+    } else {
+      const uncorrected = LatencyHistogram.create();
+      this.mode = 'open';
+      this.uncorrected = uncorrected;
+      this.loop = (phase, stop) => this.openLoop(phase, stop, rate, uncorrected);
+    }
     this.progressEveryNs = (options.progressIntervalMs ?? DEFAULT_PROGRESS_MS) * 1e6;
     this.trial = options.trial ?? 1;
   }
@@ -231,7 +213,64 @@ class Run {
     return this.options.signal?.aborted === true;
   }
 
-  beginMeasure(): void {
+  /**
+   * Prepares the target; false when that failed. A failed setup is the path's error, not the
+   * run's crash: the result then says so, and the other paths still run.
+   */
+  async setUp(): Promise<boolean> {
+    this.emit('setup');
+    try {
+      await this.target.setup?.();
+      return true;
+    } catch (error) {
+      this.fail(error, 'setup');
+      this.flags.push('setup-failed');
+      return false;
+    }
+  }
+
+  /** Runs unrecorded operations (caches, plans, JIT, connections warm up), if the options ask for any. */
+  async warmUp(): Promise<void> {
+    const { warmupMs, warmupIterations } = this.options;
+    if (!warmupMs && !warmupIterations) return;
+    this.emit('warmup');
+    const stop: Stop = {};
+    if (warmupMs) stop.atNs = this.clock.nowNs() + warmupMs * 1e6;
+    if (warmupIterations) stop.ops = warmupIterations;
+    await this.loop('warmup', stop);
+  }
+
+  /** The measured phase; returns the event-loop lag over it when a monitor watched. */
+  async measure(monitor: EventLoopMonitor | null): Promise<EventLoopLag | undefined> {
+    monitor?.start();
+    // Warm-up operations have all finished here: counters the target keeps restart with the measured phase.
+    this.target.measureStart?.();
+    this.beginMeasure();
+    const { durationMs, iterations } = this.options;
+    const stop: Stop = durationMs !== undefined ? { atNs: this.measureStartNs + durationMs * 1e6 } : { ops: iterations! };
+    let loopLag: EventLoopLag | undefined;
+    try {
+      await this.loop('measure', stop);
+    } finally {
+      this.endMeasure();
+      // Also when the loop threw: the monitor's timer must not outlive the run.
+      loopLag = monitor?.stop();
+    }
+    return loopLag;
+  }
+
+  /** Releases the target; a failure there is noted, since the figures themselves are sound. */
+  async tearDown(): Promise<void> {
+    this.emit('teardown');
+    try {
+      await this.target.teardown?.();
+    } catch (error) {
+      this.notes.push(`teardown failed: ${messageOf(error)}`);
+      this.flags.push('teardown-failed');
+    }
+  }
+
+  private beginMeasure(): void {
     this.cpuStartUs = this.cpuUsageUs?.() ?? 0;
     this.measureStartNs = this.clock.nowNs();
     this.measureStarted = true;
@@ -240,14 +279,14 @@ class Run {
     this.emit('measure');
   }
 
-  endMeasure(): void {
+  private endMeasure(): void {
     this.measureEndNs = this.clock.nowNs();
     this.cpuEndUs = this.cpuUsageUs?.() ?? 0;
     this.measureEnded = true;
     this.nextProgressNs = Infinity;
   }
 
-  fail(error: unknown, where?: string): void {
+  private fail(error: unknown, where?: string): void {
     this.tally.errors++;
     if (this.tally.firstError === undefined) {
       const message = messageOf(error);
@@ -285,9 +324,10 @@ class Run {
   }
 
   /** Closed loop until `stop`: each worker starts its next operation when the previous one ended. */
-  async closed(record: boolean, stop: Stop): Promise<void> {
+  private async closedLoop(phase: LoopPhase, stop: Stop): Promise<void> {
     const { clock, target, histogram, tally } = this;
     const { sequence, signal } = this.options;
+    const record = phase === 'measure';
     let next = 0;
     const worker = async (): Promise<void> => {
       const op: OpSlot = { index: 0, category: '' };
@@ -326,11 +366,11 @@ class Run {
    * outstanding operations; the stretch an operation waits for a free slot or for the schedule to
    * catch up shows as schedule lag, and is inside its latency-from-intended-start.
    */
-  async open(record: boolean, stop: Stop): Promise<void> {
+  private async openLoop(phase: LoopPhase, stop: Stop, ratePerSec: number, uncorrected: LatencyHistogram): Promise<void> {
     const { clock, target, histogram, tally } = this;
-    const uncorrected = this.uncorrected!;
     const { sequence, signal, concurrency } = this.options;
-    const intervalNs = 1e9 / this.options.ratePerSec!;
+    const record = phase === 'measure';
+    const intervalNs = 1e9 / ratePerSec;
     const phaseStartNs = clock.nowNs();
     let outstanding = 0;
     let wake: (() => void) | undefined;
@@ -371,12 +411,7 @@ class Run {
         }
         // A timed run that fell behind stops at its end time instead of catching up for ever.
         if (stop.atNs !== undefined && stopped(stop, i, sentNs)) break;
-        if (record) {
-          const lagNs = sentNs - intendedNs;
-          tally.lagSumNs += lagNs;
-          if (lagNs > tally.lagMaxNs) tally.lagMaxNs = lagNs;
-          if (lagNs > LATE_NS) tally.lateOps++;
-        }
+        if (record) this.recordLag(sentNs - intendedNs);
         outstanding++;
         const op: Operation = { index: i, category: sequence.at(i) };
         let pending: Promise<void>;
@@ -397,15 +432,22 @@ class Run {
     }
   }
 
+  private recordLag(lagNs: number): void {
+    const { tally } = this;
+    tally.lagSumNs += lagNs;
+    if (lagNs > tally.lagMaxNs) tally.lagMaxNs = lagNs;
+    if (lagNs > LATE_NS) tally.lateOps++;
+  }
+
   toResult(loopLag: EventLoopLag | undefined): PathResult {
     const { tally, options } = this;
     const elapsedNs = Math.max(0, this.measureEndNs - this.measureStartNs);
-    const open = options.ratePerSec !== undefined;
+    const open = this.mode === 'open';
     const encoded = this.histogram.encode();
     const result: PathResult = {
       name: this.target.name,
       kind: this.target.kind,
-      mode: open ? 'open' : 'closed',
+      mode: this.mode,
       concurrency: options.concurrency,
       trial: this.trial,
       sources: 1,
@@ -433,6 +475,8 @@ class Run {
     }
     if (loopLag) result.eventLoopLag = loopLag;
     if (this.cpuUsageUs) result.clientCpuMs = Math.max(0, this.cpuEndUs - this.cpuStartUs) / 1000;
+    if (this.notes.length) result.notes = [...this.notes];
+    if (this.flags.length) result.flags = [...this.flags];
     return result;
   }
 

@@ -1,7 +1,8 @@
 /**
- * Is perfbench itself the bottleneck? A Node load generator can be (REFERENCE.md: on 2 cores
- * autocannon reached 9.8k req/s where wrk reached 22.5k), and then the latencies it records include
- * time its operations spent waiting for each other inside the client. Two signs:
+ * Measurement domain (pure). Is perfbench itself the bottleneck? A Node load generator can be
+ * (REFERENCE.md: on 2 cores autocannon reached 9.8k req/s where wrk reached 22.5k), and then the
+ * latencies it records include time its operations spent waiting for each other inside the client.
+ * Two signs:
  *
  * - a saturated client: the process was busy (CPU time / wall time, `clientCpuMs`) for at least
  *   `busyShare` (default 90%) of the measured phase while more than one operation could be in

@@ -1,6 +1,6 @@
 /**
- * The timed path: one small interface behind which seq-scan, index-scan, cache-hit, http and the
- * no-op path all look alike to the runner.
+ * Measurement domain (pure): the timed path, one small interface behind which seq-scan,
+ * index-scan, cache-hit, http and the no-op path all look alike to the runner.
  */
 
 /** What a path is, for grouping and labels; the path's `name` says which one (seq, index, cache…). */
@@ -15,6 +15,14 @@ export interface Operation {
   readonly index: number;
   /** The category to ask for: `sequence.at(index)`, identical for every path. */
   readonly category: string;
+}
+
+/**
+ * What operation i asks for, identical for every path of a run. Only `at` is needed here, so the
+ * runner does not depend on how a workload draws its values (workload/sequence.ts does).
+ */
+export interface OperationSequence {
+  at(index: number): string;
 }
 
 /** A timed path. Only `run` is timed; setup and teardown happen outside the measurement. */

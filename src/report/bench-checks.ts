@@ -1,18 +1,15 @@
 /**
- * What the bench paths checked about themselves, for the terminal and Markdown reports: the plan
- * each DB path actually ran, and the cache hits (misses) the client saw against the server's INFO
- * counters. Pure: reads `PathResult.plan` and `cacheCheck` as the bench command stores them.
+ * Reporter (pure): what the bench paths checked about themselves, for the terminal and Markdown
+ * reports: the plan each DB path actually ran, and the cache hits (misses) the client saw against
+ * the server's INFO counters, as stored in `PathResult.plan` and `PathResult.cacheCheck`.
  */
-import { foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
-import type { CacheCheck, PlanSummary } from '../targets/path.js';
-import { formatInt, formatMsFromUs } from './bench-format.js';
-
-/** A path result with the cache check the bench command attaches to cache paths. */
-type Checked = PathResult & { cacheCheck?: CacheCheck };
+import { foldTrials, type BenchResult, type CacheCheck, type PathResult, type PlanSummary } from '../measure/result.js';
+import { formatInt } from './format.js';
+import { formatMsFromUs } from './bench-format.js';
 
 function plans(result: BenchResult): Array<[string, PlanSummary]> {
   const seen = new Map<string, PlanSummary>();
-  for (const p of result.paths) if (p.plan && !seen.has(p.name)) seen.set(p.name, p.plan as unknown as PlanSummary);
+  for (const p of result.paths) if (p.plan && !seen.has(p.name)) seen.set(p.name, p.plan);
   return [...seen];
 }
 
@@ -25,7 +22,7 @@ interface CacheRow {
 /** Cache checks summed over the trials of each path and concurrency. */
 function cacheRows(result: BenchResult): CacheRow[] {
   const rows = new Map<string, CacheRow>();
-  for (const p of result.paths as Checked[]) {
+  for (const p of result.paths) {
     const c = p.cacheCheck;
     if (!c) continue;
     const key = `${p.name}\u0000${p.concurrency}`;

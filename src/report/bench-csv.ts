@@ -1,10 +1,9 @@
 /**
- * CSV exports (RFC 4180: CRLF line ends, fields with a comma, quote or line break in double quotes,
- * quotes doubled). One row per path and trial, unrounded, for spreadsheets and scripts; latencies in
- * milliseconds like the other reports. Pure.
+ * Reporter (pure): CSV exports (RFC 4180: CRLF line ends, fields with a comma, quote or line break
+ * in double quotes, quotes doubled). One row per path and trial, unrounded, for spreadsheets and
+ * scripts; latencies in milliseconds like the other reports.
  */
-import type { Comparison } from '../measure/compare.js';
-import type { BenchResult } from '../measure/result.js';
+import type { BenchResult, Comparison } from '../measure/result.js';
 
 /** One RFC 4180 field. */
 export function csvField(value: string | number | boolean | undefined): string {

@@ -1,17 +1,11 @@
 /**
- * Formatting shared by the bench reporters. Locale-free on purpose (golden files and CI logs must
- * not depend on the machine's locale), and with the precision the data has: HDR histograms keep
- * three significant digits, so latencies print with three significant digits.
+ * Reporter (pure): formatting shared by the bench reporters. Locale-free on purpose (golden files
+ * and CI logs must not depend on the machine's locale), and with the precision the data has: HDR
+ * histograms keep three significant digits, so latencies print with three significant digits.
  */
 import { clientBusyShare } from '../measure/self-check.js';
-import type { Comparison, RatioEstimate } from '../measure/compare.js';
-import type { BenchResult, PathResult } from '../measure/result.js';
-
-/** 12345.6 -> `12,346`. */
-export function formatInt(n: number): string {
-  const sign = n < 0 ? '-' : '';
-  return sign + Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
+import type { BenchResult, Comparison, PathResult, RatioEstimate } from '../measure/result.js';
+import { formatInt } from './format.js';
 
 /**
  * Microseconds as milliseconds with three significant digits: 119 µs -> `0.119`,

@@ -1,5 +1,6 @@
 /**
- * The regression gate's verdicts as text (stderr, CI logs) and Markdown (the step summary). Pure.
+ * Reporter (pure): the regression gate's verdicts as text (stderr, CI logs) and Markdown (the step
+ * summary).
  */
 import type { GateReport, PathVerdict, PercentileCheck } from '../measure/gate.js';
 import { formatMsFromUs } from './bench-format.js';

@@ -1,11 +1,11 @@
 /**
- * GitHub-flavoured Markdown of a bench result, for `$GITHUB_STEP_SUMMARY` and pull-request
- * comments: the percentile table, the speed-ups and the environment. Pure.
+ * Reporter (pure): GitHub-flavoured Markdown of a bench result, for `$GITHUB_STEP_SUMMARY` and
+ * pull-request comments: the percentile table, the speed-ups and the environment.
  */
-import type { Comparison } from '../measure/compare.js';
-import { foldTrials, type BenchResult } from '../measure/result.js';
+import { foldTrials, type BenchResult, type Comparison } from '../measure/result.js';
+import { formatInt } from './format.js';
 import {
-  describeMethod, formatEstimate, formatInt, formatMsFromUs, formatRate, latencyKind, loopLagLines, overheadLine,
+  describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyKind, loopLagLines, overheadLine,
   pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 

@@ -1,14 +1,14 @@
 /**
- * The terminal report of `perfbench bench`: a percentile table per path, the speed-up table and a
- * small latency distribution per path. Pure: colour comes from the chalk instance passed in; without
- * one (or at level 0) the output is plain text, which the golden files pin.
+ * Reporter (pure): the terminal report of `perfbench bench`, a percentile table per path, the
+ * speed-up table and a small latency distribution per path. Colour comes from the chalk instance
+ * passed in; without one (or at level 0) the output is plain text, which the golden files pin.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import type { Comparison } from '../measure/compare.js';
-import { foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
+import { foldTrials, type BenchResult, type Comparison, type PathResult } from '../measure/result.js';
+import { formatInt } from './format.js';
 import {
-  bar, describeMethod, formatEstimate, formatInt, formatMsFromUs, formatRate, latencyKind, logShare, loopLagLines,
+  bar, describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyKind, logShare, loopLagLines,
   overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 

@@ -1,14 +1,13 @@
 /**
- * Number formatting shared by the plan renderers. Locale-free on purpose: `toLocaleString` follows
- * the machine's locale, which would make golden files and CI logs differ between machines.
+ * Reporter (pure): number formatting shared by the plan renderers. Locale-free on purpose:
+ * `toLocaleString` follows the machine's locale, which would make golden files and CI logs differ
+ * between machines.
  */
 import type { Misestimate, ParsedPlan, PlanNode } from '../plan/plan.js';
+import { formatInt } from './format.js';
 
-/** 12345.6789 -> `12,346`. */
-export function formatInt(n: number): string {
-  const sign = n < 0 ? '-' : '';
-  return sign + Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
+// The plan renderers take every number format from here; the integer one is shared with the rest.
+export { formatInt };
 
 /** Milliseconds with PostgreSQL's three decimals and thousands separators: `1,234.567 ms`. */
 export function formatMs(ms: number): string {

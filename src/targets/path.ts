@@ -1,15 +1,19 @@
 /**
- * What `perfbench bench` knows about a timed path beyond the runner's `Target`: how to make the
- * Target for one run at a given concurrency, what to record next to its figures (the plan it ran,
- * whether its cache hits were real), and how to let go of what it holds. One file per path in
+ * Targets: what `perfbench bench` knows about a timed path beyond the runner's `Target`: how to
+ * make the Target for one run at a given concurrency, what to record next to its figures (the plan
+ * it ran, whether its cache hits were real), and how to let go of what it holds. One file per path in
  * src/targets/; the registry (registry.ts) lists them, so a new path (HTTP…) is one more entry.
  */
 import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
-import type { ServerTimingRecord } from '../measure/result.js';
+import type { CacheCheck, PlanSummary, ServerTimingRecord } from '../measure/result.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { Target, TargetKind } from '../measure/target.js';
 import type { Workload } from '../workload/workload.js';
+
+// What a path finds is recorded in the result contract, so its types live there; re-exported for
+// the paths that build them.
+export type { CacheCheck, PlanSummary } from '../measure/result.js';
 
 /** What every path is built from; the bench command fills it once per run. */
 export interface PathContext {
@@ -42,41 +46,6 @@ export interface HttpServerInfo {
   namespace?: string;
   /** Bound on one request, ms (the connect timeout for the reachability check). */
   timeoutMs?: number;
-}
-
-/** A summary of the plan a DB path ran, kept in its results (`PathResult.plan`). */
-export interface PlanSummary {
-  /** The category the plan was captured for. */
-  category: string;
-  /** The root node's operation, e.g. `Sort`, `Gather Merge`. */
-  root: string;
-  /** How the table was read, e.g. `Bitmap Heap Scan on products using products_category_btree_pb`. */
-  scan: string;
-  /** The scan node's operation: `Seq Scan`, `Parallel Seq Scan`, `Index Scan`, `Bitmap Heap Scan`… */
-  scanType: string;
-  /** Indexes the scan read (empty for a Seq Scan). */
-  indexes: string[];
-  usesIndex: boolean;
-  /** Shared buffers of the whole plan, 8 kB blocks: hit in PostgreSQL's cache, and read from the OS. */
-  sharedHitBlocks: number;
-  sharedReadBlocks: number;
-  executionTimeMs: number;
-  planningTimeMs: number;
-}
-
-/** Cache hits (or misses) as the client saw them against the server's INFO counters. */
-export interface CacheCheck {
-  tier: string;
-  /** GETs the path issued in the run (warm-up included). */
-  gets: number;
-  /** GETs that returned a value / nothing, as the client saw them. */
-  hits: number;
-  misses: number;
-  /** The server's keyspace_hits / keyspace_misses delta over the same stretch (other clients add to it). */
-  serverHits: number;
-  serverMisses: number;
-  /** True when the server counted at least the hits (cache) or misses (miss) the client saw. */
-  verified: boolean;
 }
 
 /** What a path adds to a run's result: at most one plan, a cache check, notes and flags. */

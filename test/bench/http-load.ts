@@ -12,7 +12,7 @@ const result = await runTarget(target, {
   concurrency: Number(concurrency),
   durationMs: Number(seconds) * 1000,
   warmupMs: 1000,
-  sequence: { at: () => category!, names: [category!] },
+  sequence: { at: () => category! },
   onProgress: (event) => {
     if (event.phase === 'measure' && event.ops === 0) target.resetServerTiming();
   },

@@ -4,7 +4,7 @@ import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/measure/clock.js';
 import { compareResult } from '../../src/measure/compare.js';
-import { createResult, validateResult, type BenchResult } from '../../src/measure/result.js';
+import { createResult, validateResult, type BenchResult, type PlanSummary } from '../../src/measure/result.js';
 import { runTarget } from '../../src/measure/runner.js';
 import { categorySequence } from '../../src/workload/sequence.js';
 import { renderBenchCsv, renderSpeedupCsv, csvField } from '../../src/report/bench-csv.js';
@@ -12,6 +12,7 @@ import { formatMsFromUs, formatRatio, formatRate, logShare, bar } from '../../sr
 import { renderBenchJson } from '../../src/report/bench-json.js';
 import { renderBenchMarkdown } from '../../src/report/bench-markdown.js';
 import { renderBenchTable } from '../../src/report/bench-table.js';
+import { formatInt } from '../../src/report/format.js';
 import { FIXED_DATE, fakeTarget, pathOf, resultOf, spread } from './bench-helpers.js';
 
 const goldenDir = new URL('../golden/', import.meta.url);
@@ -23,10 +24,16 @@ function golden(name: string, actual: string): void {
   expect(actual).toBe(readFileSync(file, 'utf8'));
 }
 
+/**
+ * A plan as a writer other than this version may have recorded it: validateResult does not check
+ * plans, so the JSON export must pass one through untouched (bench.json pins it).
+ */
+const foreignPlan = { node: 'Seq Scan' } as unknown as PlanSummary;
+
 /** A closed-loop run: seq, index, cache (with errors and a flag), noop; 1 trial. */
 function closedResult(): BenchResult {
   const result = resultOf([
-    pathOf('seq', spread(200, 65_600, 12_000, 1), { plan: { node: 'Seq Scan' } }),
+    pathOf('seq', spread(200, 65_600, 12_000, 1), { plan: foreignPlan }),
     pathOf('index', spread(2000, 2590, 700, 2), { flags: ['plan-mismatch: expected an index scan'] }),
     pathOf('cache', spread(5000, 119, 40, 3), { errors: 3, firstError: 'GET "pb:v1|cat-007" timed out' }),
     pathOf('noop', Array(10_000).fill(0).map((_, i) => (i % 100 === 0 ? 2 : 0)), { kind: 'noop', eventLoopLag: { meanUs: 10_100, p99Us: 10_400, maxUs: 12_300 } }),
@@ -118,6 +125,18 @@ describe('formatting', () => {
     expect([0, 0.4, 7, 119, 2593, 65_600, 1_234_567].map(formatMsFromUs)).toEqual(['0', '<0.001', '0.007', '0.119', '2.59', '65.6', '1,235']);
     expect([0.5, 9.94, 1234.4].map(formatRate)).toEqual(['0.5', '9.9', '1,234']);
     expect([1.019, 25.34, 508.2, Infinity].map(formatRatio)).toEqual(['1.02x', '25.3x', '508x', 'n/a']);
+  });
+
+  it.each([
+    [1234567.4, '1,234,567'],
+    [-1234, '-1,234'],
+    [999.5, '1,000'],
+    [0, '0'],
+    // A rate over a zero elapsed time: printed as Intl's en-US formatter prints it.
+    [Infinity, '∞'],
+    [NaN, 'NaN'],
+  ])('prints integers one way everywhere, whatever the machine\'s locale: %s is %j', (value, expected) => {
+    expect(formatInt(value)).toBe(expected);
   });
 
   it('quotes CSV fields per RFC 4180', () => {
