@@ -10,9 +10,11 @@ export interface Output {
   /** A status or warning line on stderr. */
   say(line: string): void;
   warn(line: string): void;
-  /** True when stderr is a terminal: spinners and live progress only then. */
+  /** True when stderr is a terminal with a usable width: spinners and live progress only then. */
   readonly interactive: boolean;
   readonly color: ChalkInstance;
+  /** Colour of the talk on stderr (warning labels, the spinner glyph): its own TTY and NO_COLOR decide. */
+  readonly talkColor?: ChalkInstance;
 }
 
 export function colorLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
@@ -25,6 +27,15 @@ export function colorLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv):
   return stream.isTTY ? 2 : 0;
 }
 
+/**
+ * True when `stream` is a terminal that reports a width. ora divides by the width to know how many
+ * lines to clear: a pty that reports 0 columns (`script` without a size, some `docker -t` and CI
+ * ptys) made it loop forever, writing hundreds of MB and deaf to Ctrl-C. 0 or no width is no TTY.
+ */
+export function usableTerminal(stream: { isTTY?: boolean; columns?: number }): boolean {
+  return Boolean(stream.isTTY) && typeof stream.columns === 'number' && Number.isFinite(stream.columns) && stream.columns > 0;
+}
+
 export function terminalOutput(env: NodeJS.ProcessEnv = process.env): Output {
   const color = new Chalk({ level: colorLevel(process.stdout, env) });
   const talk = new Chalk({ level: colorLevel(process.stderr, env) });
@@ -32,8 +43,53 @@ export function terminalOutput(env: NodeJS.ProcessEnv = process.env): Output {
     data: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     say: (line) => void process.stderr.write(`${line}\n`),
     warn: (line) => void process.stderr.write(`${talk.yellow('warning:')} ${line}\n`),
-    interactive: Boolean(process.stderr.isTTY) && env.CI !== 'true',
+    interactive: usableTerminal(process.stderr) && env.CI !== 'true',
     color,
+    talkColor: talk,
+  };
+}
+
+/** A live status line on stderr (ora underneath): what seed and bench drive their progress through. */
+export interface Spinner {
+  text: string;
+  /** Removes the line, to print something else (then `render` draws it again). */
+  clear(): void;
+  render(): void;
+  stop(): void;
+}
+
+/**
+ * Starts a spinner when `out` is interactive, else returns undefined (the caller prints nothing
+ * live). The glyph is coloured only when the talk is (NO_COLOR: ora's own chalk ignores it). If
+ * the terminal's width drops to 0 while it runs (a resize), the spinner stops for good rather
+ * than spin: Node updates `columns` and emits 'resize' in the same tick, before ora's next frame.
+ */
+export async function startSpinner(out: Output, text: string, stream: NodeJS.WriteStream = process.stderr): Promise<Spinner | undefined> {
+  if (!out.interactive || !usableTerminal(stream)) return undefined;
+  const { default: ora } = await import('ora');
+  const colored = (out.talkColor?.level ?? 0) > 0;
+  const spinner = ora({ text, stream, color: colored ? 'cyan' : false }).start();
+  let live = true;
+  const stop = () => {
+    if (!live) return;
+    live = false;
+    stream.off('resize', onResize);
+    spinner.stop();
+  };
+  const onResize = () => {
+    if (!usableTerminal(stream)) stop();
+  };
+  stream.on('resize', onResize);
+  return {
+    get text() {
+      return spinner.text;
+    },
+    set text(value: string) {
+      if (live) spinner.text = value;
+    },
+    clear: () => void (live && spinner.clear()),
+    render: () => void (live && spinner.render()),
+    stop,
   };
 }
 

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { BENCH_DEFAULTS, benchOptions, type BenchFlags } from '../flags/bench-flags.js';
 import type { CommandContext } from '../flags/context.js';
 import { repeatable } from '../flags/options.js';
+import { startSpinner } from '../output.js';
 import { progressText } from '../report/bench-progress.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
 import { HTTP_PATHS, PATHS } from '../targets/registry.js';
@@ -61,7 +62,7 @@ Examples:
   perfbench bench --baseline main.json --fail-if-slower 10%`)
     .action((flags: BenchFlags) => context.run(async (runtime) => {
       const options = benchOptions(flags);
-      const spinner = runtime.out.interactive ? (await import('ora')).default({ text: 'preparing…', stream: process.stderr }).start() : undefined;
+      const spinner = await startSpinner(runtime.out, 'preparing…');
       let outcome: BenchOutcome;
       try {
         outcome = await bench(runtime, options, spinner ? {

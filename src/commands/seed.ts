@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../flags/context.js';
 import { formatCount } from '../flags/options.js';
 import { seedOptions, type SeedFlags } from '../flags/seed-flags.js';
+import { startSpinner } from '../output.js';
 import { DISTRIBUTIONS } from '../measure/random.js';
 import { describeSeed } from '../report/seed-text.js';
 import { seed, type SeedResult } from '../usecases/dataset.js';
@@ -24,7 +25,7 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', '\nExample:\n  perfbench seed --rows 1000000 --categories 1000 --distribution zipf --skew 1.1')
     .action((flags: SeedFlags) => context.run(async (runtime) => {
       const options = seedOptions(flags);
-      const progress = runtime.out.interactive ? (await import('ora')).default({ text: 'seeding…', stream: process.stderr }).start() : undefined;
+      const progress = await startSpinner(runtime.out, 'seeding…');
       let result: SeedResult;
       try {
         result = await seed(runtime, options, (rows, elapsedMs) => {
