@@ -24,7 +24,11 @@ import {
 import { seededRandom } from './random.js';
 import { environmentDifferences, groupPaths, pathKey, type BenchResult, type EnvironmentDifference, type PathResult } from './result.js';
 
-export type Verdict = 'ok' | 'regressed' | 'improved' | 'no-baseline' | 'no-data';
+/**
+ * `plan-changed`: the path's plan changed during the run, so its figures mix two plans; it is not
+ * compared, and the run fails (exit 1) rather than pass on such figures.
+ */
+export type Verdict = 'ok' | 'regressed' | 'improved' | 'no-baseline' | 'no-data' | 'plan-changed';
 
 /** One percentile of one path against the baseline. */
 export interface PercentileCheck {
@@ -86,6 +90,11 @@ export function gate(current: BenchResult, baseline: BenchResult, options: GateO
     const first = group[0]!;
     const head = { path: first.name, mode: first.mode, concurrency: first.concurrency };
     const base = baseGroups.get(keyOf(first));
+    if (group.some((p) => p.flags?.includes('plan-changed'))) {
+      verdicts.push({ ...head, verdict: 'plan-changed', checks: [] });
+      warnings.push(`${first.name} (concurrency ${first.concurrency}): its plan changed during the run; not compared with the baseline`);
+      continue;
+    }
     if (!base) {
       verdicts.push({ ...head, verdict: 'no-baseline', checks: [] });
       continue;

@@ -24,6 +24,7 @@ const WORDS: Record<PathVerdict['verdict'], string> = {
   improved: 'improved',
   'no-baseline': 'not in the baseline',
   'no-data': 'no data',
+  'plan-changed': 'PLAN CHANGED',
 };
 
 export function renderGateText(report: GateReport): string {
@@ -35,14 +36,18 @@ export function renderGateText(report: GateReport): string {
     lines.push(`  ${label(v).padEnd(width)}  ${WORDS[v.verdict].padEnd(9)} ${checks}${checks ? method : ''}`.trimEnd());
   }
   const regressed = report.verdicts.filter((v) => v.verdict === 'regressed');
-  lines.push(report.tripped
+  const changed = report.verdicts.filter((v) => v.verdict === 'plan-changed');
+  if (changed.length) lines.push(`Gate FAILED: the plan of ${changed.map(label).join(', ')} changed during the run; its figures are not comparable.`);
+  else lines.push(report.tripped
     ? `Gate TRIPPED: ${regressed.map(label).join(', ')} slower than the baseline by more than ${report.thresholdPct}% beyond the noise.`
     : `Gate passed: no path is slower than the baseline by more than ${report.thresholdPct}% beyond the noise.`);
   return lines.join('\n') + '\n';
 }
 
 export function renderGateMarkdown(report: GateReport): string {
-  const out = ['### Regression gate', '', `${report.tripped ? ':x: **Tripped**' : ':white_check_mark: Passed'}: ${report.rule}.`, ''];
+  const failed = report.verdicts.some((v) => v.verdict === 'plan-changed');
+  const status = failed ? ':x: **Failed** (a plan changed during the run)' : report.tripped ? ':x: **Tripped**' : ':white_check_mark: Passed';
+  const out = ['### Regression gate', '', `${status}: ${report.rule}.`, ''];
   out.push('| Path | Concurrency | Verdict | p50 | p99 |', '| :--- | ---: | :--- | :--- | :--- |');
   for (const v of report.verdicts) {
     const by = (percentile: number) => {

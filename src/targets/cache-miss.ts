@@ -12,8 +12,8 @@ import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { Operation, Target } from '../measure/target.js';
 import { runWorkload } from '../db/report.js';
 import { verifyCacheOutcome } from './cache-check.js';
-import { Connections, type BenchPath, type PathContext, type PathDefinition, type PlanSummary, type RunFindings } from './path.js';
-import { capturePlan } from './plan-check.js';
+import { Connections, type BenchPath, type PathContext, type PathDefinition, type RunFindings } from './path.js';
+import { PlanWatch } from './plan-check.js';
 
 export const cacheMissPath: PathDefinition = {
   name: 'miss',
@@ -31,7 +31,8 @@ function createCacheMiss(context: PathContext): BenchPath {
   let counter = 0;
   let before: CacheStats = { hits: 0, misses: 0 };
   const seen = { gets: 0, hits: 0, misses: 0 };
-  let plan: PlanSummary | undefined;
+  // Like the index path, the plan is verified after every run: `plan-changed` if it moves mid-bench.
+  const watch = new PlanWatch('miss', workload, context.sequence.at(0), 'any');
 
   const run = async (op: Operation): Promise<void> => {
     const key = reportKey(`${namespace}:${counter++}`, op.category);
@@ -70,13 +71,15 @@ function createCacheMiss(context: PathContext): BenchPath {
       };
     },
     async findings(interrupted): Promise<RunFindings> {
-      const findings: RunFindings = { notes: [], flags: [] };
       const client = connections.any();
-      if (!plan && !interrupted && client) plan = await capturePlan(client, workload, context.sequence.at(0));
-      if (plan) findings.plan = plan;
+      const findings: RunFindings = !interrupted && client ? await watch.check(client) : { notes: [], flags: [] };
       if (!tier) return findings;
       verifyCacheOutcome('misses', tier.label, seen, before, await tier.stats(), findings);
       return findings;
+    },
+    async checkPlan(): Promise<RunFindings> {
+      const client = connections.any();
+      return watch.started && client ? watch.check(client) : { notes: [], flags: [] };
     },
     async close() {
       await removeKeys().catch(() => undefined);

@@ -66,6 +66,11 @@ export interface BenchPath {
   target(concurrency: number): Target;
   /** Called after each run, outside the measurement: what to record next to its figures. */
   findings(interrupted: boolean): Promise<RunFindings>;
+  /**
+   * DB paths: verifies the plan once more when every path has run (a change after the path's last
+   * trial still means something altered the table mid-bench). Only `plan-…` flags and their notes.
+   */
+  checkPlan?(): Promise<RunFindings>;
   /** Releases connections and removes what the path wrote that nobody else needs; idempotent. */
   close(): Promise<void>;
 }

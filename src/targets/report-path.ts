@@ -1,13 +1,14 @@
 /**
  * The shared shape of the paths that time the report query against PostgreSQL (seq, index): one
- * connection per worker, the query as a prepared statement, and the plan it ran captured once
- * after its first complete run.
+ * connection per worker, the query as a prepared statement, and the plan it ran captured after
+ * every complete run and once more at the end of the bench (plan-check.ts: a plan that changes
+ * mid-bench flags the path `plan-changed`).
  */
 import type pg from 'pg';
 import type { Target } from '../measure/target.js';
 import { runWorkloadRaw } from '../db/bench-queries.js';
-import { Connections, type BenchPath, type PathContext, type PlanSummary, type RunFindings } from './path.js';
-import { capturePlan, planFindings, type PlanExpectation } from './plan-check.js';
+import { Connections, type BenchPath, type PathContext, type RunFindings } from './path.js';
+import { PlanWatch, type PlanExpectation } from './plan-check.js';
 
 export interface ReportPathOptions {
   name: string;
@@ -19,7 +20,7 @@ export interface ReportPathOptions {
 export function reportPath(context: PathContext, options: ReportPathOptions): BenchPath {
   const { workload } = context;
   const connections = new Connections(context.connect, options.prepare);
-  let plan: PlanSummary | undefined;
+  const watch = new PlanWatch(options.name, workload, context.sequence.at(0), options.expect);
   return {
     name: options.name,
     kind: 'db',
@@ -40,8 +41,11 @@ export function reportPath(context: PathContext, options: ReportPathOptions): Be
     },
     async findings(interrupted): Promise<RunFindings> {
       const client = connections.any();
-      if (!plan && !interrupted && client) plan = await capturePlan(client, workload, context.sequence.at(0));
-      return plan ? planFindings(options.name, plan, options.expect) : { notes: [], flags: [] };
+      return !interrupted && client ? watch.check(client) : { notes: [], flags: [] };
+    },
+    async checkPlan(): Promise<RunFindings> {
+      const client = connections.any();
+      return watch.started && client ? watch.check(client) : { notes: [], flags: [] };
     },
     close: () => connections.close(),
   };

@@ -2,7 +2,9 @@
  * Use case (bench, measure phase): concurrency levels, then trials, then paths. Within a trial every
  * path runs once, one after the other (seq, index, cache, seq, index, cache…), so slow drift of the
  * machine hits every path alike and trial t of every path is a paired sample (compare.ts pairs
- * trials by number). After each run the path's findings (plan, cache check) join its result.
+ * trials by number). After each run the path's findings (plan, cache check) join its result, and
+ * when every run is done each DB path's plan is verified once more: a plan that changed after the
+ * path's last trial still means the table was altered mid-bench (`plan-changed`).
  */
 import { firstLine } from '../errors.js';
 import { formatCount } from '../flags/options.js';
@@ -52,7 +54,30 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
       }
     }
   }
+  if (!signal.aborted) await checkPlansAtEnd(paths, results, warnOnce);
   return results;
+}
+
+/** The end-of-run plan check: a change or a failed check joins the path's last result. */
+async function checkPlansAtEnd(paths: readonly BenchPath[], results: PathResult[], warnOnce: (key: string, line: string) => void): Promise<void> {
+  for (const path of paths) {
+    if (!path.checkPlan) continue;
+    let last = -1;
+    for (let i = 0; i < results.length; i++) if (results[i]!.name === path.name) last = i;
+    if (last < 0) continue;
+    let findings: RunFindings;
+    try {
+      findings = await path.checkPlan();
+    } catch (error) {
+      findings = { notes: [`the plan check at the end of the run failed: ${firstLine((error as Error).message)}`], flags: ['check-failed'] };
+    }
+    const changed = findings.flags.includes('plan-changed');
+    if (!changed && !findings.flags.includes('check-failed')) continue;
+    const notes = findings.notes.filter((note) => !changed || /^PLAN CHANGED/.test(note)).map((note) => `${note} [found at the end of the run]`);
+    const flags = changed ? ['plan-changed'] : ['check-failed'];
+    for (const note of notes) warnOnce(`${path.name}:${flags[0]}`, note);
+    results[last] = withFindings(results[last]!, { notes, flags });
+  }
 }
 
 /** The path's findings; checks that fail after the run flag the path instead of failing the bench. */

@@ -86,8 +86,9 @@ export interface BenchVerdict {
 
 /**
  * Decides the exit code of a finished run (the caller prints the lines): interrupted (130);
- * operations failed (1: the figures are incomplete, and a gate verdict on them would mean nothing,
- * so this comes before the gate); the gate tripped with --fail-if-slower (3).
+ * operations failed or a path's plan changed mid-run (1: the figures are incomplete or mix two
+ * plans, and a gate verdict on them would mean nothing, so this comes before the gate); the gate
+ * tripped with --fail-if-slower (3).
  */
 export function benchVerdict(outcome: BenchOutcome, failIfSlower: boolean): BenchVerdict {
   if (outcome.interrupted) {
@@ -99,7 +100,12 @@ export function benchVerdict(outcome: BenchOutcome, failIfSlower: boolean): Benc
     const errors = failed.reduce((total, p) => total + p.errors, 0);
     const names = [...new Set(failed.map((p) => p.name))].join(', ');
     lines.push(`perfbench: ${formatCount(errors)} operation${errors === 1 ? '' : 's'} failed (${names}); the figures above are incomplete — see the warnings, fix the cause and run again`);
-    return { exitCode: ExitCode.failure, lines };
   }
+  const changed = [...new Set(outcome.result.paths.filter((p) => p.flags?.includes('plan-changed')).map((p) => p.name))];
+  if (changed.length > 0) {
+    lines.push(`perfbench: the plan of ${changed.join(', ')} changed during the run; its figures mix two plans — see the PLAN CHANGED warning, ` +
+      "keep other sessions from changing the table's indexes while perfbench runs, and run again");
+  }
+  if (failed.length > 0 || changed.length > 0) return { exitCode: ExitCode.failure, lines };
   return { exitCode: outcome.gate?.tripped && failIfSlower ? ExitCode.regression : ExitCode.ok, lines };
 }
