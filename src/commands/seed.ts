@@ -1,11 +1,10 @@
 /** Command: `perfbench seed` — flags -> the seed use case -> one line of what was done. */
 import type { Command } from 'commander';
 import type { CommandContext } from '../flags/context.js';
-import { formatCount } from '../flags/options.js';
 import { seedOptions, type SeedFlags } from '../flags/seed-flags.js';
 import { startSpinner } from '../output.js';
 import { DISTRIBUTIONS } from '../measure/random.js';
-import { describeSeed } from '../report/seed-text.js';
+import { describeSeed, seedProgressText } from '../report/seed-text.js';
 import { seed, type SeedResult } from '../usecases/dataset.js';
 import { DEFAULT_DATASET, DEFAULT_ZIPF_SKEW } from '../workload/dataset.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
@@ -29,7 +28,7 @@ export function register(program: Command, context: CommandContext): void {
       let result: SeedResult;
       try {
         result = await seed(runtime, options, (rows, elapsedMs) => {
-          if (progress) progress.text = `seeding ${options.table.text}: ${formatCount(rows)} / ${formatCount(options.dataset.rows)} rows (${formatCount(rows / (elapsedMs / 1000))} rows/s)`;
+          if (progress) progress.text = seedProgressText(options.table, rows, options.dataset.rows, elapsedMs);
         });
       } finally {
         progress?.stop();

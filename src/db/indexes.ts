@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { usageError } from '../errors.js';
 import { quote, type Identifier } from '../workload/identifiers.js';
+import { resolveColumn, resolveTable, type ResolvedColumn } from './catalog.js';
 import { sql } from './sql.js';
 
 export const INDEX_METHODS = ['btree', 'hash', 'brin'] as const;
@@ -52,21 +53,15 @@ export function defaultIndexName(table: Identifier, column: Identifier, method: 
   return `${table.name}_${column.name}`.slice(0, 63 - suffix.length) + suffix;
 }
 
-/** Fails with a one-line usage error when the table is missing. */
-export async function requireTable(client: pg.ClientBase, table: Identifier): Promise<void> {
-  const exists = await client.query<{ exists: boolean }>(sql('table-exists'), [table.sql]);
-  if (!exists.rows[0]!.exists) {
-    throw usageError(`table ${table.text} does not exist`, 'run `perfbench seed` first, or pass --table with an existing table');
-  }
+/** The table, schema-qualified as the catalog has it; a one-line usage error when it is missing. */
+export async function requireTable(client: pg.ClientBase, table: Identifier): Promise<Identifier> {
+  return resolveTable(client, table, 'run `perfbench seed` first, or pass --table with an existing table');
 }
 
-/** Fails with a one-line usage error when the table or column is missing. */
-export async function requireColumn(client: pg.ClientBase, table: Identifier, column: Identifier): Promise<void> {
-  await requireTable(client, table);
-  const column_ = await client.query(sql('column-exists'), [table.sql, column.name]);
-  if (column_.rowCount === 0) {
-    throw usageError(`table ${table.text} has no column ${column.text}`, 'pass --column with one of its columns');
-  }
+/** The table (schema-qualified) and the column with its type; a one-line usage error when either is missing. */
+export async function requireColumn(client: pg.ClientBase, table: Identifier, column: Identifier): Promise<{ table: Identifier; column: ResolvedColumn }> {
+  const resolved = await requireTable(client, table);
+  return { table: resolved, column: await resolveColumn(client, resolved, column) };
 }
 
 export interface AddIndexRequest {
@@ -94,8 +89,9 @@ export interface AddIndexOutcome {
  * the INVALID index it leaves behind is dropped before the error is raised.
  */
 export async function addIndex(client: pg.ClientBase, request: AddIndexRequest, nowMs: () => number = performance.now.bind(performance)): Promise<AddIndexOutcome> {
-  const { table, column, method } = request;
-  await requireColumn(client, table, column);
+  const { method } = request;
+  // Resolved: the index goes into the table's own schema, whatever search_path says.
+  const { table, column } = await requireColumn(client, request.table, request.column);
   const existing = await listIndexes(client, table);
   const equivalent = existing.find((index) => index.valid && !index.partial && index.method === method && index.columns.length === 1 && index.columns[0] === column.name);
   if (equivalent) return { created: false, name: equivalent.name, buildMs: 0, bytes: equivalent.bytes, replacedInvalid: false };
@@ -149,8 +145,7 @@ export interface DropIndexRequest {
 
 /** Drops perfbench's indexes on the column (or the named one); returns the names dropped. */
 export async function dropIndexes(client: pg.ClientBase, request: DropIndexRequest): Promise<string[]> {
-  const { table } = request;
-  await requireColumn(client, table, request.column);
+  const { table } = await requireColumn(client, request.table, request.column);
   const indexes = await listIndexes(client, table);
   let targets: IndexInfo[];
   if (request.name !== undefined) {

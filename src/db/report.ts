@@ -28,19 +28,20 @@ export function builtinReportWorkload(filter: FilterTarget): Workload {
  * connection, as an application with a driver-side statement cache would (and as pgbench -M
  * prepared does).
  */
-export async function runWorkload(db: pg.ClientBase | pg.Pool, workload: Workload, value: string): Promise<pg.QueryResult> {
+export async function runWorkload(db: pg.ClientBase | pg.Pool, workload: Workload, value: string | null): Promise<pg.QueryResult> {
   const { text } = workload.statement;
   return db.query({ name: statementName(`perfbench_${workload.name}`, text), text, values: [value] });
 }
 
 /**
- * Runs the statement once (for a value that need not exist) so a table without the statement's
+ * Runs the statement once, for NULL (which matches nothing and fits every column type, where a
+ * made-up value would not fit an integer or uuid column), so a table without the statement's
  * columns fails at start, in one line (exit 2), not on every operation. Only "undefined column or
  * table" (SQLSTATE class 42) means that; anything else (a lost connection, a cancel) is rethrown.
  */
 export async function checkWorkloadServable(db: pg.ClientBase | pg.Pool, workload: Workload): Promise<void> {
   try {
-    await runWorkload(db, workload, '');
+    await runWorkload(db, workload, null);
   } catch (error) {
     const err = error as { code?: unknown; message?: unknown };
     if (typeof err.code !== 'string' || !inSqlStateClass(err.code, SQLSTATE_CLASS.syntaxErrorOrAccessRuleViolation)) throw error;

@@ -34,7 +34,3 @@ export function choiceOption<T extends string>(text: string, flag: string, choic
   }
   return text as T;
 }
-
-// One integer formatter for the whole tool lives in report/format.ts; these names stay until the
-// commands import it from there.
-export { formatBytes, formatInt as formatCount } from '../report/format.js';

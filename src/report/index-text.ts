@@ -1,7 +1,7 @@
 /** Reporter: what `perfbench index add|drop|list` prints. */
 import Table from 'cli-table3';
 import type { AddIndexOutcome, IndexInfo } from '../db/indexes.js';
-import { formatBytes, formatCount } from '../flags/options.js';
+import { formatBytes, formatInt } from './format.js';
 import type { Identifier } from '../workload/identifiers.js';
 import { printable } from '../workload/identifiers.js';
 
@@ -21,7 +21,7 @@ export function renderIndexList(table: Identifier, indexes: readonly IndexInfo[]
   if (indexes.length === 0) return `${table.text} has no indexes`;
   const grid = new Table({ head: ['index', 'method', 'columns', 'size', 'scans', 'valid', 'owner'], style: { head: [], border: [] } });
   for (const index of indexes) {
-    grid.push([index.name, index.method, index.columns.join(', '), formatBytes(index.bytes), formatCount(index.scans),
+    grid.push([index.name, index.method, index.columns.join(', '), formatBytes(index.bytes), formatInt(index.scans),
       index.valid ? 'yes' : 'NO', index.owned ? 'perfbench' : index.primary ? 'primary key' : 'other']);
   }
   return grid.toString();

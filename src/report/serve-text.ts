@@ -1,9 +1,26 @@
 /** Reporter: what `perfbench serve` prints on start and on stop. */
-import { formatCount } from '../flags/options.js';
-import type { RunningServe, ServeOptions, ServeSummary } from '../usecases/report-server.js';
+import { formatInt } from './format.js';
+import type { Identifier } from '../workload/identifiers.js';
+
+/** What the start lines show: the bound server and the options it serves with. */
+export interface ServeStartView {
+  url: string;
+  cacheLabel: string;
+  /** A value that exists in the table, for the curl examples. */
+  exampleCategory: string | undefined;
+}
+
+/** What `serve` answered until it stopped. */
+export interface ServeSummary {
+  url: string;
+  requests: number;
+  slow: number;
+  fast: number;
+  cache: { hits: number; misses: number; bypasses: number };
+}
 
 /** The lines printed on start: where it listens and how to try it. */
-export function describeStart(running: RunningServe, options: ServeOptions): string[] {
+export function describeStart(running: ServeStartView, options: { table: Identifier; column: Identifier; poolSize: number; ttlSeconds: number }): string[] {
   const category = encodeURIComponent(running.exampleCategory ?? 'CATEGORY');
   return [
     `perfbench serve: listening on ${running.url} (table ${options.table.text}, column ${options.column.text}, pool ${options.poolSize}, cache ${running.cacheLabel}, ttl ${options.ttlSeconds} s)`,
@@ -16,7 +33,7 @@ export function describeStart(running: RunningServe, options: ServeOptions): str
 }
 
 export function describeSummary(summary: ServeSummary): string {
-  return `stopped: ${formatCount(summary.requests)} requests (${formatCount(summary.slow)} slow, ${formatCount(summary.fast)} fast: `
-    + `${formatCount(summary.cache.hits)} hits, ${formatCount(summary.cache.misses)} misses, ${formatCount(summary.cache.bypasses)} bypasses)`;
+  return `stopped: ${formatInt(summary.requests)} requests (${formatInt(summary.slow)} slow, ${formatInt(summary.fast)} fast: `
+    + `${formatInt(summary.cache.hits)} hits, ${formatInt(summary.cache.misses)} misses, ${formatInt(summary.cache.bypasses)} bypasses)`;
 }
 

@@ -7,13 +7,12 @@
  * path's last trial still means the table was altered mid-bench (`plan-changed`).
  */
 import { firstLine } from '../errors.js';
-import { formatCount } from '../flags/options.js';
+import { formatInt } from '../report/format.js';
 import type { PathResult } from '../measure/result.js';
 import { runTarget, type ProgressEvent } from '../measure/runner.js';
 import type { BenchPath, RunFindings } from '../targets/path.js';
 import type { CategorySequence } from '../workload/sequence.js';
-import type { BenchHooks } from './bench.js';
-import type { BenchOptions } from './bench-options.js';
+import type { BenchHooks, BenchOptions } from './bench-options.js';
 
 export async function measure(paths: readonly BenchPath[], options: BenchOptions, sequence: CategorySequence, signal: AbortSignal,
   hooks: BenchHooks, warn: (line: string) => void): Promise<PathResult[]> {
@@ -48,7 +47,7 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
         const findings = await findingsOf(path, result.interrupted);
         for (const [i, flag] of findings.flags.entries()) warnOnce(`${path.name}:${flag}`, findings.notes[i] ?? `${path.name}: ${flag}`);
         if (result.errors > 0 && !result.interrupted) {
-          warnOnce(`${path.name}:errors`, `${path.name} (concurrency ${concurrency}): ${formatCount(result.errors)} operation${result.errors === 1 ? '' : 's'} failed; first: ${result.firstError ?? 'unknown'}`);
+          warnOnce(`${path.name}:errors`, `${path.name} (concurrency ${concurrency}): ${formatInt(result.errors)} operation${result.errors === 1 ? '' : 's'} failed; first: ${result.firstError ?? 'unknown'}`);
         }
         results.push(withFindings(result, findings));
       }
@@ -91,7 +90,7 @@ async function findingsOf(path: BenchPath, interrupted: boolean): Promise<RunFin
 
 /** The result with the path's findings: the plan, the cache check (an added field), notes and flags. */
 function withFindings(result: PathResult, findings: RunFindings): PathResult {
-  const out: PathResult & { cacheCheck?: unknown } = { ...result };
+  const out: PathResult = { ...result };
   if (findings.plan) out.plan = { ...findings.plan };
   if (findings.cacheCheck) out.cacheCheck = findings.cacheCheck;
   if (findings.serverTiming) out.serverTiming = findings.serverTiming;

@@ -1,5 +1,6 @@
 /** Use case: what a bench run is asked to do, parsed from the flags (src/flags/bench-flags.ts). */
 import type { Distribution } from '../measure/random.js';
+import type { ProgressEvent } from '../measure/runner.js';
 import type { BenchFormat } from '../report/bench-report.js';
 import type { Identifier } from '../workload/identifiers.js';
 import type { OutputFile } from './publish.js';
@@ -37,3 +38,12 @@ export interface BenchOptions {
   http?: { url?: string };
 }
 
+/** Progress and status of a run, for the spinner (TTY only); all optional. */
+export interface BenchHooks {
+  /** A phase of the preparation, e.g. "creating index …". */
+  onStatus?(text: string): void;
+  /** Runner progress, with the run's position in the whole bench. */
+  onProgress?(event: ProgressEvent, position: { run: number; runs: number; trials: number }): void;
+  /** Wraps every line bench writes to stderr (a spinner clears itself around it). */
+  aroundTalk?(write: () => void): void;
+}

@@ -23,7 +23,7 @@ import type { BenchPath, HttpServerInfo, PathContext, PathDefinition } from '../
 import { pathDefinition } from '../targets/registry.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 import { categorySequence, type CategorySequence } from '../workload/sequence.js';
-import type { Workload } from '../workload/workload.js';
+import type { FilterTarget, Workload } from '../workload/workload.js';
 import type { BenchOptions } from './bench-options.js';
 import { ensureDataset } from './dataset.js';
 import { ensureRunIndex } from './indexes.js';
@@ -66,12 +66,13 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
 
   talk.status('connecting to PostgreSQL');
   const admin = await runtime.client();
-  const filter = { table: options.table, column: options.column };
   await ensureDataset(runtime, admin, options.table, talk);
   stopIfAborted('stopped while preparing the dataset');
-  const workload = await openWorkload(admin, filter);
-  const sequence = await valueSequence(admin, options);
-  const fingerprint = await datasetVersion(admin, options.table);
+  const workload = await openWorkload(admin, { table: options.table, column: options.column });
+  // From here on the table and column as the catalog resolved them (schema-qualified, typed).
+  const { filter } = workload;
+  const sequence = await valueSequence(admin, filter, options);
+  const fingerprint = await datasetVersion(admin, filter.table);
 
   if (definitions.some((d) => d.needsIndex)) {
     await ensureRunIndex(runtime, admin, filter, { keep: options.keepIndex, status: talk.status, say: talk.say });
@@ -95,7 +96,7 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
     stopIfAborted('stopped while starting the server');
   }
 
-  const environment = await describeEnvironment(admin, options, { fingerprint, backend, tier });
+  const environment = await describeEnvironment(admin, filter, { fingerprint, backend, tier });
   if (http) environment.httpServer = options.http?.url === undefined ? 'in-process' : redactUrl(options.http.url);
   const database = await runtime.database();
   const context: PathContext = {
@@ -192,21 +193,21 @@ async function checkServer(url: string, timeoutMs: number, status: (text: string
  * The values the operations ask for. A table perfbench seeded has categories `cat-…` (known from
  * its metadata); for another table (or another filter column), the column's distinct values.
  */
-async function valueSequence(client: pg.ClientBase, options: BenchOptions): Promise<CategorySequence> {
+async function valueSequence(client: pg.ClientBase, filter: FilterTarget, options: BenchOptions): Promise<CategorySequence> {
   const draw = { distribution: options.distribution, seed: options.seed, ...(options.skew !== undefined ? { skew: options.skew } : {}) };
-  const seeded = await readDataset(client, options.table);
-  if (seeded && options.column.name === REPORT_DEFAULTS.column) return categorySequence({ categories: seeded.parameters.categories, ...draw });
-  const values = await columnValues(client, { table: options.table, column: options.column }, MAX_VALUES);
-  if (values.length === 0) throw usageError(`column ${options.column.text} of ${options.table.text} has no values`, 'pass --column with a filled column');
+  const seeded = await readDataset(client, filter.table);
+  if (seeded && filter.column.name === REPORT_DEFAULTS.column) return categorySequence({ categories: seeded.parameters.categories, ...draw });
+  const values = await columnValues(client, filter, MAX_VALUES);
+  if (values.length === 0) throw usageError(`column ${filter.column.text} of ${filter.table.text} has no values`, 'pass --column with a filled column');
   const base = categorySequence({ categories: values.length, ...draw });
   const byName = new Map(base.names.map((name, k) => [name, values[k]!]));
   return { names: values, at: (index) => byName.get(base.at(index))! };
 }
 
-async function describeEnvironment(client: pg.ClientBase, options: BenchOptions,
+async function describeEnvironment(client: pg.ClientBase, filter: FilterTarget,
   facts: { fingerprint: string; backend: string; tier: CacheTier | undefined }): Promise<Environment> {
   const server = await serverSettings(client);
-  const indexes = await listIndexes(client, options.table);
+  const indexes = await listIndexes(client, filter.table);
   const cpu = cpus();
   const environment: Environment = {
     node: process.version,
@@ -215,8 +216,8 @@ async function describeEnvironment(client: pg.ClientBase, options: BenchOptions,
     cpus: cpu.length,
     os: `${platform()} ${release()}`,
     dataset: facts.fingerprint,
-    table: options.table.text,
-    column: options.column.text,
+    table: filter.table.text,
+    column: filter.column.text,
     indexes: indexes.filter((i) => i.valid).map((i) => `${i.name} (${i.method} on ${i.columns.join(', ')})`).sort(),
     settings: server.settings,
     histogramBackend: facts.backend,

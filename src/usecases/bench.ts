@@ -7,27 +7,18 @@
  * by deferred cleanups, which run on success, on errors and after Ctrl-C.
  */
 import { ExitCode } from '../errors.js';
-import { formatCount } from '../flags/options.js';
+import { formatInt } from '../report/format.js';
 import { compareResult, type Comparison } from '../measure/compare.js';
 import { gate, type GateReport } from '../measure/gate.js';
 import { createResult, foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
-import type { ProgressEvent } from '../measure/runner.js';
 import { checkClientBound } from '../measure/self-check.js';
 import { renderGateText } from '../report/bench-gate.js';
 import type { Runtime } from '../runtime.js';
 import { measure } from './bench-measure.js';
-import type { BenchOptions } from './bench-options.js';
-import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
+import type { BenchHooks, BenchOptions } from './bench-options.js';
 
-/** Progress and status of a run, for the spinner (TTY only); all optional. */
-export interface BenchHooks {
-  /** A phase of the preparation, e.g. "creating index …". */
-  onStatus?(text: string): void;
-  /** Runner progress, with the run's position in the whole bench. */
-  onProgress?(event: ProgressEvent, position: { run: number; runs: number; trials: number }): void;
-  /** Wraps every line bench writes to stderr (a spinner clears itself around it). */
-  aroundTalk?(write: () => void): void;
-}
+export type { BenchHooks } from './bench-options.js';
+import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
 
 export interface BenchOutcome {
   result: BenchResult;
@@ -99,7 +90,7 @@ export function benchVerdict(outcome: BenchOutcome, failIfSlower: boolean): Benc
   if (failed.length > 0) {
     const errors = failed.reduce((total, p) => total + p.errors, 0);
     const names = [...new Set(failed.map((p) => p.name))].join(', ');
-    lines.push(`perfbench: ${formatCount(errors)} operation${errors === 1 ? '' : 's'} failed (${names}); the figures above are incomplete — see the warnings, fix the cause and run again`);
+    lines.push(`perfbench: ${formatInt(errors)} operation${errors === 1 ? '' : 's'} failed (${names}); the figures above are incomplete — see the warnings, fix the cause and run again`);
   }
   const changed = [...new Set(outcome.result.paths.filter((p) => p.flags?.includes('plan-changed')).map((p) => p.name))];
   if (changed.length > 0) {

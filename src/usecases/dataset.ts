@@ -8,9 +8,11 @@ import { addIndex } from '../db/indexes.js';
 import { addPrimaryKey, createAndLoad, readDataset, recordDataset, tableInfo } from '../db/products.js';
 import { sql } from '../db/sql.js';
 import { interruptedError, usageError } from '../errors.js';
-import { formatCount } from '../flags/options.js';
+import { formatInt } from '../report/format.js';
 import type { Runtime } from '../runtime.js';
-import { DEFAULT_DATASET, datasetFingerprint, type DatasetParams } from '../workload/dataset.js';
+import { DEFAULT_DATASET, datasetFingerprint, type DatasetParams, type SeedResult } from '../workload/dataset.js';
+
+export type { SeedResult } from '../workload/dataset.js';
 import { columnIdentifier, type Identifier } from '../workload/identifiers.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 
@@ -21,20 +23,6 @@ export interface SeedOptions {
   reset: boolean;
   /** Leave the B-tree on category in place (the "after" state) instead of the slow state. */
   withIndex: boolean;
-}
-
-export interface SeedResult {
-  table: string;
-  fingerprint: string;
-  rows: number;
-  /** True when the table already held exactly this dataset: nothing was loaded. */
-  unchanged: boolean;
-  totalBytes: number;
-  /** Create + COPY, the part comparable with `pgbench -i -I dtg`. */
-  loadMs: number;
-  /** Everything: load, primary key, optional index, ANALYZE, commit. */
-  totalMs: number;
-  rowsPerSecond: number;
 }
 
 /** Seeds the products table in one transaction: an error or Ctrl-C leaves the previous table as it was. */
@@ -54,7 +42,7 @@ export async function seed(runtime: Runtime, options: SeedOptions, onProgress: (
       return { table: table.text, fingerprint, rows: seeded.rowCount, unchanged: true, totalBytes: existing.totalBytes, loadMs: 0, totalMs: 0, rowsPerSecond: 0 };
     }
     if (existing.hasRows && !options.reset) {
-      throw usageError(`table ${table.text} already holds another dataset (${formatCount(seeded.rowCount)} rows, fingerprint ${seeded.fingerprint})`, 'pass --reset to replace it');
+      throw usageError(`table ${table.text} already holds another dataset (${formatInt(seeded.rowCount)} rows, fingerprint ${seeded.fingerprint})`, 'pass --reset to replace it');
     }
   }
 
@@ -101,11 +89,11 @@ export async function ensureDataset(runtime: Runtime, client: pg.ClientBase, tab
   }
   const d = DEFAULT_DATASET;
   hooks.say(`table ${table.text} ${info ? 'is empty' : 'does not exist'}: seeding the default dataset first ` +
-    `(${formatCount(d.rows)} rows in ${formatCount(d.categories)} categories; \`perfbench seed\` makes other sizes)`);
+    `(${formatInt(d.rows)} rows in ${formatInt(d.categories)} categories; \`perfbench seed\` makes other sizes)`);
   try {
     const seeded = await seed(runtime, { table, dataset: d, reset: false, withIndex: false },
-      (rows) => hooks.status(`seeding ${table.text}: ${formatCount(rows)} / ${formatCount(d.rows)} rows`));
-    hooks.say(`seeded ${seeded.table}: ${formatCount(seeded.rows)} rows in ${(seeded.totalMs / 1000).toFixed(1)} s`);
+      (rows) => hooks.status(`seeding ${table.text}: ${formatInt(rows)} / ${formatInt(d.rows)} rows`));
+    hooks.say(`seeded ${seeded.table}: ${formatInt(seeded.rows)} rows in ${(seeded.totalMs / 1000).toFixed(1)} s`);
   } catch (error) {
     if (runtime.signal.aborted) throw interruptedError('stopped while seeding; nothing was measured');
     throw error;

@@ -58,8 +58,7 @@ export async function indexDrop(runtime: Runtime, request: DropIndexRequest): Pr
 /** Every index of the table (a usage error when the table does not exist). */
 export async function indexList(runtime: Runtime, table: Identifier): Promise<IndexInfo[]> {
   const client = await runtime.client();
-  await requireTable(client, table);
-  return listIndexes(client, table);
+  return listIndexes(client, await requireTable(client, table));
 }
 
 /** How ensureRunIndex tells what it did. */

@@ -8,11 +8,12 @@ import { connectClient } from '../db/connection.js';
 import { datasetVersion, readDataset } from '../db/products.js';
 import { UserError, usageError } from '../errors.js';
 import { categoryName } from '../measure/random.js';
-import { describeStart, describeSummary } from '../report/serve-text.js';
+import { describeStart, describeSummary, type ServeSummary } from '../report/serve-text.js';
 import type { Runtime } from '../runtime.js';
 import { createReportServer, type ReportServer, type ServerLimits } from '../server/server.js';
 import type { Identifier } from '../workload/identifiers.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
+import type { Workload } from '../workload/workload.js';
 import { openWorkload } from './workload.js';
 
 /** Connections in the fast route's pool, for `serve` and the server `bench --http` starts. */
@@ -53,15 +54,6 @@ export interface RunningServe {
   exampleCategory: string | undefined;
 }
 
-/** What `serve` returns after Ctrl-C: what it answered. */
-export interface ServeSummary {
-  url: string;
-  requests: number;
-  slow: number;
-  fast: number;
-  cache: { hits: number; misses: number; bypasses: number };
-}
-
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
 
 export function isLoopback(host: string): boolean {
@@ -76,16 +68,16 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
   const target = await runtime.database();
   const pool = await runtime.pool(options.poolSize);
   const checker = await pool.connect();
-  let workload;
+  let workload: Workload;
   let exampleCategory: string | undefined;
   try {
     workload = await openWorkload(checker, { table: options.table, column: options.column });
-    const seeded = await readDataset(checker, options.table);
+    const seeded = await readDataset(checker, workload.filter.table);
     if (seeded && options.column.name === REPORT_DEFAULTS.column) exampleCategory = categoryName(0, seeded.parameters.categories);
   } finally {
     checker.release();
   }
-  const namespace = options.namespace ?? `${await datasetVersion(pool, options.table)}:${options.table.text}:${options.column.text}`;
+  const namespace = options.namespace ?? `${await datasetVersion(pool, workload.filter.table)}:${options.table.text}:${options.column.text}`;
   const cache = await runtime.cache();
 
   const server = createReportServer({

@@ -10,8 +10,8 @@ import { builtinReportWorkload, checkWorkloadServable } from '../db/report.js';
 import type { FilterTarget, Workload } from '../workload/workload.js';
 
 export async function openWorkload(client: pg.ClientBase, filter: FilterTarget): Promise<Workload> {
-  await requireColumn(client, filter.table, filter.column);
-  const workload = builtinReportWorkload(filter);
+  // Resolved through the catalog: downstream, the table is schema-qualified and the column typed.
+  const workload = builtinReportWorkload(await requireColumn(client, filter.table, filter.column));
   await checkWorkloadServable(client, workload);
   return workload;
 }

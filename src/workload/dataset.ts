@@ -76,3 +76,18 @@ export function createRowGenerator(params: DatasetParams): RowGenerator {
     },
   };
 }
+
+/** What a seed did: the table, its dataset, and how long the load took. */
+export interface SeedResult {
+  table: string;
+  fingerprint: string;
+  rows: number;
+  /** True when the table already held exactly this dataset: nothing was loaded. */
+  unchanged: boolean;
+  totalBytes: number;
+  /** Create + COPY, the part comparable with `pgbench -i -I dtg`. */
+  loadMs: number;
+  /** Everything: load, primary key, optional index, ANALYZE, commit. */
+  totalMs: number;
+  rowsPerSecond: number;
+}

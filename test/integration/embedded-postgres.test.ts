@@ -1,7 +1,8 @@
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { doctor, renderDoctor } from '../../src/commands/doctor.js';
+import { renderDoctor } from '../../src/report/doctor-text.js';
+import { doctor } from '../../src/usecases/doctor.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { seedOptions } from '../../src/flags/seed-flags.js';
 import { loadConfig } from '../../src/config.js';
