@@ -11,7 +11,7 @@ import { progressText } from '../report/bench-progress.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
 import { HTTP_PATHS, PATHS } from '../targets/registry.js';
 import { bench, benchVerdict, type BenchOutcome } from '../usecases/bench.js';
-import { publish } from '../usecases/publish.js';
+import { checkOutputs, publish } from '../usecases/publish.js';
 
 export function register(program: Command, context: CommandContext): void {
   const d = BENCH_DEFAULTS;
@@ -62,6 +62,8 @@ Examples:
   perfbench bench --baseline main.json --fail-if-slower 10%`)
     .action((flags: BenchFlags) => context.run(async (runtime) => {
       const options = benchOptions(flags);
+      // Before minutes of measuring: an --output that cannot be written is a usage error now, not at the end.
+      await checkOutputs(options.outputs);
       const spinner = await startSpinner(runtime.out, 'preparing…');
       let outcome: BenchOutcome;
       try {
@@ -77,9 +79,11 @@ Examples:
       } finally {
         spinner?.stop();
       }
-      await publish(runtime, options.format, options.outputs, outcome);
+      // An --output that failed (a full disk) still lets the verdict be read; its error then decides the exit code.
+      const published = await publish(runtime, options.format, options.outputs, outcome).then(() => undefined, (error: unknown) => error);
       const verdict = benchVerdict(outcome, options.failIfSlower);
       for (const line of verdict.lines) runtime.out.say(line);
+      if (published) throw published;
       return verdict.exitCode;
     }));
 

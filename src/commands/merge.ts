@@ -4,7 +4,7 @@ import { BENCH_DEFAULTS, outputFormat } from '../flags/bench-flags.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
 import type { CommandContext } from '../flags/context.js';
 import { choiceOption, repeatable } from '../flags/options.js';
-import { publish } from '../usecases/publish.js';
+import { checkOutputs, publish } from '../usecases/publish.js';
 import { merge } from '../usecases/result-file.js';
 
 export function register(program: Command, context: CommandContext): void {
@@ -18,6 +18,7 @@ export function register(program: Command, context: CommandContext): void {
     .action((files: string[], flags: { format: string; output: string[] }) => context.run(async (runtime) => {
       const format = choiceOption(flags.format, '--format', BENCH_FORMATS);
       const outputs = flags.output.map((path) => ({ path, format: outputFormat(path) }));
+      await checkOutputs(outputs);
       const merged = await merge(files);
       await publish(runtime, format, outputs, merged);
     }));
