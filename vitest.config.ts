@@ -1,19 +1,43 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` (pure, no services, files in parallel) and `integration` (the real
+ * PostgreSQL and Redis). `npm test` runs both, unit first; `npm run test:unit` runs only the unit
+ * project, so neither the service check in global-setup nor any server is needed for it.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Integration files share one PostgreSQL and one Redis; running them one at a time keeps
-    // their tables, indexes and keys from racing each other.
-    fileParallelism: false,
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
       reporter: ['text-summary', 'text'],
       thresholds: { lines: 90 },
     },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          fileParallelism: true,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          // Integration files share one PostgreSQL and one Redis; running them one at a time keeps
+          // their tables, indexes and keys from racing each other. They start after the unit
+          // project has finished (a higher groupOrder), so timing-sensitive tests don't share the CPU.
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
