@@ -1,4 +1,3 @@
-import { readFileSync, writeFileSync } from 'node:fs';
 import { stripVTControlCharacters } from 'node:util';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
@@ -13,16 +12,8 @@ import { renderBenchJson } from '../../src/report/bench-json.js';
 import { renderBenchMarkdown } from '../../src/report/bench-markdown.js';
 import { renderBenchTable } from '../../src/report/bench-table.js';
 import { formatInt } from '../../src/report/format.js';
+import { expectGolden as golden } from '../support/golden.js';
 import { FIXED_DATE, fakeTarget, pathOf, resultOf, spread } from './bench-helpers.js';
-
-const goldenDir = new URL('../golden/', import.meta.url);
-
-/** Compares with test/golden/<name>; UPDATE_GOLDEN=1 rewrites the file instead. */
-function golden(name: string, actual: string): void {
-  const file = new URL(name, goldenDir);
-  if (process.env['UPDATE_GOLDEN'] === '1') writeFileSync(file, actual);
-  expect(actual).toBe(readFileSync(file, 'utf8'));
-}
 
 /**
  * A plan as a writer other than this version may have recorded it: validateResult does not check

@@ -1,5 +1,3 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
@@ -10,24 +8,8 @@ import { formatChange, formatFactor, formatInt, formatMisestimate, formatMs, for
 import { explainCompareDocument, explainDocument, renderPlanDiffJson, renderPlanJson } from '../../src/report/plan-json.js';
 import { renderPlanDiffMarkdown, renderPlanMarkdown } from '../../src/report/plan-markdown.js';
 import { renderPlanDiffText, renderPlanText } from '../../src/report/plan-text.js';
+import { expectGolden } from '../support/golden.js';
 import { fixture, fixtureJson } from './plan-fixture.js';
-
-const goldenDir = fileURLToPath(new URL('../golden/', import.meta.url));
-
-/**
- * Compares output with test/golden/<name>. `UPDATE_GOLDEN=1` rewrites the file instead; a missing
- * golden fails, so a new renderer cannot pass by writing its own expectation.
- */
-function expectGolden(name: string, actual: string): void {
-  const path = `${goldenDir}${name}`;
-  if (process.env['UPDATE_GOLDEN'] === '1') {
-    mkdirSync(goldenDir, { recursive: true });
-    writeFileSync(path, actual);
-    return;
-  }
-  expect(existsSync(path), `missing golden ${name}: run with UPDATE_GOLDEN=1 and review it`).toBe(true);
-  expect(actual).toBe(readFileSync(path, 'utf8'));
-}
 
 const PLANS = ['seq-scan-filter', 'bitmap-heap-scan', 'nested-loop', 'parallel-gather', 'sort-disk', 'never-executed', 'hash-batches', 'cte-jit', 'pg13-handmade', 'pg17-handmade'];
 
