@@ -15,7 +15,6 @@ function load(env: NodeJS.ProcessEnv, flags: ConfigFlags = {}, dotenv?: string) 
   return loadConfig({ flags, env, cwd: dirWithEnv(dotenv) });
 }
 
-
 describe('database configuration', () => {
   it('uses the embedded default when nothing is configured', () => {
     const config = load({});
@@ -79,11 +78,13 @@ describe('database configuration', () => {
     expect(message.split('\n')).toHaveLength(1);
   });
 
-  it('rejects malformed and foreign URLs', () => {
-    expect(usageLine(() => load({ DATABASE_URL: 'not a url' }))).toContain('env DATABASE_URL is not a URL');
-    expect(usageLine(() => load({ DATABASE_URL: 'mysql://h/db' }))).toContain('must start with postgres:// or postgresql://');
-    expect(usageLine(() => load({}, { databaseUrl: 'postgres://h:99999/db' }))).toContain('flag --database-url is not a URL');
-    expect(usageLine(() => load({ DB_HOST: 'h', DB_PORT: '0' }))).toContain("env DB_PORT '0' is not a port");
+  it.each<[NodeJS.ProcessEnv, ConfigFlags, string]>([
+    [{ DATABASE_URL: 'not a url' }, {}, 'env DATABASE_URL is not a URL'],
+    [{ DATABASE_URL: 'mysql://h/db' }, {}, 'must start with postgres:// or postgresql://'],
+    [{}, { databaseUrl: 'postgres://h:99999/db' }, 'flag --database-url is not a URL'],
+    [{ DB_HOST: 'h', DB_PORT: '0' }, {}, "env DB_PORT '0' is not a port"],
+  ])('rejects malformed and foreign URLs: env %j, flags %j', (env, flags, expected) => {
+    expect(usageLine(() => load(env, flags))).toContain(expected);
   });
 
   it('freezes the result', () => {
@@ -108,25 +109,31 @@ describe('redis configuration', () => {
     expect(load({}, { redisUrl: 'memory://' }).redis.mode).toBe('memory');
   });
 
-  it('lets a higher source override memory:// and the other way round', () => {
-    const dotenvMemory = 'REDIS_URL=memory://\n';
-    expect(load({}, { redisUrl: 'redis://cache:6380' }, dotenvMemory).redis).toMatchObject({ mode: 'external', host: 'cache', port: 6380 });
-    expect(load({ REDIS_HOST: 'envhost' }, {}, dotenvMemory).redis).toMatchObject({ mode: 'external', host: 'envhost' });
-    expect(load({ REDIS_HOST: 'envhost' }, { redisUrl: 'memory://' }).redis.mode).toBe('memory');
-    expect(load({}, {}, dotenvMemory).redis.sources.mode).toBe('.env REDIS_URL');
+  const dotenvMemory = 'REDIS_URL=memory://\n';
+  it.each<[string, NodeJS.ProcessEnv, ConfigFlags, string | undefined, object]>([
+    ['a flag over .env memory://', {}, { redisUrl: 'redis://cache:6380' }, dotenvMemory, { mode: 'external', host: 'cache', port: 6380 }],
+    ['the environment over .env memory://', { REDIS_HOST: 'envhost' }, {}, dotenvMemory, { mode: 'external', host: 'envhost' }],
+    ['a memory:// flag over the environment', { REDIS_HOST: 'envhost' }, { redisUrl: 'memory://' }, undefined, { mode: 'memory' }],
+    ['.env memory:// alone, named as the source', {}, {}, dotenvMemory, { sources: { mode: '.env REDIS_URL' } }],
+  ])('lets a higher source override memory:// and the other way round: %s', (_, env, flags, dotenv, expected) => {
+    expect(load(env, flags, dotenv).redis).toMatchObject(expected);
   });
 
-  it('rejects a bad database number and a bad URL', () => {
-    expect(usageLine(() => load({ REDIS_URL: 'redis://h/99' }))).toContain("'99' is not a Redis database number");
-    expect(usageLine(() => load({ REDIS_URL: '::' }))).toContain('env REDIS_URL is not a URL');
+  it.each([
+    ['redis://h/99', "'99' is not a Redis database number"],
+    ['::', 'env REDIS_URL is not a URL'],
+  ])('rejects a bad database number and a bad URL: %s', (url, expected) => {
+    expect(usageLine(() => load({ REDIS_URL: url }))).toContain(expected);
   });
 });
 
 describe('connect timeout and cache dir', () => {
-  it('takes the flag over the environment', () => {
-    expect(load({ PERFBENCH_CONNECT_TIMEOUT_MS: '2000' }).connectTimeoutMs).toBe(2000);
-    expect(load({ PERFBENCH_CONNECT_TIMEOUT_MS: '2000' }, { connectTimeout: '300' }).connectTimeoutMs).toBe(300);
-    expect(load({}).connectTimeoutMs).toBe(5000);
+  it.each<[NodeJS.ProcessEnv, ConfigFlags, number]>([
+    [{ PERFBENCH_CONNECT_TIMEOUT_MS: '2000' }, {}, 2000],
+    [{ PERFBENCH_CONNECT_TIMEOUT_MS: '2000' }, { connectTimeout: '300' }, 300],
+    [{}, {}, 5000],
+  ])('takes the flag over the environment: env %j, flags %j -> %i ms', (env, flags, expected) => {
+    expect(load(env, flags).connectTimeoutMs).toBe(expected);
   });
 
   it('honours PERFBENCH_CACHE_DIR and XDG_CACHE_HOME', () => {
@@ -144,10 +151,12 @@ describe('printing configuration', () => {
     expect(JSON.stringify([describeDatabase(config.database), describeRedis(config.redis)])).not.toMatch(/hunter/);
   });
 
-  it('names the embedded and in-process modes', () => {
-    expect(describeDatabase(load({}).database)).toContain('embedded PostgreSQL');
-    expect(describeRedis(load({}).redis)).toContain('embedded redis-server');
-    expect(describeRedis(load({}, { redisUrl: 'memory://' }).redis)).toContain('in-process');
-    expect(describeDatabase(load({ DB_HOST: '::1' }).database)).toMatch(/^postgres:\/\/[^@]+@\[::1\]:5432\//);
+  it.each<[string, () => string, string | RegExp]>([
+    ['the embedded database', () => describeDatabase(load({}).database), 'embedded PostgreSQL'],
+    ['the embedded Redis', () => describeRedis(load({}).redis), 'embedded redis-server'],
+    ['the in-process tier', () => describeRedis(load({}, { redisUrl: 'memory://' }).redis), 'in-process'],
+    ['an IPv6 host, bracketed', () => describeDatabase(load({ DB_HOST: '::1' }).database), /^postgres:\/\/[^@]+@\[::1\]:5432\//],
+  ])('names the embedded and in-process modes: %s', (_, described, expected) => {
+    expect(described()).toMatch(expected); // a string matches as a substring
   });
 });
