@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError, usageError } from '../errors.js';
 import { freeLoopbackPort } from '../net.js';
+import { printable } from '../workload/identifiers.js';
 import { connectClient, type ConnectionTarget } from './connection.js';
 
 /**
@@ -51,7 +52,7 @@ const EMBEDDED_USER = 'postgres';
 export async function startEmbeddedPostgres(cacheDir: string, connectTimeoutMs: number, log: (line: string) => void): Promise<EmbeddedPostgres> {
   const shipped = await shippedBinaries();
   const runAs = ensureServiceUser();
-  mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+  prepareCacheDir(cacheDir, runAs);
   const binaries = reachableBinaries(shipped, cacheDir, runAs);
   const major = binaries.version.split('.')[0]!;
   const dataDir = join(cacheDir, `pg${major}-data`);
@@ -127,6 +128,77 @@ export function ensureServiceUser(): RunAs {
     throw new UserError('cannot create the `postgres` user the embedded server runs as (it refuses root)', 'create it with `useradd postgres`, or run perfbench as a normal user');
   }
   return created;
+}
+
+/**
+ * Creates the cache directory when missing and proves it usable before anything is written there: a
+ * directory (not a file, nor under one), writable by this process, and one the server's own user can
+ * enter (as root the server runs as `postgres`). Each problem is one usage error naming
+ * PERFBENCH_CACHE_DIR (exit 2) instead of an fs error's stack from deep inside the start.
+ */
+export function prepareCacheDir(cacheDir: string, runAs: RunAs): void {
+  const problem = (what: string) => usageError(
+    `the cache directory ${printable(cacheDir, 200)} (PERFBENCH_CACHE_DIR) ${what}`,
+    'set PERFBENCH_CACHE_DIR to a writable directory, or set DATABASE_URL to use a PostgreSQL server of your own',
+  );
+  // One level at a time rather than mkdir -p: Node's recursive mkdir reports ENOENT for a read-only
+  // file system, and here each failing level gives its own errno.
+  const missing: string[] = [];
+  let existing = cacheDir;
+  for (;;) {
+    try {
+      statSync(existing);
+      break;
+    } catch (error) {
+      const code = errnoOf(error);
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || existing === dirname(existing)) throw problem(`cannot be used (${describeErrno(code)})`);
+      missing.unshift(existing);
+      existing = dirname(existing);
+    }
+  }
+  if (!statSync(existing).isDirectory()) {
+    throw problem(missing.length === 0 ? 'is a file, not a directory' : `cannot be created: ${printable(existing, 200)} is a file`);
+  }
+  const created: string[] = [];
+  try {
+    for (const dir of missing) {
+      try {
+        mkdirSync(dir, { mode: 0o755 });
+        created.unshift(dir);
+      } catch (error) {
+        if (errnoOf(error) !== 'EEXIST') throw problem(`cannot be created (${describeErrno(errnoOf(error))})`);
+      }
+    }
+    // A real write, not access(2)'s guess: it also catches a read-only mount or an immutable directory, which bind root too.
+    try {
+      rmdirSync(mkdtempSync(join(cacheDir, '.probe-')));
+    } catch (error) {
+      throw problem(`is not writable (${describeErrno(errnoOf(error))})`);
+    }
+    // test(1) as that user: the kernel's own answer, through every directory on the path (ACLs included).
+    const enters = runAs.uid === undefined ? undefined : spawnSync('test', ['-x', cacheDir], { ...runAs, stdio: 'ignore' });
+    if (enters && !enters.error && enters.status !== 0) {
+      throw problem(`cannot be entered by the ${EMBEDDED_USER} user the embedded server runs as (a directory on its path is not searchable by others)`);
+    }
+  } catch (error) {
+    // Leave no empty directories behind for a cache directory that cannot be used.
+    for (const dir of created) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function errnoOf(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+}
+
+function describeErrno(code: string): string {
+  switch (code) {
+    case 'EROFS': return 'read-only file system';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'ENOSPC': return 'no space left';
+    default: return code;
+  }
 }
 
 /** The shipped binaries if the service user can run them, else a copy in the cache directory. */
