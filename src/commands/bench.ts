@@ -11,6 +11,7 @@ import { progressText } from '../report/bench-progress.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
 import { HTTP_PATHS, PATHS } from '../targets/registry.js';
 import { bench, benchVerdict, type BenchOutcome } from '../usecases/bench.js';
+import { DEFAULT_ZIPF_SKEW } from '../workload/dataset.js';
 import { checkOutputs, publish } from '../usecases/publish.js';
 
 export function register(program: Command, context: CommandContext): void {
@@ -27,7 +28,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--rate <ops/s>', 'open loop: operations per second on a fixed schedule (coordinated omission corrected)')
     .option('--trials <n>', 'rounds of all paths, interleaved; 3 or more give trial-based intervals', d.trials)
     .option('--distribution <d>', 'category draw: uniform | zipf', d.distribution)
-    .option('--skew <s>', 'Zipf exponent with --distribution zipf (default 1)')
+    .option('--skew <s>', `Zipf exponent with --distribution zipf (default ${DEFAULT_ZIPF_SKEW})`)
     .option('--seed <n>', 'seed of the category sequence (the same for every path)', d.seed)
     .option('--table <name>', 'table to read (the default one is seeded when missing)', d.table)
     .option('--column <name>', 'filter column of the report', d.column)

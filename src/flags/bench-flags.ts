@@ -3,7 +3,7 @@
  * value becomes a one-line usage error (exit 2) naming the flag, the value and what is accepted.
  */
 import { extname } from 'node:path';
-import { DEFAULT_SKEW } from '../workload/sequence.js';
+import { DEFAULT_ZIPF_SKEW } from '../workload/dataset.js';
 import { DISTRIBUTIONS } from '../measure/random.js';
 import { columnIdentifier, printable, tableIdentifier } from '../workload/identifiers.js';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
@@ -165,7 +165,7 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
   if (iterations !== undefined) options.iterations = iterations;
   if (durationMs !== undefined) options.durationMs = durationMs;
   if (flags.rate !== undefined) options.ratePerSec = numberOption(flags.rate, '--rate', 0.001, 10_000_000);
-  if (distribution === 'zipf') options.skew = flags.skew === undefined ? DEFAULT_SKEW : numberOption(flags.skew, '--skew', 0.01, 10);
+  if (distribution === 'zipf') options.skew = flags.skew === undefined ? DEFAULT_ZIPF_SKEW : numberOption(flags.skew, '--skew', 0.01, 10);
   if (flags.baseline !== undefined) options.baseline = flags.baseline;
   // An HTTP path in --paths without --http: the server is started in-process, as with --http alone.
   if (timesHttp) options.http = http ?? {};

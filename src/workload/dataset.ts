@@ -12,6 +12,7 @@ export interface DatasetParams {
 }
 
 export const DEFAULT_DATASET: DatasetParams = { rows: 1_000_000, categories: 1_000, distribution: 'uniform', skew: 0, seed: 42 };
+/** The Zipf exponent when --skew is not given: one default for seed's data and bench's draws. */
 export const DEFAULT_ZIPF_SKEW = 1.1;
 
 /** One generated product. Prices are whole cents so no float rounding reaches the data. */

@@ -4,13 +4,14 @@
  * and their latencies compare like for like.
  */
 import { categoryName, indexSampler, seededRandom, type Distribution } from '../measure/random.js';
+import { DEFAULT_ZIPF_SKEW } from './dataset.js';
 
 /** How to draw the sequence; the same options give the same sequence on every machine. */
 export interface SequenceOptions {
   /** Number of categories in the dataset (names `cat-000` … from random.ts). */
   categories: number;
   distribution: Distribution;
-  /** Zipf exponent (ignored for uniform). */
+  /** Zipf exponent (ignored for uniform); DEFAULT_ZIPF_SKEW when not given, as in seed. */
   skew?: number;
   seed: number;
   /**
@@ -20,8 +21,6 @@ export interface SequenceOptions {
   period?: number;
 }
 
-/** Zipf exponent when none is given: the classic "80/20"-like skew of s = 1. */
-export const DEFAULT_SKEW = 1;
 const DEFAULT_PERIOD = 1 << 20;
 const CHUNK = 4096;
 
@@ -38,7 +37,7 @@ export function categorySequence(options: SequenceOptions): CategorySequence {
   if (!Number.isInteger(categories) || categories < 1) throw new RangeError('categories must be a positive integer');
   const period = options.period ?? DEFAULT_PERIOD;
   const names = Array.from({ length: categories }, (_, k) => categoryName(k, categories));
-  const draw = indexSampler(categories, distribution, options.skew ?? DEFAULT_SKEW, seededRandom(seed));
+  const draw = indexSampler(categories, distribution, options.skew ?? DEFAULT_ZIPF_SKEW, seededRandom(seed));
   let drawn = new Uint32Array(Math.min(CHUNK, period));
   let filled = 0;
   const fillTo = (index: number): void => {

@@ -7,6 +7,8 @@ import { renderChecksMarkdown, renderChecksText } from '../../src/report/bench-c
 import { renderGateMarkdown, renderGateText } from '../../src/report/bench-gate.js';
 import type { CacheCheck, PlanSummary } from '../../src/targets/path.js';
 import { usageLine } from '../support/usage.js';
+import { seedOptions } from '../../src/flags/seed-flags.js';
+import { DEFAULT_ZIPF_SKEW } from '../../src/workload/dataset.js';
 
 
 describe('bench flags', () => {
@@ -30,12 +32,14 @@ describe('bench flags', () => {
       output: ['a.json', 'b.MD', 'c.csv', 'd.txt'], baseline: 'base.json', failIfSlower: '7.5%',
     });
     expect(o).toMatchObject({
-      paths: ['cache', 'index'], concurrency: [1, 4, 16], iterations: 1000, warmupMs: 0, ratePerSec: 250, skew: 1,
+      paths: ['cache', 'index'], concurrency: [1, 4, 16], iterations: 1000, warmupMs: 0, ratePerSec: 250, skew: DEFAULT_ZIPF_SKEW,
       baseline: 'base.json', thresholdPct: 7.5, failIfSlower: true,
     });
     expect(o.durationMs).toBeUndefined();
     expect(o.outputs.map((f) => f.format)).toEqual(['json', 'markdown', 'csv', 'table']);
     expect(benchOptions({ distribution: 'zipf', skew: '1.3' }).skew).toBe(1.3);
+    // One Zipf default: bench draws with the exponent seed generates with (issue 10 item 19).
+    expect(benchOptions({ distribution: 'zipf' }).skew).toBe(seedOptions({ table: 't', rows: '10', categories: '2', distribution: 'zipf', seed: '1' }).dataset.skew);
     expect(durationOption('500ms', '--d')).toBe(500);
     expect(durationOption('1.5s', '--d')).toBe(1500);
     expect(durationOption('2m', '--d')).toBe(120_000);
