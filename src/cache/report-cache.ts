@@ -32,8 +32,17 @@ export interface ReportCacheOptions {
   nowMs?: () => number;
 }
 
+/**
+ * A report's key. The value is percent-encoded, so a value holding `:` (a timestamp, `L:1`) can
+ * never make two different (namespace, value) pairs collide; `cat-001` stays `cat-001`.
+ */
 export function reportKey(namespace: string, category: string): string {
-  return `${KEY_PREFIX}report:v1:${namespace}:${category}`;
+  return `${KEY_PREFIX}report:v1:${namespace}:${encodeURIComponent(category)}`;
+}
+
+/** A key namespace from its parts (dataset version, table, column, run…), each percent-encoded for the same reason. */
+export function keyNamespace(...parts: readonly string[]): string {
+  return parts.map((part) => encodeURIComponent(part)).join(':');
 }
 
 export class ReportCache {

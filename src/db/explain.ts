@@ -52,6 +52,23 @@ export async function explainStatement(client: pg.ClientBase, text: string, valu
   return result.rows[0];
 }
 
+/**
+ * EXPLAIN (VERBOSE) of the same statement, planning only: the schemas of its relations. In a
+ * savepoint, so a failure here (it should not fail where ANALYZE did not) cannot abort the caller's
+ * transaction; undefined then, and the advice names relations without their schema, as before.
+ */
+export async function explainVerbose(client: pg.ClientBase, text: string, values: readonly string[]): Promise<unknown> {
+  await client.query('SAVEPOINT perfbench_verbose');
+  try {
+    const result = await client.query({ text: sql('explain-verbose', { statement: text }), values: [...values], queryMode: 'extended' } as pg.QueryConfig);
+    await client.query('RELEASE SAVEPOINT perfbench_verbose');
+    return result.rows[0];
+  } catch {
+    await client.query('ROLLBACK TO SAVEPOINT perfbench_verbose');
+    return undefined;
+  }
+}
+
 /** The 1-based character of the explained statement an error points at; null when it points at none. */
 export function positionInStatement(error: PostgresError): number | null {
   const position = Number(error.position);

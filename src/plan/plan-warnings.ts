@@ -3,6 +3,7 @@
  * so a DBA can disagree with the rule rather than guess it. Thresholds follow the tools DBAs
  * compare us with; each constant cites its source.
  */
+import { displayName, shellWord } from '../workload/identifiers.js';
 import { sharedBlocks, type ParsedPlan, type PlanNode } from './plan.js';
 
 /**
@@ -93,11 +94,6 @@ export function filterColumn(filter: string): string | null {
   return column.startsWith('"') ? column.slice(1, -1).replace(/""/g, '"') : column;
 }
 
-/** Quotes a word for a POSIX shell only when it needs it, so the common command stays readable. */
-function shellWord(word: string): string {
-  return /^[A-Za-z0-9_.,:=@%+/-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The `perfbench index add` command for a table and column. */
 export function indexAddCommand(table: string, column: string): string {
   return `perfbench index add --table ${shellWord(table)} --column ${shellWord(column)}`;
@@ -122,11 +118,14 @@ function seqScanWarning(plan: ParsedPlan, node: PlanNode): PlanWarning | undefin
       suggestion: 'the filter is not a simple column comparison: consider an index (multi-column or on an expression) that matches it',
     };
   }
-  const command = indexAddCommand(node.relation, column);
+  // Written as in SQL (quoted where needed) and schema-qualified when the plan knows the schema,
+  // so the printed command builds the index on this very table, whatever search_path says.
+  const table = node.schema === undefined ? displayName(node.relation) : `${displayName(node.schema)}.${displayName(node.relation)}`;
+  const command = indexAddCommand(table, displayName(column));
   return {
     ...base,
-    suggestion: `an index on ${node.relation}(${column}) lets PostgreSQL read only the matching rows: ${command}`,
-    index: { table: node.relation, column, command },
+    suggestion: `an index on ${table}(${displayName(column)}) lets PostgreSQL read only the matching rows: ${command}`,
+    index: { table, column, command },
   };
 }
 

@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { DatabaseUnavailable, isUnavailable } from '../db/availability.js';
+import { inSqlStateClass, SQLSTATE_CLASS } from '../db/sqlstate.js';
 import { firstLine, isPostgresError } from '../errors.js';
 import type { ServerLimits } from './limits.js';
 import type { ServerMetrics } from './metrics.js';
@@ -88,9 +89,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 }
 
 /** Wraps a report route: a request without exactly one valid category is answered 400 here. */
-export function categoryRoute(replies: Replies, maxCategoryLength: number, handler: CategoryHandler): RouteHandler {
+export function categoryRoute(replies: Replies, maxCategoryLength: number, handler: CategoryHandler, example?: string): RouteHandler {
   return (res, query, startedMs) => {
-    const check = parseCategory(query, maxCategoryLength);
+    const check = parseCategory(query, maxCategoryLength, example);
     if (!check.ok) return replies.error(res, 400, check.message);
     return handler(res, check.category, startedMs);
   };
@@ -103,6 +104,11 @@ export function failureReply(error: unknown): { status: number; message: string;
     return { status: 503, message, headers: { 'Retry-After': 1 } };
   }
   const detail = isPostgresError(error) ? `PostgreSQL error ${error.code}: ${firstLine(error.message)}` : 'internal error';
+  // A value that does not fit the filter column's type (`?category=abc` on an integer column) is
+  // the client's mistake, like a missing parameter: 400, and the server is not at fault.
+  if (isPostgresError(error) && inSqlStateClass(error.code, SQLSTATE_CLASS.dataException)) {
+    return { status: 400, message: `the value does not fit the filter column: ${detail}` };
+  }
   return { status: 500, message: `report failed: ${detail}` };
 }
 

@@ -51,9 +51,9 @@ export function checkRequest(req: IncomingMessage, url: string, target: RequestT
 }
 
 /** Validates the query string (without the `?`) of a report request: exactly one printable, bounded `category`. */
-export function parseCategory(query: string, maxLength = DEFAULT_LIMITS.maxCategoryLength): CategoryCheck {
+export function parseCategory(query: string, maxLength = DEFAULT_LIMITS.maxCategoryLength, example = 'cat-001'): CategoryCheck {
   const values = new URLSearchParams(query).getAll('category');
-  if (values.length === 0) return { ok: false, message: "missing query parameter 'category' (e.g. ?category=cat-001)" };
+  if (values.length === 0) return { ok: false, message: `missing query parameter 'category' (e.g. ?category=${encodeURIComponent(example)})` };
   if (values.length > 1) return { ok: false, message: "give the query parameter 'category' once" };
   const category = values[0]!;
   if (category.length === 0) return { ok: false, message: "query parameter 'category' is empty" };

@@ -45,6 +45,8 @@ export interface ReportServerDeps {
   /** One line per notable event (cache or database down/back); default: nowhere. */
   log?: (line: string) => void;
   limits?: Partial<ServerLimits>;
+  /** A value the table holds, for the hint of a 400 (default `cat-001`, the seeded dataset's). */
+  exampleValue?: string;
 }
 
 /** A running (or ready to run) report server. */
@@ -81,8 +83,8 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
         metrics, replies,
         gauges: () => ({ inFlight: pipeline.inFlight, slowQueueDepth: connection.depth, databaseUp: breaker.up, cacheUp: fast.cacheUp }),
       }),
-      '/report/slow': categoryRoute(replies, limits.maxCategoryLength, slowRoute({ workload: deps.workload, connection, breaker, metrics, replies })),
-      '/report/fast': categoryRoute(replies, limits.maxCategoryLength, fast.handle),
+      '/report/slow': categoryRoute(replies, limits.maxCategoryLength, slowRoute({ workload: deps.workload, connection, breaker, metrics, replies }), deps.exampleValue),
+      '/report/fast': categoryRoute(replies, limits.maxCategoryLength, fast.handle, deps.exampleValue),
     },
   });
 

@@ -4,11 +4,12 @@
  * rolled back, and errors the user's input causes come back as one line naming the flag to fix.
  */
 import { builtinReportWorkload } from '../db/report.js';
-import { defaultFilterValue, explainStatement, inRolledBackTransaction, positionInStatement } from '../db/explain.js';
+import { defaultFilterValue, explainStatement, explainVerbose, inRolledBackTransaction, positionInStatement } from '../db/explain.js';
 import { inSqlStateClass, SQLSTATE, SQLSTATE_CLASS } from '../db/sqlstate.js';
 import { ExitCode, firstLine, interruptedError, isPostgresError, usageError, UserError } from '../errors.js';
 import type { ExplainSource, ExplainTarget } from '../plan/explain.js';
 import { parsePlan, type ParsedPlan } from '../plan/plan.js';
+import { withSchemas } from '../plan/plan-schemas.js';
 import type { Runtime } from '../runtime.js';
 import { DEFAULT_DATASET } from '../workload/dataset.js';
 import { categoryName } from '../measure/random.js';
@@ -80,7 +81,8 @@ export async function bindStatement(runtime: Runtime, client: ExplainClient, tar
 /** Runs EXPLAIN ANALYZE once and parses the plan. */
 export async function explainOnce(client: ExplainClient, statement: BoundStatement): Promise<ParsedPlan> {
   try {
-    return parsePlan(await explainStatement(client, statement.text, statement.values));
+    const analyzed = await explainStatement(client, statement.text, statement.values);
+    return parsePlan(withSchemas(analyzed, await explainVerbose(client, statement.text, statement.values)));
   } catch (error) {
     throw statementError(error, statement);
   }

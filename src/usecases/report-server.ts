@@ -3,7 +3,8 @@
  * cache, and listens (for `serve`, `bench --http` and the HTTP benchmark); `serve` runs it until
  * Ctrl-C and returns what it answered.
  */
-import { forbidIndexScans } from '../db/bench-queries.js';
+import { keyNamespace } from '../cache/report-cache.js';
+import { columnValues, forbidIndexScans } from '../db/bench-queries.js';
 import { connectClient } from '../db/connection.js';
 import { datasetVersion, readDataset } from '../db/products.js';
 import { UserError, usageError } from '../errors.js';
@@ -73,11 +74,14 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
   try {
     workload = await openWorkload(checker, { table: options.table, column: options.column });
     const seeded = await readDataset(checker, workload.filter.table);
-    if (seeded && options.column.name === REPORT_DEFAULTS.column) exampleCategory = categoryName(0, seeded.parameters.categories);
+    // A value the table really holds, so the printed curl lines answer with rows.
+    exampleCategory = seeded && options.column.name === REPORT_DEFAULTS.column
+      ? categoryName(0, seeded.parameters.categories)
+      : (await columnValues(checker, workload.filter, 1))[0];
   } finally {
     checker.release();
   }
-  const namespace = options.namespace ?? `${await datasetVersion(pool, workload.filter.table)}:${options.table.text}:${options.column.text}`;
+  const namespace = options.namespace ?? keyNamespace(await datasetVersion(pool, workload.filter.table), options.table.text, options.column.text);
   const cache = await runtime.cache();
 
   const server = createReportServer({
@@ -100,6 +104,7 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
     ttlSeconds: options.ttlSeconds,
     log: (line) => runtime.out.warn(line),
     limits: options.limits,
+    ...(exampleCategory === undefined ? {} : { exampleValue: exampleCategory }),
   });
   // Deferred after the pool and the cache: runs before they close (cleanups run newest first).
   runtime.defer(() => server.close());
