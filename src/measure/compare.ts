@@ -13,12 +13,13 @@ import { bootstrapPercentile, empirical, percentileOf, quantile, type EmpiricalD
 import { addEncoded, LatencyHistogram } from './histogram.js';
 import { seededRandom } from './random.js';
 import {
-  groupPaths, pathKey, type BenchResult, type Comparison, type LoopMode, type PathResult, type RatioEstimate,
+  groupPaths, pathKey, type BenchResult, type Comparison, type LoopMode, type MeasuredComparison, type PathResult, type RatioEstimate,
+  type UnavailableComparison,
 } from './result.js';
 
 // The comparison types are part of the result contract (result files carry them); re-exported so
 // callers that compute comparisons find them here too.
-export type { Comparison, IntervalMethod, RatioEstimate } from './result.js';
+export type { Comparison, IntervalMethod, MeasuredComparison, RatioEstimate, UnavailableComparison } from './result.js';
 
 export interface CompareOptions {
   /** The path every other path is compared with; default `seq`. */
@@ -70,12 +71,36 @@ export function compareResult(result: BenchResult, options: CompareOptions = {})
   return out;
 }
 
-/** Speed-up of `candidate` (all its trials) against `baseline` (all its trials). */
+/**
+ * Speed-up of `candidate` (all its trials) against `baseline` (all its trials); none when either
+ * side recorded no successful operation (an empty histogram is no latency, not a latency of 0).
+ */
 export function comparePaths(candidate: readonly PathResult[], baseline: readonly PathResult[], options: CompareOptions = {}): Comparison {
   const first = candidate[0]!;
+  const head = { path: first.name, baseline: baseline[0]!.name, mode: first.mode, concurrency: first.concurrency };
+  const reason = noLatencyReason(candidate, baseline);
+  if (reason !== undefined) return { ...head, p50: null, p99: null, method: 'none', trials: 0, reason } satisfies UnavailableComparison;
+  return measuredComparison(head, candidate, baseline, options);
+}
+
+/** Why a pair has no speed-up, or undefined when both sides recorded at least one operation. */
+function noLatencyReason(candidate: readonly PathResult[], baseline: readonly PathResult[]): string | undefined {
+  const empty = [candidate, baseline].filter((side) => side.reduce((ops, p) => ops + p.ops, 0) === 0);
+  if (empty.length === 0) return undefined;
+  const describe = (side: readonly PathResult[]): string => {
+    const errors = side.reduce((total, p) => total + p.errors, 0);
+    return errors > 0 ? ` (${errors} error${errors === 1 ? '' : 's'})` : '';
+  };
+  if (empty.length === 2) {
+    return `neither ${candidate[0]!.name}${describe(candidate)} nor ${baseline[0]!.name}${describe(baseline)} had a successful operation`;
+  }
+  return `${empty[0]![0]!.name} had no successful operation${describe(empty[0]!)}`;
+}
+
+function measuredComparison(head: Omit<MeasuredComparison, 'p50' | 'p99' | 'method' | 'trials'>, candidate: readonly PathResult[],
+  baseline: readonly PathResult[], options: CompareOptions): MeasuredComparison {
   const minTrials = options.minTrials ?? MIN_TRIALS;
   const paired = pairTrials(candidate, baseline);
-  const head = { path: first.name, baseline: baseline[0]!.name, mode: first.mode, concurrency: first.concurrency };
   if (paired.length >= minTrials) {
     const ratio = (percentile: GatedPercentile): RatioEstimate => {
       const ratios = Float64Array.from(paired, ([c, b]) => floorUs(summaryAt(b, percentile)) / floorUs(summaryAt(c, percentile)));

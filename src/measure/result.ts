@@ -137,12 +137,24 @@ export interface RatioEstimate {
  * fast). Latencies below the histogram's 1 µs resolution count as 1 µs, so ratios stay finite.
  * Part of the contract because result files may carry them (`BenchResult.comparisons`); compare.ts
  * computes them.
+ *
+ * A union on `method`: a pair in which either side had no successful operation has no latency, so
+ * no ratio either (`method: 'none'`, `p50`/`p99` null, and the `reason` in words). Without this, an
+ * empty histogram reads as 0 µs, is floored to 1 µs, and a path whose every operation failed shows
+ * a speed-up of thousands.
  */
-export interface Comparison {
+export type Comparison = MeasuredComparison | UnavailableComparison;
+
+/** What every comparison names: which path against which, in which mode, at which concurrency. */
+export interface ComparisonHead {
   path: string;
   baseline: string;
   mode: LoopMode;
   concurrency: number;
+}
+
+/** A speed-up measured on both sides' recorded latencies. */
+export interface MeasuredComparison extends ComparisonHead {
   p50: RatioEstimate;
   p99: RatioEstimate;
   method: IntervalMethod;
@@ -151,6 +163,16 @@ export interface Comparison {
   /** `bootstrap` only: the interval's confidence level and the number of resamples. */
   confidence?: number;
   resamples?: number;
+}
+
+/** No speed-up: at least one side recorded no successful operation (reporters show "—" and the reason). */
+export interface UnavailableComparison extends ComparisonHead {
+  p50: null;
+  p99: null;
+  method: 'none';
+  trials: 0;
+  /** Why, in words: e.g. `cache had no successful operation (1 error)`. */
+  reason: string;
 }
 
 /** One path at one concurrency in one trial (or the exact sum of several, see `mergeResults`). */
@@ -166,7 +188,10 @@ export interface PathResult {
   trial: number;
   /** How many runs were added into this one (worker threads or machines); 1 for a plain run. */
   sources: number;
-  /** Completed operations that were recorded (errors excluded). */
+  /**
+   * Completed operations that were recorded (errors excluded). With 0 there is no latency: `summary`
+   * then holds zeros with `count` 0, and reporters show "—" instead of its figures.
+   */
   ops: number;
   errors: number;
   /** The first error's message, to tell the user what went wrong. */

@@ -25,26 +25,37 @@ const PATH_HEADER = [
   'uncorrected_p50_ms', 'uncorrected_p99_ms', 'lag_mean_ms', 'lag_max_ms', 'rate_ops_s', 'interrupted', 'first_error', 'flags',
 ];
 
+/**
+ * The flag a row gets when its path recorded no operation: its latency fields are left empty (the
+ * summary's zeros are no latency), and this says why.
+ */
+export const NO_LATENCY_FLAG = 'no-successful-operations';
+
 /** The paths of a result, one row per path, concurrency and trial. */
 export function renderBenchCsv(result: BenchResult): string {
   let out = line(PATH_HEADER);
   for (const p of result.paths) {
     const s = p.summary;
+    // No operation recorded: no latency, so no latency field (rather than a 0 that reads as "instant").
+    const lat = (us: number | undefined): number | undefined => (p.ops === 0 ? undefined : ms(us));
+    const flags = [...(p.flags ?? []), ...(p.ops === 0 && p.kind !== 'noop' ? [NO_LATENCY_FLAG] : [])];
     out += line([
       p.name, p.kind, p.mode, p.coCorrected, p.concurrency, p.sources, p.trial, p.ops, p.errors, p.elapsedMs, p.throughputOpsPerSec,
-      ms(s.meanUs), ms(s.stddevUs), ms(s.minUs), ms(s.p50Us), ms(s.p90Us), ms(s.p99Us), ms(s.p999Us), ms(s.maxUs),
-      ms(p.uncorrected?.summary.p50Us), ms(p.uncorrected?.summary.p99Us), ms(p.scheduleLag?.meanUs), ms(p.scheduleLag?.maxUs),
-      p.ratePerSec, p.interrupted, p.firstError, (p.flags ?? []).join(';'),
+      lat(s.meanUs), lat(s.stddevUs), lat(s.minUs), lat(s.p50Us), lat(s.p90Us), lat(s.p99Us), lat(s.p999Us), lat(s.maxUs),
+      lat(p.uncorrected?.summary.p50Us), lat(p.uncorrected?.summary.p99Us), ms(p.scheduleLag?.meanUs), ms(p.scheduleLag?.maxUs),
+      p.ratePerSec, p.interrupted, p.firstError, flags.join(';'),
     ]);
   }
   return out;
 }
 
-/** The speed-ups, one row per comparison. */
+/** The speed-ups, one row per comparison; a pair without one has empty figures and its reason. */
 export function renderSpeedupCsv(comparisons: readonly Comparison[]): string {
-  let out = line(['path', 'baseline', 'mode', 'concurrency', 'p50_speedup', 'p50_low', 'p50_high', 'p99_speedup', 'p99_low', 'p99_high', 'method', 'trials', 'confidence']);
+  let out = line(['path', 'baseline', 'mode', 'concurrency', 'p50_speedup', 'p50_low', 'p50_high', 'p99_speedup', 'p99_low', 'p99_high', 'method', 'trials', 'confidence', 'reason']);
   for (const c of comparisons) {
-    out += line([c.path, c.baseline, c.mode, c.concurrency, c.p50.estimate, c.p50.low, c.p50.high, c.p99.estimate, c.p99.low, c.p99.high, c.method, c.trials, c.confidence]);
+    out += c.method === 'none'
+      ? line([c.path, c.baseline, c.mode, c.concurrency, '', '', '', '', '', '', c.method, c.trials, undefined, c.reason])
+      : line([c.path, c.baseline, c.mode, c.concurrency, c.p50.estimate, c.p50.low, c.p50.high, c.p99.estimate, c.p99.low, c.p99.high, c.method, c.trials, c.confidence, undefined]);
   }
   return out;
 }

@@ -33,16 +33,26 @@ export function formatRatio(ratio: number): string {
   return `${ratio.toFixed(ratio >= 10 ? 1 : 2)}x`;
 }
 
-/** `25.3x (24.1–26.0)`. */
-export function formatEstimate(e: RatioEstimate): string {
+/** What a report shows where a figure does not exist (a path with no successful operation has no latency). */
+export const NO_FIGURE = '—';
+
+/** `25.3x (24.1–26.0)`, or "—" for a pair without a speed-up. */
+export function formatEstimate(e: RatioEstimate | null): string {
+  if (e === null) return NO_FIGURE;
   return `${formatRatio(e.estimate)} (${formatRatio(e.low).slice(0, -1)}–${formatRatio(e.high)})`;
 }
 
-/** How the interval was obtained, in words. */
+/** How the interval was obtained, in words; for a pair without a speed-up, why there is none. */
 export function describeMethod(c: Comparison): string {
+  if (c.method === 'none') return `no speed-up: ${c.reason}`;
   return c.method === 'trials'
     ? `median of ${c.trials} trials, min–max`
     : `bootstrap ${Math.round((c.confidence ?? 0.95) * 100)}% (${formatInt(c.resamples ?? 0)} resamples)`;
+}
+
+/** A latency cell of a path: "—" when the path recorded no operation (its summary's zeros are no latency). */
+export function latencyCell(p: PathResult, us: number): string {
+  return p.ops === 0 ? NO_FIGURE : formatMsFromUs(us);
 }
 
 /** The one sentence every report carries: what kind of latency the numbers are. */
@@ -64,6 +74,7 @@ export function pathWarnings(result: BenchResult, paths: readonly PathResult[]):
   for (const p of paths) {
     const label = `${p.name} (concurrency ${p.concurrency})`;
     if (p.errors > 0) out.push(`${label}: ${formatInt(p.errors)} error${p.errors === 1 ? '' : 's'}${p.firstError ? `, first: ${p.firstError}` : ''}`);
+    if (p.ops === 0 && p.kind !== 'noop') out.push(`${label}: no successful operation, so no latency and no speed-up (shown as ${NO_FIGURE})`);
     for (const flag of p.flags ?? []) out.push(`${label}: ${flag}`);
     for (const note of p.notes ?? []) out.push(`${label}: ${note}`);
   }

@@ -5,7 +5,7 @@
 import { foldTrials, type BenchResult, type Comparison } from '../measure/result.js';
 import { formatInt } from './format.js';
 import {
-  describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyKind, loopLagLines, overheadLine,
+  describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, loopLagLines, overheadLine,
   pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 
@@ -32,12 +32,12 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
     const s = p.summary;
     const cells = [
       `\`${p.name}\``, String(p.concurrency * p.sources), formatInt(p.ops), formatInt(p.errors), formatRate(p.throughputOpsPerSec),
-      formatMsFromUs(s.meanUs), ...(server ? [serverMean(p)] : []), `**${formatMsFromUs(s.p50Us)}**`, formatMsFromUs(s.p90Us), `**${formatMsFromUs(s.p99Us)}**`,
-      formatMsFromUs(s.p999Us), formatMsFromUs(s.maxUs),
+      latencyCell(p, s.meanUs), ...(server ? [serverMean(p)] : []), `**${latencyCell(p, s.p50Us)}**`, latencyCell(p, s.p90Us), `**${latencyCell(p, s.p99Us)}**`,
+      latencyCell(p, s.p999Us), latencyCell(p, s.maxUs),
     ];
     if (open) {
       cells.push(
-        p.uncorrected ? formatMsFromUs(p.uncorrected.summary.p99Us) : '',
+        p.uncorrected ? latencyCell(p, p.uncorrected.summary.p99Us) : '',
         p.scheduleLag ? `${formatMsFromUs(p.scheduleLag.meanUs)} / ${formatMsFromUs(p.scheduleLag.maxUs)}` : '',
       );
     }
@@ -48,7 +48,7 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
     out.push('', '### Speed-up', '', 'Baseline latency divided by path latency (2.00x = twice as fast); interval in brackets.', '');
     out.push(row(['Path', 'vs', 'Concurrency', 'p50', 'p99', 'Interval']), row([':---', ':---', '---:', '---:', '---:', ':---']));
     for (const c of comparisons) {
-      out.push(row([`\`${c.path}\``, `\`${c.baseline}\``, String(c.concurrency), formatEstimate(c.p50), formatEstimate(c.p99), describeMethod(c)]));
+      out.push(row([`\`${c.path}\``, `\`${c.baseline}\``, String(c.concurrency), formatEstimate(c.p50), formatEstimate(c.p99), cell(describeMethod(c))]));
     }
   }
 

@@ -5,11 +5,11 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import { foldTrials, type BenchResult, type Comparison, type PathResult } from '../measure/result.js';
+import { foldTrials, type BenchResult, type Comparison, type PathResult, type RatioEstimate } from '../measure/result.js';
 import { formatInt } from './format.js';
 import {
-  bar, describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyKind, logShare, loopLagLines,
-  overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
+  bar, describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, logShare, loopLagLines,
+  NO_FIGURE, overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 
 export interface BenchTableOptions {
@@ -70,17 +70,17 @@ function percentileTable(paths: readonly PathResult[], open: boolean, chalk: Cha
       formatInt(p.ops),
       p.errors > 0 ? chalk.red(formatInt(p.errors)) : '0',
       formatRate(p.throughputOpsPerSec),
-      formatMsFromUs(s.meanUs),
+      latencyCell(p, s.meanUs),
       ...(server ? [serverMean(p)] : []),
-      chalk.bold(formatMsFromUs(s.p50Us)),
-      formatMsFromUs(s.p90Us),
-      chalk.bold(formatMsFromUs(s.p99Us)),
-      formatMsFromUs(s.p999Us),
-      formatMsFromUs(s.maxUs),
+      chalk.bold(latencyCell(p, s.p50Us)),
+      latencyCell(p, s.p90Us),
+      chalk.bold(latencyCell(p, s.p99Us)),
+      latencyCell(p, s.p999Us),
+      latencyCell(p, s.maxUs),
     ];
     if (open) {
       row.push(
-        p.uncorrected ? formatMsFromUs(p.uncorrected.summary.p99Us) : '',
+        p.uncorrected ? latencyCell(p, p.uncorrected.summary.p99Us) : '',
         p.scheduleLag ? `${formatMsFromUs(p.scheduleLag.meanUs)} / ${formatMsFromUs(p.scheduleLag.maxUs)}` : '',
       );
     }
@@ -94,16 +94,16 @@ function speedupTable(comparisons: readonly Comparison[], chalk: ChalkInstance):
     ['Path', 'vs', 'Conc.', 'p50 speed-up', 'p99 speed-up', 'Interval'].map((h) => chalk.bold(h)),
     ['left', 'left', 'right', 'right', 'right', 'left'],
   );
-  const colour = (low: number, high: number, text: string): string =>
-    low > 1 ? chalk.green(text) : high < 1 ? chalk.red(text) : text;
+  const colour = (e: RatioEstimate | null): string =>
+    e === null ? chalk.yellow(NO_FIGURE) : e.low > 1 ? chalk.green(formatEstimate(e)) : e.high < 1 ? chalk.red(formatEstimate(e)) : formatEstimate(e);
   for (const c of comparisons) {
     t.push([
       c.path,
       c.baseline,
       String(c.concurrency),
-      colour(c.p50.low, c.p50.high, formatEstimate(c.p50)),
-      colour(c.p99.low, c.p99.high, formatEstimate(c.p99)),
-      describeMethod(c),
+      colour(c.p50),
+      colour(c.p99),
+      c.method === 'none' ? chalk.yellow(describeMethod(c)) : describeMethod(c),
     ]);
   }
   return t.toString();

@@ -77,8 +77,9 @@ export interface BenchVerdict {
 
 /**
  * Decides the exit code of a finished run (the caller prints the lines): interrupted (130);
- * operations failed or a path's plan changed mid-run (1: the figures are incomplete or mix two
- * plans, and a gate verdict on them would mean nothing, so this comes before the gate); the gate
+ * operations failed, a path had no successful operation, or a path's plan changed mid-run (1: the
+ * figures are incomplete, missing or mix two plans, and a gate verdict on them would mean nothing,
+ * so this comes before the gate); the gate
  * tripped with --fail-if-slower (3).
  */
 export function benchVerdict(outcome: BenchOutcome, failIfSlower: boolean): BenchVerdict {
@@ -92,11 +93,16 @@ export function benchVerdict(outcome: BenchOutcome, failIfSlower: boolean): Benc
     const names = [...new Set(failed.map((p) => p.name))].join(', ');
     lines.push(`perfbench: ${formatInt(errors)} operation${errors === 1 ? '' : 's'} failed (${names}); the figures above are incomplete — see the warnings, fix the cause and run again`);
   }
+  // A path with no successful operation has no latency and no speed-up: no figures to pass on.
+  const empty = [...new Set(foldTrials(outcome.result.paths).filter((p) => p.ops === 0 && p.kind !== 'noop').map((p) => p.name))];
+  if (empty.length > 0) {
+    lines.push(`perfbench: ${empty.join(', ')} had no successful operation, so no latency and no speed-up (shown as —); see the warnings`);
+  }
   const changed = [...new Set(outcome.result.paths.filter((p) => p.flags?.includes('plan-changed')).map((p) => p.name))];
   if (changed.length > 0) {
     lines.push(`perfbench: the plan of ${changed.join(', ')} changed during the run; its figures mix two plans — see the PLAN CHANGED warning, ` +
       "keep other sessions from changing the table's indexes while perfbench runs, and run again");
   }
-  if (failed.length > 0 || changed.length > 0) return { exitCode: ExitCode.failure, lines };
+  if (failed.length > 0 || empty.length > 0 || changed.length > 0) return { exitCode: ExitCode.failure, lines };
   return { exitCode: outcome.gate?.tripped && failIfSlower ? ExitCode.regression : ExitCode.ok, lines };
 }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { bootstrapPercentile, empirical, inverseCdf, percentileOf, quantile, rankOf } from '../../src/measure/bootstrap.js';
-import { compareResult, comparePaths } from '../../src/measure/compare.js';
+import { compareResult, comparePaths, type Comparison, type MeasuredComparison } from '../../src/measure/compare.js';
 import { seededRandom } from '../../src/measure/random.js';
 import { pathOf, resultOf, spread } from './bench-helpers.js';
+
+/** The comparison, which must have figures (fails the test on a `method: 'none'` one). */
+function measured(c: Comparison | undefined): MeasuredComparison {
+  if (!c || c.method === 'none') throw new Error(`expected a measured comparison, got ${JSON.stringify(c)}`);
+  return c;
+}
 
 describe('bootstrap of a histogram percentile', () => {
   const values = spread(400, 5000, 4000, 11).sort((a, b) => a - b);
@@ -70,7 +76,7 @@ describe('compareResult', () => {
     const index = pathOf('index', spread(2000, 2500, 500, 2));
     const cache = pathOf('cache', spread(2000, 120, 30, 3));
     const result = resultOf([seq, index, cache]);
-    const comparisons = compareResult(result);
+    const comparisons = compareResult(result).map(measured);
     expect(comparisons.map((c) => `${c.path}/${c.baseline}`)).toEqual(['index/seq', 'cache/seq', 'cache/index']);
     for (const c of comparisons) {
       expect(c).toMatchObject({ method: 'bootstrap', confidence: 0.95, resamples: 2000, trials: 1 });
@@ -83,7 +89,7 @@ describe('compareResult', () => {
     expect(indexVsSeq.p50.low).toBeGreaterThan(20);
     expect(indexVsSeq.p50.high).toBeLessThan(28);
     expect(compareResult(result)).toEqual(comparisons); // deterministic
-    expect(compareResult(result, { seed: 99 })[0]!.p50.low).not.toBe(indexVsSeq.p50.low);
+    expect(measured(compareResult(result, { seed: 99 })[0]).p50.low).not.toBe(indexVsSeq.p50.low);
   });
 
   it('compares like with like: same mode and concurrency only; custom baseline and pairs', () => {
@@ -92,7 +98,7 @@ describe('compareResult', () => {
       pathOf('seq', [2000], { concurrency: 4 }), pathOf('index', [100], { concurrency: 4 }),
       pathOf('index', [100], { concurrency: 16 }),
     ];
-    const c = compareResult(resultOf(paths), { resamples: 50 });
+    const c = compareResult(resultOf(paths), { resamples: 50 }).map(measured);
     expect(c.map((x) => [x.concurrency, x.p50.estimate])).toEqual([[1, 10], [4, 20]]);
     const custom = compareResult(resultOf(paths), { baseline: 'index', pairs: [], resamples: 50 });
     expect(custom.map((x) => `${x.path}/${x.baseline}@${x.concurrency}`)).toEqual(['seq/index@1', 'seq/index@4']);
@@ -101,5 +107,34 @@ describe('compareResult', () => {
   it('floors sub-microsecond latencies at 1 µs so ratios stay finite', () => {
     const c = comparePaths([pathOf('cache', [0, 0, 0])], [pathOf('seq', [50, 50, 50])], { resamples: 20 });
     expect(c.p50).toEqual({ estimate: 50, low: 50, high: 50 });
+  });
+
+  // Issue 15, item 5: with Redis refusing writes the cache path recorded nothing, and its empty
+  // histogram (read as 0 µs, floored to 1 µs) gave a speed-up of 10,375x.
+  it('gives no speed-up to a path with no successful operation, and says why', () => {
+    const seq = pathOf('seq', Array(100).fill(10_375));
+    const cache = pathOf('cache', [], { errors: 1, firstError: 'setup: OOM command not allowed', flags: ['setup-failed'] });
+    const miss = pathOf('miss', [], { kind: 'cache', errors: 1200 });
+    const comparisons = compareResult(resultOf([seq, cache, miss]), { resamples: 50 });
+    expect(comparisons).toEqual([
+      { path: 'cache', baseline: 'seq', mode: 'closed', concurrency: 1, p50: null, p99: null, method: 'none', trials: 0, reason: 'cache had no successful operation (1 error)' },
+      { path: 'miss', baseline: 'seq', mode: 'closed', concurrency: 1, p50: null, p99: null, method: 'none', trials: 0, reason: 'miss had no successful operation (1200 errors)' },
+    ]);
+    // The baseline side counts too, and so do trials: three empty trials are still no operation.
+    const trials = [1, 2, 3].flatMap((trial) => [pathOf('seq', [], { trial, errors: 5 }), pathOf('index', [100, 120], { trial })]);
+    expect(compareResult(resultOf(trials, { trials: 3 }))).toEqual([
+      { path: 'index', baseline: 'seq', mode: 'closed', concurrency: 1, p50: null, p99: null, method: 'none', trials: 0, reason: 'seq had no successful operation (15 errors)' },
+    ]);
+    expect(comparePaths([pathOf('cache', [])], [pathOf('seq', [])])).toMatchObject({ method: 'none', reason: 'neither cache nor seq had a successful operation' });
+  });
+
+  it('still compares a path that failed in one trial but recorded operations in others', () => {
+    const paths = [1, 2, 3].flatMap((trial) => [
+      pathOf('seq', Array(10).fill(1000), { trial }),
+      pathOf('index', trial === 2 ? [] : Array(10).fill(100), { trial, errors: trial === 2 ? 7 : 0 }),
+    ]);
+    // Trial 2 has no index latency, so only trials 1 and 3 pair up: too few for `trials`, so bootstrap over what was recorded.
+    const c = measured(compareResult(resultOf(paths, { trials: 3 }), { resamples: 50 })[0]);
+    expect(c).toMatchObject({ method: 'bootstrap', p50: { estimate: 10 } });
   });
 });
