@@ -14,12 +14,13 @@ export function register(program: Command, context: CommandContext): void {
     .argument('<files...>', 'JSON results of `perfbench bench`')
     .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, BENCH_DEFAULTS.format)
     .option('--output <file>', 'also write the merged report here, format from the extension; repeatable', repeatable, [])
-    .addHelpText('after', '\nExample:\n  perfbench merge host-a.json host-b.json --output merged.json')
-    .action((files: string[], flags: { format: string; output: string[] }) => context.run(async (runtime) => {
+    .option('--force', 'merge results that differ in their options or dataset (refused otherwise; the notes say what differed)')
+    .addHelpText('after', '\nResults must come from one run (the same options and dataset): different ones are refused, exit 2, unless --force.\n\nExample:\n  perfbench merge host-a.json host-b.json --output merged.json')
+    .action((files: string[], flags: { format: string; output: string[]; force?: boolean }) => context.run(async (runtime) => {
       const format = choiceOption(flags.format, '--format', BENCH_FORMATS);
       const outputs = flags.output.map((path) => ({ path, format: outputFormat(path) }));
       await checkOutputs(outputs);
-      const merged = await merge(files);
+      const merged = await merge(files, { force: Boolean(flags.force) });
       await publish(runtime, format, outputs, merged);
     }));
 }

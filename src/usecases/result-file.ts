@@ -4,9 +4,11 @@
  * into one result (exactly: HDR histograms add) and recomputes the speed-ups.
  */
 import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { firstLine, usageError } from '../errors.js';
 import { compareResult, type Comparison } from '../measure/compare.js';
 import { initHistograms } from '../measure/histogram.js';
+import { describeDifference, mergeDifferences } from '../measure/merge-check.js';
 import { mergeResults, validateResult, type BenchResult } from '../measure/result.js';
 
 /**
@@ -37,13 +39,24 @@ export interface MergeOutcome {
   comparisons: Comparison[];
 }
 
-/** Reads every file and adds them up; the speed-ups are recomputed from the merged histograms. */
-export async function merge(files: readonly string[]): Promise<MergeOutcome> {
+/**
+ * Reads every file and adds them up; the speed-ups are recomputed from the merged histograms.
+ * Results of different benchmarks (options or dataset) are refused unless `force`; a forced merge
+ * says what differed in the result's notes.
+ */
+export async function merge(files: readonly string[], options: { force?: boolean } = {}): Promise<MergeOutcome> {
   if (files.length === 0) throw usageError('merge needs at least one result file', 'e.g. perfbench merge a.json b.json');
   await initHistograms();
   const results: BenchResult[] = [];
   for (const file of files) results.push(await readResultFile(file));
+  const differences = mergeDifferences(results, files.map((file) => basename(file)));
+  if (differences.length > 0 && !options.force) {
+    throw usageError(`these results are not runs of one benchmark: they differ in ${differences.map(describeDifference).join('; ')}`,
+      'merge the results of one run (same options and dataset), or pass --force to add them anyway');
+  }
   const result = mergeResults(results);
+  const merged = `merged ${files.length} results (${files.map((file) => basename(file)).join(', ')})`;
+  const forced = differences.length > 0 ? [`merged with --force although they differ in ${differences.map(describeDifference).join('; ')}`] : [];
+  result.notes = [...(result.notes ?? []), merged, ...forced];
   return { result, comparisons: compareResult(result) };
 }
-
