@@ -4,7 +4,7 @@
  * the server's INFO counters, as stored in `PathResult.plan` and `PathResult.cacheCheck`.
  */
 import { foldTrials, type BenchResult, type CacheCheck, type PathResult, type PlanSummary } from '../measure/result.js';
-import { formatInt } from './format.js';
+import { counted, formatInt } from './format.js';
 import { formatMsFromUs } from './bench-format.js';
 
 function plans(result: BenchResult): Array<[string, PlanSummary]> {
@@ -53,10 +53,10 @@ function planLine(plan: PlanSummary): string {
 
 function cacheLine(row: CacheRow): string {
   const c = row.check;
-  const counted = row.path === 'miss'
-    ? `${formatInt(c.misses)} misses; server keyspace_misses +${formatInt(c.serverMisses)}`
-    : `${formatInt(c.hits)} hits; server keyspace_hits +${formatInt(c.serverHits)}`;
-  return `c=${row.concurrency}: ${formatInt(c.gets)} GETs, ${counted} · ${c.verified ? 'verified' : 'NOT VERIFIED'} (${c.tier})`;
+  const seen = row.path === 'miss'
+    ? `${counted(c.misses, 'miss', 'misses')}; server keyspace_misses +${formatInt(c.serverMisses)}`
+    : `${counted(c.hits, 'hit')}; server keyspace_hits +${formatInt(c.serverHits)}`;
+  return `c=${row.concurrency}: ${counted(c.gets, 'GET')}, ${seen} · ${c.verified ? 'verified' : 'NOT VERIFIED'} (${c.tier})`;
 }
 
 /** The fields of perfbench serve's Server-Timing header, in its order; others follow. */

@@ -17,6 +17,14 @@ export function formatInt(n: number): string {
   return sign + Math.round(Math.abs(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/**
+ * A count and its noun, agreeing: `counted(1, 'miss', 'misses')` -> `1 miss`, `counted(1234, 'hit')` -> `1,234 hits`.
+ * The plural defaults to the noun plus "s"; irregular ones are passed.
+ */
+export function counted(n: number, noun: string, nouns = `${noun}s`): string {
+  return `${formatInt(n)} ${n === 1 ? noun : nouns}`;
+}
+
 /** Human sizes for tables, in decimal (SI) units: 1,234,567 bytes -> `1.2 MB`. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];

@@ -1,5 +1,5 @@
 /** Reporter: what `perfbench serve` prints on start and on stop. */
-import { formatInt } from './format.js';
+import { counted, formatInt } from './format.js';
 import type { Identifier } from '../workload/identifiers.js';
 
 /** What the start lines show: the bound server and the options it serves with. */
@@ -33,7 +33,7 @@ export function describeStart(running: ServeStartView, options: { table: Identif
 }
 
 export function describeSummary(summary: ServeSummary): string {
-  return `stopped: ${formatInt(summary.requests)} requests (${formatInt(summary.slow)} slow, ${formatInt(summary.fast)} fast: `
-    + `${formatInt(summary.cache.hits)} hits, ${formatInt(summary.cache.misses)} misses, ${formatInt(summary.cache.bypasses)} bypasses)`;
+  return `stopped: ${counted(summary.requests, 'request')} (${formatInt(summary.slow)} slow, ${formatInt(summary.fast)} fast: `
+    + `${counted(summary.cache.hits, 'hit')}, ${counted(summary.cache.misses, 'miss', 'misses')}, ${counted(summary.cache.bypasses, 'bypass', 'bypasses')})`;
 }
 

@@ -25,7 +25,10 @@ export function verifyCacheOutcome(expect: 'hits' | 'misses', tierLabel: string,
   if (verified) return;
   into.flags.push(`cache-${expect}-unverified`);
   const [wanted, other] = expect === 'hits' ? [seen.hits, seen.misses] : [seen.misses, seen.hits];
-  const otherName = expect === 'hits' ? 'misses' : 'hits';
-  into.notes.push(`cache ${expect} not confirmed: the client saw ${wanted} ${expect} and ${other} ${otherName} in ${seen.gets} GETs, ` +
-    `the server counted ${expect === 'hits' ? serverHits : serverMisses} keyspace ${expect}`);
+  const otherKind = expect === 'hits' ? 'misses' : 'hits';
+  const server = expect === 'hits' ? serverHits : serverMisses;
+  // Nouns agree with their counts ("1 hit", "1 miss", "1 GET").
+  const word = (n: number, kind: 'hits' | 'misses') => (n !== 1 ? kind : kind === 'hits' ? 'hit' : 'miss');
+  into.notes.push(`cache ${expect} not confirmed: the client saw ${wanted} ${word(wanted, expect)} and ${other} ${word(other, otherKind)} ` +
+    `in ${seen.gets} GET${seen.gets === 1 ? '' : 's'}, the server counted ${server} keyspace ${word(server, expect)}`);
 }

@@ -130,6 +130,6 @@ describe('perfbench serve', () => {
     controller.abort();
     await parsed;
     expect(code).toBe(0);
-    expect(out.stderr).toMatch(/stopped: 1 requests \(0 slow, 1 fast: (1 hits, 0 misses|0 hits, 1 misses), 0 bypasses\)/);
+    expect(out.stderr).toMatch(/stopped: 1 request \(0 slow, 1 fast: (1 hit, 0 misses|0 hits, 1 miss), 0 bypasses\)/);
   });
 });

@@ -31,6 +31,9 @@ describe('verifyCacheOutcome', () => {
     const bad = empty();
     verifyCacheOutcome('misses', 'redis', { gets: 3, hits: 1, misses: 2 }, { hits: 0, misses: 0 }, { hits: 1, misses: 2 }, bad);
     expect(bad.flags).toEqual(['cache-misses-unverified']);
-    expect(bad.notes).toEqual(['cache misses not confirmed: the client saw 2 misses and 1 hits in 3 GETs, the server counted 2 keyspace misses']);
+    expect(bad.notes).toEqual(['cache misses not confirmed: the client saw 2 misses and 1 hit in 3 GETs, the server counted 2 keyspace misses']);
+    const one = empty();
+    verifyCacheOutcome('misses', 'redis', { gets: 1, hits: 1, misses: 0 }, { hits: 0, misses: 0 }, { hits: 1, misses: 1 }, one);
+    expect(one.notes).toEqual(['cache misses not confirmed: the client saw 0 misses and 1 hit in 1 GET, the server counted 1 keyspace miss']);
   });
 });
