@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import type { ConnectionTarget } from './db/connection.js';
 import type { EmbeddedPostgres } from './db/embedded-postgres.js';
 import { sql } from './db/sql.js';
+import { UserError } from './errors.js';
 import type { Output } from './output.js';
 
 /**
@@ -91,6 +92,25 @@ export class Runtime {
       return tier;
     });
     return this.cacheTier;
+  }
+
+  /**
+   * The cache tier for a server that must start even when Redis does not answer (`serve`): the
+   * configured Redis when it answers; else a client that keeps connecting in the background, with
+   * one warning, so the fast route answers BYPASS until Redis is back and /healthz says degraded.
+   */
+  async cacheOrDegraded(): Promise<CacheTier> {
+    try {
+      return await this.cache();
+    } catch (error) {
+      const redis = this.config.redis;
+      if (redis.mode !== 'external' || !(error instanceof UserError)) throw error;
+      this.out.warn(`${error.message}: starting without the cache (/report/fast answers from the database, X-Cache: BYPASS, until Redis answers; /healthz says degraded)`);
+      const { redisInBackground } = await import('./cache/redis.js');
+      const tier = redisInBackground(redis, this.config.connectTimeoutMs);
+      this.defer(() => tier.close());
+      return tier;
+    }
   }
 
   private async resolveCache(): Promise<CacheTier> {

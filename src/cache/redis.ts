@@ -14,11 +14,12 @@ export class RedisCache implements CacheTier {
   ) {}
 
   get(key: string): Promise<Buffer | null> {
-    return this.client.getBuffer(key);
+    // .catch, not an async wrapper: the hit path stays one promise.
+    return this.client.getBuffer(key).catch(plainRedisError);
   }
 
   async set(key: string, value: Buffer | string, ttlSeconds: number): Promise<void> {
-    await this.client.set(key, value, 'EX', ttlSeconds);
+    await this.client.set(key, value, 'EX', ttlSeconds).catch(plainRedisError);
   }
 
   async deletePrefix(prefix: string): Promise<number> {
@@ -48,9 +49,18 @@ export class RedisCache implements CacheTier {
   }
 }
 
-/** Connects and checks the server answers, or throws a one-line UserError naming host, port and cause. */
-export async function connectRedis(config: RedisConfig, connectTimeoutMs: number, kind: Exclude<CacheKind, 'in-process'> = 'redis'): Promise<RedisCache> {
-  const client = new Redis({
+/**
+ * ioredis says "Stream isn't writeable and enableOfflineQueue options is false" for a command on a
+ * connection that is down: true, but not what a person reading /healthz or a warning needs.
+ */
+function plainRedisError(error: unknown): never {
+  const message = (error as Error)?.message ?? String(error);
+  if (/Stream isn't writeable|Connection is closed/i.test(message)) throw new Error('Redis is not connected (reconnecting in the background)');
+  throw error;
+}
+
+function redisClient(config: RedisConfig, connectTimeoutMs: number): Redis {
+  return new Redis({
     host: config.host,
     port: config.port,
     username: config.username,
@@ -67,6 +77,11 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
     // Keep reconnecting in the background (a Redis restart mid-run recovers), but never block a command on it.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
   });
+}
+
+/** Connects and checks the server answers, or throws a one-line UserError naming host, port and cause. */
+export async function connectRedis(config: RedisConfig, connectTimeoutMs: number, kind: Exclude<CacheKind, 'in-process'> = 'redis'): Promise<RedisCache> {
+  const client = redisClient(config, connectTimeoutMs);
   // ioredis rejects connect() with a generic "Connection is closed."; the cause arrives as an event.
   let cause: unknown;
   client.on('error', (error) => (cause ??= error));
@@ -81,6 +96,18 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
     const timedOut = (error as { code?: string }).code === 'ETIMEDOUT';
     throw redisError(timedOut ? error : cause ?? error, config, connectTimeoutMs);
   }
+}
+
+/**
+ * A Redis that was unreachable at start, for a server that must start degraded (`serve`): the
+ * client keeps connecting in the background, every command fails fast meanwhile (the cache-aside
+ * layer answers BYPASS from the database), and once Redis answers the cache works without a restart.
+ */
+export function redisInBackground(config: RedisConfig, connectTimeoutMs: number): RedisCache {
+  const client = redisClient(config, connectTimeoutMs);
+  client.on('error', () => undefined);
+  client.connect().catch(() => undefined);
+  return new RedisCache('redis', 'redis (unreachable at start)', client, describeRedis(config));
 }
 
 export function redisError(error: unknown, config: RedisConfig, connectTimeoutMs: number): UserError {

@@ -82,7 +82,8 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
     checker.release();
   }
   const namespace = options.namespace ?? keyNamespace(await datasetVersion(pool, workload.filter.table), options.table.text, options.column.text);
-  const cache = await runtime.cache();
+  // Redis down at start degrades the fast route (BYPASS) rather than stopping the server.
+  const cache = await runtime.cacheOrDegraded();
 
   const server = createReportServer({
     workload,

@@ -155,6 +155,11 @@ export class TestRedis {
   private child: ChildProcess | undefined;
   private constructor(readonly port: number) {}
 
+  /** A free port for a redis-server that is not running yet (`start()` starts it there). */
+  static async reserve(): Promise<TestRedis> {
+    return new TestRedis(await freeLoopbackPort());
+  }
+
   static async start(): Promise<TestRedis> {
     const redis = new TestRedis(await freeLoopbackPort());
     await redis.start();
