@@ -193,6 +193,12 @@ function parseUrl(url: Field, schemes: string[], example: string, problems: stri
     problems.push(`${url.source} must start with ${names.slice(0, -1).join(', ')} or ${names.at(-1)}, not ${parsed.protocol}//`);
     return undefined;
   }
+  // WHATWG URL takes `postgresql:/broken` (no authority) as a path: the host would silently become
+  // localhost. Without `//` there is no host part at all; `postgres:///db` (empty host) stays allowed.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url.value.trim())) {
+    problems.push(`${url.source} has no //host after ${parsed.protocol} (expected ${example})`);
+    return undefined;
+  }
   return parsed;
 }
 

@@ -10,7 +10,7 @@
  * Runs the CLI in-process (main), against the real PostgreSQL and Redis, a private redis-server
  * with a password, and the embedded PostgreSQL (SCRAM) for a wrong password.
  */
-import { mkdtempSync, chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,11 @@ const CASES: Case[] = [
   { name: '--connect-timeout huge', argv: () => ['--connect-timeout', '99999999999', 'doctor'], code: usage, stderr: /flag --connect-timeout '99999999999' is not a timeout/ },
   { name: 'PERFBENCH_CONNECT_TIMEOUT_MS not a number', argv: () => ['doctor'], env: () => ({ PERFBENCH_CONNECT_TIMEOUT_MS: 'abc' }), code: usage, stderr: /env PERFBENCH_CONNECT_TIMEOUT_MS 'abc' is not a timeout/ },
   { name: '--dotenv missing', argv: () => ['--dotenv', file('missing.env'), 'doctor'], code: usage, stderr: /--dotenv .*missing\.env cannot be read \(ENOENT\)/ },
+  { name: 'DATABASE_URL without //host', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: 'postgresql:/broken' }), code: usage, stderr: /env DATABASE_URL has no \/\/host after postgresql: \(expected postgres:\/\/user:password@host:5432\/database\)/ },
+  { name: '--redis-url without //host', argv: () => ['--redis-url', 'redis:/broken', 'doctor'], code: usage, stderr: /flag --redis-url has no \/\/host after redis:/ },
+  // PERFBENCH_CACHE_DIR (the embedded PostgreSQL's): read-only and not-permitted cases are in cache-dir.test.ts
+  { name: 'PERFBENCH_CACHE_DIR a file', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: '', PERFBENCH_CACHE_DIR: file('corrupt.json') }), code: usage, stderr: /^perfbench: the cache directory .*corrupt\.json \(PERFBENCH_CACHE_DIR\) is a file, not a directory — set PERFBENCH_CACHE_DIR to a writable directory/ },
+  { name: 'PERFBENCH_CACHE_DIR under a file', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: '', PERFBENCH_CACHE_DIR: file('corrupt.json/cache') }), code: usage, stderr: /the cache directory .*corrupt\.json\/cache \(PERFBENCH_CACHE_DIR\) cannot be created: .*corrupt\.json is a file/ },
 
   // connection failures (exit 1): unknown host, database, role, port; wrong passwords; TLS
   { name: 'unknown host', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: 'postgres://root@db.invalid:5432/test' }), code: failure, stderr: /^perfbench: cannot connect to PostgreSQL at db\.invalid:5432: unknown host 'db\.invalid' — check DATABASE_URL/ },
@@ -190,6 +195,10 @@ const CASES: Case[] = [
   { name: 'bench unknown format', argv: () => ['bench', '--format', 'xml'], code: usage, stderr: /--format 'xml' is not one of table, json, markdown, csv/ },
   { name: 'bench unknown path', argv: () => ['bench', '--paths', 'seq,warp'], code: usage, stderr: /--paths: unknown path 'warp' — choose from / },
   { name: 'bench --output unknown extension', argv: () => ['bench', '--output', file('r.xyz')], code: usage, stderr: /--output .*r\.xyz: cannot tell the format from the extension/ },
+  // --output paths are checked before the run: a missing table would have been the error after it started
+  { name: 'bench --output into a missing directory', argv: () => ['bench', '--table', 'pbt_no_such_table', '--output', file('no-dir/r.json')], code: usage, stderr: /^perfbench: --output .*no-dir\/r\.json: the directory .*no-dir does not exist — create it, or choose another --output path$/ },
+  { name: 'bench --output under a file', argv: () => ['bench', '--table', 'pbt_no_such_table', '--output', file('corrupt.json/r.json')], code: usage, stderr: /--output .*: the directory .*corrupt\.json is not a directory/ },
+  { name: 'bench --output a directory', argv: () => ['bench', '--table', 'pbt_no_such_table', '--output', file('a-directory.json')], code: usage, stderr: /^perfbench: --output .*a-directory\.json is a directory — name a file/ },
   { name: 'bench --fail-if-slower without --baseline', argv: () => ['bench', '--fail-if-slower', '10%'], code: usage, stderr: /--fail-if-slower needs --baseline/ },
   { name: 'bench --fail-if-slower 0%', argv: () => ['bench', '--baseline', file('x.json'), '--fail-if-slower', '0%'], code: usage, stderr: /--fail-if-slower '0%' is not a percentage between 0 and 100/ },
   { name: 'bench --baseline missing', argv: () => ['bench', '--table', T(), '--baseline', file('missing.json')], code: usage, stderr: /--baseline .*missing\.json: no such file/ },
@@ -219,6 +228,7 @@ const CASES: Case[] = [
   { name: 'merge a wrong schemaVersion', argv: () => ['merge', file('future.json')], code: usage, stderr: /schemaVersion 99 is newer/ },
   { name: 'merge unknown format', argv: () => ['merge', '--format', 'yaml', file('future.json')], code: usage, stderr: /--format 'yaml' is not one of table, json, markdown, csv/ },
   { name: 'merge --output unknown extension', argv: () => ['merge', '--output', file('m.xyz'), file('future.json')], code: usage, stderr: /--output .*m\.xyz: cannot tell the format/ },
+  { name: 'merge --output into a missing directory', argv: () => ['merge', '--output', file('no-dir/m.json'), file('future.json')], code: usage, stderr: /--output .*no-dir\/m\.json: the directory .*no-dir does not exist/ },
 
   // serve
   { name: 'serve --port negative', argv: () => ['serve', '--port', '-1'], code: usage, stderr: /--port '-1' is not a whole number from 0 to 65,535/ },
@@ -240,6 +250,7 @@ beforeAll(async () => {
   await admin.query(`INSERT INTO ${plain} VALUES (1, 'cat-000')`);
 
   writeFileSync(file('corrupt.json'), '{"kind": "perfbench.bench", "schemaVersion": 1, ');
+  mkdirSync(file('a-directory.json'));
   writeFileSync(file('empty.json'), '');
   writeFileSync(file('not-a-plan.json'), JSON.stringify([{ hello: 'world' }]));
   const result = (schemaVersion: number) => ({ kind: RESULT_KIND, schemaVersion, createdAt: new Date(0).toISOString(), environment: {}, options: { mode: 'closed' }, paths: [] });
