@@ -73,11 +73,14 @@ export interface ScheduleLag {
  * time outside the server's handler (network, HTTP parsing, the client itself).
  */
 export interface ServerTimingRecord {
-  /** Successful responses counted: the measured operations. */
+  /** The responses counted as operations (http-fast: only its HITs), the ones the latency histogram holds. */
   responses: number;
-  /** Mean of each Server-Timing field over the responses, ms: queue, cache, db, total. */
+  /** Mean of each Server-Timing field over those responses, ms: queue, cache, db, total. */
   meanMs: Record<string, number>;
-  /** Responses by `X-Cache` value: HIT, MISS, BYPASS (`none` when absent). */
+  /**
+   * Every measured 200 response by `X-Cache` value: HIT, MISS, BYPASS (`none` when absent). For
+   * http-fast this counts the non-hits apart: they are errors of the path, not in `responses`.
+   */
   xCache: Record<string, number>;
 }
 

@@ -7,12 +7,18 @@
  * category of the sequence cached, outside any measurement: a server perfbench started shares the
  * run's cache tier, so the reports are filled straight into its namespace (a few multi-category
  * queries instead of one report query per category); then every category is requested once over
- * HTTP. The measured responses' `X-Cache` headers must then all say HIT, or the path is flagged.
+ * HTTP. Its measured responses must then all say `X-Cache: HIT`: any other answer is an error of the
+ * path (the run exits 1), kept out of its latency histogram and Server-Timing figures and counted
+ * apart in `xCache`, and the path is flagged `cache-hits-unverified` — the rule the cache path
+ * applies to its GETs. With a server perfbench started, which shares the run's cache tier, the hits
+ * are also checked against the tier's INFO counters, as the cache path's are (cache-check.ts).
  */
 import { reportKey } from '../cache/report-cache.js';
+import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { ServerTimingRecord } from '../measure/result.js';
 import type { Target } from '../measure/target.js';
 import { fillReports } from './cache-fill.js';
+import { verifyCacheOutcome } from './cache-check.js';
 import { httpTarget, type HttpRoute, type HttpTarget } from './http.js';
 import type { BenchPath, PathContext, RunFindings } from './path.js';
 
@@ -22,15 +28,18 @@ export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
   if (!server) throw new Error(`${name} needs the server's URL (bench --http)`);
   let current: HttpTarget | undefined;
   let warmed = false;
+  /** A server perfbench started shares the run's tier: its INFO counters before the run, to check the hits against. */
+  let tier: CacheTier | undefined;
+  let before: CacheStats | undefined;
   /** Told once, with the first run's findings. */
   let warmNote: string | undefined;
 
   /** Every category once over HTTP; returns the X-Cache counts of those requests. */
   const warm = async (target: HttpTarget, concurrency: number): Promise<Record<string, number>> => {
     if (server.namespace !== undefined) {
-      const tier = await context.cache();
+      const shared = await context.cache();
       const keys = new Map(context.sequence.names.map((category) => [category, reportKey(server.namespace!, category)]));
-      await fillReports(context, tier, keys);
+      await fillReports(context, shared, keys);
     }
     target.resetServerTiming();
     const names = context.sequence.names;
@@ -38,7 +47,7 @@ export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
     const worker = async (): Promise<void> => {
       while (next < names.length) {
         if (context.signal.aborted) throw new Error("interrupted while warming the server's cache");
-        await target.run({ index: 0, category: names[next++]! });
+        await target.fetch(names[next++]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, names.length) }, worker));
@@ -49,7 +58,11 @@ export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
     name,
     kind: 'http',
     target(concurrency): Target {
-      const inner = httpTarget({ baseUrl: server.baseUrl, route, connections: concurrency, name, ...(server.timeoutMs ? { timeoutMs: server.timeoutMs } : {}) });
+      const inner = httpTarget({
+        baseUrl: server.baseUrl, route, connections: concurrency, name,
+        ...(server.timeoutMs ? { timeoutMs: server.timeoutMs } : {}),
+        ...(route === 'fast' ? { requireXCache: 'HIT' } : {}),
+      });
       current = inner;
       return {
         name,
@@ -66,6 +79,10 @@ export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
             }
           }
           inner.resetServerTiming();
+          if (route === 'fast' && server.namespace !== undefined) {
+            tier ??= await context.cache();
+            before = await tier.stats();
+          }
         },
         run: inner.run,
         teardown: inner.teardown!,
@@ -77,13 +94,7 @@ export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
       const timing = current.serverTiming();
       const record: ServerTimingRecord = { responses: timing.responses, meanMs: timing.meansMs, xCache: timing.xCache };
       const findings: RunFindings = { serverTiming: record, notes: [], flags: [] };
-      const hits = timing.xCache.HIT ?? 0;
-      if (route === 'fast' && timing.responses > 0 && hits !== timing.responses) {
-        // Notes and flags pair up by position: this note must come first.
-        findings.flags.push('cache-hits-unverified');
-        findings.notes.push(`cache hits not confirmed: X-Cache said ${describeCounts(timing.xCache)} for ${timing.responses} measured responses ` +
-          '(keys expired or evicted, or the cache was down; raise --ttl for long runs)');
-      }
+      if (route === 'fast') await checkHits(timing.xCache, findings);
       if (warmNote) {
         findings.notes.push(warmNote);
         warmNote = undefined;
@@ -94,6 +105,32 @@ export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
       await current?.teardown?.();
     },
   };
+
+  /**
+   * http-fast's hits, by the cache path's rule: every measured response a HIT, and (with a server
+   * sharing the run's tier) the tier's keyspace_hits up by at least as many. One flag, one note.
+   */
+  async function checkHits(xCache: Record<string, number>, findings: RunFindings): Promise<void> {
+    const answered = Object.values(xCache).reduce((total, count) => total + count, 0);
+    const hits = xCache.HIT ?? 0;
+    const nonHits = answered - hits;
+    if (tier && before) {
+      const scratch: RunFindings = { notes: [], flags: [] };
+      verifyCacheOutcome('hits', tier.label, { gets: answered, hits, misses: nonHits }, before, await tier.stats(), scratch);
+      findings.cacheCheck = scratch.cacheCheck!;
+      if (nonHits === 0 && !scratch.cacheCheck!.verified) {
+        findings.flags.push(...scratch.flags);
+        findings.notes.push(...scratch.notes);
+        return;
+      }
+    }
+    if (nonHits === 0) return;
+    // Notes and flags pair up by position: this note must come first.
+    findings.flags.push('cache-hits-unverified');
+    findings.notes.push(`cache hits not confirmed: X-Cache said ${describeCounts(xCache)} for ${answered} measured responses; ` +
+      `the ${nonHits} that ${nonHits === 1 ? 'was' : 'were'} not a HIT ${nonHits === 1 ? 'is an error' : 'are errors'} of the path, ` +
+      'kept out of its latency and Server-Timing figures (keys flushed, expired or evicted, or the cache was down; raise --ttl for long runs)');
+  }
 }
 
 /** `HIT 950, MISS 50`. */

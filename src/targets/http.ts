@@ -20,17 +20,32 @@ export interface HttpTargetOptions {
   name?: string;
   /** Bound on one request, default 30 s; a timeout counts as an error of the path. */
   timeoutMs?: number;
+  /**
+   * `run` accepts only responses with this `X-Cache` value (http-fast: `HIT`). Any other answer is
+   * rejected, an error of the path rather than an operation, so it stays out of the latency
+   * histogram and the Server-Timing sums; it is still counted in `xCache`.
+   */
+  requireXCache?: string;
+}
+
+/** A 200 answer whose X-Cache is not the one the path times (a MISS or BYPASS on the hit path). */
+export class UnexpectedXCache extends Error {
+  constructor(readonly xCache: string, route: HttpRoute, required: string) {
+    super(`X-Cache: ${xCache} on /report/${route}, which must answer ${required}: the report was not served from the cache ` +
+      '(keys flushed, expired or evicted, or the cache refused; raise --ttl for long runs)');
+    this.name = 'UnexpectedXCache';
+  }
 }
 
 /** What the server reported about the responses this target received. */
 export interface ServerTimingSummary {
-  /** Successful responses counted. */
+  /** Responses counted as operations (with `requireXCache`, only those with that X-Cache). */
   responses: number;
   /** Each Server-Timing field summed over the responses, ms. */
   sumsMs: Record<string, number>;
   /** Each field's mean over the responses that carried it, ms. */
   meansMs: Record<string, number>;
-  /** Responses by `X-Cache` value (HIT, MISS, BYPASS; `none` when absent). */
+  /** Every 200 response by `X-Cache` value (HIT, MISS, BYPASS; `none` when absent), rejected ones included. */
   xCache: Record<string, number>;
   /** Body bytes received. */
   bodyBytes: number;
@@ -38,6 +53,11 @@ export interface ServerTimingSummary {
 
 export interface HttpTarget extends Target {
   readonly kind: 'http';
+  /**
+   * One GET of a category's report without the `requireXCache` check (the cache warm-up, which
+   * expects misses): resolves with its X-Cache value (`none` when absent) and counts it like `run`.
+   */
+  fetch(category: string): Promise<string>;
   /** The breakdown since creation or the last `resetServerTiming` (call it when the measured phase starts). */
   serverTiming(): ServerTimingSummary;
   resetServerTiming(): void;
@@ -98,6 +118,33 @@ export function httpTarget(options: HttpTargetOptions): HttpTarget {
     req.end();
   });
 
+  /** GET the report, read it to its end, count it; throws on a non-200 answer or an X-Cache other than `required`. */
+  const exchange = async (category: string, required: string | undefined): Promise<string> => {
+    const { res, bytes, body } = await get(reportPath + encodeURIComponent(category), false);
+    if (res.statusCode !== 200) {
+      let detail = body.trim();
+      try {
+        detail = (JSON.parse(body) as { error?: string }).error ?? detail;
+      } catch {
+        // not JSON: keep the text
+      }
+      throw new Error(`HTTP ${res.statusCode} from /report/${options.route}: ${detail.slice(0, 200)}`);
+    }
+    const cache = res.headers['x-cache'];
+    const cacheKey = typeof cache === 'string' ? cache : 'none';
+    xCache[cacheKey] = (xCache[cacheKey] ?? 0) + 1;
+    // Counted above, apart from the operations: a miss on the hit path is not a hit's latency.
+    if (required !== undefined && cacheKey !== required) throw new UnexpectedXCache(cacheKey, options.route, required);
+    responses++;
+    bodyBytes += bytes;
+    const timing = parseServerTiming(res.headers['server-timing'] as string | undefined);
+    for (const name in timing) {
+      sums[name] = (sums[name] ?? 0) + timing[name]!;
+      counts[name] = (counts[name] ?? 0) + 1;
+    }
+    return cacheKey;
+  };
+
   return {
     name: options.name ?? `http-${options.route}`,
     kind: 'http',
@@ -115,27 +162,10 @@ export function httpTarget(options: HttpTargetOptions): HttpTarget {
     },
 
     async run(op: Operation) {
-      const { res, bytes, body } = await get(reportPath + encodeURIComponent(op.category), false);
-      if (res.statusCode !== 200) {
-        let detail = body.trim();
-        try {
-          detail = (JSON.parse(body) as { error?: string }).error ?? detail;
-        } catch {
-          // not JSON: keep the text
-        }
-        throw new Error(`HTTP ${res.statusCode} from /report/${options.route}: ${detail.slice(0, 200)}`);
-      }
-      responses++;
-      bodyBytes += bytes;
-      const cache = res.headers['x-cache'];
-      const cacheKey = typeof cache === 'string' ? cache : 'none';
-      xCache[cacheKey] = (xCache[cacheKey] ?? 0) + 1;
-      const timing = parseServerTiming(res.headers['server-timing'] as string | undefined);
-      for (const name in timing) {
-        sums[name] = (sums[name] ?? 0) + timing[name]!;
-        counts[name] = (counts[name] ?? 0) + 1;
-      }
+      await exchange(op.category, options.requireXCache);
     },
+
+    fetch: (category: string) => exchange(category, undefined),
 
     async teardown() {
       agent.destroy();

@@ -69,6 +69,9 @@ function clientBoundWarnings(results: readonly PathResult[]): string[] {
   return checkClientBound(foldTrials(results)).warnings;
 }
 
+/** Flags of a cache path (cache-check.ts, http-path.ts) whose outcome the server did not confirm. */
+const UNCONFIRMED_CACHE = new Set(['cache-hits-unverified', 'cache-misses-unverified']);
+
 /** The exit code of a finished run, and the lines that say why it is not 0. */
 export interface BenchVerdict {
   exitCode: ExitCode;
@@ -77,8 +80,9 @@ export interface BenchVerdict {
 
 /**
  * Decides the exit code of a finished run (the caller prints the lines): interrupted (130);
- * operations failed, a path had no successful operation, or a path's plan changed mid-run (1: the
- * figures are incomplete, missing or mix two plans, and a gate verdict on them would mean nothing,
+ * operations failed, a path had no successful operation, a cache path's hits (misses) were not
+ * confirmed, or a path's plan changed mid-run (1: the figures are incomplete, missing, not what the
+ * path's name says, or mix two plans, and a gate verdict on them would mean nothing,
  * so this comes before the gate); the gate
  * tripped with --fail-if-slower (3).
  */
@@ -98,11 +102,17 @@ export function benchVerdict(outcome: BenchOutcome, failIfSlower: boolean): Benc
   if (empty.length > 0) {
     lines.push(`perfbench: ${empty.join(', ')} had no successful operation, so no latency and no speed-up (shown as —); see the warnings`);
   }
+  // A cache path whose hits (or misses) were not confirmed timed something other than its name says.
+  const unconfirmed = [...new Set(outcome.result.paths.filter((p) => p.flags?.some((flag) => UNCONFIRMED_CACHE.has(flag))).map((p) => p.name))];
+  if (unconfirmed.length > 0) {
+    lines.push(`perfbench: the cache hits (or misses) of ${unconfirmed.join(', ')} were not confirmed, so they did not time only what their name says ` +
+      '(see the "not confirmed" warning); keep other clients from flushing or evicting the keys, raise --ttl for long runs, and run again');
+  }
   const changed = [...new Set(outcome.result.paths.filter((p) => p.flags?.includes('plan-changed')).map((p) => p.name))];
   if (changed.length > 0) {
     lines.push(`perfbench: the plan of ${changed.join(', ')} changed during the run; its figures mix two plans — see the PLAN CHANGED warning, ` +
       "keep other sessions from changing the table's indexes while perfbench runs, and run again");
   }
-  if (failed.length > 0 || empty.length > 0 || changed.length > 0) return { exitCode: ExitCode.failure, lines };
+  if (failed.length > 0 || empty.length > 0 || unconfirmed.length > 0 || changed.length > 0) return { exitCode: ExitCode.failure, lines };
   return { exitCode: outcome.gate?.tripped && failIfSlower ? ExitCode.regression : ExitCode.ok, lines };
 }

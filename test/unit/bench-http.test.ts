@@ -139,12 +139,17 @@ describe('HTTP paths against a scripted server', () => {
       return fastCalls > 6 ? { xCache: 'BYPASS' } : { xCache: 'HIT' };
     });
     const fast = httpPath(contextFor(url), 'fast');
-    await runTarget(fast.target(1), { concurrency: 1, iterations: 5, sequence: contextFor(url).sequence });
+    const measured = await runTarget(fast.target(1), { concurrency: 1, iterations: 5, sequence: contextFor(url).sequence });
+    // The non-hits are errors of the hit path: out of its histogram, counted apart in xCache (issue 15, item 6).
+    expect([measured.ops, measured.errors, measured.summary.count]).toEqual([2, 3, 2]);
+    expect(measured.firstError).toMatch(/^X-Cache: BYPASS on \/report\/fast, which must answer HIT: the report was not served from the cache/);
     const findings = await fast.findings(false);
     expect(findings.flags).toEqual(['cache-hits-unverified']);
-    expect(findings.notes[0]).toBe('cache hits not confirmed: X-Cache said HIT 2, BYPASS 3 for 5 measured responses ' +
-      '(keys expired or evicted, or the cache was down; raise --ttl for long runs)');
-    expect(findings.serverTiming).toEqual({ responses: 5, meanMs: {}, xCache: { HIT: 2, BYPASS: 3 } });
+    expect(findings.notes[0]).toBe('cache hits not confirmed: X-Cache said HIT 2, BYPASS 3 for 5 measured responses; ' +
+      'the 3 that were not a HIT are errors of the path, kept out of its latency and Server-Timing figures ' +
+      '(keys flushed, expired or evicted, or the cache was down; raise --ttl for long runs)');
+    expect(findings.serverTiming).toEqual({ responses: 2, meanMs: {}, xCache: { HIT: 2, BYPASS: 3 } });
+    expect(findings.cacheCheck).toBeUndefined(); // a server at a URL: its cache tier is not ours to read
 
     const slow = httpPath(contextFor(url), 'slow');
     const r = await runTarget(slow.target(1), { concurrency: 1, iterations: 3, sequence: contextFor(url).sequence });
