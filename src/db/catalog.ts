@@ -53,3 +53,8 @@ export async function resolveColumn(client: pg.ClientBase, table: Identifier, co
   }
   throw usageError(`table ${table.text} has no column ${column.text}`, 'pass --column with one of its columns');
 }
+
+/** The exact row count (a full scan: only where no estimate exists). */
+export async function countRows(client: pg.ClientBase, table: Identifier): Promise<number> {
+  return Number((await client.query<{ rows: string }>(sql('table-count', { table: table.sql }))).rows[0]!.rows);
+}

@@ -4,6 +4,7 @@
  * histograms keep three significant digits, so latencies print with three significant digits.
  */
 import { clientBusyShare } from '../measure/self-check.js';
+import type { DatasetDescription } from '../workload/dataset.js';
 import type { BenchResult, Comparison, PathResult, RatioEstimate } from '../measure/result.js';
 import { formatInt } from './format.js';
 
@@ -93,6 +94,20 @@ export function runLine(result: BenchResult): string {
     result.createdAt,
   ];
   return parts.filter(Boolean).join(' · ');
+}
+
+/**
+ * The dataset the run measured, in one line, or undefined for results written before bench
+ * recorded it: `Dataset: products, 1,000,000 rows (exact), 1,000 category values (1,000 rows
+ * each), fingerprint 3f1e…, seeded by perfbench (the default dataset)`.
+ */
+export function datasetLine(result: BenchResult): string | undefined {
+  const d = result.environment.datasetInfo as DatasetDescription | undefined;
+  if (!d || typeof d !== 'object') return undefined;
+  const origin = d.seededByPerfbench ? `seeded by perfbench${d.isDefaultDataset ? ' (the default dataset)' : ' (not the default dataset)'}` : 'not seeded by perfbench';
+  const values = `${d.valuesCapped ? 'at least ' : ''}${formatInt(d.distinctValues)} ${d.column} values`;
+  return `Dataset: ${d.table}, ${formatInt(d.rows)} rows (${d.rowsExact ? 'exact' : 'estimate'}), ${values} (${d.valuesCapped ? 'at most ' : ''}${formatInt(d.rowsPerValue)} rows each), ` +
+    `fingerprint ${d.fingerprint}, ${origin}`;
 }
 
 /** The column HTTP paths add beside the client-side mean: the server's own mean (Server-Timing `total`). */

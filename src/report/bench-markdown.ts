@@ -6,7 +6,7 @@ import { foldTrials, type BenchResult, type Comparison } from '../measure/result
 import { formatInt } from './format.js';
 import {
   describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, loopLagLines, overheadLine,
-  pathWarnings, runLine, SERVER_HEAD, serverMean,
+  datasetLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 
 /** Escapes what would break a table cell or start Markdown formatting. */
@@ -21,7 +21,10 @@ function row(cells: readonly string[]): string {
 export function renderBenchMarkdown(result: BenchResult, comparisons: readonly Comparison[]): string {
   const paths = foldTrials(result.paths);
   const open = paths.some((p) => p.mode === 'open');
-  const out: string[] = ['## perfbench bench', '', `${cell(runLine(result))}`, '', `> ${latencyKind(result)}`, ''];
+  const out: string[] = ['## perfbench bench', '', `${cell(runLine(result))}`, ''];
+  const dataset = datasetLine(result);
+  if (dataset) out.push(cell(dataset), '');
+  out.push(`> ${latencyKind(result)}`, '');
   if (result.options.trials > 1) out.push(`Each row adds the histograms of ${result.options.trials} trials.`, '');
 
   const server = paths.some((p) => p.serverTiming);

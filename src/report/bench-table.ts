@@ -9,7 +9,7 @@ import { foldTrials, type BenchResult, type Comparison, type PathResult, type Ra
 import { formatInt } from './format.js';
 import {
   bar, describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, logShare, loopLagLines,
-  NO_FIGURE, overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
+  datasetLine, NO_FIGURE, overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 
 export interface BenchTableOptions {
@@ -34,6 +34,8 @@ export function renderBenchTable(result: BenchResult, comparisons: readonly Comp
   const open = paths.some((p) => p.mode === 'open');
   const lines: string[] = [];
   lines.push(chalk.bold('perfbench bench') + chalk.dim(` · ${runLine(result)}`));
+  const dataset = datasetLine(result);
+  if (dataset) lines.push(chalk.dim(dataset));
   lines.push(chalk.dim(latencyKind(result)));
   if (result.options.trials > 1) lines.push(chalk.dim(`Each row adds the histograms of ${result.options.trials} trials.`));
   lines.push('');

@@ -92,3 +92,30 @@ export interface SeedResult {
   totalMs: number;
   rowsPerSecond: number;
 }
+
+/**
+ * What a bench measured, named in every report: a 20,000-row table left by another command gives
+ * speed-ups that mean nothing next to the README's, and nothing else would say why.
+ */
+export interface DatasetDescription {
+  /** The table and filter column as the user named them. */
+  table: string;
+  column: string;
+  /** Rows: exact for a table perfbench seeded, else PostgreSQL's estimate (or a count when it has none). */
+  rows: number;
+  rowsExact: boolean;
+  /** Distinct filter values the operations draw from (a table perfbench did not seed: at most `valuesCap`). */
+  distinctValues: number;
+  /** True when the column holds more values than were read (distinctValues is the cap). */
+  valuesCapped: boolean;
+  rowsPerValue: number;
+  fingerprint: string;
+  seededByPerfbench: boolean;
+  /** The built-in default dataset (`perfbench seed` with no flags), on which the README's figures were made. */
+  isDefaultDataset: boolean;
+}
+
+/** Whether a fingerprint is the default dataset's. */
+export function isDefaultDataset(fingerprint: string): boolean {
+  return fingerprint === datasetFingerprint(DEFAULT_DATASET);
+}
