@@ -1,3 +1,4 @@
+/** CLI entry: the commander program; registers the commands and turns every outcome into an exit code and one line. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { register as registerBench } from './commands/bench.js';

@@ -1,3 +1,4 @@
+/** Shared: one frozen configuration from flags, environment, .env and the embedded default, every problem listed at once. */
 import { readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Exit codes, documented in `--help` and README. Scripts and CI rely on them: keep them stable.
+ * Shared: Exit codes, documented in `--help` and README. Scripts and CI rely on them: keep them stable.
  */
 export const ExitCode = {
   ok: 0,

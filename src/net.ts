@@ -1,3 +1,4 @@
+/** Shared: a free loopback port. */
 import { createServer } from 'node:net';
 
 /**

@@ -1,3 +1,4 @@
+/** Shared: where words go: data on stdout, talk on stderr, colour only on a TTY. */
 import { Chalk, type ChalkInstance } from 'chalk';
 
 /**

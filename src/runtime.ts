@@ -1,3 +1,4 @@
+/** Shared: the configuration, the output and the servers a command runs with, started lazily and stopped in order. */
 import type pg from 'pg';
 import type { CacheTier } from './cache/tier.js';
 import type { Config } from './config.js';

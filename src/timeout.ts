@@ -1,5 +1,5 @@
 /**
- * Bounds a promise in time: rejects with an ETIMEDOUT error ("no answer within N ms") when `work`
+ * Shared: Bounds a promise in time: rejects with an ETIMEDOUT error ("no answer within N ms") when `work`
  * has not settled by then. The work itself is not cancelled; callers close what it was using.
  */
 export function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

@@ -1,3 +1,4 @@
+/** Cache adapter: a private redis-server on a free loopback port, for when no Redis is configured. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

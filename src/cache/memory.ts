@@ -1,3 +1,4 @@
+/** Cache adapter: the in-process tier (a Map with TTLs), labelled as such, for machines without redis-server. */
 import type { CacheServerInfo, CacheStats, CacheTier } from './tier.js';
 
 /** The in-process tier: a Map with TTLs. Used only when no Redis is configured and no redis-server exists. */

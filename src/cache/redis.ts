@@ -1,3 +1,4 @@
+/** Cache adapter: Redis through ioredis (the only ioredis importer): connect with one-line errors, commands that fail fast. */
 import { Redis } from 'ioredis';
 import { describeRedis, type RedisConfig } from '../config.js';
 import { firstLine, UserError } from '../errors.js';

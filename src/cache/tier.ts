@@ -1,5 +1,5 @@
 /**
- * The cache tiers behind one small interface: a Redis the user named, a private embedded
+ * Cache adapter: The cache tiers behind one small interface: a Redis the user named, a private embedded
  * redis-server, or (with no redis-server on the machine) an in-process map. The in-process tier is
  * always labelled as such: its numbers say nothing about Redis.
  */

@@ -1,5 +1,5 @@
 /**
- * Is PostgreSQL reachable right now? The serve mode answers 503 (retry later) rather than 500 when
+ * Database adapter: Is PostgreSQL reachable right now? The serve mode answers 503 (retry later) rather than 500 when
  * it is not, and a small circuit breaker keeps a hanging database from costing every request a
  * connect timeout.
  */

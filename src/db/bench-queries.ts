@@ -1,5 +1,5 @@
 /**
- * The statements `perfbench bench` runs besides the report itself: the timed report without
+ * Database adapter: The statements `perfbench bench` runs besides the report itself: the timed report without
  * client-side decoding, its plan, the seq-scan-only session settings, the cache fill and the
  * server facts of the environment fingerprint. Statements live in sql/bench-*.sql.
  */

@@ -1,3 +1,4 @@
+/** Database adapter: connections and pools through node-postgres, with one-line connection errors. */
 import pg from 'pg';
 import type { DatabaseConfig, SslMode } from '../config.js';
 import { firstLine, UserError } from '../errors.js';

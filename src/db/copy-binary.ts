@@ -1,3 +1,4 @@
+/** Database adapter: PostgreSQL's binary COPY encoding of the generated product rows. */
 import type { ProductRow } from '../workload/dataset.js';
 
 /**

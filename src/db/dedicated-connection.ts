@@ -1,3 +1,4 @@
+/** Database adapter: the slow route's one connection, reopened after it dies. */
 import type pg from 'pg';
 import { DatabaseUnavailable, isUnavailable } from './availability.js';
 

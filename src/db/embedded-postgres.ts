@@ -1,3 +1,4 @@
+/** Database adapter: an embedded PostgreSQL (initdb, pg_ctl) in the cache directory, for when no database is configured. */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';

@@ -1,3 +1,4 @@
+/** Database adapter: the filter column's index: list, add (with its ownership mark), drop. */
 import type pg from 'pg';
 import { usageError } from '../errors.js';
 import { quote, type Identifier } from '../workload/identifiers.js';

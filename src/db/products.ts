@@ -1,3 +1,4 @@
+/** Database adapter: the seeded products table: create, load with binary COPY, its dataset record and version. */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';

@@ -1,3 +1,4 @@
+/** Database adapter: loads the statements of sql/*.sql and substitutes quoted identifiers. */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -10,6 +10,8 @@ export const SQLSTATE = {
   invalidAuthorizationSpecification: '28000',
   /** 28P01: wrong password. */
   invalidPassword: '28P01',
+  /** 42501: the role lacks a privilege (e.g. CREATE on the schema for perfbench's bookkeeping). */
+  insufficientPrivilege: '42501',
   /** 3D000: the database named in the connection does not exist. */
   invalidCatalogName: '3D000',
   /** 53300: max_connections reached. */

@@ -1,3 +1,4 @@
+/** Flags: what the CLI hands each command: a way to run an action with a Runtime. */
 import type { Command } from 'commander';
 import type { Runtime } from '../runtime.js';
 

@@ -1,3 +1,4 @@
+/** Targets: checks a cache path's hits or misses against the server's INFO counters. */
 import type { CacheStats } from '../cache/tier.js';
 import type { CacheCheck, RunFindings } from './path.js';
 

@@ -1,5 +1,5 @@
 /**
- * Fills the cache with the report of every category a run can ask for, outside any measurement:
+ * Targets: Fills the cache with the report of every category a run can ask for, outside any measurement:
  * a handful of multi-category queries (not one report query per category: with the table in its
  * slow state that would be a Seq Scan per category) and pipelined SETs.
  */

@@ -1,5 +1,5 @@
 /**
- * `cache`: a cache-aside HIT, as an application serves one: GET the category's key and decode the
+ * Targets: `cache`: a cache-aside HIT, as an application serves one: GET the category's key and decode the
  * JSON body. Setup fills every category of the sequence first (outside the measurement), under the
  * run's own key namespace (dataset fingerprint, table, column, run id) with the run's TTL.
  *

@@ -1,5 +1,5 @@
 /**
- * `miss`: the cold path of cache-aside, as an application runs it on a miss: GET (nothing there),
+ * Targets: `miss`: the cold path of cache-aside, as an application runs it on a miss: GET (nothing there),
  * the report query, the JSON body, SET with the TTL. Every operation uses a key of its own (a
  * counter in the run's namespace), so each one really misses whatever ran before; the keys it wrote
  * are removed after each run, outside the measurement, so Redis memory stays bounded by one run.

@@ -1,5 +1,5 @@
 /**
- * `http-fast`: `GET /report/fast` end to end, the "after" architecture, timed on cache hits: every
+ * Targets: `http-fast`: `GET /report/fast` end to end, the "after" architecture, timed on cache hits: every
  * category is cached before the first run (outside the measurement) and every measured response
  * must say `X-Cache: HIT`, or the path is flagged.
  */

@@ -1,5 +1,5 @@
 /**
- * The shared shape of the HTTP paths of `bench --http` (http-slow, http-fast): one `httpTarget`
+ * Targets: The shared shape of the HTTP paths of `bench --http` (http-slow, http-fast): one `httpTarget`
  * per run, with as many keep-alive sockets as the run's concurrency, and the server's own
  * Server-Timing breakdown of the measured responses recorded next to the client-side latency.
  *

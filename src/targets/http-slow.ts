@@ -1,5 +1,5 @@
 /**
- * `http-slow`: `GET /report/slow` end to end, the "before" architecture: the server answers from one
+ * Targets: `http-slow`: `GET /report/slow` end to end, the "before" architecture: the server answers from one
  * dedicated connection used serially, without a cache, so concurrent requests queue behind each
  * other. The server perfbench starts for `bench --http` forbids index scans on that connection,
  * like the `seq` path, so the route shows the before state even while the run's index exists.

@@ -1,5 +1,5 @@
 /**
- * The HTTP paths of `bench --http`: `GET <base>/report/<slow|fast>?category=…` over a keep-alive
+ * Targets: The HTTP paths of `bench --http`: `GET <base>/report/<slow|fast>?category=…` over a keep-alive
  * agent with a fixed number of sockets, each response read to its end. Besides the client-side
  * latency the runner measures, the target sums the server's own `Server-Timing` breakdown
  * (queue, cache, db, total) so a report can show where the time went on the server.

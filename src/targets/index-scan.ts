@@ -1,5 +1,5 @@
 /**
- * `index`: the report query with the index on the filter column present (the bench command creates
+ * Targets: `index`: the report query with the index on the filter column present (the bench command creates
  * it for the run when missing and restores the previous state afterwards) and the planner free to
  * use it. A plan that still reads the whole table is flagged `plan-mismatch`.
  */

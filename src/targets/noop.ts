@@ -1,5 +1,5 @@
 /**
- * `noop`: an operation that does nothing, run next to the real paths: its wall time per operation
+ * Targets: `noop`: an operation that does nothing, run next to the real paths: its wall time per operation
  * is what perfbench itself costs per operation (the harness overhead line and the client-bound check).
  */
 import { noopTarget } from '../measure/target.js';

@@ -1,5 +1,5 @@
 /**
- * "Is the path running the plan its name promises, and the same plan all along?" After every run of
+ * Targets: "Is the path running the plan its name promises, and the same plan all along?" After every run of
  * a path (each trial and concurrency) and once more at the end of the bench, the report query is
  * executed under EXPLAIN (ANALYZE, BUFFERS) on one of the path's own connections, so with its
  * planner settings. The way the table was read is compared with the path's name (`plan-mismatch`)

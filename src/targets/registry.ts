@@ -1,5 +1,5 @@
 /**
- * The paths `perfbench bench --paths` knows, in their default order. Adding a path (the HTTP paths
+ * Targets: The paths `perfbench bench --paths` knows, in their default order. Adding a path (the HTTP paths
  * of `bench --http`) is one more entry here: the bench command only sees PathDefinition.
  */
 import { cacheHitPath } from './cache-hit.js';

@@ -1,5 +1,5 @@
 /**
- * The shared shape of the paths that time the report query against PostgreSQL (seq, index): one
+ * Targets: The shared shape of the paths that time the report query against PostgreSQL (seq, index): one
  * connection per worker, the query as a prepared statement, and the plan it ran captured after
  * every complete run and once more at the end of the bench (plan-check.ts: a plan that changes
  * mid-bench flags the path `plan-changed`).

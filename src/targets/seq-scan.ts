@@ -1,5 +1,5 @@
 /**
- * `seq`: the report query forced to read the whole table (the "before" state). The index may well
+ * Targets: `seq`: the report query forced to read the whole table (the "before" state). The index may well
  * exist meanwhile: the path's own connections forbid index access paths for their session, which
  * is a planner setting, not DDL, so nothing outside the path changes.
  */

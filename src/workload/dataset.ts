@@ -1,3 +1,4 @@
+/** Workload domain (pure): the built-in synthetic products dataset: parameters, fingerprint, row generator. */
 import { createHash } from 'node:crypto';
 import { categoryName, indexSampler, seededRandom, type Distribution } from '../measure/random.js';
 

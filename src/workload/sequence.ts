@@ -1,5 +1,5 @@
 /**
- * The categories the operations ask for. Every path of a run reads the same sequence (same seed,
+ * Workload domain (pure): The categories the operations ask for. Every path of a run reads the same sequence (same seed,
  * same distribution), so seq, index and cache answer exactly the same questions in the same order
  * and their latencies compare like for like.
  */
