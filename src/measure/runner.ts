@@ -223,6 +223,9 @@ class Run {
       await this.target.setup?.();
       return true;
     } catch (error) {
+      // Ctrl-C during setup (the cache fill stops early) is an interruption, not an error of the
+      // path: it would otherwise count as "1 error" and make the run look broken rather than stopped.
+      if (this.aborted) return false;
       this.fail(error, 'setup');
       this.flags.push('setup-failed');
       return false;

@@ -124,6 +124,26 @@ describe('closed loop', () => {
     expect(tornDown).toBe(true);
   });
 
+  it('counts a setup stopped by Ctrl-C as an interruption, not as an error of the path', async () => {
+    const controller = new AbortController();
+    const r = await runTarget(
+      {
+        name: 'cache',
+        kind: 'cache',
+        // The cache fill notices the abort and stops, as targets/cache-fill.ts does.
+        setup: async () => {
+          controller.abort();
+          throw new Error('interrupted while filling the cache');
+        },
+        run: () => Promise.resolve(),
+      },
+      { concurrency: 1, iterations: 10, sequence, clock: new FakeClock(), signal: controller.signal },
+    );
+    expect(r).toMatchObject({ ops: 0, errors: 0, interrupted: true });
+    expect(r.flags ?? []).not.toContain('setup-failed');
+    expect(r.firstError).toBeUndefined();
+  });
+
   it('notes a failed teardown without losing the measurement', async () => {
     const clock = new FakeClock();
     const r = await runTarget(
