@@ -3,7 +3,7 @@
  * the reporters (stdout, --output files, step summary) -> an exit code that says what happened.
  */
 import type { Command } from 'commander';
-import { BENCH_DEFAULTS, benchOptions, type BenchFlags } from '../flags/bench-flags.js';
+import { BENCH_DEFAULTS, benchOptions, LOCK_FLAG_HELP, type BenchFlags } from '../flags/bench-flags.js';
 import type { CommandContext } from '../flags/context.js';
 import { repeatable } from '../flags/options.js';
 import { startSpinner } from '../output.js';
@@ -34,6 +34,8 @@ export function register(program: Command, context: CommandContext): void {
     .option('--column <name>', 'filter column of the report', d.column)
     .option('--ttl <seconds>', 'TTL of the cache keys the run writes', d.ttl)
     .option('--keep-index', 'leave the index created for the run in place')
+    .option('--lock-timeout <time>', LOCK_FLAG_HELP.lockTimeout)
+    .option('--no-wait', LOCK_FLAG_HELP.noWait)
     .option('--keep-cache', 'leave the report keys the run wrote in the cache')
     .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, d.format)
     .option('--output <file>', 'also write the report here, format from the extension (.json .md .csv .txt); repeatable', repeatable, [])
@@ -43,15 +45,19 @@ export function register(program: Command, context: CommandContext): void {
 Paths:
 ${PATHS.map((p) => `  ${p.name.padEnd(9)} ${p.description}`).join('\n')}
 
-The index on the filter column is created for the run when missing and dropped afterwards (also
-after Ctrl-C or an error); the cache keys the run writes are removed at the end, and so are those
-of the server --http starts in-process (a server at a URL keeps its own). The HTTP paths report
-the server's Server-Timing breakdown (queue, cache, db, total) beside the client-side latency.
+Runs on the same table take turns: a second bench (or index add/drop) waits for the first, saying
+whose turn it is, up to --lock-timeout (--no-wait: exit 1 at once). The index on the filter column
+is created for the run when missing and dropped afterwards (also after Ctrl-C or an error; after a
+crash, by the next run on the table or \`perfbench index drop\`). A path whose plan changes during
+the run is flagged plan-changed and the run exits 1. The cache keys the run writes are removed at
+the end, and so are those of the server --http starts in-process (a server at a URL keeps its own).
+The HTTP paths report the server's Server-Timing breakdown (queue, cache, db, total) beside the
+client-side latency.
 The JSON result (--output result.json) embeds every path's HDR histogram: use it as a --baseline
 or with merge.
 Markdown is appended to $GITHUB_STEP_SUMMARY when that is set.
 
-Exit codes: 0 ok, 1 runtime failure (also: operations failed), 2 usage error (also an unreadable baseline), 3 the gate
+Exit codes: 0 ok, 1 runtime failure (also: operations failed, a plan changed), 2 usage error (also an unreadable baseline), 3 the gate
 tripped, 130 interrupted (what was measured is printed).
 
 Examples:

@@ -1,6 +1,7 @@
 /** Command: `perfbench index add|drop|list` — flags -> the index use cases -> one line or a table. */
 import type { Command } from 'commander';
 import { INDEX_METHODS } from '../db/indexes.js';
+import { LOCK_FLAG_HELP, lockOptions, type LockFlags } from '../flags/bench-flags.js';
 import type { CommandContext } from '../flags/context.js';
 import { choiceOption } from '../flags/options.js';
 import { describeAdd, describeDrop, renderIndexList } from '../report/index-text.js';
@@ -8,7 +9,7 @@ import { indexAdd, indexDrop, indexList } from '../usecases/indexes.js';
 import { columnIdentifier, tableIdentifier } from '../workload/identifiers.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 
-interface IndexFlags {
+interface IndexFlags extends LockFlags {
   table: string;
   column: string;
   method: string;
@@ -16,6 +17,13 @@ interface IndexFlags {
   name?: string;
   force?: boolean;
 }
+
+const SAFETY = `
+Runs on the same table take turns: this waits for a bench (or another index add/drop) on the table,
+up to --lock-timeout (--no-wait: exit 1 at once). An index perfbench builds is recorded as its own
+before the build, so a crash mid-build cannot leave it unowned; what a crashed run left is settled
+here (its run index dropped, a finished build marked as perfbench's), one line each.
+`;
 
 export function register(program: Command, context: CommandContext): void {
   const index = program.command('index').description('add, drop or list the index on the filter column');
@@ -28,11 +36,14 @@ export function register(program: Command, context: CommandContext): void {
     .description('create the index (a present one is left alone)')
     .option('--method <m>', `index method: ${INDEX_METHODS.join(' | ')}`, 'btree')
     .option('--concurrently', 'build without blocking writes (CREATE INDEX CONCURRENTLY)')
-    .addHelpText('after', '\nExample:\n  perfbench index add --column category --method btree')
+    .option('--lock-timeout <time>', LOCK_FLAG_HELP.lockTimeout)
+    .option('--no-wait', LOCK_FLAG_HELP.noWait)
+    .addHelpText('after', `${SAFETY}\nExample:\n  perfbench index add --column category --method btree`)
     .action((flags: IndexFlags) => context.run(async (runtime) => {
       const { table, column } = parse(flags);
       const method = choiceOption(flags.method, '--method', INDEX_METHODS);
-      runtime.out.data(describeAdd(await indexAdd(runtime, { table, column, method, concurrently: Boolean(flags.concurrently) }), table, column));
+      const lock = lockOptions(flags);
+      runtime.out.data(describeAdd(await indexAdd(runtime, { table, column, method, concurrently: Boolean(flags.concurrently) }, lock), table, column));
     }));
 
   common(index.command('drop'))
@@ -40,10 +51,13 @@ export function register(program: Command, context: CommandContext): void {
     .option('--name <index>', 'drop exactly this index')
     .option('--force', 'allow dropping an index perfbench did not create')
     .option('--concurrently', 'drop without blocking (DROP INDEX CONCURRENTLY)')
-    .addHelpText('after', '\nExample:\n  perfbench index drop --column category')
+    .option('--lock-timeout <time>', LOCK_FLAG_HELP.lockTimeout)
+    .option('--no-wait', LOCK_FLAG_HELP.noWait)
+    .addHelpText('after', `${SAFETY}\nExample:\n  perfbench index drop --column category`)
     .action((flags: IndexFlags) => context.run(async (runtime) => {
       const { table, column } = parse(flags);
-      const dropped = await indexDrop(runtime, { table, column, name: flags.name, force: Boolean(flags.force), concurrently: Boolean(flags.concurrently) });
+      const lock = lockOptions(flags);
+      const dropped = await indexDrop(runtime, { table, column, name: flags.name, force: Boolean(flags.force), concurrently: Boolean(flags.concurrently) }, lock);
       runtime.out.data(describeDrop(dropped, table, column, flags.name));
     }));
 

@@ -12,6 +12,7 @@ import { DEFAULT_PATHS, HTTP_PATHS, pathDefinition, PATHS } from '../targets/reg
 import { redactUrl } from '../redact.js';
 import { BENCH_FORMATS, type BenchFormat } from '../report/bench-report.js';
 import type { BenchOptions } from '../usecases/bench-options.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, type LockOptions } from '../usecases/table-lease.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 import { choiceOption, integerOption, numberOption } from './options.js';
 
@@ -34,7 +35,7 @@ export const BENCH_DEFAULTS = {
 } as const;
 
 /** The flags as commander hands them over (strings; lists joined with commas). */
-export interface BenchFlags {
+export interface BenchFlags extends LockFlags {
   paths?: string;
   concurrency?: string;
   duration?: string;
@@ -56,6 +57,25 @@ export interface BenchFlags {
   failIfSlower?: string;
   /** `--http` alone (true) or `--http URL`. */
   http?: string | boolean;
+}
+
+/** The run-lock flags, shared by bench, index add and index drop (see usecases/table-lease.ts). */
+export interface LockFlags {
+  lockTimeout?: string;
+  /** False with `--no-wait` (commander's negated option). */
+  wait?: boolean;
+}
+
+export const LOCK_FLAG_HELP = {
+  lockTimeout: `how long to wait for another perfbench run on the same table, e.g. 30s or 10m (default ${DEFAULT_LOCK_TIMEOUT_MS / 60_000}m)`,
+  noWait: 'fail at once (exit 1) when another perfbench run is using the table',
+} as const;
+
+/** `--lock-timeout` / `--no-wait` -> how long to wait for another run on the same table. */
+export function lockOptions(flags: LockFlags): LockOptions {
+  if (flags.wait === false && flags.lockTimeout !== undefined) throw usageError('give either --no-wait or --lock-timeout, not both');
+  const timeoutMs = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_MS : durationOption(flags.lockTimeout, '--lock-timeout', true);
+  return { wait: flags.wait !== false, timeoutMs };
 }
 
 const MAX_DURATION_MS = 24 * 3600 * 1000;
@@ -156,6 +176,7 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
     column: columnIdentifier(flags.column ?? d.column),
     ttlSeconds: integerOption(flags.ttl ?? d.ttl, '--ttl', 1, 30 * 24 * 3600),
     keepIndex: Boolean(flags.keepIndex),
+    lock: lockOptions(flags),
     keepCache: Boolean(flags.keepCache),
     format: choiceOption(flags.format ?? d.format, '--format', BENCH_FORMATS),
     outputs: (flags.output ?? []).map((path) => ({ path, format: outputFormat(path) })),

@@ -4,6 +4,7 @@ import type { ProgressEvent } from '../measure/runner.js';
 import type { BenchFormat } from '../report/bench-report.js';
 import type { Identifier } from '../workload/identifiers.js';
 import type { OutputFile } from './publish.js';
+import type { LockOptions } from './table-lease.js';
 
 export interface BenchOptions {
   paths: string[];
@@ -24,6 +25,8 @@ export interface BenchOptions {
   column: Identifier;
   ttlSeconds: number;
   keepIndex: boolean;
+  /** Waiting for another perfbench run on the same table (`--lock-timeout`, `--no-wait`). */
+  lock: LockOptions;
   keepCache: boolean;
   format: BenchFormat;
   outputs: OutputFile[];

@@ -26,9 +26,11 @@ import { categorySequence, type CategorySequence } from '../workload/sequence.js
 import type { FilterTarget, Workload } from '../workload/workload.js';
 import type { BenchOptions } from './bench-options.js';
 import { ensureDataset } from './dataset.js';
+import { reconcileIndexes } from './index-ownership.js';
 import { ensureRunIndex } from './indexes.js';
 import { DEFAULT_POOL_SIZE, startServe } from './report-server.js';
 import { readResultFile } from './result-file.js';
+import { acquireTableLease } from './table-lease.js';
 import { openWorkload } from './workload.js';
 
 /** Filter values read from a table perfbench did not seed (bounds the cache fill too). */
@@ -66,6 +68,8 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
 
   talk.status('connecting to PostgreSQL');
   const admin = await runtime.client();
+  // Runs on one table take turns (table-lease.ts): taken before the dataset, which bench may seed.
+  const lease = await acquireTableLease(runtime, options.table, 'bench', options.lock, talk);
   await ensureDataset(runtime, admin, options.table, talk);
   stopIfAborted('stopped while preparing the dataset');
   const workload = await openWorkload(admin, { table: options.table, column: options.column });
@@ -73,9 +77,11 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
   const { filter } = workload;
   const sequence = await valueSequence(admin, filter, options);
   const fingerprint = await datasetVersion(admin, filter.table);
+  // What crashed runs left on the table (an index a killed bench never dropped) goes first.
+  await reconcileIndexes(admin, filter.table, talk.say);
 
   if (definitions.some((d) => d.needsIndex)) {
-    await ensureRunIndex(runtime, admin, filter, { keep: options.keepIndex, status: talk.status, say: talk.say });
+    await ensureRunIndex(runtime, admin, filter, lease, { keep: options.keepIndex, status: talk.status, say: talk.say });
     stopIfAborted('stopped after preparing the index');
   }
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;

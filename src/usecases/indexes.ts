@@ -1,17 +1,24 @@
 /**
  * Use case: make sure the index exists, and put things back. `indexAdd`/`indexDrop`/`indexList` are
  * what `perfbench index` runs; `ensureRunIndex` is what bench runs: create the index for the run
- * when it is missing, and restore the previous state afterwards (also after Ctrl-C or an error).
+ * when it is missing, and restore the previous state afterwards (also after Ctrl-C, an error, a
+ * crash of perfbench or a restart of the server: see index-ownership.ts).
+ *
+ * Commands that change a table's indexes take its run lock first (table-lease.ts), so they never
+ * race a bench on that table; under the lock they settle what crashed runs left (reconcileIndexes).
  */
 import type pg from 'pg';
 import {
-  addIndex, defaultIndexName, dropIndexNamed, dropIndexes, listIndexes, requireTable,
+  dropIndexes, listIndexes, requireColumn, requireTable,
   type AddIndexOutcome, type DropIndexRequest, type IndexInfo, type IndexMethod,
 } from '../db/indexes.js';
+import { readIntents } from '../db/runs.js';
 import { interruptedError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Identifier } from '../workload/identifiers.js';
 import type { FilterTarget } from '../workload/workload.js';
+import { addOwnedIndex, dropRunIndex, orphanNotes, reconcileIndexes, withRecordedOwnership } from './index-ownership.js';
+import { acquireTableLease, DEFAULT_LOCK, type LeaseTalk, type LockOptions, type TableLease } from './table-lease.js';
 
 /** What `index add` builds. */
 export interface IndexAddRequest extends FilterTarget {
@@ -20,33 +27,30 @@ export interface IndexAddRequest extends FilterTarget {
   concurrently: boolean;
 }
 
-/** Creates the index (idempotent). Ctrl-C cancels the build; a concurrent build's leftovers are dropped. */
-export async function indexAdd(runtime: Runtime, request: IndexAddRequest): Promise<AddIndexOutcome> {
-  const { table, column, method, concurrently } = request;
+/**
+ * Creates the index (idempotent), recorded as perfbench's before the build so a crash mid-build
+ * cannot orphan it. Ctrl-C cancels the build; a concurrent build's leftovers are dropped.
+ */
+export async function indexAdd(runtime: Runtime, request: IndexAddRequest, lock: LockOptions = DEFAULT_LOCK): Promise<AddIndexOutcome> {
   const client = await runtime.client();
-  const name = defaultIndexName(table, column, method);
-  const existedBefore = (await listIndexes(client, table)).some((index) => index.name === name);
-  const stopCancelling = runtime.cancelOnAbort(client);
-  try {
-    return await addIndex(client, { table, column, method, concurrently });
-  } catch (error) {
-    if (!runtime.signal.aborted) throw error;
-    // Ctrl-C can land after the build committed (on the statements that follow it): an index this
-    // call created must not outlive the interruption, whatever statement the cancel hit.
-    if (!existedBefore) await dropIndexNamed(client, table, name);
-    throw interruptedError(`index build cancelled; no index was left behind on ${table.text}`);
-  } finally {
-    stopCancelling();
-  }
+  const { table, column } = await requireColumn(client, request.table, request.column);
+  const lease = await acquireTableLease(runtime, table, 'index add', lock, commandTalk(runtime));
+  await reconcileIndexes(client, table, (line) => runtime.out.say(line));
+  const { outcome } = await addOwnedIndex(runtime, client, { table, column, method: request.method, concurrently: request.concurrently }, lease, 'keep');
+  return outcome;
 }
 
 /** Drops perfbench's index on the column (or `name`, with `force` for one perfbench did not create). */
-export async function indexDrop(runtime: Runtime, request: DropIndexRequest): Promise<string[]> {
+export async function indexDrop(runtime: Runtime, request: DropIndexRequest, lock: LockOptions = DEFAULT_LOCK): Promise<string[]> {
   const client = await runtime.client();
+  const { table } = await requireColumn(client, request.table, request.column);
+  await acquireTableLease(runtime, table, 'index drop', lock, commandTalk(runtime));
   // A DROP INDEX can wait on a lock: Ctrl-C cancels it (the drop then did not happen).
   const stopCancelling = runtime.cancelOnAbort(client);
   try {
-    return await dropIndexes(client, request);
+    // What a crashed run left is removed first (one line each); it counts among the dropped.
+    const reconciled = await reconcileIndexes(client, table, (line) => runtime.out.say(line));
+    return [...reconciled.dropped, ...await dropIndexes(client, { ...request, table })];
   } catch (error) {
     if (runtime.signal.aborted) throw interruptedError(`index drop cancelled; \`perfbench index list --table ${request.table.text}\` shows what remains`);
     throw error;
@@ -55,10 +59,21 @@ export async function indexDrop(runtime: Runtime, request: DropIndexRequest): Pr
   }
 }
 
-/** Every index of the table (a usage error when the table does not exist). */
+/**
+ * Every index of the table (a usage error when the table does not exist). An index recorded by a
+ * perfbench build is perfbench's even if the crash came before its mark; the list only reads, and
+ * says which indexes a crashed run left (bench or `index drop` settles them).
+ */
 export async function indexList(runtime: Runtime, table: Identifier): Promise<IndexInfo[]> {
   const client = await runtime.client();
-  return listIndexes(client, await requireTable(client, table));
+  const resolved = await requireTable(client, table);
+  const intents = await readIntents(client, resolved);
+  for (const line of orphanNotes(intents, resolved)) runtime.out.say(line);
+  return withRecordedOwnership(await listIndexes(client, resolved), intents);
+}
+
+function commandTalk(runtime: Runtime): LeaseTalk {
+  return { status: () => undefined, say: (line) => runtime.out.say(line), warn: (line) => runtime.out.warn(line) };
 }
 
 /** How ensureRunIndex tells what it did. */
@@ -70,13 +85,15 @@ export interface RunIndexOptions {
 }
 
 /**
- * The B-tree on the filter column for the duration of a run: created when missing, and then dropped
- * by a deferred cleanup (runs on success, error and Ctrl-C) unless `keep`. An index that was there
- * before the run is left alone.
+ * The B-tree on the filter column for the duration of a run (under the run's lease): created when
+ * missing, recorded as this run's, and then dropped by a deferred cleanup (runs on success, error
+ * and Ctrl-C; after a crash, the next run or `index drop` does it) unless `keep`. An index that was
+ * there before the run is left alone.
  */
-export async function ensureRunIndex(runtime: Runtime, admin: pg.ClientBase, filter: FilterTarget, options: RunIndexOptions): Promise<void> {
+export async function ensureRunIndex(runtime: Runtime, admin: pg.Client, filter: FilterTarget, lease: TableLease, options: RunIndexOptions): Promise<void> {
   options.status(`checking the index on ${filter.table.text}(${filter.column.text})`);
-  const outcome = await indexAdd(runtime, { ...filter, method: 'btree', concurrently: false });
+  const index = await addOwnedIndex(runtime, admin, { ...filter, method: 'btree', concurrently: false }, lease, options.keep ? 'keep' : 'run');
+  const { outcome } = index;
   if (!outcome.created) return;
   const built = `created index ${outcome.name} for the run (${(outcome.buildMs / 1000).toFixed(1)} s)`;
   if (options.keep) {
@@ -84,7 +101,5 @@ export async function ensureRunIndex(runtime: Runtime, admin: pg.ClientBase, fil
     return;
   }
   options.say(`${built}; it is dropped afterwards (--keep-index keeps it)`);
-  runtime.defer(async () => {
-    await dropIndexes(admin, { table: filter.table, column: filter.column, name: outcome.name, force: false, concurrently: false });
-  });
+  runtime.defer(() => dropRunIndex(runtime, filter, index, lease));
 }

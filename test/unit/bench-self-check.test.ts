@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkClientBound, clientBusyShare } from '../../src/measure/self-check.js';
+import { checkClientBound, checkClientBoundByGroup, clientBusyShare } from '../../src/measure/self-check.js';
 import { pathOf } from './bench-helpers.js';
 
 describe('checkClientBound', () => {
@@ -42,5 +42,25 @@ describe('checkClientBound', () => {
     const noop = pathOf('noop', Array(1000).fill(0), { kind: 'noop', elapsedMs: 20 });
     expect(checkClientBound([pathOf('cache', [120]), noop], { shareOfP50: 0.2 }).warnings).toHaveLength(0);
     expect(checkClientBound([pathOf('seq', [100]), pathOf('index', [])]).warnings).toEqual([]);
+  });
+});
+
+describe('checkClientBoundByGroup', () => {
+  it('decides on the trials folded together: one busy trial in a group below the threshold flags nothing', () => {
+    // Trial 1 at 91% busy, trial 2 at 83%: 87% over both, below the 90% threshold.
+    const one = pathOf('miss', [1500], { concurrency: 2, trial: 1, elapsedMs: 1000, clientCpuMs: 910 });
+    const two = pathOf('miss', [1500], { concurrency: 2, trial: 2, elapsedMs: 1000, clientCpuMs: 830 });
+    const { paths, warnings } = checkClientBoundByGroup([one, two]);
+    expect(warnings).toEqual([]);
+    expect(paths.map((p) => p.flags ?? [])).toEqual([[], []]);
+  });
+
+  it('flags every trial of a busy group, each with the reason as a note', () => {
+    const one = pathOf('miss', [1500], { concurrency: 2, trial: 1, elapsedMs: 1000, clientCpuMs: 950 });
+    const two = pathOf('miss', [1500], { concurrency: 2, trial: 2, elapsedMs: 1000, clientCpuMs: 930 });
+    const { paths, warnings } = checkClientBoundByGroup([one, two]);
+    const line = 'miss (concurrency 2): the client may be the bottleneck: perfbench was busy 94% of the time with up to 2 operations in flight; use a lower concurrency or run perfbench on another machine';
+    expect(warnings).toEqual([line]);
+    for (const p of paths) expect(p).toMatchObject({ flags: ['client-bound'], notes: [line] });
   });
 });
