@@ -4,7 +4,7 @@
  * compare us with; each constant cites its source.
  */
 import { displayName, shellWord } from '../workload/identifiers.js';
-import { sharedBlocks, type ParsedPlan, type PlanNode } from './plan.js';
+import { hashAggsByProcess, processName, sortsByProcess, type ParsedPlan, type PlanNode } from './plan.js';
 
 /**
  * A Seq Scan is worth an index when it read at least this many pages (depesz, explain.depesz.com:
@@ -23,6 +23,23 @@ export const MISESTIMATE_CRITICAL_FACTOR = 100;
 export const HASH_BATCHES_MAX = 1;
 /** Exclusive time shares of the execution time that mark a node as slow (pev2): info, warning, critical. */
 export const SLOW_NODE_SHARES = { info: 0.1, warning: 0.4, critical: 0.9 } as const;
+/**
+ * …and the exclusive time a node needs besides its share before it is a warning or critical.
+ *
+ * pev2 grades by share alone, which answers "where does the time go" but not "does it matter": in
+ * a 2.6 ms query that already reads through its index, the index scan is over 90% of the time
+ * because it is nearly all the query does, and CRITICAL there reads as "the index did not help".
+ * A share says where to look; the absolute time says whether it is worth looking:
+ * - critical needs > 90% *and* ≥ 100 ms of the node's own: 100 ms is the longest a response can
+ *   take and still feel instant (Nielsen's 0.1 s limit), so one node spending it alone is a problem
+ *   for any interactive caller, wherever the rest of the time goes;
+ * - warning needs > 40% *and* ≥ 10 ms: about what one query may take in a web request that makes a
+ *   few of them; below that, tuning one node rarely changes what a user notices;
+ * - below 10 ms a node is at most info, whatever its share: a fast query spends its time somewhere.
+ * Each grade is the lower of the share's and the time's, so a slow node in a slower plan (40% of
+ * 5 s) is still a warning, not critical.
+ */
+export const SLOW_NODE_MIN_MS = { warning: 10, critical: 100 } as const;
 
 /** How much a warning matters. Sorted critical first. */
 export type WarningSeverity = 'critical' | 'warning' | 'info';
@@ -31,8 +48,10 @@ export type WarningKind =
   | 'seq-scan-filter'
   | 'misestimate'
   | 'sort-spill'
+  | 'hashagg-spill'
   | 'hash-batches'
   | 'workers-not-launched'
+  | 'repeated-execution'
   | 'slow-node';
 
 /** One finding on one node. */
@@ -47,7 +66,7 @@ export interface PlanWarning {
   message: string;
   /** What to do about it. One line. */
   suggestion: string;
-  /** For `seq-scan-filter` with a simple filter: the index to try, and the exact command. */
+  /** For `seq-scan-filter` and `repeated-execution` when a column is clear: the index to try, and the exact command. */
   index?: { table: string; column: string; command: string };
 }
 
@@ -99,39 +118,134 @@ export function indexAddCommand(table: string, column: string): string {
   return `perfbench index add --table ${shellWord(table)} --column ${shellWord(column)}`;
 }
 
+/** The index advice on a scan's relation: what to say and the command, in one place for every warning that gives it. */
+function indexAdvice(node: PlanNode, column: string): { text: string; index: NonNullable<PlanWarning['index']> } {
+  // Written as in SQL (quoted where needed) and schema-qualified when the plan knows the schema,
+  // so the printed command builds the index on this very table, whatever search_path says.
+  const table = node.schema === undefined ? displayName(node.relation!) : `${displayName(node.schema)}.${displayName(node.relation!)}`;
+  const command = indexAddCommand(table, displayName(column));
+  return { text: `${table}(${displayName(column)})`, index: { table, column, command } };
+}
+
+/** A comparison's side: `s.id`, `"Odd".x`, `station_id`, `$1`. */
+const OPERAND = new RegExp(String.raw`^\(?(?:(${IDENT})\.)?(${IDENT})\)?${CAST}?$`);
+const PARAM = /^\$\d+$/;
+
+/** Splits `((a = 1) AND (b = c.d))` into its top-level conjuncts, each without its parentheses. */
+function conjuncts(condition: string): string[] {
+  let text = condition.trim();
+  while (text.startsWith('(') && text.endsWith(')') && balanced(text.slice(1, -1))) text = text.slice(1, -1).trim();
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "'") quoted = !quoted;
+    if (quoted) continue;
+    if (c === '(') depth++;
+    if (c === ')') depth--;
+    if (depth === 0 && text.startsWith(' AND ', i)) {
+      parts.push(text.slice(start, i));
+      start = i + 5;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts.map((part) => {
+    let p = part.trim();
+    while (p.startsWith('(') && p.endsWith(')') && balanced(p.slice(1, -1))) p = p.slice(1, -1).trim();
+    return p;
+  });
+}
+
+function balanced(text: string): boolean {
+  let depth = 0;
+  let quoted = false;
+  for (const c of text) {
+    if (c === "'") quoted = !quoted;
+    if (quoted) continue;
+    if (c === '(') depth++;
+    if (c === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
+
+/**
+ * In a condition evaluated on a scan of `alias`, the scan's column that is compared for equality
+ * with a value from outside the scan (a column of another relation, or a `$n` parameter): in a
+ * correlated SubPlan `(station_id = s.id)`, on a Nested Loop `(s.id = o.station_id)` with `o` the
+ * inner scan. That is the column an index would let each run look up instead of reading every row.
+ * `ownUnqualified`: a bare column is the scan's own (true inside the scan's own Filter; false on a
+ * join, where every column is qualified). Null when no conjunct has that shape.
+ */
+export function correlatedColumn(condition: string, alias: string | undefined, ownUnqualified: boolean): { column: string; outer: string } | null {
+  for (const conjunct of conjuncts(condition)) {
+    const sides = conjunct.split(' = ').map((side) => side.trim());
+    if (sides.length !== 2) continue;
+    const [left, right] = sides as [string, string];
+    for (const [mine, theirs] of [[left, right], [right, left]] as const) {
+      const own = OPERAND.exec(mine);
+      if (!own || PARAM.test(mine)) continue;
+      const qualifier = own[1] === undefined ? undefined : unquote(own[1]);
+      const isOwn = qualifier === undefined ? ownUnqualified : alias !== undefined && qualifier === alias;
+      if (!isOwn) continue;
+      const other = OPERAND.exec(theirs);
+      const outside = PARAM.test(theirs) || (other?.[1] !== undefined && unquote(other[1]) !== alias);
+      if (outside) return { column: unquote(own[2]!), outer: theirs.replace(/^\((.*)\)$/, '$1') };
+    }
+  }
+  return null;
+}
+
+/** Rows a node read: kept plus removed by its filter, over all loops. */
+function rowsRead(node: PlanNode): number {
+  return node.actualRows * node.loops + node.rowsRemovedByFilter;
+}
+
 function seqScanWarning(plan: ParsedPlan, node: PlanNode): PlanWarning | undefined {
   if (node.nodeType !== 'Seq Scan' || !node.relation || !node.filter || !plan.hasBuffers) return undefined;
-  const pages = sharedBlocks(node.buffers) + node.buffers.localHit + node.buffers.localRead;
+  // The scan's own pages: a SubPlan in its filter reads its own tables, counted in its figures.
+  const own = node.exclusiveBuffers;
+  const pages = own.sharedHit + own.sharedRead + own.localHit + own.localRead;
   const kept = node.actualRows * node.loops;
   const removed = node.rowsRemovedByFilter;
   const share = removed / (removed + kept || 1);
   if (pages < SEQ_SCAN_MIN_PAGES || share <= SEQ_SCAN_REMOVED_SHARE) return undefined;
-  const column = filterColumn(node.filter);
   const message =
     `${node.label} read ${formatInt(removed + kept)} rows from ${formatInt(pages)} pages and its filter ` +
     `${node.filter} removed ${formatInt(removed)} (${percent(share)}; thresholds: > 2/3 of rows, ≥ ${SEQ_SCAN_MIN_PAGES} pages)`;
   const severity: WarningSeverity = share > SEQ_SCAN_REMOVED_CRITICAL_SHARE ? 'critical' : 'warning';
   const base = { kind: 'seq-scan-filter' as const, severity, nodeId: node.id, node: node.label, message };
-  if (column === null) {
+  const column = filterColumn(node.filter);
+  if (column !== null) {
+    const advice = indexAdvice(node, column);
+    return { ...base, suggestion: `an index on ${advice.text} lets PostgreSQL read only the matching rows: ${advice.index.command}`, index: advice.index };
+  }
+  const correlated = correlatedColumn(node.filter, node.alias, true);
+  if (correlated !== null) {
+    const advice = indexAdvice(node, correlated.column);
     return {
       ...base,
-      suggestion: 'the filter is not a simple column comparison: consider an index (multi-column or on an expression) that matches it',
+      suggestion:
+        `the filter compares ${correlated.column} with ${correlated.outer} from the outer query: an index on ${advice.text} ` +
+        `lets each run read only the matching rows: ${advice.index.command}`,
+      index: advice.index,
     };
   }
-  // Written as in SQL (quoted where needed) and schema-qualified when the plan knows the schema,
-  // so the printed command builds the index on this very table, whatever search_path says.
-  const table = node.schema === undefined ? displayName(node.relation) : `${displayName(node.schema)}.${displayName(node.relation)}`;
-  const command = indexAddCommand(table, displayName(column));
   return {
     ...base,
-    suggestion: `an index on ${table}(${displayName(column)}) lets PostgreSQL read only the matching rows: ${command}`,
-    index: { table, column, command },
+    suggestion: 'the filter is not a simple column comparison: consider an index (multi-column or on an expression) that matches it',
   };
 }
 
 function misestimateWarning(node: PlanNode): PlanWarning | undefined {
   const m = node.misestimate;
   if (!m || m.factor < MISESTIMATE_FACTOR) return undefined;
+  // Fewer rows than estimated because a node above stopped reading says nothing about the
+  // estimate (plan-early-stop.ts); more rows than estimated is a misestimate all the same.
+  if (node.stoppedEarly && m.direction === 'over') return undefined;
   return {
     kind: 'misestimate',
     severity: m.factor >= MISESTIMATE_CRITICAL_FACTOR ? 'critical' : 'warning',
@@ -146,16 +260,53 @@ function misestimateWarning(node: PlanNode): PlanWarning | undefined {
 }
 
 function sortSpillWarning(node: PlanNode): PlanWarning | undefined {
-  const spilled = node.sortSpaceType === 'Disk' || /external/i.test(node.sortMethod ?? '');
-  if (!spilled) return undefined;
-  const space = node.sortSpaceUsedKb === undefined ? '' : ` using ${formatInt(node.sortSpaceUsedKb)} kB`;
+  const sorts = sortsByProcess(node);
+  const spills = sorts.filter((s) => s.spilled);
+  if (spills.length === 0) return undefined;
+  const base = { kind: 'sort-spill' as const, severity: 'warning' as const, nodeId: node.id, node: node.label };
+  const suggestion = 'raise work_mem for this query (SET LOCAL work_mem) above the space used, or let an index return the rows in order';
+  if (node.workers.length === 0) {
+    const space = spills[0]!.spaceKb === undefined ? '' : ` using ${formatInt(spills[0]!.spaceKb)} kB`;
+    return { ...base, message: `${node.label} spilled to disk (${spills[0]!.method ?? 'sort'}${space}; threshold: any disk use)`, suggestion };
+  }
+  // Parallel: the node's own figures are the leader's; each worker sorts in its own work_mem.
+  const each = spills.map((s) => `${processName(s.worker)} ${s.method ?? 'sort'}${s.spaceKb === undefined ? '' : ` ${formatInt(s.spaceKb)} kB`}`);
+  const total = spills.reduce((sum, s) => sum + (s.spaceKb ?? 0), 0);
+  const largest = Math.max(...spills.map((s) => s.spaceKb ?? 0));
   return {
-    kind: 'sort-spill',
+    ...base,
+    message:
+      `${node.label} spilled to disk in ${spills.length} of ${sorts.length} processes (${each.join(', ')}; ` +
+      `${formatInt(total)} kB in total; threshold: any disk use)`,
+    suggestion:
+      `each process sorts in its own work_mem: raise work_mem for this query (SET LOCAL work_mem) above the largest spill (${formatInt(largest)} kB), ` +
+      'or let an index return the rows in order',
+  };
+}
+
+function hashAggSpillWarning(node: PlanNode): PlanWarning | undefined {
+  const aggs = hashAggsByProcess(node);
+  const spills = aggs.filter((a) => a.spilled);
+  if (spills.length === 0) return undefined;
+  const phrase = (a: (typeof aggs)[number]) =>
+    `${a.batches === undefined ? '' : `${formatInt(a.batches)} batches, `}${formatInt(a.diskKb)} kB on disk` +
+    `${a.peakMemoryKb === undefined ? '' : `, peak memory ${formatInt(a.peakMemoryKb)} kB`}`;
+  const planned = node.plannedPartitions ? `; planned ${formatInt(node.plannedPartitions)} partitions` : '';
+  const message =
+    node.workers.length === 0
+      ? `${node.label} spilled to disk (${phrase(spills[0]!)}${planned}; threshold: any disk use)`
+      : `${node.label} spilled to disk in ${spills.length} of ${aggs.length} processes (` +
+        `${spills.map((a) => `${processName(a.worker)}: ${phrase(a)}`).join('; ')}; ` +
+        `${formatInt(spills.reduce((sum, a) => sum + a.diskKb, 0))} kB in total${planned}; threshold: any disk use)`;
+  return {
+    kind: 'hashagg-spill',
     severity: 'warning',
     nodeId: node.id,
     node: node.label,
-    message: `${node.label} spilled to disk (${node.sortMethod ?? 'sort'}${space}; threshold: any disk use)`,
-    suggestion: 'raise work_mem for this query (SET LOCAL work_mem) above the space used, or let an index return the rows in order',
+    message,
+    suggestion:
+      'the hash table may use work_mem x hash_mem_multiplier per process: raise either for this query (SET LOCAL) above the memory plus disk used, ' +
+      'or aggregate fewer groups (filter first, or group on fewer columns)',
   };
 }
 
@@ -188,13 +339,29 @@ function workersWarning(node: PlanNode): PlanWarning | undefined {
   };
 }
 
+/** The grade of a stretch of time: by its share of the execution and by its length (SLOW_NODE_MIN_MS). */
+function timeSeverity(share: number, ms: number): { severity: WarningSeverity | undefined; rule: string } {
+  const byShare: WarningSeverity | undefined =
+    share > SLOW_NODE_SHARES.critical ? 'critical' : share > SLOW_NODE_SHARES.warning ? 'warning' : share > SLOW_NODE_SHARES.info ? 'info' : undefined;
+  if (byShare === undefined) return { severity: undefined, rule: '' };
+  if (byShare === 'critical' && ms >= SLOW_NODE_MIN_MS.critical) return { severity: 'critical', rule: `thresholds: > 90% and ≥ ${SLOW_NODE_MIN_MS.critical} ms` };
+  if (byShare !== 'info' && ms >= SLOW_NODE_MIN_MS.warning) {
+    return byShare === 'critical'
+      ? { severity: 'warning', rule: `over 90% but under ${SLOW_NODE_MIN_MS.critical} ms: a warning, not critical` }
+      : { severity: 'warning', rule: `thresholds: > 40% and ≥ ${SLOW_NODE_MIN_MS.warning} ms` };
+  }
+  if (byShare !== 'info') {
+    return { severity: 'info', rule: `over ${byShare === 'critical' ? 90 : 40}% but under ${SLOW_NODE_MIN_MS.warning} ms: info only` };
+  }
+  return { severity: 'info', rule: 'threshold > 10%' };
+}
+
 function slowNodeWarning(plan: ParsedPlan, node: PlanNode): PlanWarning | undefined {
   if (plan.totalTimeMs <= 0) return undefined;
   const share = node.exclusiveTimeMs / plan.totalTimeMs;
-  const severity: WarningSeverity | undefined =
-    share > SLOW_NODE_SHARES.critical ? 'critical' : share > SLOW_NODE_SHARES.warning ? 'warning' : share > SLOW_NODE_SHARES.info ? 'info' : undefined;
+  const { severity, rule } = timeSeverity(share, node.exclusiveTimeMs);
   if (!severity) return undefined;
-  const threshold = SLOW_NODE_SHARES[severity];
+  const fast = severity === 'info' && share > SLOW_NODE_SHARES.warning;
   return {
     kind: 'slow-node',
     severity,
@@ -202,8 +369,82 @@ function slowNodeWarning(plan: ParsedPlan, node: PlanNode): PlanWarning | undefi
     node: node.label,
     message:
       `${node.label} took ${node.exclusiveTimeMs.toFixed(3)} ms of ${plan.totalTimeMs.toFixed(3)} ms execution on its own ` +
-      `(${percent(share)}; threshold > ${Math.round(threshold * 100)}%)`,
-    suggestion: 'start tuning here: this node\'s own work, not its children\'s, is where the time goes',
+      `(${percent(share)}; ${rule})`,
+    suggestion: fast
+      ? `the whole query took ${plan.totalTimeMs.toFixed(3)} ms, so this is a large share of little time: tune here only if the query runs very often or another warning points here`
+      : 'start tuning here: this node\'s own work, not its children\'s, is where the time goes',
+  };
+}
+
+/** The nodes of a subtree, the root first, SubPlans and InitPlans included. */
+function subtree(plan: ParsedPlan, node: PlanNode): PlanNode[] {
+  return [node, ...node.childIds.flatMap((id) => subtree(plan, plan.nodes[id]!))];
+}
+
+/**
+ * A part of the plan that runs once per row of something else: a SubPlan (a correlated subquery,
+ * run per row of the node it hangs under) or the inner side of a Nested Loop. Its cost is loops x
+ * time per loop, which the per-loop figures EXPLAIN prints hide. Flagged when that total is over
+ * 10% of the execution (graded like a slow node) and the repeated part does avoidable work: it is
+ * a SubPlan (a join can run it once), or it reads a table with a Seq Scan, or it throws rows away.
+ * An index lookup per outer row, the good nested loop, is none of these.
+ */
+function repeatedExecutionWarning(plan: ParsedPlan, node: PlanNode): PlanWarning | undefined {
+  if (node.loops <= 1 || node.parentId === null || plan.totalTimeMs <= 0) return undefined;
+  const parent = plan.nodes[node.parentId]!;
+  const isSubPlan = node.parentRelationship === 'SubPlan';
+  const isInner = node.parentRelationship === 'Inner' && parent.nodeType === 'Nested Loop';
+  if (!isSubPlan && !isInner) return undefined;
+  const nodes = subtree(plan, node);
+  const removedOf = (n: PlanNode) => n.rowsRemovedByFilter + n.rowsRemovedByJoinFilter + n.rowsRemovedByIndexRecheck;
+  const removed = nodes.reduce((sum, n) => sum + removedOf(n), 0);
+  const seqScan = nodes.find((n) => n.nodeType === 'Seq Scan' && n.loops >= node.loops);
+  if (!isSubPlan && !seqScan && removed === 0) return undefined;
+  const share = node.inclusiveTimeMs / plan.totalTimeMs;
+  const { severity } = timeSeverity(share, node.inclusiveTimeMs);
+  if (!severity) return undefined;
+
+  const what = isSubPlan ? `${node.subplanName ?? 'SubPlan'} (${node.label})` : node.label;
+  const per = isSubPlan ? `of #${parent.id} ${parent.label}` : `of the outer side of #${parent.id} ${parent.label}`;
+  const worst = nodes.reduce((a, b) => (removedOf(b) > removedOf(a) ? b : a));
+  const who = (n: PlanNode) => (n.id === node.id ? 'it' : `#${n.id} ${n.label}`);
+  const waste =
+    removed > 0
+      ? `; ${who(worst)} removed ${formatInt(removedOf(worst))} rows in total (${formatInt(removedOf(worst) / worst.loops)} per loop)`
+      : seqScan
+        ? `; ${who(seqScan)} read ${formatInt(rowsRead(seqScan))} rows in total`
+        : '';
+  const message =
+    `${what} ran ${formatInt(node.loops)} times, once per row ${per}: ${formatInt(node.loops)} x ` +
+    `${node.actualTotalTimeMs.toFixed(3)} ms = ${node.inclusiveTimeMs.toFixed(3)} ms in total ` +
+    `(${percent(share)} of execution; threshold > 10%)${waste}`;
+  const base = { kind: 'repeated-execution' as const, severity, nodeId: node.id, node: node.label, message };
+
+  // The column each run looks up: a scan's filter against the outer query (SubPlan), or the
+  // Nested Loop's join filter against the inner scan (a plain Seq Scan cannot take the outer value).
+  const lookup = isSubPlan
+    ? nodes
+        .filter((n) => n.relation && n.filter && (n.nodeType === 'Seq Scan' || n.rowsRemovedByFilter > 0))
+        .map((n) => ({ scan: n, found: correlatedColumn(n.filter!, n.alias, true) }))
+        .find((c) => c.found !== null)
+    : node.nodeType === 'Seq Scan' && node.relation && parent.joinFilter
+      ? { scan: node, found: correlatedColumn(parent.joinFilter, node.alias, false) }
+      : undefined;
+  if (lookup?.found) {
+    const advice = indexAdvice(lookup.scan, lookup.found.column);
+    return {
+      ...base,
+      suggestion:
+        `each run looks for ${lookup.found.column} = ${lookup.found.outer}: an index on ${advice.text} turns every run into an index lookup ` +
+        `instead of reading the table: ${advice.index.command}`,
+      index: advice.index,
+    };
+  }
+  return {
+    ...base,
+    suggestion: isSubPlan
+      ? 'the subquery runs once per outer row: rewrite it as a join (the planner can then hash or merge it once), or make each run cheaper with an index on the columns it filters on'
+      : 'the inner side runs once per outer row: an index on its join column lets each run look up its rows, or a Hash Join reads it once',
   };
 }
 
@@ -216,8 +457,10 @@ export function planWarnings(plan: ParsedPlan): PlanWarning[] {
       seqScanWarning(plan, node),
       misestimateWarning(node),
       sortSpillWarning(node),
+      hashAggSpillWarning(node),
       hashBatchesWarning(node),
       workersWarning(node),
+      repeatedExecutionWarning(plan, node),
       slowNodeWarning(plan, node),
     ]) {
       if (warning) warnings.push(warning);

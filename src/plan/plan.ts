@@ -6,157 +6,23 @@
  * makes it.
  */
 import { usageError } from '../errors.js';
+import { markEarlyStops } from './plan-early-stop.js';
+import type { ParsedPlan, PlanBuffers, PlanIoTiming, PlanJit, PlanNode, PlanTrigger, PlanWorker, Misestimate } from './plan-model.js';
+import { computeExclusive, computeInclusive } from './plan-time.js';
 
-/** Buffer counts in 8 kB blocks, as EXPLAIN (BUFFERS) reports them. */
-export interface PlanBuffers {
-  sharedHit: number;
-  sharedRead: number;
-  sharedDirtied: number;
-  sharedWritten: number;
-  localHit: number;
-  localRead: number;
-  localDirtied: number;
-  localWritten: number;
-  tempRead: number;
-  tempWritten: number;
-}
-
-/**
- * I/O timing in ms (needs `track_io_timing`). `readMs`/`writeMs` are shared + local data-file I/O:
- * PG ≤ 16 reports them as `I/O Read Time`, PG 17 splits them into `Shared I/O …` and `Local I/O …`,
- * which we add up so plans from both read alike. Temp I/O is separate from PG 15 on.
- */
-export interface PlanIoTiming {
-  readMs: number;
-  writeMs: number;
-  tempReadMs: number;
-  tempWriteMs: number;
-}
-
-/** How far the planner's row estimate was from reality, per loop. */
-export interface Misestimate {
-  /** max(actual/estimated, estimated/actual), rows below 1 counted as 1; 1 = spot on. */
-  factor: number;
-  /** `under`: more rows than estimated; `over`: fewer; `exact`: the same. */
-  direction: 'under' | 'over' | 'exact';
-}
-
-/** One plan node, normalized. Times in ms; "per loop" means as EXPLAIN prints it. */
-export interface PlanNode {
-  /** Depth-first (pre-order) position, 0 = the root: a stable reference for warnings and diffs. */
-  id: number;
-  parentId: number | null;
-  depth: number;
-  /** The raw `Node Type`, e.g. `Aggregate`, `Hash Join`, `Seq Scan`. */
-  nodeType: string;
-  /** The operation as EXPLAIN's text format names it: `Parallel Seq Scan`, `HashAggregate`, `Hash Left Join`. */
-  operation: string;
-  /** `operation` plus index and relation: `Index Scan using products_pkey on products p`. */
-  label: string;
-  relation?: string;
-  schema?: string;
-  alias?: string;
-  indexName?: string;
-  cteName?: string;
-  functionName?: string;
-  parentRelationship?: string;
-  subplanName?: string;
-  joinType?: string;
-  parallelAware: boolean;
-  startupCost: number;
-  totalCost: number;
-  /** The planner's estimate of rows per loop (`Plan Rows`). */
-  estimatedRows: number;
-  /** Rows per loop (`Actual Rows`; fractional from PG 18). */
-  actualRows: number;
-  loops: number;
-  /** `Actual Loops` is 0: EXPLAIN prints "never executed". */
-  neverExecuted: boolean;
-  actualStartupTimeMs: number;
-  /** `Actual Total Time`, a per-loop average. */
-  actualTotalTimeMs: number;
-  /** Wall time spent in this node and below, all loops (see `computeInclusive`). */
-  inclusiveTimeMs: number;
-  /** Wall time spent in this node alone: inclusive minus the children's inclusive, at least 0. */
-  exclusiveTimeMs: number;
-  /** Null when the node never ran. */
-  misestimate: Misestimate | null;
-  /** Rows removed, summed over all loops (EXPLAIN prints a per-loop average). */
-  rowsRemovedByFilter: number;
-  rowsRemovedByIndexRecheck: number;
-  rowsRemovedByJoinFilter: number;
-  filter?: string;
-  joinFilter?: string;
-  indexCond?: string;
-  recheckCond?: string;
-  hashCond?: string;
-  /** Heap fetches of an Index Only Scan; EXPLAIN already prints the total over loops. */
-  heapFetches?: number;
-  sortMethod?: string;
-  sortSpaceUsedKb?: number;
-  /** `Memory` or `Disk`. */
-  sortSpaceType?: string;
-  sortKey?: string[];
-  hashBatches?: number;
-  originalHashBatches?: number;
-  hashBuckets?: number;
-  peakMemoryKb?: number;
-  workersPlanned?: number;
-  workersLaunched?: number;
-  /** Buffers of this node and everything below it (EXPLAIN's figures are already totals). */
-  buffers: PlanBuffers;
-  /** Buffers of this node alone, with the same children subtracted as for time, at least 0. */
-  exclusiveBuffers: PlanBuffers;
-  io: PlanIoTiming;
-  exclusiveIo: PlanIoTiming;
-  /** Ids of the child nodes, in plan order. */
-  childIds: number[];
-  /** The node as PostgreSQL printed it, without `Plans`. */
-  raw: Record<string, unknown>;
-}
-
-/** One row of `Triggers`. */
-export interface PlanTrigger {
-  name: string;
-  relation?: string;
-  timeMs: number;
-  calls: number;
-}
-
-/** The `JIT` section: compilation happens during execution and is part of the execution time. */
-export interface PlanJit {
-  functions: number;
-  totalMs: number;
-  generationMs?: number;
-  inliningMs?: number;
-  optimizationMs?: number;
-  emissionMs?: number;
-}
-
-/** PG 17's `Serialization` section (EXPLAIN … SERIALIZE). */
-export interface PlanSerialization {
-  timeMs?: number;
-  outputKb?: number;
-  format?: string;
-}
-
-/** A whole parsed plan. `nodes[i].id === i`; `nodes[0]` is the root. */
-export interface ParsedPlan {
-  root: PlanNode;
-  nodes: PlanNode[];
-  planningTimeMs?: number;
-  executionTimeMs?: number;
-  /** The time shares are taken of: `Execution Time`, or the root's inclusive time without it. */
-  totalTimeMs: number;
-  planningBuffers?: PlanBuffers;
-  jit?: PlanJit;
-  triggers: PlanTrigger[];
-  serialization?: PlanSerialization;
-  /** False when the plan was captured without BUFFERS: buffer figures are then all zero. */
-  hasBuffers: boolean;
-  /** The top-level object of the `QUERY PLAN` array, untouched. */
-  raw: Record<string, unknown>;
-}
+export type {
+  EarlyStop,
+  Misestimate,
+  ParsedPlan,
+  PlanBuffers,
+  PlanIoTiming,
+  PlanJit,
+  PlanNode,
+  PlanSerialization,
+  PlanTrigger,
+  PlanWorker,
+  SubplanAttribution,
+} from './plan-model.js';
 
 const HINT = 'pass the output of EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) — the JSON array in the "QUERY PLAN" cell';
 
@@ -197,6 +63,31 @@ function unwrap(input: unknown): Json {
     throw usageError('not an EXPLAIN plan: no "Plan" object found', HINT);
   }
   return value;
+}
+
+/** A list of strings (`Sort Key`, `Group Key`); undefined when absent. */
+function strings(raw: Json, key: string): string[] | undefined {
+  const value = raw[key];
+  return Array.isArray(value) ? value.filter((k): k is string => typeof k === 'string') : undefined;
+}
+
+/**
+ * `Workers[]`: one entry per parallel worker, with that worker's sort (or Incremental Sort group)
+ * and hash-aggregate figures, and its times and rows under VERBOSE. PostgreSQL prints the node's
+ * own keys for the leader only, so a worker's spill is visible nowhere else.
+ */
+function workersOf(value: unknown): PlanWorker[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isObject).map((w, i) => ({
+    workerNumber: num(w, 'Worker Number') ?? i,
+    ...sortSpaceOf(w),
+    hashAggBatches: num(w, 'HashAgg Batches'),
+    peakMemoryKb: num(w, 'Peak Memory Usage'),
+    diskUsageKb: num(w, 'Disk Usage'),
+    actualTotalTimeMs: num(w, 'Actual Total Time'),
+    actualRows: num(w, 'Actual Rows'),
+    loops: num(w, 'Actual Loops'),
+  }));
 }
 
 function buffersOf(raw: Json): PlanBuffers {
@@ -306,6 +197,7 @@ function readNode(raw: Json, id: number, parentId: number | null, depth: number)
     inclusiveTimeMs: 0,
     exclusiveTimeMs: 0,
     misestimate: loops === 0 ? null : misestimateOf(estimatedRows, actualRows),
+    stoppedEarly: null,
     // PostgreSQL divides these by the loop count before printing; multiply back for totals.
     rowsRemovedByFilter: perLoopTotal('Rows Removed by Filter'),
     rowsRemovedByIndexRecheck: perLoopTotal('Rows Removed by Index Recheck'),
@@ -317,11 +209,18 @@ function readNode(raw: Json, id: number, parentId: number | null, depth: number)
     hashCond: str(raw, 'Hash Cond'),
     heapFetches: num(raw, 'Heap Fetches'),
     ...sortSpace,
-    sortKey: Array.isArray(raw['Sort Key']) ? raw['Sort Key'].filter((k) => typeof k === 'string') : undefined,
+    sortKey: strings(raw, 'Sort Key'),
+    presortedKey: strings(raw, 'Presorted Key'),
+    groupKey: strings(raw, 'Group Key'),
     hashBatches: num(raw, 'Hash Batches'),
     originalHashBatches: num(raw, 'Original Hash Batches'),
     hashBuckets: num(raw, 'Hash Buckets'),
+    originalHashBuckets: num(raw, 'Original Hash Buckets'),
     peakMemoryKb: num(raw, 'Peak Memory Usage'),
+    hashAggBatches: num(raw, 'HashAgg Batches'),
+    diskUsageKb: num(raw, 'Disk Usage'),
+    plannedPartitions: num(raw, 'Planned Partitions'),
+    workers: workersOf(raw['Workers']),
     workersPlanned: num(raw, 'Workers Planned'),
     workersLaunched: num(raw, 'Workers Launched'),
     buffers: buffersOf(raw),
@@ -377,97 +276,6 @@ function walk(raw: Json, nodes: PlanNode[], parentId: number | null, depth: numb
   return node;
 }
 
-const GATHER_TYPES = new Set(['Gather', 'Gather Merge']);
-
-/** A CTE's plan hangs under the node that owns the WITH as an InitPlan named `CTE <name>`. */
-function isCteSubplan(node: PlanNode): boolean {
-  return node.parentRelationship === 'InitPlan' && (node.subplanName?.startsWith('CTE ') ?? false);
-}
-
-/**
- * Inclusive time = `Actual Total Time` x `Actual Loops` / processes.
- *
- * Under Gather / Gather Merge, every process (the leader and each worker) runs the subtree and
- * each counts as a loop, so time x loops adds up parallel time that passed once on the wall clock.
- * We divide by the number of processes per Gather execution, read from the plan itself as
- * (loops of the Gather's child) / (loops of the Gather): that is workers launched + 1 when the
- * leader participates and workers launched when it does not, which `workers + 1` alone gets wrong.
- * The result is the mean per process: an approximation that understates the wall time when
- * workers finish unevenly (pev2 and depesz make the same trade).
- */
-function computeInclusive(nodes: PlanNode[]): void {
-  const processes = new Map<number, number>();
-  for (const node of nodes) {
-    let divisor = node.parentId === null ? 1 : processes.get(node.parentId)!;
-    const parent = node.parentId === null ? undefined : nodes[node.parentId]!;
-    if (parent && GATHER_TYPES.has(parent.nodeType) && node.parentRelationship !== 'InitPlan' && node.parentRelationship !== 'SubPlan') {
-      const perGather = parent.loops > 0 ? node.loops / parent.loops : 0;
-      divisor = perGather >= 1 ? perGather : (parent.workersLaunched ?? 0) + 1;
-    }
-    processes.set(node.id, divisor);
-    node.inclusiveTimeMs = (node.actualTotalTimeMs * node.loops) / divisor;
-  }
-}
-
-/**
- * Exclusive figures = inclusive minus the sum of the children's *inclusive* figures, clamped at 0.
- * Subtracting whole totals (never a child's per-loop time from the parent's per-loop time and then
- * multiplying by the parent's loops) is what keeps Nested Loop inners right: the inner runs once
- * per outer row, so its per-loop time is a fraction of what it cost the join.
- *
- * CTEs: the CTE's own plan hangs under the query's top node as an InitPlan, but it runs when a
- * CTE Scan pulls rows from it, so its cost is inside that CTE Scan's figures. We therefore do not
- * subtract it from its parent and instead take it off the CTE Scans that read it, in plan order and
- * never more than once in total (how several scans of one CTE split the work is not in the plan).
- * Other InitPlans and SubPlans run inside their parent's expressions and are subtracted as usual.
- */
-function computeExclusive(nodes: PlanNode[]): void {
-  const cteLeft = new Map<string, { timeMs: number; buffers: PlanBuffers; io: PlanIoTiming }>();
-  for (const node of nodes) {
-    if (isCteSubplan(node)) {
-      cteLeft.set(node.subplanName!.slice(4), { timeMs: node.inclusiveTimeMs, buffers: { ...node.buffers }, io: { ...node.io } });
-    }
-  }
-  for (const node of nodes) {
-    const children = node.childIds.map((id) => nodes[id]!).filter((child) => !isCteSubplan(child));
-    let timeMs = node.inclusiveTimeMs - children.reduce((sum, child) => sum + child.inclusiveTimeMs, 0);
-    let buffers = subtractAll(node.buffers, children.map((c) => c.buffers));
-    let io = subtractAll(node.io, children.map((c) => c.io));
-    const cte = node.nodeType === 'CTE Scan' && node.cteName ? cteLeft.get(node.cteName) : undefined;
-    if (cte) {
-      const taken = Math.min(Math.max(timeMs, 0), cte.timeMs);
-      timeMs -= taken;
-      cte.timeMs -= taken;
-      const takenBuffers = minEach(buffers, cte.buffers);
-      buffers = subtractAll(buffers, [takenBuffers]);
-      cte.buffers = subtractAll(cte.buffers, [takenBuffers]);
-      const takenIo = minEach(io, cte.io);
-      io = subtractAll(io, [takenIo]);
-      cte.io = subtractAll(cte.io, [takenIo]);
-    }
-    node.exclusiveTimeMs = Math.max(0, timeMs);
-    node.exclusiveBuffers = buffers;
-    node.exclusiveIo = io;
-  }
-}
-
-function subtractAll<T extends object>(total: T, parts: T[]): T {
-  const result: Record<string, number> = {};
-  for (const [key, value] of Object.entries(total) as [string, number][]) {
-    const rest = parts.reduce((sum, part) => sum + (part as Record<string, number>)[key]!, 0);
-    result[key] = Math.max(0, value - rest);
-  }
-  return result as T;
-}
-
-function minEach<T extends object>(a: T, b: T): T {
-  const result: Record<string, number> = {};
-  for (const [key, value] of Object.entries(a) as [string, number][]) {
-    result[key] = Math.min(value, (b as Record<string, number>)[key]!);
-  }
-  return result as T;
-}
-
 function jitOf(raw: unknown): PlanJit | undefined {
   if (!isObject(raw)) return undefined;
   const timing = isObject(raw['Timing']) ? raw['Timing'] : {};
@@ -506,7 +314,8 @@ export function parsePlan(input: unknown): ParsedPlan {
   const nodes: PlanNode[] = [];
   const root = walk(top['Plan'] as Json, nodes, null, 0);
   computeInclusive(nodes);
-  computeExclusive(nodes);
+  const { attributions, afterRootMs } = computeExclusive(nodes);
+  markEarlyStops(nodes);
   const executionTimeMs = num(top, 'Execution Time');
   const planning = top['Planning'];
   const serialization = top['Serialization'];
@@ -524,6 +333,8 @@ export function parsePlan(input: unknown): ParsedPlan {
       ? { timeMs: num(serialization, 'Time'), outputKb: num(serialization, 'Output Volume'), format: str(serialization, 'Format') }
       : undefined,
     hasBuffers,
+    attributions,
+    afterRootMs,
     raw: top,
   };
 }
@@ -588,4 +399,71 @@ export function findRelationScan(plan: ParsedPlan, relation: string, indexName?:
 /** Shared blocks touched (hit + read): the cache-independent measure of how much a plan read. */
 export function sharedBlocks(buffers: PlanBuffers): number {
   return buffers.sharedHit + buffers.sharedRead;
+}
+
+/** One process's sort: the leader's (the node's own keys; `worker` null) or a worker's. */
+export interface ProcessSort {
+  worker: number | null;
+  method?: string;
+  spaceKb?: number;
+  /** `Memory` or `Disk`. */
+  spaceType?: string;
+  /** Wrote to temp files: `Disk` space, or an external sort/merge. */
+  spilled: boolean;
+}
+
+/**
+ * The sort of every process that ran it: the leader first (absent when it did not take part, as
+ * with parallel_leader_participation = off), then each worker. A parallel sort's own `Sort Space
+ * Used` is the leader's alone; each worker sorts with its own work_mem and may spill on its own.
+ */
+export function sortsByProcess(node: PlanNode): ProcessSort[] {
+  const spilled = (method?: string, type?: string) => type === 'Disk' || /external/i.test(method ?? '');
+  const sorts: ProcessSort[] = [];
+  if (node.sortMethod !== undefined) {
+    sorts.push({ worker: null, method: node.sortMethod, spaceKb: node.sortSpaceUsedKb, spaceType: node.sortSpaceType, spilled: spilled(node.sortMethod, node.sortSpaceType) });
+  }
+  for (const w of node.workers) {
+    if (w.sortMethod === undefined) continue;
+    sorts.push({ worker: w.workerNumber, method: w.sortMethod, spaceKb: w.sortSpaceUsedKb, spaceType: w.sortSpaceType, spilled: spilled(w.sortMethod, w.sortSpaceType) });
+  }
+  return sorts;
+}
+
+/** One process's hash aggregation (PG 13+): the leader's (`worker` null) or a worker's. */
+export interface ProcessHashAgg {
+  worker: number | null;
+  batches?: number;
+  peakMemoryKb?: number;
+  diskKb: number;
+  /** Wrote to temp files: disk used, or more than one batch. */
+  spilled: boolean;
+}
+
+/**
+ * The hash aggregation of every process that ran it, leader first (PostgreSQL leaves the leader's
+ * figures out when it did not take part), then each worker.
+ */
+export function hashAggsByProcess(node: PlanNode): ProcessHashAgg[] {
+  const of = (worker: number | null, batches?: number, peakMemoryKb?: number, diskKb?: number): ProcessHashAgg => ({
+    worker,
+    batches,
+    peakMemoryKb,
+    diskKb: diskKb ?? 0,
+    spilled: (diskKb ?? 0) > 0 || (batches ?? 0) > 1,
+  });
+  const aggs: ProcessHashAgg[] = [];
+  if (node.hashAggBatches !== undefined || node.diskUsageKb !== undefined) {
+    aggs.push(of(null, node.hashAggBatches, node.peakMemoryKb, node.diskUsageKb));
+  }
+  for (const w of node.workers) {
+    if (w.hashAggBatches === undefined && w.diskUsageKb === undefined) continue;
+    aggs.push(of(w.workerNumber, w.hashAggBatches, w.peakMemoryKb, w.diskUsageKb));
+  }
+  return aggs;
+}
+
+/** `leader` or `worker 1`. */
+export function processName(worker: number | null): string {
+  return worker === null ? 'leader' : `worker ${worker}`;
 }

@@ -6,6 +6,7 @@ import {
   MISESTIMATE_FACTOR,
   SEQ_SCAN_MIN_PAGES,
   SEQ_SCAN_REMOVED_SHARE,
+  SLOW_NODE_MIN_MS,
   SLOW_NODE_SHARES,
   filterColumn,
   indexAddCommand,
@@ -45,13 +46,15 @@ describe('thresholds', () => {
     expect(MISESTIMATE_CRITICAL_FACTOR).toBe(100);
     expect(HASH_BATCHES_MAX).toBe(1);
     expect(SLOW_NODE_SHARES).toEqual({ info: 0.1, warning: 0.4, critical: 0.9 });
+    expect(SLOW_NODE_MIN_MS).toEqual({ warning: 10, critical: 100 });
   });
 });
 
 describe('seq scan index hint', () => {
   it('fires on the captured Seq Scan, names the column and the exact command', () => {
     const warnings = planWarnings(fixture('seq-scan-filter'));
-    expect(kinds(warnings)).toEqual(['critical seq-scan-filter #0', 'critical slow-node #0']);
+    // 99% of a 5.686 ms query: info, not critical (item 8); the rows thrown away stay critical.
+    expect(kinds(warnings)).toEqual(['critical seq-scan-filter #0', 'info slow-node #0']);
     const hint = warnings[0]!;
     expect(hint.index).toEqual({
       table: 'products',
@@ -194,34 +197,63 @@ describe('spills and parallelism', () => {
 });
 
 describe('slow nodes', () => {
-  /** A root with `own` ms of its own over a child of `child` ms, out of 100 ms execution. */
-  const plan = (own: number) =>
+  /** A root with `share` of `totalMs` execution on its own, over a child that has the rest. */
+  const plan = (share: number, totalMs = 1000) =>
     parsePlan({
       Plan: {
         'Node Type': 'Limit',
         'Actual Loops': 1,
-        'Actual Total Time': own + (100 - own),
-        Plans: [{ 'Node Type': 'Result', 'Actual Loops': 1, 'Actual Total Time': 100 - own }],
+        'Actual Total Time': totalMs,
+        Plans: [{ 'Node Type': 'Result', 'Actual Loops': 1, 'Actual Total Time': totalMs * (1 - share) }],
       },
-      'Execution Time': 100,
+      'Execution Time': totalMs,
     });
-  const severityOfRoot = (own: number) => planWarnings(plan(own)).find((w) => w.nodeId === 0)?.severity;
+  const severityOfRoot = (share: number, totalMs?: number) => planWarnings(plan(share, totalMs)).find((w) => w.nodeId === 0)?.severity;
 
-  it('levels at > 10%, > 40%, > 90% of execution time (pev2)', () => {
-    expect(severityOfRoot(10)).toBeUndefined();
-    expect(severityOfRoot(10.5)).toBe('info');
-    expect(severityOfRoot(40)).toBe('info');
-    expect(severityOfRoot(41)).toBe('warning');
-    expect(severityOfRoot(90)).toBe('warning');
-    expect(severityOfRoot(91)).toBe('critical');
+  it('levels at > 10%, > 40%, > 90% of execution time (pev2) when the node takes long enough', () => {
+    expect(severityOfRoot(0.1)).toBeUndefined();
+    expect(severityOfRoot(0.105)).toBe('info');
+    expect(severityOfRoot(0.4)).toBe('info');
+    expect(severityOfRoot(0.41)).toBe('warning');
+    expect(severityOfRoot(0.9)).toBe('warning');
+    expect(severityOfRoot(0.91)).toBe('critical');
   });
 
-  it('states the share and threshold, and skips plans with no time', () => {
-    expect(planWarnings(plan(41)).find((w) => w.nodeId === 0)!.message).toBe(
-      'Limit took 41.000 ms of 100.000 ms execution on its own (41.0%; threshold > 40%)',
-    );
+  it('needs ≥ 100 ms of the node\'s own for critical and ≥ 10 ms for a warning (item 8)', () => {
+    // 91% of 109 ms = 99.19 ms; of 110 ms = 100.1 ms.
+    expect(severityOfRoot(0.91, 109)).toBe('warning');
+    expect(severityOfRoot(0.91, 110)).toBe('critical');
+    // 41% of 24 ms = 9.84 ms; of 25 ms = 10.25 ms.
+    expect(severityOfRoot(0.41, 24)).toBe('info');
+    expect(severityOfRoot(0.41, 25)).toBe('warning');
+    // Below 10 ms at most info, whatever the share.
+    expect(severityOfRoot(0.99, 2.6)).toBe('info');
+    expect(severityOfRoot(0.05, 2.6)).toBeUndefined();
+  });
+
+  it('states the share and the rule applied', () => {
+    const message = (share: number, totalMs: number) => planWarnings(plan(share, totalMs)).find((w) => w.nodeId === 0)!.message;
+    expect(message(0.41, 100)).toBe('Limit took 41.000 ms of 100.000 ms execution on its own (41.0%; thresholds: > 40% and ≥ 10 ms)');
+    expect(message(0.95, 200)).toBe('Limit took 190.000 ms of 200.000 ms execution on its own (95.0%; thresholds: > 90% and ≥ 100 ms)');
+    expect(message(0.95, 20)).toBe('Limit took 19.000 ms of 20.000 ms execution on its own (95.0%; over 90% but under 100 ms: a warning, not critical)');
+    expect(message(0.95, 2)).toBe('Limit took 1.900 ms of 2.000 ms execution on its own (95.0%; over 90% but under 10 ms: info only)');
+    expect(message(0.2, 2)).toBe('Limit took 0.400 ms of 2.000 ms execution on its own (20.0%; threshold > 10%)');
     const empty = parsePlan({ Plan: { 'Node Type': 'Result', 'Actual Loops': 1, 'Actual Total Time': 0 } });
     expect(planWarnings(empty)).toEqual([]);
+  });
+
+  it('is info on the fast query that already uses its index, and says the time is little (index-scan-fast, captured)', () => {
+    const fast = fixture('index-scan-fast');
+    const [warning] = planWarnings(fast);
+    // 6.766 of 7.260 ms: over 90%, which was CRITICAL.
+    expect(fast.root.exclusiveTimeMs / fast.totalTimeMs).toBeGreaterThan(0.9);
+    expect(warning).toMatchObject({ kind: 'slow-node', severity: 'info' });
+    expect(warning!.message).toBe(
+      `Index Scan using observation_pkey on observation took 6.766 ms of 7.260 ms execution on its own (${((6.766 / 7.26) * 100).toFixed(1)}%; over 90% but under 10 ms: info only)`,
+    );
+    expect(warning!.suggestion).toBe(
+      'the whole query took 7.260 ms, so this is a large share of little time: tune here only if the query runs very often or another warning points here',
+    );
   });
 
   it('sorts critical first, then in plan order', () => {

@@ -237,17 +237,6 @@ describe('parsePlan: CTE and JIT (captured)', () => {
     expect(aggregate!.operation).toBe('HashAggregate');
   });
 
-  it('takes a CTE\'s time off its scans once in total', () => {
-    const raw = fixtureJson('cte-jit');
-    const aggregateRaw = raw[0].Plan.Plans[1];
-    // A second scan of the same CTE: it may not subtract the CTE time again.
-    aggregateRaw.Plans.push({ ...aggregateRaw.Plans[0], 'Parent Relationship': 'Inner' });
-    const changed = parsePlan(raw);
-    const scans = changed.nodes.filter((n) => n.nodeType === 'CTE Scan');
-    expect(ms(scans[0]!.exclusiveTimeMs)).toBe(0.701);
-    expect(ms(scans[1]!.exclusiveTimeMs)).toBe(81.049);
-  });
-
   it('reads JIT timing', () => {
     expect(plan.jit).toEqual({
       functions: 9,
