@@ -32,6 +32,9 @@ Examples:
   perfbench bench                      # seq vs index vs cache: percentiles, speed-ups, plans (seeds the dataset if missing)
   perfbench doctor                     # what is configured, and is it reachable?`;
 
+/** Signals this close after the first are the same Ctrl-C delivered twice (terminal and npx). */
+const DUPLICATE_SIGNAL_MS = 1000;
+
 const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe, registerBench, registerMerge];
 
 function packageVersion(): string {
@@ -76,16 +79,19 @@ export function buildProgram(output: Output, signal: AbortSignal, env: NodeJS.Pr
 export async function main(argv: string[]): Promise<number> {
   const output = terminalOutput();
   const controller = new AbortController();
-  let interrupts = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = () => {
-    interrupts++;
     // The first Ctrl-C stops the work and restores the database; a second one gives up waiting.
-    if (interrupts === 1) {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
       output.say('stopping: restoring the database and cleaning up… (Ctrl-C again to quit now)');
       controller.abort();
-    } else {
-      process.exit(ExitCode.interrupted);
+      return;
     }
+    // One Ctrl-C can arrive twice: from the terminal to the whole process group, and forwarded by a
+    // parent such as npx. Only a press that comes later is a person insisting.
+    if (Date.now() - firstSignalAt < DUPLICATE_SIGNAL_MS) return;
+    process.exit(ExitCode.interrupted);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -105,8 +111,14 @@ export async function main(argv: string[]): Promise<number> {
     if (stack) process.stderr.write(`${stack}\n(this is a bug in perfbench; please report it with the command you ran)\n`);
     return exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // After a Ctrl-C the handler stays a moment: its echo (npx forwarding it) may land after the
+    // work is done, and must not kill the process with the default action (exit 130) as it exits.
+    const detach = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    };
+    if (firstSignalAt === undefined) detach();
+    else setTimeout(detach, DUPLICATE_SIGNAL_MS).unref();
   }
 }
 
