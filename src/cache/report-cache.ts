@@ -1,3 +1,4 @@
+/** Cache adapter: cache-aside for a workload's report bodies, with versioned keys and single-flight. */
 import type { CacheTier } from './tier.js';
 
 /**
@@ -27,8 +28,11 @@ export interface ReportCacheOptions {
   ttlSeconds: number;
   /** Loads the report body from the database. */
   load: (category: string) => Promise<Buffer>;
-  /** Told once each time the cache starts failing, and once when it recovers. */
-  onCacheHealth?: (healthy: boolean, error?: Error) => void;
+  /**
+   * Told the outcome of every GET and SET of the tier (the server's cache health follows them; see
+   * server/cache-health.ts). Called on each operation, so it must be cheap.
+   */
+  onCacheEvent?: (operation: 'get' | 'set', ok: boolean, error?: Error) => void;
   nowMs?: () => number;
 }
 
@@ -48,7 +52,6 @@ export function keyNamespace(...parts: readonly string[]): string {
 export class ReportCache {
   /** Single-flight: concurrent misses of one key share one database query. */
   private readonly inFlight = new Map<string, Promise<CachedReport>>();
-  private healthy = true;
   private readonly nowMs: () => number;
 
   constructor(private readonly options: ReportCacheOptions) {
@@ -65,9 +68,9 @@ export class ReportCache {
     let cached: Buffer | null;
     try {
       cached = await this.options.tier.get(key);
-      this.setHealth(true);
+      this.options.onCacheEvent?.('get', true);
     } catch (error) {
-      this.setHealth(false, error as Error);
+      this.options.onCacheEvent?.('get', false, error as Error);
       return this.bypass(category, started);
     }
     if (cached) return { body: cached, status: 'HIT', cacheMs: this.nowMs() - started, dbMs: 0 };
@@ -86,8 +89,9 @@ export class ReportCache {
     const setStarted = this.nowMs();
     try {
       await this.options.tier.set(key, body, this.options.ttlSeconds);
+      this.options.onCacheEvent?.('set', true);
     } catch (error) {
-      this.setHealth(false, error as Error);
+      this.options.onCacheEvent?.('set', false, error as Error);
       return { body, status: 'BYPASS', cacheMs: getMs, dbMs };
     }
     return { body, status: 'MISS', cacheMs: getMs + this.nowMs() - setStarted, dbMs };
@@ -98,11 +102,5 @@ export class ReportCache {
     const dbStarted = this.nowMs();
     const body = await this.options.load(category);
     return { body, status: 'BYPASS', cacheMs, dbMs: this.nowMs() - dbStarted };
-  }
-
-  private setHealth(healthy: boolean, error?: Error): void {
-    if (healthy === this.healthy) return;
-    this.healthy = healthy;
-    this.options.onCacheHealth?.(healthy, error);
   }
 }

@@ -22,6 +22,8 @@ export interface ServerLimits {
   healthTimeoutMs: number;
   /** After the database looked unavailable, answer 503 at once for this long before trying again. */
   databaseRetryMs: number;
+  /** At most one log line about the cache's state (up, read-only, down) per this many ms. */
+  cacheLogIntervalMs: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -35,4 +37,5 @@ export const DEFAULT_LIMITS: ServerLimits = {
   drainTimeoutMs: 10_000,
   healthTimeoutMs: 1_000,
   databaseRetryMs: 1_000,
+  cacheLogIntervalMs: 5_000,
 };

@@ -26,6 +26,7 @@ export interface MetricGauges {
   inFlight: number;
   slowQueueDepth: number;
   databaseUp: boolean;
+  /** The fast route's cache is `up` (reads and writes work), not `read-only` or `down`. */
   cacheUp: boolean;
 }
 
@@ -107,7 +108,7 @@ export class ServerMetrics {
     lines.push(`perfbench_slow_queue_depth ${gauges.slowQueueDepth}`);
     family('perfbench_database_up', 'gauge', '1 unless the last database access failed for want of a connection.');
     lines.push(`perfbench_database_up ${gauges.databaseUp ? 1 : 0}`);
-    family('perfbench_cache_up', 'gauge', '1 unless the last cache access failed.');
+    family('perfbench_cache_up', 'gauge', '1 when the cache serves hits and stores misses; 0 while it is down or refuses writes (see /healthz).');
     lines.push(`perfbench_cache_up ${gauges.cacheUp ? 1 : 0}`);
     return `${lines.join('\n')}\n`;
   }

@@ -42,7 +42,10 @@ export interface ReportServerDeps {
   /** Dataset version plus table and column: the version part of every cache key. */
   namespace: string;
   ttlSeconds: number;
-  /** One line per notable event (cache or database down/back); default: nowhere. */
+  /**
+   * One line per notable event (cache or database down/back; the cache's at most one per
+   * `limits.cacheLogIntervalMs`); default: nowhere.
+   */
   log?: (line: string) => void;
   limits?: Partial<ServerLimits>;
   /** A value the table holds, for the hint of a 400 (default `cat-001`, the seeded dataset's). */
@@ -73,15 +76,15 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
   const connection = new DedicatedConnection(deps.connectSlow);
   const fast = fastRoute({
     workload: deps.workload, pool: deps.pool, cache: deps.cache, namespace: deps.namespace, ttlSeconds: deps.ttlSeconds,
-    breaker, metrics, replies, log,
+    breaker, metrics, replies, log, cacheLogIntervalMs: limits.cacheLogIntervalMs,
   });
   const pipeline = createPipeline({
     limits, metrics, replies,
     routes: {
-      '/healthz': healthRoute({ pool: deps.pool, cache: deps.cache, timeoutMs: limits.healthTimeoutMs, replies }),
+      '/healthz': healthRoute({ pool: deps.pool, cache: deps.cache, cacheHealth: fast.cacheHealth, timeoutMs: limits.healthTimeoutMs, replies }),
       '/metrics': metricsRoute({
         metrics, replies,
-        gauges: () => ({ inFlight: pipeline.inFlight, slowQueueDepth: connection.depth, databaseUp: breaker.up, cacheUp: fast.cacheUp }),
+        gauges: () => ({ inFlight: pipeline.inFlight, slowQueueDepth: connection.depth, databaseUp: breaker.up, cacheUp: fast.cacheHealth.state === 'up' }),
       }),
       '/report/slow': categoryRoute(replies, limits.maxCategoryLength, slowRoute({ workload: deps.workload, connection, breaker, metrics, replies }), deps.exampleValue),
       '/report/fast': categoryRoute(replies, limits.maxCategoryLength, fast.handle, deps.exampleValue),
@@ -98,6 +101,8 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
         replies.draining = true;
         await drain(pipeline.server, limits.drainTimeoutMs);
         await connection.close();
+        // A cache state change the log window still held back is told now, not lost.
+        fast.cacheHealth.close();
       })();
       return closing;
     },

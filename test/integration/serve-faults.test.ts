@@ -3,12 +3,14 @@
  * cut off (through a TCP proxy, so the machine's server keeps running) and back, and the slow
  * route's connection terminated by the server (pg_terminate_backend).
  */
+import { Agent } from 'node:http';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
 import { MemoryCache } from '../../src/cache/memory.js';
 import type { CacheTier } from '../../src/cache/tier.js';
-import { createReportServer, type ReportServer } from '../../src/server/server.js';
+import { createReportServer, type ReportServer, type ServerLimits } from '../../src/server/server.js';
 import {
   PgProxy, WORKLOAD, TestRedis, countingPool, dropTable, eventually, fetchRaw, json, seedTable, slowFactory, uniqueNamespace,
 } from './serve-helpers.js';
@@ -28,13 +30,13 @@ afterAll(async () => {
   await dropTable();
 });
 
-async function start(cache: CacheTier, databaseUrl = TEST_DATABASE_URL) {
+async function start(cache: CacheTier, databaseUrl = TEST_DATABASE_URL, limits: Partial<ServerLimits> = {}) {
   const pool = countingPool(databaseUrl);
   const slow = slowFactory(databaseUrl);
   const logs: string[] = [];
   const server: ReportServer = createReportServer({
     workload: WORKLOAD, pool, connectSlow: slow.connect, cache, namespace: uniqueNamespace('faults'), ttlSeconds: 300,
-    log: (line) => logs.push(line), limits: { databaseRetryMs: 200, healthTimeoutMs: 500 },
+    log: (line) => logs.push(line), limits: { databaseRetryMs: 200, healthTimeoutMs: 500, ...limits },
   });
   const { url } = await server.listen(0, '127.0.0.1');
   cleanups.push(async () => {
@@ -77,8 +79,74 @@ describe('Redis stopped and restarted mid-run', () => {
     });
     expect(back.headers['x-cache']).toBe('MISS');
     expect((await fetchRaw(`${url}/report/fast?category=cat-04`)).headers['x-cache']).toBe('HIT');
+    // The line may wait for the end of the 5 s window that began with the "unavailable" line.
+    await eventually('the "is back" line', async () => (logs.some((line) => /is back/.test(line)) ? true : undefined));
     expect(logs.filter((line) => /is back/.test(line))).toHaveLength(1);
     expect(logs.filter((line) => /unavailable/.test(line))).toHaveLength(1);
+  });
+});
+
+describe('Redis refusing writes (maxmemory reached, noeviction)', () => {
+  it('/healthz says degraded (cache read-only) while /report/fast answers BYPASS, and the log says so once, not per request', async () => {
+    const redis = await TestRedis.start();
+    cleanups.push(() => redis.stop());
+    const control = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+    await control.connect();
+    cleanups.push(async () => control.disconnect());
+    const tier = await connectRedis({ mode: 'external', host: '127.0.0.1', port: redis.port, password: undefined, username: undefined, db: 0, tls: false, sources: {} }, 2_000);
+    cleanups.push(() => tier.close());
+    const { url, logs, server } = await start(tier, TEST_DATABASE_URL, { cacheLogIntervalMs: 3_000 });
+    const cacheLines = () => logs.filter((line) => line.startsWith('cache ('));
+
+    expect((await fetchRaw(`${url}/report/fast?category=cat-01`)).headers['x-cache']).toBe('MISS');
+    expect((await fetchRaw(`${url}/report/fast?category=cat-01`)).headers['x-cache']).toBe('HIT');
+    expect(json(await fetchRaw(`${url}/healthz`))).toMatchObject({ status: 'ok', cache: { up: true, state: 'up', read: { up: true }, write: { up: true } } });
+
+    // Past maxmemory with noeviction: reads answer, every write is refused.
+    await control.set('filler', 'x'.repeat(2 * 1024 * 1024));
+    await control.config('SET', 'maxmemory-policy', 'noeviction');
+    await control.config('SET', 'maxmemory', '1mb');
+
+    const health = await fetchRaw(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(json(health)).toMatchObject({
+      status: 'degraded', database: { up: true },
+      cache: { up: false, state: 'read-only', error: expect.stringMatching(/^OOM command not allowed/), read: { up: true }, write: { up: false, error: expect.stringMatching(/^OOM/) } },
+    });
+
+    // Two seconds of traffic, as in the issue: the cached report is still a HIT, every other one a BYPASS.
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    cleanups.push(async () => agent.destroy());
+    const answers: Record<string, number> = {};
+    const until = Date.now() + 2_000;
+    await Promise.all(Array.from({ length: 4 }, async (_, worker) => {
+      for (let i = worker; Date.now() < until; i += 4) {
+        const category = `cat-${String((i % 20) + 1).padStart(2, '0')}`;
+        const reply = await fetchRaw(`${url}/report/fast?category=${category}`, { agent });
+        const key = `${category === 'cat-01' ? 'cached' : 'other'} ${String(reply.status)} ${String(reply.headers['x-cache'])}`;
+        answers[key] = (answers[key] ?? 0) + 1;
+      }
+    }));
+    expect(Object.keys(answers).sort()).toEqual(['cached 200 HIT', 'other 200 BYPASS']);
+    expect(answers['other 200 BYPASS']).toBeGreaterThan(50);
+    expect(json(await fetchRaw(`${url}/healthz`))).toMatchObject({ status: 'degraded', cache: { state: 'read-only' } });
+    expect((await fetchRaw(`${url}/metrics`)).body.toString()).toMatch(/^perfbench_cache_up 0$/m);
+    // One line for the whole episode (the issue's log had 279 "unavailable" and 278 "back" lines in 5 s).
+    expect(cacheLines()).toEqual([
+      expect.stringMatching(/^cache \(redis [\d.]+\) refuses writes \(OOM command not allowed[^)]*\): \/report\/fast serves what is cached and answers misses from the database with X-Cache: BYPASS, uncached, until a write succeeds$/),
+    ]);
+
+    // Writes accepted again: the next miss is cached, and that write brings the cache back.
+    await control.config('SET', 'maxmemory', '0');
+    const miss = await fetchRaw(`${url}/report/fast?category=cat-02`);
+    expect(miss.headers['x-cache']).toBe('MISS');
+    expect((await fetchRaw(`${url}/report/fast?category=cat-02`)).headers['x-cache']).toBe('HIT');
+    expect(json(await fetchRaw(`${url}/healthz`))).toMatchObject({ status: 'ok', cache: { up: true, state: 'up' } });
+    expect(server.metrics.cache.MISS).toBe(2);
+    // Inside the 3 s window that began with the first line, the "back" line waits for the window's end.
+    await eventually('the "is back" line', async () => (cacheLines().length > 1 ? true : undefined), 10_000);
+    expect(cacheLines()).toHaveLength(2);
+    expect(cacheLines()[1]).toMatch(/^cache \(redis [\d.]+\) is back: a write succeeded; \/report\/fast caches reports again/);
   });
 });
 

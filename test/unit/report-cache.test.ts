@@ -49,27 +49,29 @@ describe('report cache-aside', () => {
     expect(new Set(results.map((result) => result.body.toString())).size).toBe(1);
   });
 
-  it('bypasses a failing tier, says so once, and recovers', async () => {
+  it('bypasses a failing tier, tells every GET and SET outcome, and recovers', async () => {
     const tier = new SwitchableTier();
     const { load, calls } = counter();
-    const health: boolean[] = [];
-    const cache = new ReportCache({ tier, namespace: 'n', ttlSeconds: 60, load, onCacheHealth: (healthy) => health.push(healthy) });
+    const events: string[] = [];
+    const cache = new ReportCache({ tier, namespace: 'n', ttlSeconds: 60, load, onCacheEvent: (op, ok) => events.push(`${op} ${ok ? 'ok' : 'failed'}`) });
     tier.down = true;
     expect((await cache.get('a')).status).toBe('BYPASS');
     expect((await cache.get('a')).status).toBe('BYPASS');
     tier.down = false;
     expect((await cache.get('a')).status).toBe('MISS');
     expect((await cache.get('a')).status).toBe('HIT');
-    expect(health).toEqual([false, true]);
+    expect(events).toEqual(['get failed', 'get failed', 'get ok', 'set ok', 'get ok']);
     expect(calls()).toBe(3);
   });
 
-  it('serves the loaded body when only the SET fails', async () => {
+  it('serves the loaded body when only the SET fails, and tells that the SET failed', async () => {
     const tier: CacheTier = Object.assign(new MemoryCache(), { set: async () => { throw new Error('OOM command not allowed'); } });
     const { load } = counter();
-    const cache = new ReportCache({ tier, namespace: 'n', ttlSeconds: 60, load });
+    const events: Array<[string, boolean, string | undefined]> = [];
+    const cache = new ReportCache({ tier, namespace: 'n', ttlSeconds: 60, load, onCacheEvent: (op, ok, error) => events.push([op, ok, error?.message]) });
     const result = await cache.get('x');
     expect(result.status).toBe('BYPASS');
     expect(result.body.toString()).toBe('{"category":"x"}');
+    expect(events).toEqual([['get', true, undefined], ['set', false, 'OOM command not allowed']]);
   });
 });

@@ -1,15 +1,16 @@
 /**
  * Server layer: `GET /report/fast`, the "after" shape: a pool behind the Redis cache-aside layer
  * with single-flight. When the cache fails the route answers from the database (X-Cache: BYPASS)
- * rather than fail.
+ * rather than fail. The route owns the cache's health (cache-health.ts): every GET and SET it makes
+ * feeds it, and `/healthz` and `/metrics` read it.
  */
 import type pg from 'pg';
 import { ReportCache } from '../../cache/report-cache.js';
 import type { CacheTier } from '../../cache/tier.js';
 import type { Breaker } from '../../db/availability.js';
 import { runWorkload } from '../../db/report.js';
-import { firstLine } from '../../errors.js';
 import type { Workload } from '../../workload/workload.js';
+import { CacheHealth } from '../cache-health.js';
 import type { ServerMetrics } from '../metrics.js';
 import type { CategoryHandler } from '../pipeline.js';
 import type { Replies } from '../replies.js';
@@ -25,17 +26,19 @@ export interface FastDeps {
   metrics: ServerMetrics;
   replies: Replies;
   log: (line: string) => void;
+  /** At most one cache state line per this many ms. */
+  cacheLogIntervalMs: number;
 }
 
-/** The fast route's handler, and whether its cache answered last time (for `/metrics`). */
+/** The fast route's handler, and the health of its cache (for `/healthz` and `/metrics`). */
 export interface FastRoute {
   handle: CategoryHandler;
-  readonly cacheUp: boolean;
+  readonly cacheHealth: CacheHealth;
 }
 
 export function fastRoute(deps: FastDeps): FastRoute {
   const { workload, breaker, metrics, log } = deps;
-  let cacheUp = true;
+  const cacheHealth = new CacheHealth({ label: deps.cache.label, log, logIntervalMs: deps.cacheLogIntervalMs });
   const reports = new ReportCache({
     tier: deps.cache,
     namespace: deps.namespace,
@@ -52,12 +55,7 @@ export function fastRoute(deps: FastDeps): FastRoute {
         throw error;
       }
     },
-    onCacheHealth: (healthy, error) => {
-      cacheUp = healthy;
-      log(healthy
-        ? `cache (${deps.cache.label}) is back: /report/fast uses it again`
-        : `cache (${deps.cache.label}) unavailable (${firstLine(error?.message ?? 'unknown error')}): /report/fast answers from the database with X-Cache: BYPASS until it returns`);
-    },
+    onCacheEvent: (operation, ok, error) => (operation === 'get' ? cacheHealth.read(ok, error) : cacheHealth.write(ok, error)),
   });
 
   const handle: CategoryHandler = async (res, category, startedMs) => {
@@ -65,10 +63,5 @@ export function fastRoute(deps: FastDeps): FastRoute {
     metrics.cache[outcome.status]++;
     deps.replies.report(res, outcome.body, outcome.status, { queue: 0, cache: outcome.cacheMs, db: outcome.dbMs, total: performance.now() - startedMs });
   };
-  return {
-    handle,
-    get cacheUp() {
-      return cacheUp;
-    },
-  };
+  return { handle, cacheHealth };
 }
