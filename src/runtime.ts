@@ -5,7 +5,6 @@ import type { Config } from './config.js';
 import type { ConnectionTarget } from './db/connection.js';
 import type { EmbeddedPostgres } from './db/embedded-postgres.js';
 import { sql } from './db/sql.js';
-import { UserError } from './errors.js';
 import type { Output } from './output.js';
 
 /**
@@ -105,9 +104,10 @@ export class Runtime {
       return await this.cache();
     } catch (error) {
       const redis = this.config.redis;
-      if (redis.mode !== 'external' || !(error instanceof UserError)) throw error;
+      const { RedisUnreachable, redisInBackground } = await import('./cache/redis.js');
+      // Only a Redis that did not answer may come up later; a wrong password stays a failure.
+      if (redis.mode !== 'external' || !(error instanceof RedisUnreachable)) throw error;
       this.out.warn(`${error.message}: starting without the cache (/report/fast answers from the database, X-Cache: BYPASS, until Redis answers; /healthz says degraded)`);
-      const { redisInBackground } = await import('./cache/redis.js');
       const tier = redisInBackground(redis, this.config.connectTimeoutMs);
       this.defer(() => tier.close());
       return tier;

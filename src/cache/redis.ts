@@ -111,15 +111,21 @@ export function redisInBackground(config: RedisConfig, connectTimeoutMs: number)
   return new RedisCache('redis', 'redis (unreachable at start)', client, describeRedis(config));
 }
 
+/**
+ * Redis did not answer at all (refused, no answer, unknown host): it may come up later, so a server
+ * can start degraded. A wrong password or TLS mismatch is a configuration error and stays fatal.
+ */
+export class RedisUnreachable extends UserError {}
+
 export function redisError(error: unknown, config: RedisConfig, connectTimeoutMs: number): UserError {
   const where = `Redis at ${config.host}:${config.port}`;
   const err = error as { code?: string; message?: string };
   const message = firstLine(err.message ?? String(error));
   const fix = 'check REDIS_URL / REDIS_HOST / REDIS_PORT (or --redis-url)';
-  if (err.code === 'ECONNREFUSED') return new UserError(`cannot connect to ${where}: connection refused`, `is redis-server running? ${fix}`);
-  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new UserError(`cannot connect to ${where}: unknown host '${config.host}'`, fix);
+  if (err.code === 'ECONNREFUSED') return new RedisUnreachable(`cannot connect to ${where}: connection refused`, `is redis-server running? ${fix}`);
+  if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return new RedisUnreachable(`cannot connect to ${where}: unknown host '${config.host}'`, fix);
   if (err.code === 'ETIMEDOUT' || /timeout/i.test(message)) {
-    return new UserError(`cannot connect to ${where}: no answer within ${connectTimeoutMs} ms`, `${fix}, or raise --connect-timeout`);
+    return new RedisUnreachable(`cannot connect to ${where}: no answer within ${connectTimeoutMs} ms`, `${fix}, or raise --connect-timeout`);
   }
   if (/NOAUTH|WRONGPASS|invalid password|AUTH/i.test(message)) {
     return new UserError(`cannot connect to ${where}: authentication failed`, 'check REDIS_PASSWORD or the password in REDIS_URL');
