@@ -4,7 +4,7 @@
  * bump `schemaVersion` on any change that is not a pure addition.
  */
 import type { ParsedPlan, PlanBuffers, PlanIoTiming, PlanNode } from '../plan/plan.js';
-import { describeScan, scanIndexes } from '../plan/plan.js';
+import { describeScan, hashAggsByProcess, scanIndexes, sortsByProcess } from '../plan/plan.js';
 import type { DiffNodeSide, NodeMatch, PlanDiff, TimingSummary } from '../plan/plan-diff.js';
 import type { PlanWarning } from '../plan/plan-warnings.js';
 import { nodeShare } from './plan-format.js';
@@ -38,6 +38,14 @@ export interface ExplainSummary {
   rowsRemovedByFilter: number;
   /** The node with the most exclusive time. */
   slowestNode: { id: number; label: string; exclusiveTimeMs: number; share: number };
+  /**
+   * Where the time of each CTE and of each InitPlan that ran below its owner was counted (see
+   * `SubplanAttribution`); the nodes' exclusive times add up to the root's inclusive time plus
+   * `afterRootMs`.
+   */
+  timeAttribution: { nodeId: number; name: string; ownerId: number; kind: 'cte' | 'initplan'; inclusiveTimeMs: number; takenFrom: { nodeId: number; timeMs: number }[]; afterRootMs: number }[];
+  /** Time of data-modifying CTEs that PostgreSQL finished after the main query (outside the root's total). */
+  afterRootMs: number;
 }
 
 /** One node's derived figures. Rows are per loop like EXPLAIN's; rows removed are totals. */
@@ -58,9 +66,13 @@ export interface ExplainNode {
   neverExecuted: boolean;
   estimatedRows: number;
   actualRows: number;
+  /** actualRows x loops. */
+  totalRows: number;
   /** max(actual/est, est/actual), 2 decimals; null when never executed. */
   misestimateFactor: number | null;
   misestimateDirection: 'under' | 'over' | 'exact' | null;
+  /** Set when a node above stopped reading this one: fewer rows than estimated is then no misestimate. */
+  stoppedEarly: { byNodeId: number; reason: string } | null;
   startupCost: number;
   totalCost: number;
   inclusiveTimeMs: number;
@@ -72,8 +84,18 @@ export interface ExplainNode {
   rowsRemovedByJoinFilter: number;
   filter: string | null;
   indexCond: string | null;
+  /** The leader's sort (the node's own keys); null when it did not sort. */
   sort: { method: string; spaceKb: number | null; spaceType: string | null } | null;
+  /** Each parallel worker's sort, from `Workers[]`. */
+  sortWorkers: { worker: number; method: string; spaceKb: number | null; spaceType: string | null }[];
+  sortKey: string[] | null;
+  presortedKey: string[] | null;
+  groupKey: string[] | null;
   hash: { batches: number; originalBatches: number | null; peakMemoryKb: number | null } | null;
+  /** Hash node's bucket counts, final and planned. */
+  hashBuckets: { buckets: number; originalBuckets: number | null } | null;
+  /** HashAggregate (PG 13+): per process, the leader (`worker` null) first when it took part. */
+  hashAgg: { plannedPartitions: number | null; processes: { worker: number | null; batches: number | null; peakMemoryKb: number | null; diskKb: number }[] } | null;
   workers: { planned: number; launched: number | null } | null;
   heapFetches: number | null;
   buffers: PlanBuffers;
@@ -97,6 +119,15 @@ function roundIo(io: PlanIoTiming): PlanIoTiming {
   return { readMs: ms(io.readMs), writeMs: ms(io.writeMs), tempReadMs: ms(io.tempReadMs), tempWriteMs: ms(io.tempWriteMs) };
 }
 
+function hashAggOf(node: PlanNode): ExplainNode['hashAgg'] {
+  const processes = hashAggsByProcess(node);
+  if (processes.length === 0) return null;
+  return {
+    plannedPartitions: node.plannedPartitions ?? null,
+    processes: processes.map((p) => ({ worker: p.worker, batches: p.batches ?? null, peakMemoryKb: p.peakMemoryKb ?? null, diskKb: p.diskKb })),
+  };
+}
+
 function explainNode(plan: ParsedPlan, node: PlanNode): ExplainNode {
   return {
     id: node.id,
@@ -113,8 +144,10 @@ function explainNode(plan: ParsedPlan, node: PlanNode): ExplainNode {
     neverExecuted: node.neverExecuted,
     estimatedRows: node.estimatedRows,
     actualRows: node.actualRows,
+    totalRows: node.actualRows * node.loops,
     misestimateFactor: node.misestimate ? round(node.misestimate.factor, 2) : null,
     misestimateDirection: node.misestimate?.direction ?? null,
+    stoppedEarly: node.stoppedEarly,
     startupCost: node.startupCost,
     totalCost: node.totalCost,
     inclusiveTimeMs: ms(node.inclusiveTimeMs),
@@ -128,9 +161,17 @@ function explainNode(plan: ParsedPlan, node: PlanNode): ExplainNode {
     sort: node.sortMethod === undefined
       ? null
       : { method: node.sortMethod, spaceKb: node.sortSpaceUsedKb ?? null, spaceType: node.sortSpaceType ?? null },
+    sortWorkers: sortsByProcess(node)
+      .filter((s) => s.worker !== null)
+      .map((s) => ({ worker: s.worker!, method: s.method!, spaceKb: s.spaceKb ?? null, spaceType: s.spaceType ?? null })),
+    sortKey: node.sortKey ?? null,
+    presortedKey: node.presortedKey ?? null,
+    groupKey: node.groupKey ?? null,
     hash: node.hashBatches === undefined
       ? null
       : { batches: node.hashBatches, originalBatches: node.originalHashBatches ?? null, peakMemoryKb: node.peakMemoryKb ?? null },
+    hashBuckets: node.hashBuckets === undefined ? null : { buckets: node.hashBuckets, originalBuckets: node.originalHashBuckets ?? null },
+    hashAgg: hashAggOf(node),
     workers: node.workersPlanned === undefined ? null : { planned: node.workersPlanned, launched: node.workersLaunched ?? null },
     heapFetches: node.heapFetches ?? null,
     buffers: node.buffers,
@@ -166,6 +207,13 @@ export function explainDocument(plan: ParsedPlan, warnings: PlanWarning[] = []):
         exclusiveTimeMs: ms(slowest.exclusiveTimeMs),
         share: round(nodeShare(plan, slowest), 4),
       },
+      timeAttribution: plan.attributions.map((a) => ({
+        ...a,
+        inclusiveTimeMs: ms(a.inclusiveTimeMs),
+        takenFrom: a.takenFrom.map((t) => ({ nodeId: t.nodeId, timeMs: ms(t.timeMs) })),
+        afterRootMs: ms(a.afterRootMs),
+      })),
+      afterRootMs: ms(plan.afterRootMs),
     },
     nodes: plan.nodes.map((node) => explainNode(plan, node)),
     warnings,

@@ -2,11 +2,12 @@
  * Reporter: the Markdown view of a plan and of a before/after comparison, for pull requests and CI
  * job summaries: one table row per node (indentation shows the tree), then the warnings.
  */
-import type { ParsedPlan, PlanNode } from '../plan/plan.js';
+import type { ParsedPlan, PlanBuffers, PlanNode } from '../plan/plan.js';
 import { describeScan } from '../plan/plan.js';
 import type { PlanDiff } from '../plan/plan-diff.js';
 import type { PlanWarning } from '../plan/plan-warnings.js';
 import {
+  attributionLines,
   formatChange,
   formatInt,
   formatMisestimate,
@@ -17,6 +18,7 @@ import {
   nodeDetails,
   nodeShare,
   subplanTag,
+  totalRows,
 } from './plan-format.js';
 
 /** Escapes text for a table cell: pipes would end the cell, newlines the row. */
@@ -47,19 +49,32 @@ function summaryLine(plan: ParsedPlan): string {
   return parts.join(' · ');
 }
 
+/** `1,034 / 0`: shared blocks hit / read. */
+function hitRead(b: PlanBuffers): string {
+  return `${formatInt(b.sharedHit)} / ${formatInt(b.sharedRead)}`;
+}
+
+/** The Estimate cell: the factor, or `cut short (#0)` when a node above stopped reading (the reason is in Details). */
+function estimateCell(node: PlanNode): string {
+  if (node.stoppedEarly && node.misestimate?.direction === 'over') return `cut short (#${node.stoppedEarly.byNodeId})`;
+  return formatMisestimate(node.misestimate);
+}
+
 function nodeRow(plan: ParsedPlan, node: PlanNode): string {
   const indent = '&nbsp;&nbsp;'.repeat(node.depth) + (node.depth > 0 ? '↳ ' : '');
   const name = `${indent}${cell(subplanTag(node))}${cell(describeScan(plan, node))}`;
-  const notes = [...nodeConditions(node), ...nodeDetails(node)].map((n) => code(cell(n))).join('<br>');
+  const cut = node.stoppedEarly && node.misestimate?.direction === 'over' ? [`cut short, not a misestimate: ${node.stoppedEarly.reason}`] : [];
+  const notes = [...nodeConditions(node), ...nodeDetails(node), ...cut].map((n) => code(cell(n))).join('<br>');
   if (node.neverExecuted) {
-    return `| ${node.id} | ${name} | never executed | | | | ${formatInt(node.estimatedRows)} | | 0 | | | | ${notes} |`;
+    return `| ${node.id} | ${name} | never executed | | | | 0 | | ${formatInt(node.estimatedRows)} | | | | | ${notes} |`;
   }
-  const b = node.buffers;
   const removed = node.rowsRemovedByFilter + node.rowsRemovedByIndexRecheck + node.rowsRemovedByJoinFilter;
+  // A leaf's own buffers are its buffers: the second column is for nodes with children.
+  const own = plan.hasBuffers && node.childIds.length > 0 ? hitRead(node.exclusiveBuffers) : '';
   return (
     `| ${node.id} | ${name} | ${ms(node.exclusiveTimeMs)} | ${ms(node.inclusiveTimeMs)} | ${formatShare(nodeShare(plan, node))} ` +
-    `| ${formatInt(node.actualRows)} | ${formatInt(node.estimatedRows)} | ${formatMisestimate(node.misestimate)} | ${formatInt(node.loops)} ` +
-    `| ${plan.hasBuffers ? formatInt(b.sharedHit) : ''} | ${plan.hasBuffers ? formatInt(b.sharedRead) : ''} | ${removed ? formatInt(removed) : ''} | ${notes} |`
+    `| ${formatInt(node.actualRows)} | ${formatInt(node.loops)} | ${formatInt(totalRows(node))} | ${formatInt(node.estimatedRows)} | ${estimateCell(node)} ` +
+    `| ${plan.hasBuffers ? hitRead(node.buffers) : ''} | ${own} | ${removed ? formatInt(removed) : ''} | ${notes} |`
   );
 }
 
@@ -70,16 +85,21 @@ function warningList(warnings: PlanWarning[]): string[] {
 
 /**
  * Renders a plan as Markdown: a summary line, a node table (self and total ms, share of execution,
- * rows per loop vs the estimate, loops, shared buffers, rows removed, conditions) and the warnings.
+ * rows per loop, loops and their product vs the estimate per loop, shared buffers hit / read as
+ * PostgreSQL counts them (with the children) and the node's own, rows removed over all loops,
+ * conditions, keys, sort/hash details per process), how CTE and InitPlan time was counted, and the
+ * warnings.
  */
 export function renderPlanMarkdown(plan: ParsedPlan, warnings: PlanWarning[] = []): string {
+  const attributions = attributionLines(plan);
   const lines = [
     summaryLine(plan),
     '',
-    '| # | Node | Self ms | Total ms | % of exec | Rows/loop | Est rows | Estimate | Loops | Hit | Read | Removed | Details |',
-    '|--:|:--|--:|--:|--:|--:|--:|:--|--:|--:|--:|--:|:--|',
+    '| # | Node | Self ms | Total ms | % of exec | Rows/loop | Loops | Rows total | Est rows/loop | Estimate | Hit / read (with children) | Own hit / read | Removed | Details |',
+    '|--:|:--|--:|--:|--:|--:|--:|--:|--:|:--|--:|--:|--:|:--|',
     ...plan.nodes.map((node) => nodeRow(plan, node)),
     '',
+    ...(attributions.length > 0 ? ['### Time of CTEs and InitPlans', '', ...attributions.map((line) => `- ${cell(line)}`), ''] : []),
     `### Warnings (${warnings.length})`,
     '',
     ...warningList(warnings),

@@ -5,14 +5,15 @@
  * chalk instance: without one (or at level 0) the output is plain text, which the golden files pin.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { ParsedPlan, PlanNode } from '../plan/plan.js';
+import type { ParsedPlan, PlanBuffers, PlanIoTiming, PlanNode } from '../plan/plan.js';
 import { describeScan } from '../plan/plan.js';
 import type { PlanDiff } from '../plan/plan-diff.js';
 import type { PlanWarning, WarningSeverity } from '../plan/plan-warnings.js';
 import {
+  attributionLines,
+  estimateNote,
   formatChange,
   formatInt,
-  formatMisestimate,
   formatMs,
   formatShare,
   formatSpeedup,
@@ -21,6 +22,7 @@ import {
   nodeShare,
   shareBar,
   subplanTag,
+  totalRows,
 } from './plan-format.js';
 
 /** Rendering options. */
@@ -60,22 +62,38 @@ function header(plan: ParsedPlan, chalk: ChalkInstance): string[] {
   return lines;
 }
 
+/**
+ * `rows 1,000 (est 977, 1.02x under) · loops 1`; over several loops EXPLAIN's per-loop average, the
+ * loops and the total: `rows 2,083/loop × 24 loops = 49,992 (est 2,083/loop, exact)`.
+ */
 function rowsLine(node: PlanNode): string {
-  const perLoop = node.loops > 1 ? '/loop' : '';
-  const rows = `rows ${formatInt(node.actualRows)}${perLoop} (est ${formatInt(node.estimatedRows)}, ${formatMisestimate(node.misestimate)})`;
-  return `${rows} · loops ${formatInt(node.loops)}`;
+  if (node.loops <= 1) {
+    return `rows ${formatInt(node.actualRows)} (est ${formatInt(node.estimatedRows)}, ${estimateNote(node)}) · loops ${formatInt(node.loops)}`;
+  }
+  return (
+    `rows ${formatInt(node.actualRows)}/loop × ${formatInt(node.loops)} loops = ${formatInt(totalRows(node))} ` +
+    `(est ${formatInt(node.estimatedRows)}/loop, ${estimateNote(node)})`
+  );
 }
 
-function buffersLine(node: PlanNode): string | undefined {
-  const b = node.buffers;
-  const parts = [`buffers hit ${formatInt(b.sharedHit)} read ${formatInt(b.sharedRead)}`];
+function bufferParts(b: PlanBuffers, io: PlanIoTiming): string {
+  const parts = [`hit ${formatInt(b.sharedHit)} read ${formatInt(b.sharedRead)}`];
   if (b.sharedDirtied || b.sharedWritten) parts.push(`dirtied ${formatInt(b.sharedDirtied)} written ${formatInt(b.sharedWritten)}`);
   if (b.localHit || b.localRead) parts.push(`local hit ${formatInt(b.localHit)} read ${formatInt(b.localRead)}`);
   if (b.tempRead || b.tempWritten) parts.push(`temp read ${formatInt(b.tempRead)} written ${formatInt(b.tempWritten)}`);
-  const io = node.io;
   if (io.readMs || io.writeMs) parts.push(`I/O read ${formatMs(io.readMs)} write ${formatMs(io.writeMs)}`);
   if (io.tempReadMs || io.tempWriteMs) parts.push(`temp I/O read ${formatMs(io.tempReadMs)} write ${formatMs(io.tempWriteMs)}`);
   return parts.join(' · ');
+}
+
+/**
+ * Buffers as PostgreSQL counts them (the node and everything below it) and, for a node with
+ * children, the node's own share: the figures a DBA compares with EXPLAIN's, and the ones that say
+ * which node read the pages.
+ */
+function buffersLines(node: PlanNode): string[] {
+  if (node.childIds.length === 0) return [`buffers ${bufferParts(node.buffers, node.io)}`];
+  return [`buffers with children ${bufferParts(node.buffers, node.io)}`, `buffers own ${bufferParts(node.exclusiveBuffers, node.exclusiveIo)}`];
 }
 
 /** Renders the plan tree, its header and the warnings after it. Ends with a newline. */
@@ -99,16 +117,16 @@ export function renderPlanText(plan: ParsedPlan, warnings: PlanWarning[] = [], o
     const childPrefix = isRoot ? '' : prefix + (isLast ? '   ' : '│  ');
     const detailPrefix = gutter + childPrefix + (node.childIds.length > 0 ? '│  ' : '   ');
     const details = node.neverExecuted ? [] : [rowsLine(node)];
-    if (plan.hasBuffers && !node.neverExecuted) details.push(buffersLine(node)!);
-    details.push(...nodeConditions(node));
-    const extra = nodeDetails(node);
-    if (extra.length > 0) details.push(extra.join(' · '));
+    if (plan.hasBuffers && !node.neverExecuted) details.push(...buffersLines(node));
+    details.push(...nodeConditions(node), ...nodeDetails(node));
     for (const detail of details) lines.push(chalk.dim(detailPrefix) + detail);
 
     node.childIds.forEach((id, i) => visit(plan.nodes[id]!, childPrefix, i === node.childIds.length - 1, false));
   };
   visit(plan.root, '', true, true);
 
+  const attributions = attributionLines(plan);
+  if (attributions.length > 0) lines.push('', chalk.bold('Time of CTEs and InitPlans'), ...attributions.map((line) => `  ${line}`));
   lines.push(...warningLines(warnings, chalk));
   return lines.map((line) => line.trimEnd()).join('\n') + '\n';
 }

@@ -11,7 +11,12 @@ import { renderPlanDiffText, renderPlanText } from '../../src/report/plan-text.j
 import { expectGolden } from '../support/golden.js';
 import { fixture, fixtureJson } from './plan-fixture.js';
 
-const PLANS = ['seq-scan-filter', 'bitmap-heap-scan', 'nested-loop', 'parallel-gather', 'sort-disk', 'never-executed', 'hash-batches', 'cte-jit', 'pg13-handmade', 'pg17-handmade'];
+const PLANS = [
+  'seq-scan-filter', 'bitmap-heap-scan', 'nested-loop', 'parallel-gather', 'sort-disk', 'never-executed', 'hash-batches', 'cte-jit', 'pg13-handmade', 'pg17-handmade',
+  // The weather set (issue 10, part B): spills per process, rows cut short, repeated parts, CTE and InitPlan time.
+  'hashagg-spill-parallel', 'hashagg-spill-workers-only', 'sort-disk-workers', 'limit-top-n', 'limit-hash-join', 'semi-join-early-stop',
+  'correlated-subplan', 'nested-loop-inner-seq-scan', 'index-scan-fast', 'hash-grew', 'cte-initplan', 'cte-modifying',
+];
 
 describe('plan renderers match their golden files', () => {
   for (const name of PLANS) {
@@ -101,6 +106,97 @@ describe('text renderer', () => {
     expect(text).toContain('buffers hit 1 read 0 · dirtied 2 written 0 · local hit 3 read 0 · I/O read 0.500 ms write 0.000 ms');
     const md = renderPlanMarkdown(plan);
     expect(md).toContain('**Serialization** 0.125 ms · **Trigger** audit 0.250 ms (2 calls)');
+  });
+});
+
+describe('what a DBA reads (issue 10, item 10)', () => {
+  it('labels buffers as PostgreSQL counts them (with the children) and gives the node\'s own', () => {
+    const text = renderPlanText(fixture('sort-disk'));
+    // 1,034 hit by the Sort, 1,031 of them by its Seq Scan.
+    expect(text).toContain('│  buffers with children hit 1,034 read 0 · temp read 1,734 written 1,928');
+    expect(text).toContain(`│  buffers own hit ${1034 - 1031} read 0 · temp read 1,734 written 1,928`);
+    // A leaf has no children: its buffers are its own, without a second line.
+    expect(text).toContain('      buffers hit 1,031 read 0\n');
+    const md = renderPlanMarkdown(fixture('sort-disk'));
+    expect(md).toContain('| Hit / read (with children) | Own hit / read |');
+    expect(md).toContain('| 1,034 / 0 | 3 / 0 |');
+  });
+
+  it('shows rows x loops totals, and removed rows over all loops with the per-loop figure', () => {
+    const text = renderPlanText(fixture('correlated-subplan'));
+    expect(text).toContain(`rows 2,083/loop × 24 loops = ${(2083 * 24).toLocaleString('en-US')} (est 2,083/loop, exact)`);
+    expect(text).toContain(`filter (station_id = s.id) removed ${(397917 * 24).toLocaleString('en-US')} (397,917/loop)`);
+    expect(renderPlanMarkdown(fixture('correlated-subplan'))).toContain(`| 2,083 | 24 | ${(2083 * 24).toLocaleString('en-US')} | 2,083 | exact |`);
+  });
+
+  it('shows Group Key, Sort Key, and the HashAggregate per process with the disk added up', () => {
+    const text = renderPlanText(fixture('hashagg-spill-parallel'));
+    expect(text).toContain('group key station_id, rain_mm');
+    expect(text).toContain('hashagg 9 batches, peak memory 257 kB, disk 504 kB · planned partitions 8');
+    expect(text).toContain(
+      'hashagg leader 9 batches, peak memory 257 kB, disk 3,528 kB · worker 0 9 batches, peak memory 257 kB, disk 3,456 kB · ' +
+        `worker 1 9 batches, peak memory 257 kB, disk 3,416 kB · planned partitions 8 · ${(3528 + 3456 + 3416).toLocaleString('en-US')} kB on disk in total`,
+    );
+    expect(renderPlanText(fixture('pg13-handmade'))).toContain('sort key customer_id, created_at (presorted customer_id)');
+  });
+
+  it('shows each worker\'s sort and the disk they used together', () => {
+    expect(renderPlanText(fixture('sort-disk-workers'))).toContain(
+      'sort leader external merge, Disk 3,960 kB · worker 0 external merge, Disk 3,328 kB · worker 1 external merge, Disk 1,568 kB · ' +
+        `${(3960 + 3328 + 1568).toLocaleString('en-US')} kB on disk in total`,
+    );
+  });
+
+  it('shows hash buckets and batches against what was planned', () => {
+    expect(renderPlanText(fixture('hash-grew'))).toContain('hash buckets 65,536 (planned 2,048), batches 8 (planned 1), peak memory 1,537 kB');
+    expect(renderPlanText(fixture('limit-hash-join'))).toContain('hash buckets 1,024, batches 1, peak memory 10 kB');
+  });
+
+  it('says a row count cut short by a node above is not a misestimate, and why', () => {
+    const text = renderPlanText(fixture('limit-top-n'));
+    expect(text).toContain(
+      'rows 20/loop × 3 loops = 60 (est 42,199/loop, cut short, not a misestimate: the Limit (#0) got the 20 rows it was planned to return and stopped reading)',
+    );
+    expect(text).not.toContain('2110x');
+    expect(renderPlanMarkdown(fixture('limit-top-n'))).toContain('| 42,199 | cut short (#0) |');
+  });
+
+  it('says how the time of CTEs and InitPlans was counted', () => {
+    const text = renderPlanText(fixture('cte-initplan'));
+    expect(text).toContain('Time of CTEs and InitPlans');
+    expect(text).toContain(
+      'CTE wet (#1, 393.747 ms) runs inside the CTE Scans that read it, so its time is counted once: taken off #3 CTE Scan on wet (393.747 ms), the scan that pulled its rows.',
+    );
+    expect(text).toContain(
+      `InitPlan 3 (returns $2) (#2, 464.265 ms) hangs under #0 but ran inside #4 Bitmap Index Scan using station_pkey, which uses its value: ` +
+        `${(464.31 + 464.265 + 49.548 - 514.042).toFixed(3)} ms taken off #4, not off #0.`,
+    );
+    expect(renderPlanText(fixture('cte-modifying'))).toContain(
+      'the other 399.847 ms ran after the main query had finished (PostgreSQL completes a data-modifying CTE at the end of the statement): inside the execution time, outside #0\'s total.',
+    );
+    expect(renderPlanMarkdown(fixture('cte-initplan'))).toContain('### Time of CTEs and InitPlans');
+    expect(renderPlanText(fixture('seq-scan-filter'))).not.toContain('Time of CTEs');
+  });
+
+  it('puts the new figures in the JSON, with every key present', () => {
+    const doc = explainDocument(fixture('hashagg-spill-workers-only'));
+    expect(doc.nodes[2]).toMatchObject({
+      totalRows: 4800 * 2,
+      groupKey: ['station_id', 'rain_mm'],
+      hashAgg: { plannedPartitions: 8, processes: [{ worker: 0, batches: 9, peakMemoryKb: 257, diskKb: 7232 }, { worker: 1, batches: 9, peakMemoryKb: 257, diskKb: 7176 }] },
+    });
+    expect(explainDocument(fixture('sort-disk-workers')).nodes[2]!.sortWorkers).toEqual([
+      { worker: 0, method: 'external merge', spaceKb: 3328, spaceType: 'Disk' },
+      { worker: 1, method: 'external merge', spaceKb: 1568, spaceType: 'Disk' },
+    ]);
+    expect(explainDocument(fixture('limit-top-n')).nodes[2]!.stoppedEarly).toEqual({
+      byNodeId: 0,
+      reason: 'the Limit (#0) got the 20 rows it was planned to return and stopped reading',
+    });
+    expect(explainDocument(fixture('hash-grew')).nodes[3]!.hashBuckets).toEqual({ buckets: 65536, originalBuckets: 2048 });
+    const cte = explainDocument(fixture('cte-modifying')).summary;
+    expect(cte.afterRootMs).toBe(Number((400.34 - 0.493).toFixed(3)));
+    expect(cte.timeAttribution[0]).toMatchObject({ name: 'CTE gone', takenFrom: [{ nodeId: 3, timeMs: 0.493 }] });
   });
 });
 
