@@ -361,7 +361,8 @@ function slowNodeWarning(plan: ParsedPlan, node: PlanNode): PlanWarning | undefi
   const share = node.exclusiveTimeMs / plan.totalTimeMs;
   const { severity, rule } = timeSeverity(share, node.exclusiveTimeMs);
   if (!severity) return undefined;
-  const fast = severity === 'info' && share > SLOW_NODE_SHARES.warning;
+  // Under 10 ms of its own a node is no place to start tuning, whatever its share of the query.
+  const fast = node.exclusiveTimeMs < SLOW_NODE_MIN_MS.warning;
   return {
     kind: 'slow-node',
     severity,
@@ -371,7 +372,7 @@ function slowNodeWarning(plan: ParsedPlan, node: PlanNode): PlanWarning | undefi
       `${node.label} took ${node.exclusiveTimeMs.toFixed(3)} ms of ${plan.totalTimeMs.toFixed(3)} ms execution on its own ` +
       `(${percent(share)}; ${rule})`,
     suggestion: fast
-      ? `the whole query took ${plan.totalTimeMs.toFixed(3)} ms, so this is a large share of little time: tune here only if the query runs very often or another warning points here`
+      ? `${node.exclusiveTimeMs.toFixed(3)} ms of its own is little (the query took ${plan.totalTimeMs.toFixed(3)} ms): tune here only if the query runs very often or another warning points here`
       : 'start tuning here: this node\'s own work, not its children\'s, is where the time goes',
   };
 }

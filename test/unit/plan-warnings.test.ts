@@ -238,6 +238,10 @@ describe('slow nodes', () => {
     expect(message(0.95, 20)).toBe('Limit took 19.000 ms of 20.000 ms execution on its own (95.0%; over 90% but under 100 ms: a warning, not critical)');
     expect(message(0.95, 2)).toBe('Limit took 1.900 ms of 2.000 ms execution on its own (95.0%; over 90% but under 10 ms: info only)');
     expect(message(0.2, 2)).toBe('Limit took 0.400 ms of 2.000 ms execution on its own (20.0%; threshold > 10%)');
+    // Under 10 ms of its own the advice is not "start tuning here"; from 10 ms on it is.
+    const suggestion = (share: number, totalMs: number) => planWarnings(plan(share, totalMs)).find((w) => w.nodeId === 0)!.suggestion;
+    expect(suggestion(0.2, 49)).toContain('9.800 ms of its own is little (the query took 49.000 ms)');
+    expect(suggestion(0.2, 50)).toBe("start tuning here: this node's own work, not its children's, is where the time goes");
     const empty = parsePlan({ Plan: { 'Node Type': 'Result', 'Actual Loops': 1, 'Actual Total Time': 0 } });
     expect(planWarnings(empty)).toEqual([]);
   });
@@ -252,7 +256,7 @@ describe('slow nodes', () => {
       `Index Scan using observation_pkey on observation took 6.766 ms of 7.260 ms execution on its own (${((6.766 / 7.26) * 100).toFixed(1)}%; over 90% but under 10 ms: info only)`,
     );
     expect(warning!.suggestion).toBe(
-      'the whole query took 7.260 ms, so this is a large share of little time: tune here only if the query runs very often or another warning points here',
+      '6.766 ms of its own is little (the query took 7.260 ms): tune here only if the query runs very often or another warning points here',
     );
   });
 
