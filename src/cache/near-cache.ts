@@ -1,0 +1,207 @@
+/**
+ * Cache adapter: the near cache, an in-process tier in front of Redis: least recently used entries
+ * go first once the entries' bytes would pass a bound. Pure: it is kept coherent from outside, by
+ * the invalidations Redis sends (CLIENT TRACKING, tracking.ts), and it trusts nothing while those
+ * cannot arrive.
+ *
+ * The race it closes: a value read from Redis can be stale by the time it lands here, when another
+ * client wrote the key after Redis answered the GET and the invalidation (which travels on another
+ * connection) overtook the GET's reply. So a value enters only through a fill (`begin` before the
+ * read is sent, `commit` with what it returned), and an invalidation of the key, a flush or a loss of
+ * coherence between the two voids the fill: it is then not stored. An invalidation that arrives
+ * after the commit evicts the entry. Either way, once the invalidation of a write has arrived, no
+ * value read before that write is served.
+ */
+
+/** Bytes counted for every entry on top of its key and value: the map slot and entry object, roughly. */
+export const ENTRY_OVERHEAD_BYTES = 96;
+
+export interface NearCacheOptions<V> {
+  /** The bound on the accounted bytes (keys, values and per-entry overhead). */
+  maxBytes: number;
+  /** The bytes a value holds (a body and its encoded variants). */
+  sizeOf: (value: V) => number;
+}
+
+/** What the near cache did since it was made (monotonic counters) and holds now. */
+export interface NearCacheStats {
+  entries: number;
+  bytes: number;
+  maxBytes: number;
+  /** Lookups answered from memory / not. */
+  hits: number;
+  misses: number;
+  /** Values stored by a fill. */
+  stored: number;
+  /** Fills voided by an invalidation, a flush or a loss of coherence before their value arrived. */
+  voided: number;
+  /** Values too large for the bound, never stored. */
+  tooLarge: number;
+  /** Entries evicted to stay within the bound. */
+  evicted: number;
+  /** Invalidation messages received, and the entries they removed. */
+  invalidations: number;
+  invalidated: number;
+  /** Flushes told (FLUSHALL / FLUSHDB). */
+  flushes: number;
+  /** Times coherence was lost (a connection dropped): everything dropped each time. */
+  drops: number;
+  /** Whether invalidations are arriving, so the cache is in use. */
+  coherent: boolean;
+}
+
+/**
+ * A fill in progress, from before the read of its key until `commit` or `abandon`. Voided by an
+ * invalidation of its key, a flush or a loss of coherence meanwhile.
+ */
+export interface NearFill {
+  readonly key: string;
+  voided: boolean;
+}
+
+interface Entry<V> {
+  value: V;
+  bytes: number;
+}
+
+export class NearCache<V> {
+  /** Map order is recency: the first entry is the least recently used. */
+  private readonly entries = new Map<string, Entry<V>>();
+  /** At most one fill per key: concurrent misses of a key fill it once (the others just miss). */
+  private readonly fills = new Map<string, NearFill>();
+  private bytes = 0;
+  private coherent = false;
+  private readonly counters = { hits: 0, misses: 0, stored: 0, voided: 0, tooLarge: 0, evicted: 0, invalidations: 0, invalidated: 0, flushes: 0, drops: 0 };
+
+  constructor(private readonly options: NearCacheOptions<V>) {
+    if (!(options.maxBytes >= 0)) throw new RangeError(`near cache bound must be >= 0 bytes, got ${options.maxBytes}`);
+  }
+
+  /** True while invalidations arrive: only then are entries served or stored. */
+  get isCoherent(): boolean {
+    return this.coherent;
+  }
+
+  get maxBytes(): number {
+    return this.options.maxBytes;
+  }
+
+  /** The value of `key`, now the most recently used; undefined on a miss (and while not coherent). */
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) {
+      this.counters.misses++;
+      return undefined;
+    }
+    this.counters.hits++;
+    // Re-inserting moves the key to the end of the Map's order: the most recently used.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  /** Whether `key` is held, without touching its recency or the counters. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /**
+   * Starts a fill of `key`: call it before the read of the key is sent. Undefined while not
+   * coherent, or when a fill of the key is already under way.
+   */
+  begin(key: string): NearFill | undefined {
+    if (!this.coherent || this.fills.has(key)) return undefined;
+    const fill: NearFill = { key, voided: false };
+    this.fills.set(key, fill);
+    return fill;
+  }
+
+  /** Stores the value the fill read, unless the fill was voided; returns whether it was stored. */
+  commit(fill: NearFill, value: V): boolean {
+    this.release(fill);
+    if (fill.voided || !this.coherent) {
+      this.counters.voided++;
+      return false;
+    }
+    const bytes = Buffer.byteLength(fill.key) + this.options.sizeOf(value) + ENTRY_OVERHEAD_BYTES;
+    this.remove(fill.key);
+    if (bytes > this.options.maxBytes) {
+      this.counters.tooLarge++;
+      return false;
+    }
+    while (this.bytes + bytes > this.options.maxBytes) {
+      const oldest = this.entries.keys().next().value as string;
+      this.remove(oldest);
+      this.counters.evicted++;
+    }
+    this.entries.set(fill.key, { value, bytes });
+    this.bytes += bytes;
+    this.counters.stored++;
+    return true;
+  }
+
+  /** Ends a fill without a value (the read failed, or found nothing to keep). */
+  abandon(fill: NearFill): void {
+    this.release(fill);
+  }
+
+  /** Keys changed in Redis: their entries go, and fills under way for them are voided. */
+  invalidate(keys: Iterable<string>): void {
+    this.counters.invalidations++;
+    for (const key of keys) {
+      if (this.remove(key)) this.counters.invalidated++;
+      const fill = this.fills.get(key);
+      if (fill) {
+        fill.voided = true;
+        this.fills.delete(key);
+      }
+    }
+  }
+
+  /** Redis was flushed: every entry and fill goes; the cache stays in use. */
+  flush(): void {
+    this.counters.flushes++;
+    this.dropAll();
+  }
+
+  /** Invalidations arrive from now on: the cache is used again (it starts empty). */
+  enable(): void {
+    this.dropAll();
+    this.coherent = true;
+  }
+
+  /** Invalidations can no longer arrive: everything goes, and nothing is served or stored until `enable`. */
+  disable(): void {
+    if (this.coherent) this.counters.drops++;
+    this.coherent = false;
+    this.dropAll();
+  }
+
+  stats(): NearCacheStats {
+    return { entries: this.entries.size, bytes: this.bytes, maxBytes: this.options.maxBytes, ...this.counters, coherent: this.coherent };
+  }
+
+  /** The keys from least to most recently used (for tests and diagnostics). */
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  private release(fill: NearFill): void {
+    if (this.fills.get(fill.key) === fill) this.fills.delete(fill.key);
+  }
+
+  private remove(key: string): boolean {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return false;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+    return true;
+  }
+
+  private dropAll(): void {
+    this.entries.clear();
+    this.bytes = 0;
+    for (const fill of this.fills.values()) fill.voided = true;
+    this.fills.clear();
+  }
+}
