@@ -5,14 +5,23 @@
  * histograms, never averaged.
  *
  * Compatibility: adding an optional field keeps `schemaVersion`; renaming, removing or changing
- * the meaning of a field bumps it, and `validateResult` then refuses older files with a hint.
+ * the meaning of a field bumps it, and `validateResult` then refuses older files with a hint
+ * (unless they still read as the new version: see `RESULT_SCHEMA_OLDEST`).
  */
 import { usageError } from '../errors.js';
+import type { PlanRecord } from '../plan/plan-record.js';
 import { addEncoded, LatencyHistogram, summarizeEncoded, type LatencySummary } from './histogram.js';
+import { addSamples, concatSamples, type IntervalSamples } from './intervals.js';
 import type { EventLoopLag } from './loop-lag.js';
 import type { TargetKind } from './target.js';
 
-export const RESULT_SCHEMA_VERSION = 1;
+/**
+ * 2: paths carry `samples` (throughput and percentiles over time) and plans their `tree`. Version 1
+ * files are still read: they are version 2 files without either.
+ */
+export const RESULT_SCHEMA_VERSION = 2;
+/** The oldest schemaVersion this perfbench reads. */
+export const RESULT_SCHEMA_OLDEST = 1;
 export const RESULT_KIND = 'perfbench.bench';
 
 /** Closed loop (N workers, each awaiting its reply) or open loop (a fixed-rate schedule). */
@@ -105,6 +114,8 @@ export interface PlanSummary {
   sharedReadBlocks: number;
   executionTimeMs: number;
   planningTimeMs: number;
+  /** The whole plan as a tree (nodes, exclusive times, buffers, warnings), for reports that draw it. */
+  tree?: PlanRecord;
 }
 
 /**
@@ -222,6 +233,8 @@ export interface PathResult {
   clientCpuMs?: number;
   /** The run stopped early (Ctrl-C): the figures cover what was measured until then. */
   interrupted: boolean;
+  /** Throughput and percentiles over the measured phase, interval by interval (schemaVersion 2). */
+  samples?: IntervalSamples;
   /** HTTP paths: the server's own timing of the measured responses. */
   serverTiming?: ServerTimingRecord;
   /** DB paths: the plan the path ran. */
@@ -295,8 +308,8 @@ export function validateResult(json: unknown, source = 'result', checkHistograms
   if (json['kind'] !== RESULT_KIND) return fail(`not a perfbench bench result (kind is ${JSON.stringify(json['kind'] ?? null)})`);
   const version = json['schemaVersion'];
   if (!isNumber(version)) return fail('corrupt result: schemaVersion is missing');
-  if (version < RESULT_SCHEMA_VERSION) {
-    return fail(`result schemaVersion ${version} is older than this perfbench reads (${RESULT_SCHEMA_VERSION})`, 're-run the benchmark to make a new baseline');
+  if (version < RESULT_SCHEMA_OLDEST) {
+    return fail(`result schemaVersion ${version} is older than this perfbench reads (${RESULT_SCHEMA_OLDEST})`, 're-run the benchmark to make a new baseline');
   }
   if (version > RESULT_SCHEMA_VERSION) {
     return fail(`result schemaVersion ${version} is newer than this perfbench reads (${RESULT_SCHEMA_VERSION})`, 'upgrade perfbench');
@@ -323,9 +336,15 @@ export function validateResult(json: unknown, source = 'result', checkHistograms
       checkSummary(uncorrected['summary'], `${at}.uncorrected.summary`, fail);
       checkEncoded(uncorrected['histogram'], `${at}.uncorrected.histogram`, checkHistograms, fail);
     }
+    const samples = p['samples'];
+    if (samples !== undefined && (!isObject(samples) || !isNumber(samples['intervalMs']) || !Array.isArray(samples['points']) ||
+      !samples['points'].every((s: unknown) => isObject(s) && isNumber(s['startMs']) && isNumber(s['endMs']) && isNumber(s['ops'])))) {
+      fail(`corrupt result: ${at}.samples is not a list of intervals`);
+    }
     return undefined;
   });
-  return json as unknown as BenchResult;
+  // A version 1 file is a version 2 file without samples and plan trees: read as the current version.
+  return (version === RESULT_SCHEMA_VERSION ? json : { ...json, schemaVersion: RESULT_SCHEMA_VERSION }) as unknown as BenchResult;
 }
 
 function checkSummary(summary: unknown, at: string, fail: (what: string) => never): void {
@@ -437,6 +456,9 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
   }
   if (parts.every((p) => p.clientCpuMs !== undefined)) combined.clientCpuMs = sum(parts, (p) => p.clientCpuMs!);
   else delete combined.clientCpuMs;
+  const samples = how === 'concurrent' ? addSamples(parts.map((p) => p.samples)) : concatSamples(parts);
+  if (samples) combined.samples = samples;
+  else delete combined.samples;
   const notes = unique(parts.flatMap((p) => p.notes ?? []));
   const flags = unique(parts.flatMap((p) => p.flags ?? []));
   if (notes.length) combined.notes = notes;
