@@ -127,6 +127,25 @@ export class LatencyHistogram {
     }
   }
 
+  /** Removes every value of `other`, which must be contained in this one (interval = cumulative - earlier snapshot). */
+  subtract(other: LatencyHistogram): void {
+    if (other.backend === this.backend) {
+      this.inner.subtract(other.inner);
+      return;
+    }
+    const converted = LatencyHistogram.decode(other.encode(), this.backend);
+    try {
+      this.inner.subtract(converted.inner);
+    } finally {
+      converted.destroy();
+    }
+  }
+
+  /** Empties the histogram, keeping its memory. */
+  reset(): void {
+    this.inner.reset();
+  }
+
   /** Compressed base64 (HdrHistogram's V2 compressed encoding, readable by other HDR tools). */
   encode(): string {
     return hdr.encodeIntoCompressedBase64(this.inner);

@@ -12,6 +12,7 @@
  */
 import { realClock, type Clock } from './clock.js';
 import { LatencyHistogram } from './histogram.js';
+import { defaultIntervalMs, IntervalSampler, type IntervalSamples } from './intervals.js';
 import { realEventLoopMonitor, type EventLoopLag, type EventLoopMonitor } from './loop-lag.js';
 import type { LoopMode, PathResult, ScheduleLag } from './result.js';
 import type { Operation, OperationSequence, Target } from './target.js';
@@ -77,6 +78,12 @@ export interface RunOptions {
    * phase: a client that was busy nearly all of that time is the bottleneck of what it measured.
    */
   cpuUsageUs?: (() => number) | null;
+  /**
+   * Length of the intervals the measured phase is sampled in (throughput and percentiles over
+   * time, `PathResult.samples`). Default: about 100 intervals over `durationMs`, at least 100 ms;
+   * 250 ms for a run by iterations. `null` turns sampling off.
+   */
+  sampleIntervalMs?: number | null;
 }
 
 const DEFAULT_PROGRESS_MS = 250;
@@ -179,6 +186,10 @@ class Run {
   private readonly progressEveryNs: number;
   private readonly trial: number;
   private nextProgressNs = Infinity;
+  /** The earlier of the next progress event and the next interval sample: one comparison per operation. */
+  private nextTickNs = Infinity;
+  private readonly sampler: IntervalSampler | undefined;
+  private samples: IntervalSamples | undefined;
   private lastProgressNs = 0;
   private lastProgressOps = 0;
   private measureStartNs = 0;
@@ -206,6 +217,8 @@ class Run {
       this.loop = (phase, stop) => this.openLoop(phase, stop, rate, uncorrected);
     }
     this.progressEveryNs = (options.progressIntervalMs ?? DEFAULT_PROGRESS_MS) * 1e6;
+    const sampleMs = options.sampleIntervalMs === undefined ? defaultIntervalMs(options.durationMs) : options.sampleIntervalMs;
+    this.sampler = sampleMs === null ? undefined : new IntervalSampler(sampleMs);
     this.trial = options.trial ?? 1;
   }
 
@@ -279,6 +292,8 @@ class Run {
     this.measureStarted = true;
     this.lastProgressNs = this.measureStartNs;
     this.nextProgressNs = this.options.onProgress ? this.measureStartNs + this.progressEveryNs : Infinity;
+    this.sampler?.start(this.measureStartNs);
+    this.nextTickNs = Math.min(this.nextProgressNs, this.sampler?.nextNs ?? Infinity);
     this.emit('measure');
   }
 
@@ -287,6 +302,8 @@ class Run {
     this.cpuEndUs = this.cpuUsageUs?.() ?? 0;
     this.measureEnded = true;
     this.nextProgressNs = Infinity;
+    this.nextTickNs = Infinity;
+    this.samples = this.sampler?.finish(this.measureEndNs, this.histogram, this.tally.ops, this.tally.errors);
   }
 
   private fail(error: unknown, where?: string): void {
@@ -322,8 +339,13 @@ class Run {
   }
 
   private tick(nowNs: number): void {
-    this.emit('measure', nowNs);
-    this.nextProgressNs = nowNs + this.progressEveryNs;
+    const { sampler } = this;
+    if (sampler && nowNs >= sampler.nextNs) sampler.take(nowNs, this.histogram, this.tally.ops, this.tally.errors);
+    if (nowNs >= this.nextProgressNs) {
+      this.emit('measure', nowNs);
+      this.nextProgressNs = nowNs + this.progressEveryNs;
+    }
+    this.nextTickNs = Math.min(this.nextProgressNs, sampler?.nextNs ?? Infinity);
   }
 
   /** Closed loop until `stop`: each worker starts its next operation when the previous one ended. */
@@ -355,7 +377,7 @@ class Run {
           histogram.record((nowNs - startNs) / 1e3);
           tally.ops++;
         }
-        if (nowNs >= this.nextProgressNs) this.tick(nowNs);
+        if (nowNs >= this.nextTickNs) this.tick(nowNs);
         if ((++sinceYield & YIELD_EVERY_MASK) === 0) await clock.yieldToEventLoop();
       }
     };
@@ -394,7 +416,7 @@ class Run {
           uncorrected.record((endNs - sentNs) / 1e3);
           tally.ops++;
         }
-        if (endNs >= this.nextProgressNs) this.tick(endNs);
+        if (endNs >= this.nextTickNs) this.tick(endNs);
       }
       wakeUp();
     };
@@ -477,6 +499,7 @@ class Run {
       result.scheduleLag = lag;
     }
     if (loopLag) result.eventLoopLag = loopLag;
+    if (this.samples) result.samples = this.samples;
     if (this.cpuUsageUs) result.clientCpuMs = Math.max(0, this.cpuEndUs - this.cpuStartUs) / 1000;
     if (this.notes.length) result.notes = [...this.notes];
     if (this.flags.length) result.flags = [...this.flags];
@@ -486,5 +509,6 @@ class Run {
   destroy(): void {
     this.histogram.destroy();
     this.uncorrected?.destroy();
+    this.sampler?.destroy();
   }
 }

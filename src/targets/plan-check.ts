@@ -8,6 +8,7 @@
  */
 import type pg from 'pg';
 import { findRelationScan, parsePlan } from '../plan/plan.js';
+import { planRecord } from '../plan/plan-record.js';
 import { explainWorkload } from '../db/bench-queries.js';
 import type { Workload } from '../workload/workload.js';
 import type { PlanSummary, RunFindings } from './path.js';
@@ -31,6 +32,7 @@ export async function capturePlan(client: pg.ClientBase, workload: Workload, cat
     sharedReadBlocks: buffers.sharedRead,
     executionTimeMs: plan.executionTimeMs ?? plan.totalTimeMs,
     planningTimeMs: plan.planningTimeMs ?? 0,
+    tree: planRecord(plan),
   };
 }
 

@@ -19,6 +19,14 @@ describe('validateResult', () => {
     expect(validateResult(roundTrip())).toEqual(good);
   });
 
+  it('reads a version 1 file (no samples, no plan trees) as the current version', () => {
+    const v1 = { ...roundTrip(), schemaVersion: 1 };
+    const read = validateResult(v1);
+    expect(read.schemaVersion).toBe(2);
+    expect(read).toEqual({ ...good, schemaVersion: 2 });
+    expect(v1.schemaVersion).toBe(1);
+  });
+
   const rejects = (mutate: (r: Record<string, any>) => unknown, message: RegExp): void => {
     const r = roundTrip();
     const replaced = mutate(r);
@@ -41,7 +49,8 @@ describe('validateResult', () => {
     rejects((r) => { r['kind'] = 'k6.summary'; }, /not a perfbench bench result \(kind is "k6.summary"\)/);
     rejects((r) => { delete r['kind']; }, /kind is null/);
     rejects((r) => { r['schemaVersion'] = 0; }, /schemaVersion 0 is older .* re-run the benchmark/);
-    rejects((r) => { r['schemaVersion'] = 2; }, /schemaVersion 2 is newer .* upgrade perfbench/);
+    rejects((r) => { r['schemaVersion'] = 3; }, /schemaVersion 3 is newer than this perfbench reads \(2\) .* upgrade perfbench/);
+    rejects((r) => { r['paths'][0].samples = { intervalMs: 100, points: [{ startMs: 0, endMs: 100 }] }; }, /paths\[0\]\.samples is not a list of intervals/);
     rejects((r) => { delete r['schemaVersion']; }, /schemaVersion is missing/);
     rejects((r) => { r['createdAt'] = 'yesterday'; }, /createdAt/);
     rejects((r) => { r['environment'] = 'x'; }, /environment/);
@@ -135,7 +144,7 @@ describe('foldTrials', () => {
 describe('createResult / environmentDifferences', () => {
   it('stamps the contract fields and flags interruption', () => {
     const r = createResult({ environment: {}, options: { mode: 'closed', concurrency: [1], trials: 1, distribution: 'uniform', seed: 1 }, paths: [pathOf('seq', [1], { interrupted: true })], notes: ['x'] });
-    expect(r).toMatchObject({ schemaVersion: 1, kind: 'perfbench.bench', interrupted: true, notes: ['x'] });
+    expect(r).toMatchObject({ schemaVersion: 2, kind: 'perfbench.bench', interrupted: true, notes: ['x'] });
     expect(Date.parse(r.createdAt)).not.toBeNaN();
   });
 
