@@ -136,6 +136,25 @@ export interface CacheCheck {
   verified: boolean;
 }
 
+/**
+ * A stretch in which a DB path had no connection to PostgreSQL (a server restart, a terminated
+ * backend, a network cut), as the path saw it: from its first operation that failed for want of a
+ * connection to the reconnect that ended it. The operations in between failed and are counted in
+ * `errors`; the path retried with a bounded backoff (at most one attempt per second), not in a loop.
+ */
+export interface ConnectionOutage {
+  /** ISO 8601: the first operation (or reconnect) that failed. */
+  startedAt: string;
+  /** ISO 8601: the reconnect that ended it. Absent: still without a connection when the path's run ended. */
+  endedAt?: string;
+  /** endedAt - startedAt; without endedAt, up to the end of the run. */
+  durationMs: number;
+  /** Reconnect attempts so far, the successful one included. */
+  reconnectAttempts: number;
+  /** The first failure, one line. */
+  error: string;
+}
+
 /** How a speed-up's interval was obtained (see compare.ts). */
 export type IntervalMethod = 'trials' | 'bootstrap';
 
@@ -241,6 +260,11 @@ export interface PathResult {
   plan?: PlanSummary;
   /** Cache paths: whether the server counted the hits (or misses) the client saw. */
   cacheCheck?: CacheCheck;
+  /**
+   * DB paths: the connection outages this run saw (flag `connection-lost`), each within the run: one
+   * still going on when the run ended has no `endedAt`, and the next run records its own.
+   */
+  outages?: ConnectionOutage[];
   notes?: string[];
   /** Short machine-readable warnings, e.g. `plan-mismatch`, `client-bound`. */
   flags?: string[];
@@ -459,11 +483,29 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
   const samples = how === 'concurrent' ? addSamples(parts.map((p) => p.samples)) : concatSamples(parts);
   if (samples) combined.samples = samples;
   else delete combined.samples;
+  const outages = combineOutages(parts.flatMap((p) => p.outages ?? []));
+  if (outages.length) combined.outages = outages;
+  else delete combined.outages;
   const notes = unique(parts.flatMap((p) => p.notes ?? []));
   const flags = unique(parts.flatMap((p) => p.flags ?? []));
   if (notes.length) combined.notes = notes;
   if (flags.length) combined.flags = flags;
   return combined;
+}
+
+/**
+ * Outages of several runs (trials, or sources merged) as one list, in order of start. Records with
+ * the same `startedAt` are one outage told twice: the one that ended it, or else the longest, stays.
+ */
+export function combineOutages(outages: readonly ConnectionOutage[]): ConnectionOutage[] {
+  const byStart = new Map<string, ConnectionOutage>();
+  for (const outage of outages) {
+    const seen = byStart.get(outage.startedAt);
+    const better = !seen || (outage.endedAt !== undefined && seen.endedAt === undefined) ||
+      ((outage.endedAt === undefined) === (seen.endedAt === undefined) && outage.durationMs > seen.durationMs);
+    if (better) byStart.set(outage.startedAt, outage);
+  }
+  return [...byStart.values()].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { clientBusyShare } from '../measure/self-check.js';
 import type { DatasetDescription } from '../workload/dataset.js';
-import type { BenchResult, Comparison, PathResult, RatioEstimate } from '../measure/result.js';
+import type { BenchResult, Comparison, ConnectionOutage, PathResult, RatioEstimate } from '../measure/result.js';
 import { formatInt } from './format.js';
 
 /**
@@ -68,6 +68,20 @@ export function latencyKind(result: BenchResult): string {
     '(not corrected for coordinated omission).';
 }
 
+/**
+ * A connection outage in one line: when it began and ended (ISO 8601, UTC), how long, how many
+ * reconnect attempts, and the first error.
+ */
+export function describeOutage(o: ConnectionOutage): string {
+  const seconds = (o.durationMs / 1000).toFixed(2);
+  const attempts = `${formatInt(o.reconnectAttempts)} reconnect attempt${o.reconnectAttempts === 1 ? '' : 's'}`;
+  return o.endedAt !== undefined
+    ? `PostgreSQL connection lost from ${o.startedAt} to ${o.endedAt} (${seconds} s, ${attempts}; first error: ${o.error}); ` +
+      'the operations in between failed and are counted as errors'
+    : `PostgreSQL connection lost since ${o.startedAt}, still down when the run ended (${seconds} s so far, ${attempts}; first error: ${o.error}); ` +
+      'its operations failed and are counted as errors';
+}
+
 /** Notes, flags, errors and interruption of the paths, as one-line warnings. */
 export function pathWarnings(result: BenchResult, paths: readonly PathResult[]): string[] {
   const out: string[] = [];
@@ -77,6 +91,7 @@ export function pathWarnings(result: BenchResult, paths: readonly PathResult[]):
     if (p.errors > 0) out.push(`${label}: ${formatInt(p.errors)} error${p.errors === 1 ? '' : 's'}${p.firstError ? `, first: ${p.firstError}` : ''}`);
     if (p.ops === 0 && p.kind !== 'noop') out.push(`${label}: no successful operation, so no latency and no speed-up (shown as ${NO_FIGURE})`);
     for (const flag of p.flags ?? []) out.push(`${label}: ${flag}`);
+    for (const outage of p.outages ?? []) out.push(`${label}: ${describeOutage(outage)}`);
     for (const note of p.notes ?? []) out.push(`${label}: ${note}`);
   }
   for (const note of result.notes ?? []) out.push(note);

@@ -26,7 +26,7 @@ export const cacheMissPath: PathDefinition = {
 function createCacheMiss(context: PathContext): BenchPath {
   const { workload } = context;
   const namespace = `${context.keyNamespace}:miss`;
-  const connections = new Connections(context.connect);
+  const connections = new Connections(context.connect, { signal: context.signal });
   let tier: CacheTier | undefined;
   let counter = 0;
   let before: CacheStats = { hits: 0, misses: 0 };
@@ -39,13 +39,7 @@ function createCacheMiss(context: PathContext): BenchPath {
     seen.gets++;
     if ((await tier!.get(key)) === null) seen.misses++;
     else seen.hits++;
-    const client = connections.take();
-    let rows;
-    try {
-      rows = (await runWorkload(client, workload, op.category)).rows;
-    } finally {
-      connections.release(client);
-    }
+    const { rows } = await connections.use((client) => runWorkload(client, workload, op.category));
     await tier!.set(key, workload.body(op.category, rows), context.ttlSeconds);
   };
 
@@ -73,6 +67,8 @@ function createCacheMiss(context: PathContext): BenchPath {
     async findings(interrupted): Promise<RunFindings> {
       const client = connections.any();
       const findings: RunFindings = !interrupted && client ? await watch.check(client) : { notes: [], flags: [] };
+      const outages = connections.takeOutages();
+      if (outages.length) findings.outages = outages;
       if (!tier) return findings;
       verifyCacheOutcome('misses', tier.label, seen, before, await tier.stats(), findings);
       return findings;

@@ -6,14 +6,16 @@
  */
 import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
-import type { CacheCheck, PlanSummary, ServerTimingRecord } from '../measure/result.js';
+import { isUnavailable } from '../db/availability.js';
+import { firstLine } from '../errors.js';
+import type { CacheCheck, ConnectionOutage, PlanSummary, ServerTimingRecord } from '../measure/result.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { Target, TargetKind } from '../measure/target.js';
 import type { Workload } from '../workload/workload.js';
 
 // What a path finds is recorded in the result contract, so its types live there; re-exported for
 // the paths that build them.
-export type { CacheCheck, PlanSummary } from '../measure/result.js';
+export type { CacheCheck, ConnectionOutage, PlanSummary } from '../measure/result.js';
 
 /** What every path is built from; the bench command fills it once per run. */
 export interface PathContext {
@@ -54,6 +56,8 @@ export interface RunFindings {
   cacheCheck?: CacheCheck;
   /** HTTP paths: the server's Server-Timing breakdown and X-Cache outcomes of the measured responses. */
   serverTiming?: ServerTimingRecord;
+  /** DB paths: the stretches in which the path had no connection to PostgreSQL (a restart…). */
+  outages?: ConnectionOutage[];
   notes: string[];
   /** Short machine-readable warnings, e.g. `plan-mismatch`, `cache-hits-unverified`. */
   flags: string[];
@@ -89,59 +93,272 @@ export interface PathDefinition {
   create(context: PathContext): BenchPath;
 }
 
+/** How a lost connection is replaced: the first retry after `firstDelayMs`, doubling up to `maxDelayMs`. */
+export interface ReconnectPolicy {
+  firstDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** 50 ms, 100, 200, 400, 800, then every second: a restart of a few seconds costs a handful of attempts. */
+export const DEFAULT_RECONNECT: ReconnectPolicy = { firstDelayMs: 50, maxDelayMs: 1_000 };
+
+/** The wait before reconnect attempt `attempt` (1-based) of an outage. */
+export function reconnectDelayMs(attempt: number, policy: ReconnectPolicy = DEFAULT_RECONNECT): number {
+  if (attempt <= 1) return 0;
+  return Math.min(policy.firstDelayMs * 2 ** (attempt - 2), policy.maxDelayMs);
+}
+
+export interface ConnectionsOptions {
+  /** Runs once on every new connection (session settings), replacements included. */
+  prepare?: (client: pg.Client) => Promise<void>;
+  /** Ctrl-C: a wait for the next reconnect attempt ends at once. */
+  signal?: AbortSignal;
+  policy?: ReconnectPolicy;
+}
+
+/** An outage while it lasts. */
+interface OpenOutage {
+  startedMs: number;
+  attempts: number;
+  error: string;
+}
+
 /**
  * One connection per worker, like pgbench's clients: an operation takes an idle connection and
  * gives it back. With at most `concurrency` operations in flight and `concurrency` connections,
  * one is always idle, so no operation waits for a connection (a pool's queue would be timed too).
+ *
+ * A connection the server ended (a restart, a terminated backend, a network cut) is replaced, with a
+ * bounded backoff: while the server is down, each operation that needs a connection waits for the
+ * next reconnect attempt (at once, then 50 ms, doubling up to 1 s; one attempt at a time for all
+ * workers), and fails if it fails. So the operations of an outage are counted as errors without
+ * spinning: a few per second, not hundreds of thousands. The outage's window, from the first failed
+ * operation to the reconnect that ended it (or to the end of the run), is kept for the path's
+ * findings (`takeOutages`).
  */
 export class Connections {
   private readonly all: pg.Client[] = [];
   private readonly idle: pg.Client[] = [];
+  /** Clients the server or the network ended: replaced before their next use. */
+  private readonly lost = new WeakSet<pg.Client>();
+  private readonly policy: ReconnectPolicy;
+  private outage: OpenOutage | undefined;
+  /** Outages that ended since the last `takeOutages`. */
+  private readonly ended: ConnectionOutage[] = [];
+  /** The reconnect attempt in flight: other workers wait for its outcome instead of making their own. */
+  private attempt: Promise<void> | undefined;
+  private notBeforeMs = 0;
+  private closed = false;
 
   constructor(
     private readonly open: () => Promise<pg.Client>,
-    /** Runs once on every new connection (session settings). */
-    private readonly prepare?: (client: pg.Client) => Promise<void>,
-  ) {}
+    /** Session settings for every new connection, or the options. */
+    options?: ((client: pg.Client) => Promise<void>) | ConnectionsOptions,
+  ) {
+    const o: ConnectionsOptions = typeof options === 'function' ? { prepare: options } : options ?? {};
+    this.prepare = o.prepare;
+    this.signal = o.signal;
+    this.policy = o.policy ?? DEFAULT_RECONNECT;
+  }
+
+  private readonly prepare: ((client: pg.Client) => Promise<void>) | undefined;
+  private readonly signal: AbortSignal | undefined;
 
   get size(): number {
     return this.all.length;
   }
 
-  /** Opens connections until there are `count`. */
+  /**
+   * Opens connections until there are `count`, outside any measurement. A connection lost since the
+   * last run is replaced here too, if the server answers; if it does not, the run starts anyway and
+   * its operations wait for the reconnects (so the outage shows as errors, not as a failed setup).
+   */
   async ensure(count: number): Promise<void> {
-    while (this.all.length < count) {
-      const client = await this.open();
+    for (const [i, client] of this.all.entries()) {
+      if (!this.lost.has(client)) continue;
       try {
-        await this.prepare?.(client);
+        const fresh = await this.connect();
+        this.swap(client, fresh, i);
+        this.recovered();
       } catch (error) {
-        await client.end().catch(() => undefined);
-        throw error;
+        this.attemptFailed(error);
+        break;
       }
+    }
+    while (this.all.length < count) {
+      const client = await this.connect();
       this.all.push(client);
       this.idle.push(client);
     }
   }
 
-  /** An idle connection; give it back with `release`. */
-  take(): pg.Client {
-    const client = this.idle.pop();
+  /**
+   * Runs `work` on an idle connection (a live one: a lost connection is replaced first). A failure
+   * that means the connection is gone marks it lost and starts an outage; the error is rethrown, so
+   * the operation counts as an error of the path.
+   */
+  async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    let client = this.idle.pop();
     if (!client) throw new Error('no idle connection: more operations in flight than connections opened');
-    return client;
+    try {
+      if (this.lost.has(client)) client = await this.replace(client);
+      try {
+        const result = await work(client);
+        return result;
+      } catch (error) {
+        if (this.lost.has(client) || isUnavailable(error)) {
+          this.lost.add(client);
+          this.failed(error);
+        }
+        throw error;
+      }
+    } finally {
+      this.idle.push(client);
+    }
   }
 
-  release(client: pg.Client): void {
-    this.idle.push(client);
-  }
-
-  /** Any one connection (for the plan capture), or undefined before `ensure`. */
+  /** Any one live connection (for the plan capture), or undefined before `ensure` or while all are lost. */
   any(): pg.Client | undefined {
-    return this.all[0];
+    return this.all.find((client) => !this.lost.has(client));
+  }
+
+  /**
+   * The outages since the last call (the path calls it after each run): those that ended, and the
+   * one still going on, recorded as such (no `endedAt`). Either way each record lies within one
+   * run: an outage still going on is closed here, and the next run, whose setup tries to reconnect,
+   * records its own if that fails too. (Ending it at the next run's reconnect would stretch it over
+   * the other paths' runs, when this path was not even trying.)
+   */
+  takeOutages(nowMs = Date.now()): ConnectionOutage[] {
+    const out = this.ended.splice(0);
+    if (this.outage) out.push(describeOutage(this.outage, undefined, nowMs));
+    this.outage = undefined;
+    return out;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const all = this.all.splice(0);
     this.idle.length = 0;
     await Promise.all(all.map((client) => client.end().catch(() => undefined)));
   }
+
+  /** A new connection with its session settings; it is marked lost as soon as it ends or errs. */
+  private async connect(): Promise<pg.Client> {
+    const client = await this.open();
+    const lose = (): void => {
+      this.lost.add(client);
+    };
+    client.on('end', lose);
+    client.on('error', lose);
+    try {
+      await this.prepare?.(client);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (this.closed) {
+      await client.end().catch(() => undefined);
+      throw new Error('connections closed');
+    }
+    return client;
+  }
+
+  /**
+   * A replacement for a lost connection: waits for the backoff (or for the attempt another worker
+   * is making), then connects. Throws when the attempt fails; the lost client stays in its slot.
+   */
+  private async replace(dead: pg.Client): Promise<pg.Client> {
+    for (;;) {
+      if (this.signal?.aborted) throw new Error('interrupted while reconnecting to PostgreSQL');
+      const pending = this.attempt;
+      if (pending) {
+        // Another worker is already trying: its outcome says whether the server is back.
+        await pending.catch(() => undefined);
+        if (this.outage) throw new Error(`PostgreSQL connection lost; reconnecting (${this.outage.error})`);
+        continue;
+      }
+      const waitMs = this.notBeforeMs - Date.now();
+      if (waitMs <= 0) break;
+      await sleep(waitMs, this.signal);
+    }
+    let fresh: pg.Client | undefined;
+    const attempt = (async () => {
+      fresh = await this.connect();
+    })();
+    this.attempt = attempt;
+    try {
+      await attempt;
+    } catch (error) {
+      this.attemptFailed(error);
+      throw new Error(`PostgreSQL connection lost; reconnect failed: ${firstLine(messageOf(error))}`);
+    } finally {
+      if (this.attempt === attempt) this.attempt = undefined;
+    }
+    this.swap(dead, fresh!);
+    this.recovered();
+    return fresh!;
+  }
+
+  /** A reconnect attempt failed: the outage goes on, and the next attempt waits longer (capped). */
+  private attemptFailed(error: unknown): void {
+    this.failed(error);
+    const outage = this.outage!;
+    outage.attempts++;
+    this.notBeforeMs = Date.now() + reconnectDelayMs(outage.attempts + 1, this.policy);
+  }
+
+  /** Puts `fresh` where `dead` was (in `all`; the caller puts it back in `idle`) and ends `dead`. */
+  private swap(dead: pg.Client, fresh: pg.Client, at = this.all.indexOf(dead)): void {
+    if (at >= 0) this.all[at] = fresh;
+    else this.all.push(fresh);
+    const idleAt = this.idle.indexOf(dead);
+    if (idleAt >= 0) this.idle[idleAt] = fresh;
+    void dead.end().catch(() => undefined);
+  }
+
+  /** An operation or a reconnect failed for want of a connection: the outage starts (or goes on). */
+  private failed(error: unknown): void {
+    this.outage ??= { startedMs: Date.now(), attempts: 0, error: firstLine(messageOf(error)) };
+  }
+
+  /** A reconnect succeeded: the outage, if any, ends now (the successful attempt counts). */
+  private recovered(): void {
+    this.notBeforeMs = 0;
+    const outage = this.outage;
+    if (!outage) return;
+    outage.attempts++;
+    this.outage = undefined;
+    const now = Date.now();
+    this.ended.push(describeOutage(outage, now, now));
+  }
+}
+
+function describeOutage(outage: OpenOutage, endedMs: number | undefined, nowMs: number): ConnectionOutage {
+  const record: ConnectionOutage = {
+    startedAt: new Date(outage.startedMs).toISOString(),
+    durationMs: Math.max(0, (endedMs ?? nowMs) - outage.startedMs),
+    reconnectAttempts: outage.attempts,
+    error: outage.error,
+  };
+  if (endedMs !== undefined) record.endedAt = new Date(endedMs).toISOString();
+  return record;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -2,7 +2,8 @@
  * Targets: The shared shape of the paths that time the report query against PostgreSQL (seq, index): one
  * connection per worker, the query as a prepared statement, and the plan it ran captured after
  * every complete run and once more at the end of the bench (plan-check.ts: a plan that changes
- * mid-bench flags the path `plan-changed`).
+ * mid-bench flags the path `plan-changed`). A connection the server ended is replaced with a bounded
+ * backoff, and the outage is recorded in the findings (path.ts, `Connections`).
  */
 import type pg from 'pg';
 import type { Target } from '../measure/target.js';
@@ -19,7 +20,7 @@ export interface ReportPathOptions {
 
 export function reportPath(context: PathContext, options: ReportPathOptions): BenchPath {
   const { workload } = context;
-  const connections = new Connections(context.connect, options.prepare);
+  const connections = new Connections(context.connect, { ...(options.prepare ? { prepare: options.prepare } : {}), signal: context.signal });
   const watch = new PlanWatch(options.name, workload, context.sequence.at(0), options.expect);
   return {
     name: options.name,
@@ -30,18 +31,16 @@ export function reportPath(context: PathContext, options: ReportPathOptions): Be
         kind: 'db',
         setup: () => connections.ensure(concurrency),
         async run(op) {
-          const client = connections.take();
-          try {
-            await runWorkloadRaw(client, workload, op.category);
-          } finally {
-            connections.release(client);
-          }
+          await connections.use((client) => runWorkloadRaw(client, workload, op.category));
         },
       };
     },
     async findings(interrupted): Promise<RunFindings> {
       const client = connections.any();
-      return !interrupted && client ? watch.check(client) : { notes: [], flags: [] };
+      const findings: RunFindings = !interrupted && client ? await watch.check(client) : { notes: [], flags: [] };
+      const outages = connections.takeOutages();
+      if (outages.length) findings.outages = outages;
+      return findings;
     },
     async checkPlan(): Promise<RunFindings> {
       const client = connections.any();

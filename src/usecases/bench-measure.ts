@@ -4,15 +4,20 @@
  * machine hits every path alike and trial t of every path is a paired sample (compare.ts pairs
  * trials by number). After each run the path's findings (plan, cache check) join its result, and
  * when every run is done each DB path's plan is verified once more: a plan that changed after the
- * path's last trial still means the table was altered mid-bench (`plan-changed`).
+ * path's last trial still means the table was altered mid-bench (`plan-changed`). A path that lost
+ * its connection (a server restart) records each outage's window and is flagged `connection-lost`.
  */
 import { firstLine } from '../errors.js';
+import { describeOutage } from '../report/bench-format.js';
 import { formatInt } from '../report/format.js';
 import type { PathResult } from '../measure/result.js';
 import { runTarget, type ProgressEvent } from '../measure/runner.js';
 import type { BenchPath, RunFindings } from '../targets/path.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { BenchHooks, BenchOptions } from './bench-options.js';
+
+/** The flag of a path that lost its PostgreSQL connection during a run (`PathResult.outages` has the windows). */
+export const CONNECTION_LOST = 'connection-lost';
 
 export async function measure(paths: readonly BenchPath[], options: BenchOptions, sequence: CategorySequence, signal: AbortSignal,
   hooks: BenchHooks, warn: (line: string) => void): Promise<PathResult[]> {
@@ -46,6 +51,10 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
         });
         const findings = await findingsOf(path, result.interrupted);
         for (const [i, flag] of findings.flags.entries()) warnOnce(`${path.name}:${flag}`, findings.notes[i] ?? `${path.name}: ${flag}`);
+        // Every outage, with its window: a restart mid-bench must be visible where the errors are.
+        for (const outage of findings.outages ?? []) {
+          warnOnce(`${path.name}:outage:${outage.startedAt}:${outage.endedAt ?? ''}`, `${path.name} (concurrency ${concurrency}): ${describeOutage(outage)}`);
+        }
         if (result.errors > 0 && !result.interrupted) {
           warnOnce(`${path.name}:errors`, `${path.name} (concurrency ${concurrency}): ${formatInt(result.errors)} operation${result.errors === 1 ? '' : 's'} failed; first: ${result.firstError ?? 'unknown'}`);
         }
@@ -94,8 +103,9 @@ function withFindings(result: PathResult, findings: RunFindings): PathResult {
   if (findings.plan) out.plan = { ...findings.plan };
   if (findings.cacheCheck) out.cacheCheck = findings.cacheCheck;
   if (findings.serverTiming) out.serverTiming = findings.serverTiming;
+  if (findings.outages?.length) out.outages = findings.outages;
   const notes = [...(result.notes ?? []), ...findings.notes];
-  const flags = [...new Set([...(result.flags ?? []), ...findings.flags])];
+  const flags = [...new Set([...(result.flags ?? []), ...findings.flags, ...(findings.outages?.length ? [CONNECTION_LOST] : [])])];
   if (notes.length) out.notes = notes;
   if (flags.length) out.flags = flags;
   return out;
