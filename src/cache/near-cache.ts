@@ -13,6 +13,8 @@
  * value read before that write is served.
  */
 
+import type { CacheTier, InvalidationListener } from './tier.js';
+
 /** Bytes counted for every entry on top of its key and value: the map slot and entry object, roughly. */
 export const ENTRY_OVERHEAD_BYTES = 96;
 
@@ -204,4 +206,46 @@ export class NearCache<V> {
     for (const fill of this.fills.values()) fill.voided = true;
     this.fills.clear();
   }
+}
+
+/**
+ * The listener that keeps `near` coherent with a tier's invalidation channel: invalidations evict,
+ * a flush drops everything, a loss stops the cache until tracking is back. `told` hears the two
+ * state changes (for a log line).
+ */
+export function nearListener<V>(near: NearCache<V>, told?: (event: 'tracking' | 'lost', reason?: string) => void): InvalidationListener {
+  return {
+    tracking: () => {
+      near.enable();
+      told?.('tracking');
+    },
+    invalidate: (keys) => near.invalidate(keys),
+    flush: () => near.flush(),
+    lost: (reason) => {
+      near.disable();
+      told?.('lost', reason);
+    },
+  };
+}
+
+/**
+ * A read through the near cache: from memory when held; else from the tier, and what the tier
+ * returned is kept (when no invalidation of the key arrived meanwhile). A tier error is thrown.
+ */
+export async function readThrough(near: NearCache<Buffer>, tier: CacheTier, key: string): Promise<{ value: Buffer | null; near: boolean }> {
+  const held = near.get(key);
+  if (held !== undefined) return { value: held, near: true };
+  const fill = near.begin(key);
+  let value: Buffer | null;
+  try {
+    value = await tier.get(key);
+  } catch (error) {
+    if (fill) near.abandon(fill);
+    throw error;
+  }
+  if (fill) {
+    if (value === null) near.abandon(fill);
+    else near.commit(fill, value);
+  }
+  return { value, near: false };
 }

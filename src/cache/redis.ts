@@ -3,10 +3,14 @@ import { Redis } from 'ioredis';
 import { describeRedis, type RedisConfig } from '../config.js';
 import { firstLine, UserError } from '../errors.js';
 import { withTimeout } from '../timeout.js';
-import type { CacheKind, CacheServerInfo, CacheStats, CacheTier } from './tier.js';
+import type { CacheKind, CacheServerInfo, CacheStats, CacheTier, InvalidationListener, Tracking } from './tier.js';
+import { TrackingHub } from './tracking.js';
 
 /** Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
 export class RedisCache implements CacheTier {
+  /** The CLIENT TRACKING session of this connection, shared by its near caches (tracking.ts). */
+  private hub: TrackingHub | undefined;
+
   constructor(
     readonly kind: Exclude<CacheKind, 'in-process'>,
     readonly label: string,
@@ -45,7 +49,14 @@ export class RedisCache implements CacheTier {
     return { version: fields.redis_version ?? 'unknown', usedMemoryBytes: Number(fields.used_memory ?? 0), address: this.address };
   }
 
+  /** Invalidations of the keys under `prefix`, pushed by Redis (CLIENT TRACKING BCAST on this connection). */
+  track(prefix: string, listener: InvalidationListener): Tracking {
+    if (!this.hub || this.hub.isClosed) this.hub = new TrackingHub(this.client, prefix);
+    return this.hub.register(prefix, listener);
+  }
+
   async close(): Promise<void> {
+    await this.hub?.close();
     await this.client.quit().catch(() => this.client.disconnect());
   }
 }

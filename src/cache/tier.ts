@@ -28,5 +28,37 @@ export interface CacheTier {
   /** Server-wide keyspace hits and misses (Redis INFO stats), for verifying cache hits by delta. */
   stats(): Promise<CacheStats>;
   info(): Promise<CacheServerInfo>;
+  /**
+   * Server-assisted invalidation (Redis CLIENT TRACKING) of the keys under `prefix`, told to
+   * `listener`, for a near cache in front of this tier. Absent when the tier cannot offer it (the
+   * in-process tier).
+   */
+  track?(prefix: string, listener: InvalidationListener): Tracking;
+  close(): Promise<void>;
+}
+
+/** What a near cache is told by the tier's invalidation channel. */
+export interface InvalidationListener {
+  /** Invalidations arrive from now on: every later write of a key under the prefix is told. */
+  tracking(): void;
+  /** These keys (under the prefix) were written, deleted, expired or evicted. */
+  invalidate(keys: readonly string[]): void;
+  /** The server's keyspace was flushed (FLUSHALL / FLUSHDB): any key may have changed. */
+  flush(): void;
+  /** Invalidations can no longer arrive (a connection dropped): trust nothing until `tracking` again. */
+  lost(reason: string): void;
+}
+
+/** A listener's registration with the tier's invalidation channel. */
+export interface Tracking {
+  /** Invalidations arrive now (the listener was told `tracking` and not `lost` since). */
+  readonly active: boolean;
+  /**
+   * Resolves once every write made before the call has been told, with how long that took: a
+   * write of a key of its own under the prefix, waited for on the invalidation channel. Rejects
+   * after `timeoutMs`, or when tracking is or becomes inactive.
+   */
+  sync(timeoutMs: number): Promise<number>;
+  /** Unregisters; the last one out turns tracking off. Idempotent. */
   close(): Promise<void>;
 }
