@@ -66,13 +66,14 @@ describe('perfbench explain against PostgreSQL', () => {
     expect(scan.nodeType).toBe('Seq Scan');
     expect(scan.rowsRemovedByFilter).toBeGreaterThan(ROWS / 2);
     const warning = before.warnings.find((w) => w.kind === 'seq-scan-filter')!;
-    expect(warning.index).toEqual({ table: tableName, column: 'category', command: `perfbench index add --table ${tableName} --column category` });
+    // Schema-qualified (from the planning-only EXPLAIN VERBOSE), so the advice builds on this very table.
+    expect(warning.index).toEqual({ table: `public.${tableName}`, column: 'category', command: `perfbench index add --table public.${tableName} --column category` });
     expect(before.indexCheck).toEqual({ table: tableName, column: 'category', indexes: [], scan: `Seq Scan on ${tableName}`, usesIndex: false });
     expect(before.writes).toEqual([]);
     const text = renderExplain(before, 'text');
     expect(text).toContain(`Report query on ${tableName}(category) for category = 'cat-007'`);
     expect(text).toContain('rolled back');
-    expect(text).toContain(`perfbench index add --table ${tableName} --column category`);
+    expect(text).toContain(`perfbench index add --table public.${tableName} --column category`);
     expect(text).toContain(`Index check: ${tableName}(category) has no index.`);
 
     const indexName = `${tableName}_category_btree_pb`;
@@ -302,7 +303,7 @@ describe('perfbench explain through the CLI', () => {
     expect(document).toMatchObject({ kind: 'perfbench.explain', source: { category: 'cat-004' }, run: { rolledBack: true, timeoutMs: 30000 }, indexCheck: { usesIndex: false } });
     expect(document.plan[0].Plan['Node Type']).toBe('Sort');
     expect(document.summary.executionTimeMs).toBeGreaterThan(0);
-    expect(document.warnings[0].index.command).toBe(`perfbench index add --table ${tableName} --column category`);
+    expect(document.warnings[0].index.command).toBe(`perfbench index add --table public.${tableName} --column category`);
 
     const compare = await cli(['explain', '--table', tableName, '--category', 'cat-004', '--compare', '--runs', '1', '--format', 'json']);
     expect(compare.code).toBe(0);
