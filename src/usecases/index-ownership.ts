@@ -100,19 +100,27 @@ export async function addOwnedIndex(runtime: Runtime, client: pg.Client, request
   disposition: IndexDisposition): Promise<OwnedIndex> {
   const { table, column } = await requireColumn(client, request.table, request.column);
   const name = defaultIndexName(table, column, request.method);
-  const existing = await listIndexes(client, table);
-  const existedBefore = existing.some((index) => index.name === name);
-  const equivalent = existing.some((index) => index.valid && !index.partial && index.method === request.method && index.columns.length === 1 && index.columns[0] === column.name);
-  let schema: string | undefined;
-  if (!equivalent && lease.records) {
-    schema = await recordIntent(client, { table, index: name, column, disposition, owner: lease.owner });
-    if (schema === undefined) throw await busyError(client, table, name);
+  // Ctrl-C from here on cancels the statement running; one that came earlier (while waiting for the
+  // lease) stops before anything is built.
+  const stopCancelling = runtime.cancelOnAbort(client);
+  if (runtime.signal.aborted) {
+    stopCancelling();
+    throw interruptedError(`stopped before building the index; nothing was changed on ${table.text}`);
   }
+  // Until the catalog says otherwise, an index of that name counts as there before (never dropped here).
+  let existedBefore = true;
+  let schema: string | undefined;
   const forget = async () => {
     if (schema !== undefined) await settleIntent(client, { schema, name, owner: lease.owner }, 'forget');
   };
-  const stopCancelling = runtime.cancelOnAbort(client);
   try {
+    const existing = await listIndexes(client, table);
+    existedBefore = existing.some((index) => index.name === name);
+    const equivalent = existing.some((index) => index.valid && !index.partial && index.method === request.method && index.columns.length === 1 && index.columns[0] === column.name);
+    if (!equivalent && lease.records) {
+      schema = await recordIntent(client, { table, index: name, column, disposition, owner: lease.owner });
+      if (schema === undefined) throw await busyError(client, table, name);
+    }
     const outcome = await addIndex(client, { ...request, table, column });
     if (!outcome.created || disposition === 'keep') await forget();
     return { outcome, ...(outcome.created && disposition === 'run' && schema !== undefined ? { recordedSchema: schema } : {}) };

@@ -109,6 +109,13 @@ describe('two benches on one table', () => {
     const usage = await cli(['bench', '--table', table, '--no-wait', '--lock-timeout', '5s']);
     expect(usage.code).toBe(ExitCode.usage);
 
+    // Ctrl-C while waiting: exit 130, nothing changed.
+    const waiter = perfbench(['bench', '--table', table, '--paths', 'index', '--duration', '1s']);
+    await eventually('the second run to wait', async () => (waiter.output.stderr.includes('waiting for another perfbench run') ? true : undefined));
+    waiter.child.kill('SIGINT');
+    expect(await exitOf(waiter)).toBe(ExitCode.interrupted);
+    expect(waiter.output.stderr.trimEnd().split('\n').at(-1)).toBe(`perfbench: interrupted: stopped while waiting for another perfbench run on ${table}; nothing was changed`);
+
     first.child.kill('SIGINT');
     expect(await exitOf(first)).toBe(ExitCode.interrupted);
     expect(await indexNamesOf(admin, table)).toEqual(before);
