@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { cpus, platform, release } from 'node:os';
 import type pg from 'pg';
-import { reportKey } from '../cache/report-cache.js';
+import { keyNamespace, reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { columnValues, serverSettings } from '../db/bench-queries.js';
 import { connectClient } from '../db/connection.js';
@@ -26,6 +26,7 @@ import { categorySequence, type CategorySequence } from '../workload/sequence.js
 import type { FilterTarget, Workload } from '../workload/workload.js';
 import type { BenchOptions } from './bench-options.js';
 import { ensureDataset } from './dataset.js';
+import { describeDataset, notDefaultDatasetWarning } from './dataset-description.js';
 import { reconcileIndexes } from './index-ownership.js';
 import { ensureRunIndex } from './indexes.js';
 import { DEFAULT_POOL_SIZE, startServe } from './report-server.js';
@@ -77,6 +78,9 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
   const { filter } = workload;
   const sequence = await valueSequence(admin, filter, options);
   const fingerprint = await datasetVersion(admin, filter.table);
+  const dataset = await describeDataset(admin, filter, { fingerprint, distinctValues: sequence.names.length, valuesCap: MAX_VALUES });
+  const notDefault = notDefaultDatasetWarning(dataset, options.table.text === REPORT_DEFAULTS.table && options.column.text === REPORT_DEFAULTS.column);
+  if (notDefault) talk.warn(notDefault);
   // What crashed runs left on the table (an index a killed bench never dropped) goes first.
   await reconcileIndexes(admin, filter.table, talk.say);
 
@@ -85,16 +89,16 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
     stopIfAborted('stopped after preparing the index');
   }
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-  const keyNamespace = `${fingerprint}:${options.table.text}:${options.column.text}:bench-${runId}`;
+  const namespace = keyNamespace(fingerprint, filter.table.text, filter.column.text, `bench-${runId}`);
   const notes: string[] = [];
   const noteAndWarn = (line: string) => {
     notes.push(line);
     talk.warn(line);
   };
-  let tier = definitions.some((d) => d.needsCache) ? await prepareCache(runtime, options, keyNamespace, talk, noteAndWarn) : undefined;
+  let tier = definitions.some((d) => d.needsCache) ? await prepareCache(runtime, options, namespace, talk, noteAndWarn) : undefined;
   let http: HttpServerInfo | undefined;
   if (definitions.some((d) => d.needsServer)) {
-    const prepared = await prepareHttp(runtime, options, keyNamespace, talk);
+    const prepared = await prepareHttp(runtime, options, namespace, talk);
     http = prepared.server;
     tier ??= prepared.tier;
     notes.push(...prepared.notes);
@@ -103,11 +107,12 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
   }
 
   const environment = await describeEnvironment(admin, filter, { fingerprint, backend, tier });
+  environment.datasetInfo = dataset;
   if (http) environment.httpServer = options.http?.url === undefined ? 'in-process' : redactUrl(options.http.url);
   const database = await runtime.database();
   const context: PathContext = {
     connect: () => connectClient(database, runtime.config.connectTimeoutMs),
-    workload, sequence, cache: () => runtime.cache(), keyNamespace, ttlSeconds: options.ttlSeconds, signal: runtime.signal,
+    workload, sequence, cache: () => runtime.cache(), keyNamespace: namespace, ttlSeconds: options.ttlSeconds, signal: runtime.signal,
     ...(http ? { http } : {}),
   };
   return { ...(baseline ? { baseline } : {}), workload, sequence, environment, paths: createPaths(runtime, definitions, context), notes };

@@ -10,8 +10,8 @@ import { ExitCode } from '../errors.js';
 import { formatInt } from '../report/format.js';
 import { compareResult, type Comparison } from '../measure/compare.js';
 import { gate, type GateReport } from '../measure/gate.js';
-import { createResult, foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
-import { checkClientBound } from '../measure/self-check.js';
+import { createResult, foldTrials, type BenchResult } from '../measure/result.js';
+import { checkClientBoundByGroup } from '../measure/self-check.js';
 import { renderGateText } from '../report/bench-gate.js';
 import type { Runtime } from '../runtime.js';
 import { measure } from './bench-measure.js';
@@ -38,8 +38,8 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
 
   // Summarize: client-bound checks, speed-ups, and the gate against the baseline.
   const interrupted = runtime.signal.aborted || results.some((r) => r.interrupted);
-  const checked = checkClientBound(results);
-  for (const line of clientBoundWarnings(results)) talk.warn(line);
+  const checked = checkClientBoundByGroup(results);
+  for (const line of checked.warnings) talk.warn(line);
   const result = createResult({ environment: prepared.environment, options: optionsRecord(options, prepared.sequence), paths: checked.paths, notes: prepared.notes });
   const outcome: BenchOutcome = { result, comparisons: compareResult(result), warnings: talk.warnings, interrupted };
   if (prepared.baseline && !interrupted) {
@@ -62,11 +62,6 @@ function benchTalk(runtime: Runtime, hooks: BenchHooks): BenchTalk {
       around(() => runtime.out.warn(line));
     },
   };
-}
-
-/** One warning per path and concurrency (not per trial), from the trials folded together. */
-function clientBoundWarnings(results: readonly PathResult[]): string[] {
-  return checkClientBound(foldTrials(results)).warnings;
 }
 
 /** Flags of a cache path (cache-check.ts, http-path.ts) whose outcome the server did not confirm. */

@@ -132,6 +132,12 @@ describe('a schema that looks nothing like products', () => {
     for (const path of json.paths) expect({ path: path.name, errors: path.errors, ops: path.ops }).toEqual({ path: path.name, errors: 0, ops: 30 });
     expect(json.paths.find((p: { name: string }) => p.name === 'index').plan.usesIndex).toBe(true);
     expect(json.paths.find((p: { name: string }) => p.name === 'seq').plan.usesIndex).toBe(false);
+    if (column === '"Customer Id"') {
+      expect(json.environment.datasetInfo).toEqual({
+        table: TABLE, column, rows: 20_000, rowsExact: false, distinctValues: 50, valuesCapped: false, rowsPerValue: 20_000 / 50,
+        fingerprint: json.environment.dataset, seededByPerfbench: false, isDefaultDataset: false,
+      });
+    }
     expect(await indexesOf(SCHEMA, 'Order Items')).toEqual(before);
   });
 
