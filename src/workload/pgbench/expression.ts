@@ -309,6 +309,8 @@ class Parser {
       }
     }
     switch (token.kind) {
+      case 'maxint+1':
+        throw new ExpressionSyntaxError(`integer constant ${token.text} is out of range for bigint`, token.start + 1);
       case 'int':
       case 'double':
         this.advance();
