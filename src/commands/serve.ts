@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import type { CommandContext } from '../flags/context.js';
 import { serveOptions, type ServeFlags } from '../flags/serve-flags.js';
-import { DEFAULT_POOL_SIZE, serve } from '../usecases/report-server.js';
+import { DEFAULT_NEAR_CACHE_MB, DEFAULT_POOL_SIZE, serve } from '../usecases/report-server.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 
 export function register(program: Command, context: CommandContext): void {
@@ -16,11 +16,13 @@ export function register(program: Command, context: CommandContext): void {
     .option('--column <name>', 'filter column', REPORT_DEFAULTS.column)
     .option('--ttl <seconds>', 'cache TTL of /report/fast', String(DEFAULT_TTL_SECONDS))
     .option('--pool <n>', "connections in /report/fast's pool", String(DEFAULT_POOL_SIZE))
+    .option('--near-cache-mb <n>', "memory for /report/fast's near cache of hot reports, kept coherent by Redis invalidations (0: off)", String(DEFAULT_NEAR_CACHE_MB))
     .addHelpText('after', [
       '',
       'Routes:',
       '  GET /report/slow?category=X   one dedicated connection used serially, no cache (X-Cache: BYPASS)',
-      '  GET /report/fast?category=X   pooled, Redis cache-aside with single-flight (X-Cache: HIT | MISS | BYPASS)',
+      '  GET /report/fast?category=X   pooled, Redis cache-aside with single-flight (X-Cache: NEAR | HIT | MISS | BYPASS);',
+      '                                NEAR: from memory, no Redis round trip (gzip/br, ETag and 304 on If-None-Match)',
       '  GET /healthz                  database and cache status (503 while the database is down)',
       '  GET /metrics                  Prometheus text: requests, cache outcomes, latency histograms',
       '',

@@ -1,6 +1,6 @@
 /** Flags: `perfbench serve`'s flags parsed into ServeOptions; every bad value is a one-line usage error. */
 import { usageError } from '../errors.js';
-import type { ServeOptions } from '../usecases/report-server.js';
+import { DEFAULT_NEAR_CACHE_MB, type ServeOptions } from '../usecases/report-server.js';
 import { columnIdentifier, tableIdentifier } from '../workload/identifiers.js';
 import { integerOption } from './options.js';
 
@@ -11,6 +11,8 @@ export interface ServeFlags {
   column: string;
   ttl: string;
   pool: string;
+  /** MB for /report/fast's near cache; 0 turns it off. Default DEFAULT_NEAR_CACHE_MB. */
+  nearCacheMb?: string;
 }
 
 export function serveOptions(flags: ServeFlags): ServeOptions {
@@ -23,6 +25,7 @@ export function serveOptions(flags: ServeFlags): ServeOptions {
     column: columnIdentifier(flags.column),
     ttlSeconds: integerOption(flags.ttl, '--ttl', 1, 30 * 86_400),
     poolSize: integerOption(flags.pool, '--pool', 1, 1_000),
+    nearCacheBytes: integerOption(flags.nearCacheMb ?? String(DEFAULT_NEAR_CACHE_MB), '--near-cache-mb', 0, 64 * 1024) * 1024 * 1024,
   };
 }
 

@@ -16,16 +16,19 @@ export interface ServeSummary {
   requests: number;
   slow: number;
   fast: number;
-  cache: { hits: number; misses: number; bypasses: number };
+  /** X-Cache outcomes of /report/fast (near: from memory, without Redis). */
+  cache: { near?: number; hits: number; misses: number; bypasses: number };
 }
 
 /** The lines printed on start: where it listens and how to try it. */
-export function describeStart(running: ServeStartView, options: { table: Identifier; column: Identifier; poolSize: number; ttlSeconds: number }): string[] {
+export function describeStart(running: ServeStartView,
+  options: { table: Identifier; column: Identifier; poolSize: number; ttlSeconds: number; nearCacheBytes?: number }): string[] {
   const category = encodeURIComponent(running.exampleCategory ?? 'CATEGORY');
+  const near = options.nearCacheBytes ? `, near cache ${formatInt(Math.round(options.nearCacheBytes / 1024 / 1024))} MB` : '';
   return [
-    `perfbench serve: listening on ${running.url} (table ${options.table.text}, column ${options.column.text}, pool ${options.poolSize}, cache ${running.cacheLabel}, ttl ${options.ttlSeconds} s)`,
+    `perfbench serve: listening on ${running.url} (table ${options.table.text}, column ${options.column.text}, pool ${options.poolSize}, cache ${running.cacheLabel}, ttl ${options.ttlSeconds} s)${near}`,
     `  curl -i '${running.url}/report/slow?category=${category}'   # before: one connection, no cache`,
-    `  curl -i '${running.url}/report/fast?category=${category}'   # after: pool + cache (X-Cache: MISS, then HIT)`,
+    `  curl -i '${running.url}/report/fast?category=${category}'   # after: pool + cache (X-Cache: MISS, then HIT${options.nearCacheBytes ? ', then NEAR from memory' : ''})`,
     `  curl -s ${running.url}/healthz`,
     `  curl -s ${running.url}/metrics`,
     'Ctrl-C stops: in-flight requests are answered first.',
@@ -33,7 +36,8 @@ export function describeStart(running: ServeStartView, options: { table: Identif
 }
 
 export function describeSummary(summary: ServeSummary): string {
+  const near = summary.cache.near ? `${counted(summary.cache.near, 'near hit')}, ` : '';
   return `stopped: ${counted(summary.requests, 'request')} (${formatInt(summary.slow)} slow, ${formatInt(summary.fast)} fast: `
-    + `${counted(summary.cache.hits, 'hit')}, ${counted(summary.cache.misses, 'miss', 'misses')}, ${counted(summary.cache.bypasses, 'bypass', 'bypasses')})`;
+    + `${near}${counted(summary.cache.hits, 'hit')}, ${counted(summary.cache.misses, 'miss', 'misses')}, ${counted(summary.cache.bypasses, 'bypass', 'bypasses')})`;
 }
 

@@ -2,7 +2,11 @@
  * Server layer: the serve mode's metrics: requests per route and status, a latency histogram per route, cache
  * outcomes and queries, rendered in the Prometheus text format (0.0.4) for `GET /metrics`.
  */
+import type { NearCacheStats } from '../cache/near-cache.js';
 import type { CacheStatus } from '../cache/report-cache.js';
+
+/** How /report/fast answered: the cache-aside outcomes, and NEAR for a near-cache hit (no Redis round trip). */
+export type FastOutcome = CacheStatus | 'NEAR';
 
 /** The routes metrics are labelled with; every other path is `other`, so labels stay bounded. */
 export const ROUTES = ['/report/slow', '/report/fast', '/healthz', '/metrics', 'other'] as const;
@@ -28,6 +32,8 @@ export interface MetricGauges {
   databaseUp: boolean;
   /** The fast route's cache is `up` (reads and writes work), not `read-only` or `down`. */
   cacheUp: boolean;
+  /** The fast route's near cache, when it has one. */
+  near?: NearCacheStats;
 }
 
 /** Counters and histograms of one server. `render` is pure over them (Prometheus text format 0.0.4). */
@@ -35,7 +41,7 @@ export class ServerMetrics {
   /** `route status` -> requests. */
   private readonly requests = new Map<string, number>();
   private readonly histograms = new Map<Route, RouteHistogram>();
-  readonly cache: Record<CacheStatus, number> = { HIT: 0, MISS: 0, BYPASS: 0 };
+  readonly cache: Record<FastOutcome, number> = { NEAR: 0, HIT: 0, MISS: 0, BYPASS: 0 };
   readonly queries: Record<'slow' | 'fast', number> = { slow: 0, fast: 0 };
 
   constructor() {
@@ -94,8 +100,9 @@ export class ServerMetrics {
       lines.push(`perfbench_http_request_duration_seconds_count{route="${route}"} ${histogram.count}`);
     }
 
-    family('perfbench_report_cache_total', 'counter', 'Fast-route reports by cache outcome (bypass: the cache failed and the database answered).');
-    for (const status of ['HIT', 'MISS', 'BYPASS'] as const) {
+    family('perfbench_report_cache_total', 'counter',
+      'Fast-route reports by cache outcome (near: from this process\'s memory, no Redis round trip; bypass: the cache failed and the database answered).');
+    for (const status of ['NEAR', 'HIT', 'MISS', 'BYPASS'] as const) {
       lines.push(`perfbench_report_cache_total{result="${status.toLowerCase()}"} ${this.cache[status]}`);
     }
 
@@ -110,7 +117,25 @@ export class ServerMetrics {
     lines.push(`perfbench_database_up ${gauges.databaseUp ? 1 : 0}`);
     family('perfbench_cache_up', 'gauge', '1 when the cache serves hits and stores misses; 0 while it is down or refuses writes (see /healthz).');
     lines.push(`perfbench_cache_up ${gauges.cacheUp ? 1 : 0}`);
+    if (gauges.near) renderNear(gauges.near, family, lines);
     return `${lines.join('\n')}\n`;
+  }
+}
+
+/** The near cache's state and what it was told (its counters are monotonic: counters here). */
+function renderNear(near: NearCacheStats, family: (name: string, type: string, help: string) => void, lines: string[]): void {
+  family('perfbench_near_cache_coherent', 'gauge', '1 while Redis invalidations arrive, so the near cache serves; 0 while it is dropped.');
+  lines.push(`perfbench_near_cache_coherent ${near.coherent ? 1 : 0}`);
+  family('perfbench_near_cache_bytes', 'gauge', 'Bytes the near cache holds (bodies, their encodings, keys), at most perfbench_near_cache_max_bytes.');
+  lines.push(`perfbench_near_cache_bytes ${near.bytes}`);
+  family('perfbench_near_cache_max_bytes', 'gauge', "The near cache's bound.");
+  lines.push(`perfbench_near_cache_max_bytes ${near.maxBytes}`);
+  family('perfbench_near_cache_entries', 'gauge', 'Reports the near cache holds.');
+  lines.push(`perfbench_near_cache_entries ${near.entries}`);
+  family('perfbench_near_cache_events_total', 'counter',
+    'What the near cache did: stored, evicted (bound), invalidated (a key told by Redis), voided (a fill overtaken by an invalidation), flushes, drops (coherence lost).');
+  for (const event of ['stored', 'evicted', 'invalidated', 'voided', 'flushes', 'drops'] as const) {
+    lines.push(`perfbench_near_cache_events_total{event="${event}"} ${near[event]}`);
   }
 }
 

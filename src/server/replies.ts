@@ -28,6 +28,29 @@ export class Replies {
     this.send(res, status, `${JSON.stringify({ error: message, status })}\n`, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-store', ...extra });
   }
 
+  /**
+   * A /report/fast answer: the body in `coding` with its entity tag, cache outcome and Server-Timing.
+   * Revalidated by ETag (`no-cache`: a client may keep it but asks first), varying by Accept-Encoding.
+   * Headers as a flat list: node writes them without building an object per request.
+   */
+  encoded(res: ServerResponse, body: Buffer, coding: 'identity' | 'gzip' | 'br', etag: string, cache: string, serverTiming: string): void {
+    if (res.headersSent || res.destroyed) return;
+    if (this.draining) res.shouldKeepAlive = false;
+    const headers = ['Content-Type', JSON_TYPE, 'Cache-Control', 'no-cache', 'Vary', 'Accept-Encoding', 'ETag', etag, 'X-Cache', cache,
+      'Server-Timing', serverTiming, 'Content-Length', String(body.length)];
+    if (coding !== 'identity') headers.push('Content-Encoding', coding);
+    res.writeHead(200, headers);
+    res.end(body);
+  }
+
+  /** 304 Not Modified: the client's copy (If-None-Match) is the current one; no body. */
+  notModified(res: ServerResponse, etag: string, cache: string, serverTiming: string): void {
+    if (res.headersSent || res.destroyed) return;
+    if (this.draining) res.shouldKeepAlive = false;
+    res.writeHead(304, ['Cache-Control', 'no-cache', 'Vary', 'Accept-Encoding', 'ETag', etag, 'X-Cache', cache, 'Server-Timing', serverTiming]);
+    res.end();
+  }
+
   /** A report body with its cache outcome and Server-Timing breakdown. */
   report(res: ServerResponse, body: Buffer, cache: CacheStatus, timing: TimingBreakdown): void {
     this.send(res, 200, body, {

@@ -11,6 +11,7 @@
  */
 import type { Server } from 'node:http';
 import type pg from 'pg';
+import { KEY_PREFIX } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { Breaker } from '../db/availability.js';
 import { DedicatedConnection } from '../db/dedicated-connection.js';
@@ -19,6 +20,7 @@ import type { Workload } from '../workload/workload.js';
 import { drain, listen, type BoundAddress } from './lifecycle.js';
 import { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 import { ServerMetrics } from './metrics.js';
+import { NearReports } from './near-reports.js';
 import { categoryRoute, createPipeline } from './pipeline.js';
 import { Replies } from './replies.js';
 import { fastRoute } from './routes/fast.js';
@@ -50,12 +52,19 @@ export interface ReportServerDeps {
   limits?: Partial<ServerLimits>;
   /** A value the table holds, for the hint of a 400 (default `cat-001`, the seeded dataset's). */
   exampleValue?: string;
+  /**
+   * The bound on the fast route's near cache (hot reports in this process's memory, kept coherent
+   * by Redis's invalidations), bytes; 0 or absent: no near cache.
+   */
+  nearCacheBytes?: number;
 }
 
 /** A running (or ready to run) report server. */
 export interface ReportServer {
   readonly server: Server;
   readonly metrics: ServerMetrics;
+  /** The fast route's near cache, when the server has one. */
+  readonly near: NearReports | undefined;
   /** Binds; resolves with the bound address (port 0 picks a free one). */
   listen(port: number, host: string): Promise<BoundAddress>;
   /**
@@ -74,9 +83,10 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
   // One breaker for both report routes: they share the database, so they share its availability.
   const breaker = databaseBreaker(limits.databaseRetryMs, log);
   const connection = new DedicatedConnection(deps.connectSlow);
+  const near = deps.nearCacheBytes ? new NearReports({ cache: deps.cache, maxBytes: deps.nearCacheBytes, prefix: KEY_PREFIX, replies, log }) : undefined;
   const fast = fastRoute({
     workload: deps.workload, pool: deps.pool, cache: deps.cache, namespace: deps.namespace, ttlSeconds: deps.ttlSeconds,
-    breaker, metrics, replies, log, cacheLogIntervalMs: limits.cacheLogIntervalMs,
+    breaker, metrics, replies, log, cacheLogIntervalMs: limits.cacheLogIntervalMs, ...(near ? { near } : {}),
   });
   const pipeline = createPipeline({
     limits, metrics, replies,
@@ -84,7 +94,10 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
       '/healthz': healthRoute({ pool: deps.pool, cache: deps.cache, cacheHealth: fast.cacheHealth, timeoutMs: limits.healthTimeoutMs, replies }),
       '/metrics': metricsRoute({
         metrics, replies,
-        gauges: () => ({ inFlight: pipeline.inFlight, slowQueueDepth: connection.depth, databaseUp: breaker.up, cacheUp: fast.cacheHealth.state === 'up' }),
+        gauges: () => ({
+          inFlight: pipeline.inFlight, slowQueueDepth: connection.depth, databaseUp: breaker.up, cacheUp: fast.cacheHealth.state === 'up',
+          ...(near ? { near: near.stats() } : {}),
+        }),
       }),
       '/report/slow': categoryRoute(replies, limits.maxCategoryLength, slowRoute({ workload: deps.workload, connection, breaker, metrics, replies }), deps.exampleValue),
       '/report/fast': categoryRoute(replies, limits.maxCategoryLength, fast.handle, deps.exampleValue),
@@ -95,12 +108,14 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
   return {
     server: pipeline.server,
     metrics,
+    near,
     listen: (port, host) => listen(pipeline.server, port, host, log),
     close() {
       closing ??= (async () => {
         replies.draining = true;
         await drain(pipeline.server, limits.drainTimeoutMs);
         await connection.close();
+        await near?.close();
         // A cache state change the log window still held back is told now, not lost.
         fast.cacheHealth.close();
       })();

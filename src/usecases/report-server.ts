@@ -20,6 +20,9 @@ import { openWorkload } from './workload.js';
 /** Connections in the fast route's pool, for `serve` and the server `bench --http` starts. */
 export const DEFAULT_POOL_SIZE = 10;
 
+/** `serve`'s near cache bound: ~500 reports of the default dataset's ~120 kB, with their encodings. */
+export const DEFAULT_NEAR_CACHE_MB = 64;
+
 export interface ServeOptions {
   port: number;
   host: string;
@@ -34,6 +37,12 @@ export interface ServeOptions {
    * one of its own run, so the keys the server writes are exactly the ones the run removes.
    */
   namespace?: string;
+  /**
+   * The bound on /report/fast's near cache (hot reports in memory, kept coherent by Redis's
+   * invalidations), bytes; 0 or absent: none, every hit is read from Redis (`bench --http`'s
+   * server, whose http-fast path times Redis hits).
+   */
+  nearCacheBytes?: number;
   /**
    * The slow route's connection forbids index scans (planner settings, no DDL), so the route shows
    * the "before" state even while an index exists (`bench --http`, whose index path creates one).
@@ -106,6 +115,7 @@ export async function startServe(runtime: Runtime, options: ServeOptions): Promi
     log: (line) => runtime.out.warn(line),
     limits: options.limits,
     ...(exampleCategory === undefined ? {} : { exampleValue: exampleCategory }),
+    ...(options.nearCacheBytes ? { nearCacheBytes: options.nearCacheBytes } : {}),
   });
   // Deferred after the pool and the cache: runs before they close (cleanups run newest first).
   runtime.defer(() => server.close());
@@ -144,7 +154,7 @@ export async function serve(runtime: Runtime, options: ServeOptions): Promise<Se
     requests: (['/report/slow', '/report/fast', '/healthz', '/metrics', 'other'] as const).reduce((sum, route) => sum + metrics.requestCount(route), 0),
     slow,
     fast,
-    cache: { hits: metrics.cache.HIT, misses: metrics.cache.MISS, bypasses: metrics.cache.BYPASS },
+    cache: { near: metrics.cache.NEAR, hits: metrics.cache.HIT, misses: metrics.cache.MISS, bypasses: metrics.cache.BYPASS },
   };
   runtime.out.say(describeSummary(summary));
   return summary;

@@ -1,8 +1,10 @@
 /**
  * Server layer: `GET /report/fast`, the "after" shape: a pool behind the Redis cache-aside layer
- * with single-flight. When the cache fails the route answers from the database (X-Cache: BYPASS)
- * rather than fail. The route owns the cache's health (cache-health.ts): every GET and SET it makes
- * feeds it, and `/healthz` and `/metrics` read it.
+ * with single-flight, and (when the server has one) a near cache in front of Redis that answers hot
+ * reports from memory (X-Cache: NEAR; near-reports.ts). When the cache fails the route answers from
+ * the database (X-Cache: BYPASS) rather than fail. The route owns the cache's health
+ * (cache-health.ts): every GET and SET it makes feeds it, and `/healthz` and `/metrics` read it.
+ * Every answer carries an entity tag; a client that holds it gets a 304.
  */
 import type pg from 'pg';
 import { ReportCache } from '../../cache/report-cache.js';
@@ -12,6 +14,8 @@ import { runWorkload } from '../../db/report.js';
 import type { Workload } from '../../workload/workload.js';
 import { CacheHealth } from '../cache-health.js';
 import type { ServerMetrics } from '../metrics.js';
+import { entityTag } from '../representation.js';
+import { sendReport, type NearReports } from '../near-reports.js';
 import type { CategoryHandler } from '../pipeline.js';
 import type { Replies } from '../replies.js';
 
@@ -28,6 +32,8 @@ export interface FastDeps {
   log: (line: string) => void;
   /** At most one cache state line per this many ms. */
   cacheLogIntervalMs: number;
+  /** The near cache in front of Redis; none: every report is read from Redis. */
+  near?: NearReports;
 }
 
 /** The fast route's handler, and the health of its cache (for `/healthz` and `/metrics`). */
@@ -58,10 +64,20 @@ export function fastRoute(deps: FastDeps): FastRoute {
     onCacheEvent: (operation, ok, error) => (operation === 'get' ? cacheHealth.read(ok, error) : cacheHealth.write(ok, error)),
   });
 
+  const near = deps.near;
   const handle: CategoryHandler = async (res, category, startedMs) => {
+    const key = near ? reports.key(category) : '';
+    if (near?.serve(res, key, startedMs)) {
+      metrics.cache.NEAR++;
+      return;
+    }
+    // Begun before the GET is sent, so an invalidation that overtakes its reply voids the fill.
+    const fill = near?.begin(key);
     const outcome = await reports.get(category);
     metrics.cache[outcome.status]++;
-    deps.replies.report(res, outcome.body, outcome.status, { queue: 0, cache: outcome.cacheMs, db: outcome.dbMs, total: performance.now() - startedMs });
+    const etag = entityTag(outcome.body);
+    near?.settle(fill, outcome.status, outcome.body, etag);
+    sendReport(deps.replies, res, outcome.body, outcome.status, { queue: 0, cache: outcome.cacheMs, db: outcome.dbMs, total: performance.now() - startedMs }, etag);
   };
   return { handle, cacheHealth };
 }

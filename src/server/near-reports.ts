@@ -1,0 +1,115 @@
+/**
+ * Server layer: the fast route's near tier: hot reports served from this process's memory, with no
+ * Redis round trip, kept coherent by Redis's invalidations (cache/near-cache.ts, cache/tracking.ts).
+ *
+ * A report enters after a Redis HIT: the fill is begun before the GET is sent, the body answered at
+ * once, and its entity tag and gzip/brotli encodings made off the event loop before it is stored (an
+ * invalidation meanwhile voids it). A MISS is not stored: the route's own SET sends an invalidation
+ * of the key (tracking is BCAST, without NOLOOP), so the next request reads it back from Redis and
+ * stores that. While invalidations cannot arrive (Redis down, a connection dropped, the cache tier
+ * has no tracking) nothing is served from memory: the route works as before.
+ */
+import type { ServerResponse } from 'node:http';
+import { NearCache, nearListener, type NearCacheStats, type NearFill } from '../cache/near-cache.js';
+import type { CacheTier, Tracking } from '../cache/tier.js';
+import { acceptedEncodings, chooseEncoding, entityTag, notModified, represent, representationBytes, type Representation } from './representation.js';
+import type { Replies } from './replies.js';
+import { serverTimingHeader, type TimingBreakdown } from './server-timing.js';
+
+/** Every /report/fast answer may be revalidated (ETag) and varies with Accept-Encoding. */
+export const REPORT_CACHE_CONTROL = 'no-cache';
+
+export interface NearReportsDeps {
+  cache: CacheTier;
+  /** The bound on the near cache's bytes (bodies, their encodings, keys). */
+  maxBytes: number;
+  /** The tracked key prefix (perfbench's own): every write under it is told. */
+  prefix: string;
+  replies: Replies;
+  log: (line: string) => void;
+}
+
+/** The near tier of one server. */
+export class NearReports {
+  readonly near: NearCache<Representation>;
+  private readonly tracking: Tracking | undefined;
+  private readonly replies: Replies;
+
+  constructor(deps: NearReportsDeps) {
+    this.replies = deps.replies;
+    this.near = new NearCache<Representation>({ maxBytes: deps.maxBytes, sizeOf: representationBytes });
+    if (!deps.cache.track) {
+      deps.log(`near cache off: the ${deps.cache.label} tier sends no invalidations`);
+      return;
+    }
+    let announced = false;
+    this.tracking = deps.cache.track(deps.prefix, nearListener(this.near, (event, reason) => {
+      // The first 'on' is the normal start; after that each change is worth a line (they are rare:
+      // a connection drop and its recovery).
+      if (event === 'tracking' && !announced) announced = true;
+      else if (event === 'tracking') deps.log('near cache back: Redis invalidations arrive again');
+      else if (announced) deps.log(`near cache dropped (${reason}): answering from Redis until invalidations arrive again`);
+    }));
+  }
+
+  /** Whether near hits are possible now. */
+  get coherent(): boolean {
+    return this.near.isCoherent;
+  }
+
+  stats(): NearCacheStats {
+    return this.near.stats();
+  }
+
+  /** Answers from memory when `key` is held (X-Cache: NEAR); false on a miss. Synchronous: no Redis, no await. */
+  serve(res: ServerResponse, key: string, startedMs: number): boolean {
+    const representation = this.near.get(key);
+    if (representation === undefined) return false;
+    const headers = res.req.headers;
+    const { coding, encoded } = chooseEncoding(representation, acceptedEncodings(headers['accept-encoding']));
+    const timing = serverTimingHeader({ queue: 0, cache: 0, db: 0, total: performance.now() - startedMs });
+    if (notModified(headers['if-none-match'], encoded.etag)) {
+      this.replies.notModified(res, encoded.etag, 'NEAR', timing);
+      return true;
+    }
+    this.replies.encoded(res, encoded.body, coding, encoded.etag, 'NEAR', timing);
+    return true;
+  }
+
+  /** Before the route's cache-aside read of `key`: a fill, when the near cache may take the result. */
+  begin(key: string): NearFill | undefined {
+    return this.near.begin(key);
+  }
+
+  /**
+   * After the read: a Redis HIT is stored once its encodings are made (unless an invalidation came
+   * first); anything else ends the fill. `etag` is the body's tag, already computed for the answer.
+   */
+  settle(fill: NearFill | undefined, status: string, body: Buffer, etag: string): void {
+    if (!fill) return;
+    if (status !== 'HIT') {
+      this.near.abandon(fill);
+      return;
+    }
+    represent(body, etag).then(
+      (representation) => this.near.commit(fill, representation),
+      () => this.near.abandon(fill),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.tracking?.close();
+    this.near.disable();
+  }
+}
+
+/**
+ * A report the route read from Redis or the database (HIT, MISS, BYPASS): identity bytes, with its
+ * entity tag, and a 304 when the client already holds them.
+ */
+export function sendReport(replies: Replies, res: ServerResponse, body: Buffer, status: string, timing: TimingBreakdown, etag = entityTag(body)): void {
+  const header = serverTimingHeader(timing);
+  if (notModified(res.req.headers['if-none-match'], etag)) replies.notModified(res, etag, status, header);
+  else replies.encoded(res, body, 'identity', etag, status, header);
+}
+
