@@ -6,6 +6,7 @@ import { register as registerDoctor } from './commands/doctor.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerIndex } from './commands/indexes.js';
 import { register as registerMerge } from './commands/merge.js';
+import { register as registerReport } from './commands/report.js';
 import { register as registerSeed } from './commands/seed.js';
 import { register as registerServe } from './commands/serve.js';
 import type { CommandContext, Register } from './flags/context.js';
@@ -35,7 +36,7 @@ Examples:
 /** Signals this close after the first are the same Ctrl-C delivered twice (terminal and npx). */
 const DUPLICATE_SIGNAL_MS = 1000;
 
-const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe, registerBench, registerMerge];
+const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe, registerBench, registerMerge, registerReport];
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -38,7 +38,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--no-wait', LOCK_FLAG_HELP.noWait)
     .option('--keep-cache', 'leave the report keys the run wrote in the cache')
     .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, d.format)
-    .option('--output <file>', 'also write the report here, format from the extension (.json .md .csv .txt); repeatable', repeatable, [])
+    .option('--output <file>', 'also write the report here, format from the extension (.json .md .csv .txt .html); repeatable', repeatable, [])
     .option('--baseline <file>', 'compare with an earlier JSON result (p50/p99, noise-aware)')
     .option('--fail-if-slower <pct>', 'exit 3 when a path is slower than the baseline by more than this, e.g. 10%')
     .addHelpText('after', `

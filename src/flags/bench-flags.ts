@@ -144,7 +144,8 @@ export function outputFormat(path: string): BenchFormat {
   if (ext === '.md' || ext === '.markdown') return 'markdown';
   if (ext === '.csv') return 'csv';
   if (ext === '.txt') return 'table';
-  throw usageError(`--output ${printable(path)}: cannot tell the format from the extension`, 'use .json, .md, .csv or .txt');
+  if (ext === '.html' || ext === '.htm') return 'html';
+  throw usageError(`--output ${printable(path)}: cannot tell the format from the extension`, 'use .json, .md, .csv, .txt or .html');
 }
 
 export function benchOptions(flags: BenchFlags): BenchOptions {

@@ -9,17 +9,23 @@ import { renderGateMarkdown } from './bench-gate.js';
 import { renderBenchJson } from './bench-json.js';
 import { renderBenchMarkdown } from './bench-markdown.js';
 import { renderBenchTable } from './bench-table.js';
+import { renderHtmlReport, type HtmlAssets } from './html-page.js';
 
-export const BENCH_FORMATS = ['table', 'json', 'markdown', 'csv'] as const;
+export const BENCH_FORMATS = ['table', 'json', 'markdown', 'csv', 'html'] as const;
 export type BenchFormat = (typeof BENCH_FORMATS)[number];
 
 export interface Rendered {
   result: BenchResult;
   comparisons: readonly Comparison[];
   gate?: GateReport;
+  /** HTML only: the chart library the page inlines, read by the caller (a reporter reads no file). */
+  htmlAssets?: HtmlAssets;
 }
 
-/** The report in one format. Markdown carries the gate's verdicts; JSON is the result contract alone. */
+/**
+ * The report in one format. Markdown and HTML carry the gate's verdicts; JSON is the result contract
+ * alone; HTML is one self-contained page (`htmlAssets` required).
+ */
 export function renderReport(format: BenchFormat, report: Rendered, chalk?: ChalkInstance): string {
   const { result, comparisons, gate } = report;
   switch (format) {
@@ -27,6 +33,10 @@ export function renderReport(format: BenchFormat, report: Rendered, chalk?: Chal
       return renderBenchJson(result, comparisons);
     case 'csv':
       return renderBenchCsv(result);
+    case 'html': {
+      if (!report.htmlAssets) throw new Error('renderReport: the html format needs htmlAssets');
+      return renderHtmlReport({ runs: [{ label: 'this run', result, comparisons, ...(gate ? { gate } : {}) }] }, report.htmlAssets);
+    }
     case 'markdown': {
       const checks = renderChecksMarkdown(result);
       return renderBenchMarkdown(result, comparisons) + (checks ? `\n${checks}` : '') + (gate ? `\n${renderGateMarkdown(gate)}` : '');

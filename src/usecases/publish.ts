@@ -14,6 +14,7 @@ import { UserError, usageError } from '../errors.js';
 import { printable } from '../workload/identifiers.js';
 import { renderReport, type BenchFormat, type Rendered } from '../report/bench-report.js';
 import type { Runtime } from '../runtime.js';
+import { loadHtmlAssets } from './report-html.js';
 
 /** A file to write, and the format its extension asks for. */
 export interface OutputFile {
@@ -102,6 +103,8 @@ export async function writeFileAtomically(path: string, text: string): Promise<v
  */
 export async function publish(runtime: Runtime, format: BenchFormat, outputs: readonly OutputFile[], report: Rendered,
   env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  // The HTML page inlines the chart library; it is read from the installed package only when asked for.
+  if (format === 'html' || outputs.some((o) => o.format === 'html')) report = { ...report, htmlAssets: await loadHtmlAssets() };
   runtime.out.data(renderReport(format, report, runtime.out.color));
   const failed: string[] = [];
   for (const output of outputs) {
