@@ -5,6 +5,7 @@
  */
 import { usageError } from '../errors.js';
 import type { ExplainRequest, ExplainTarget } from '../plan/explain.js';
+import { parsePgSize, type AdviseRequest } from '../plan/index-advice.js';
 import { classifyStatement } from '../plan/statement.js';
 import { EXPLAIN_FORMATS, type ExplainFormat } from '../report/explain-output.js';
 import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../workload/identifiers.js';
@@ -15,6 +16,10 @@ import { choiceOption, integerOption } from './options.js';
 export const DEFAULT_RUNS = 3;
 /** --timeout when not given: long enough for the report on a large table, short enough to stop a runaway. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
+/** --max-table-size when not given: a B-tree build on a 1 GB heap takes seconds to a minute, with writes waiting. */
+export const DEFAULT_MAX_TABLE_SIZE = '1GB';
+/** --max-candidates when not given. */
+export const DEFAULT_MAX_CANDIDATES = 8;
 
 /** The flags of `perfbench explain`, as commander hands them over. */
 export interface ExplainFlags {
@@ -29,19 +34,28 @@ export interface ExplainFlags {
   runs?: string;
   format: string;
   timeout: string;
+  /** --advise and the flags only it takes. */
+  advise?: boolean;
+  force?: boolean;
+  maxTableSize?: string;
+  maxCandidates?: string;
 }
 
 /** What the flags ask for, validated: which use case to run, with what, and the output format. */
 export type ExplainOptions =
   | { mode: 'file'; path: string; format: ExplainFormat }
   | { mode: 'explain'; request: ExplainRequest; format: ExplainFormat }
-  | { mode: 'compare'; request: ExplainRequest; runs: number; format: ExplainFormat };
+  | { mode: 'compare'; request: ExplainRequest; runs: number; format: ExplainFormat }
+  | { mode: 'advise'; request: AdviseRequest; format: ExplainFormat };
 
 type Flags = ExplainFlags & { param: string[] };
 
 export function explainOptions(input: ExplainFlags): ExplainOptions {
   const flags: Flags = { ...input, param: input.param ?? [] };
   const format = choiceOption(flags.format, '--format', EXPLAIN_FORMATS);
+  if (flags.advise) return { mode: 'advise', request: adviseRequest(flags), format };
+  const adviseOnly = given(flags, ['force', 'maxTableSize', 'maxCandidates']);
+  if (adviseOnly.length > 0) throw usageError(`${adviseOnly.map(flagName).join(', ')} ${adviseOnly.length === 1 ? 'applies' : 'apply'} to --advise`, 'add --advise, or drop them');
   if (flags.file !== undefined) {
     const clash = given(flags, ['category', 'table', 'column', 'query', 'param', 'compare', 'runs']);
     if (clash.length > 0) throw usageError(`--file renders a saved plan; it cannot be combined with ${clash.map(flagName).join(', ')}`);
@@ -57,6 +71,36 @@ export function explainOptions(input: ExplainFlags): ExplainOptions {
   }
   if (flags.runs !== undefined) throw usageError('--runs applies to --compare', 'add --compare, or drop --runs');
   return { mode: 'explain', request, format };
+}
+
+/**
+ * --advise: the report (default), a --query, or a --file whose content (a SQL statement, or a saved
+ * plan measured with --query) the use case reads. Measured like --compare: --runs per side.
+ */
+function adviseRequest(flags: Flags): AdviseRequest {
+  if (flags.compare) throw usageError('--advise and --compare are different measurements', 'pass one of them');
+  refuseNul(flags);
+  const timeoutMs = integerOption(flags.timeout, '--timeout', 1, 86_400_000);
+  const runs = integerOption(flags.runs ?? String(DEFAULT_RUNS), '--runs', 1, 100);
+  const maxCandidates = integerOption(flags.maxCandidates ?? String(DEFAULT_MAX_CANDIDATES), '--max-candidates', 1, 50);
+  const sizeText = flags.maxTableSize ?? DEFAULT_MAX_TABLE_SIZE;
+  const maxTableBytes = parsePgSize(sizeText);
+  if (maxTableBytes === undefined) throw usageError(`--max-table-size '${printable(sizeText)}' is not a size`, "write it as PostgreSQL does: 1GB, 500MB, 64kB (1 kB = 1024 bytes)");
+  const common = { timeoutMs, runs, maxTableBytes, force: Boolean(flags.force), maxCandidates };
+  const elsewhere = flags.query !== undefined || flags.file !== undefined;
+  const pick = given(flags, ['table', 'column']);
+  if (elsewhere && pick.length > 0) {
+    throw usageError(`${pick.map(flagName).join(', ')} pick${pick.length === 1 ? 's' : ''} the report query's table; --advise finds the tables of --query or --file in its plan`, `drop ${pick.map(flagName).join(', ')}`);
+  }
+  if (flags.file !== undefined) {
+    if (flags.category !== undefined) throw usageError('--category applies to the report query, not to --file');
+    // With --query, the file must be a saved plan (checked once it is read) and --param belongs to --query.
+    const target = flags.query === undefined ? null : targetOf(flags, tableIdentifier(REPORT_DEFAULTS.table), columnIdentifier(REPORT_DEFAULTS.column));
+    return { ...common, target, file: flags.file, params: flags.param };
+  }
+  const table = tableIdentifier(flags.table ?? REPORT_DEFAULTS.table);
+  const column = columnIdentifier(flags.column ?? REPORT_DEFAULTS.column);
+  return { ...common, target: targetOf(flags, table, column), file: null, params: flags.param };
 }
 
 /** The report for --category, or the user's --query after the classifier accepted it and its --param count matches. */

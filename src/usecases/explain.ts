@@ -68,7 +68,8 @@ export async function explainFile(path: string): Promise<ExplainResult> {
   };
 }
 
-async function readSavedText(path: string): Promise<string> {
+/** The text of --file, or a one-line usage error saying why it cannot be read. */
+export async function readSavedText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
@@ -79,7 +80,7 @@ async function readSavedText(path: string): Promise<string> {
 }
 
 /** Parses the saved text. The parser's errors know nothing of files: the flag and path are prefixed so the one line says what to fix. */
-function savedPlan(path: string, text: string): ParsedPlan {
+export function savedPlan(path: string, text: string): ParsedPlan {
   try {
     return parsePlan(planOfOwnJson(text) ?? text);
   } catch (error) {
