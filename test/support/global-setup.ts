@@ -1,29 +1,59 @@
-import pg from 'pg';
-import { Redis } from 'ioredis';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
+import type { TestProject } from 'vitest/node';
+import { leftBehind, takeInventory, type Inventory } from './leftovers.js';
+import { printableUrl } from './service-urls.js';
+import { ServiceSetupError, settlePostgres, settleRedis, type Settled } from './start-services.js';
 
 /**
- * Integration tests need the real PostgreSQL and Redis. When either is down the whole run fails
- * here with one clear line, instead of tests skipping or timing out one by one.
+ * The integration project's global setup, run once in vitest's main process before any worker:
+ *
+ * 1. settles PostgreSQL and Redis (start-services.ts: PERFBENCH_TEST_* if set, else the machine's
+ *    servers on the defaults, else an embedded PostgreSQL and a private redis-server it starts) and
+ *    provides their URLs to the workers (services.ts injects them);
+ * 2. takes an inventory of both, so that teardown can name whatever the tests left behind;
+ * 3. at teardown, fails the run when a test left a table, schema, dataset record or key, and stops
+ *    the servers it started.
+ *
+ * When a service cannot be had, the run ends here with one line on stderr and exit code 1: vitest
+ * would otherwise go on to report "No test files found", a 0% coverage table and this file's
+ * stack. What is printed before that line is vitest's own banner (and npm's, through `npm test`).
  */
-export default async function setup(): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5000 });
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const started: Settled[] = [];
+  const stopAll = async () => {
+    for (const service of started.splice(0).reverse()) await service.stop().catch(() => undefined);
+  };
+  let before: Inventory;
+  let urls: { databaseUrl: string; redisUrl: string };
   try {
-    await client.connect();
-    await client.query('SELECT 1');
+    // Redis first: a missing redis-server is found before an embedded PostgreSQL is started for nothing.
+    const redis = await settleRedis();
+    started.push(redis);
+    const postgres = await settlePostgres((line) => process.stderr.write(`${line}\n`));
+    started.push(postgres);
+    for (const service of [postgres, redis]) if (service.note) process.stderr.write(`${service.note}\n`);
+    urls = { databaseUrl: postgres.url, redisUrl: redis.url };
+    before = await takeInventory(urls.databaseUrl, urls.redisUrl);
   } catch (error) {
-    throw new Error(`integration tests need PostgreSQL at ${TEST_DATABASE_URL.replace(/:[^:@/]*@/, ':***@')}: ${(error as Error).message} (CI starts it in .ci/run)`);
-  } finally {
-    await client.end().catch(() => undefined);
+    await stopAll();
+    if (!(error instanceof ServiceSetupError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    // Straight out: anything vitest does after a failed global setup is noise around this line.
+    process.exit(1);
   }
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    throw new Error(`integration tests need Redis at ${TEST_REDIS_URL}: ${(error as Error).message} (CI starts it in .ci/run)`);
-  } finally {
-    redis.disconnect();
-  }
+  project.provide('perfbenchTestServices', urls);
+
+  return async () => {
+    try {
+      const after = await takeInventory(urls.databaseUrl, urls.redisUrl);
+      const left = leftBehind(before, after);
+      if (left.length > 0) {
+        // Written out and flagged with the exit code rather than thrown: vitest reports an error
+        // thrown from teardown as "error during close" and still exits 0.
+        process.stderr.write(`\nFAIL  the integration tests left these behind in ${printableUrl(urls.databaseUrl)} and ${printableUrl(urls.redisUrl)}; the test that created them must remove them:\n  ${left.join('\n  ')}\n\n`);
+        process.exitCode = 1;
+      }
+    } finally {
+      await stopAll();
+    }
+  };
 }

@@ -1,13 +1,26 @@
+import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
 import { memoryOutput, type Output } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
+import { configuredTestUrls, DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL, type TestServiceUrls } from './service-urls.js';
 
 /**
- * The real services integration tests run against: the machine's PostgreSQL and Redis (CI starts
- * them; global-setup fails the run loudly when they are down). Override with PERFBENCH_TEST_*.
+ * The real services integration tests run against. global-setup settles them before any worker
+ * starts (PERFBENCH_TEST_* when set; else the machine's servers on the defaults when they answer;
+ * else an embedded PostgreSQL and a private redis-server it started) and provides the URLs; a
+ * worker of a project without that setup (unit) falls back to the environment and the defaults.
  */
-export const TEST_DATABASE_URL = process.env.PERFBENCH_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
-export const TEST_REDIS_URL = process.env.PERFBENCH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
+function settled(): Partial<TestServiceUrls> {
+  try {
+    return inject('perfbenchTestServices') ?? {};
+  } catch {
+    return {}; // not inside a vitest worker
+  }
+}
+const provided = settled();
+const configured = configuredTestUrls();
+export const TEST_DATABASE_URL = provided.databaseUrl ?? configured.databaseUrl ?? DEFAULT_TEST_DATABASE_URL;
+export const TEST_REDIS_URL = provided.redisUrl ?? configured.redisUrl ?? DEFAULT_TEST_REDIS_URL;
 
 let counter = 0;
 /** A table name no other test (or run) uses. */
