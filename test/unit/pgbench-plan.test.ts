@@ -19,6 +19,7 @@ import {
   parseDefine,
   parseScript,
   parseScriptSpec,
+  pbFromSampler,
   planExecution,
   type PlanContext,
   type Script,
@@ -240,6 +241,54 @@ describe('\\if, \\sleep and \\pb_from', () => {
       ['100', 'SKU-0'],
       ['101', '102'],
     ]);
+  });
+});
+
+describe('\\pb_from values: the same draws on every path', () => {
+  const sources = script(['\\pb_from cid "Sales"."Customers".id zipf 1.1', '\\pb_from sku items.sku', 'SELECT :cid, :sku;'].join('\n')).pbFrom;
+  const [zipf, uniform] = sources as [(typeof sources)[number], (typeof sources)[number]];
+
+  it('depends only on (seed, name, operation, k)', () => {
+    const a = pbFromSampler(uniform, 1000, 42);
+    const b = pbFromSampler(uniform, 1000, 42);
+    const draws = Array.from({ length: 50 }, (_, i) => a(i, 0));
+    expect(Array.from({ length: 50 }, (_, i) => b(i, 0))).toEqual(draws);
+    expect(Array.from({ length: 50 }, (_, i) => a(i, 1))).not.toEqual(draws);
+    expect(Array.from({ length: 50 }, (_, i) => pbFromSampler(uniform, 1000, 43)(i, 0))).not.toEqual(draws);
+    expect(Array.from({ length: 50 }, (_, i) => pbFromSampler({ ...uniform, name: 'other' }, 1000, 42)(i, 0))).not.toEqual(draws);
+  });
+
+  it('draws uniformly, or Zipf with P(j) proportional to 1/(j+1)^S (index 0 the hottest)', () => {
+    const n = 50_000;
+    const flat = pbFromSampler(uniform, 10, 7);
+    const counts = new Array<number>(10).fill(0);
+    for (let i = 0; i < n; i++) counts[flat(i, 0)]!++;
+    for (const count of counts) expect(count / n).toBeCloseTo(1 / 10, 2);
+    const skewed = pbFromSampler(zipf, 100, 7);
+    let harmonic = 0;
+    for (let j = 1; j <= 100; j++) harmonic += j ** -1.1;
+    const hot = Array.from({ length: n }, (_, i) => skewed(i, 0));
+    expect(hot.filter((j) => j === 0).length / n).toBeCloseTo(1 / harmonic, 2);
+    expect(hot.filter((j) => j === 1).length / n).toBeCloseTo(2 ** -1.1 / harmonic, 2);
+    expect(Math.max(...hot)).toBeLessThan(100);
+  });
+
+  it('draws the only value of a one-value column, and refuses an empty one', () => {
+    expect(pbFromSampler(uniform, 1, 1)(5, 0)).toBe(0);
+    expect(() => pbFromSampler(uniform, 0, 1)).toThrow('\\pb_from sku: items.sku has no values to draw from');
+  });
+
+  it('feeds planExecution the same values whichever client asks', () => {
+    const customers = Array.from({ length: 500 }, (_, j) => `C-${j}`);
+    const skus = ['a', 'b', 'c'];
+    const samplers = { cid: pbFromSampler(zipf, customers.length, 42), sku: pbFromSampler(uniform, skus.length, 42) };
+    const draw = (name: string, i: number, k: number): string => (name === 'cid' ? customers[samplers.cid(i, k)]! : skus[samplers.sku(i, k)]!);
+    const plan = script(['\\pb_from cid "Sales"."Customers".id zipf 1.1', '\\pb_from sku items.sku', 'SELECT :cid, :sku;'].join('\n'));
+    for (let i = 0; i < 20; i++) {
+      const first = sqlValues(planExecution(plan, context({ executionIndex: i, clientId: 0, draw })));
+      expect(sqlValues(planExecution(plan, context({ executionIndex: i, clientId: 3, draw })))).toEqual(first);
+      expect(customers).toContain(first[0]![0]);
+    }
   });
 });
 

@@ -54,6 +54,7 @@ const CASES: [string, string[]][] = [
   ['set-continued-line', ['\\set aid random(1, \\', '    100000 * :scale']],
   ['set-continued-error', ['SELECT 1;', '\\set aid random(1, \\', '    100000 * :scale) +', '    * 2']],
   ['if-syntax-error', ['\\if :x = ', 'SELECT 1;', '\\endif']],
+  ['set-trailing-comment', ['\\set aid random(1, 10) -- the account']],
   // \sleep
   ['sleep-missing-time', ['\\sleep']],
   ['sleep-not-integer', ['\\sleep 1.5 ms']],

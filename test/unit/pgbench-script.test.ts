@@ -232,6 +232,12 @@ describe('scripts and errors', () => {
     expect(() => parseScript('SELECT 1', { name: 'a.sql', weight: 1.5 })).toThrow('a.sql: weight 1.5 is not an integer from 0 to 2147483647');
   });
 
+  it('ignores a byte order mark and reads CRLF line ends', () => {
+    const script = parse('\uFEFF-- name: first\r\n\\set x 1 + \\\r\n 2\r\nSELECT :x;\r\n\\sleep 1 ms\r\n');
+    expect(script.statements.map((s) => [s.name, s.text, s.line])).toEqual([['first', 'SELECT $1', 4]]);
+    expect(script.commands.map((c) => c.kind)).toEqual(['set', 'sql', 'sleep']);
+  });
+
   it('accepts a script of meta-commands only, as pgbench does', () => {
     expect(parse('\\set x 1').statements).toEqual([]);
   });

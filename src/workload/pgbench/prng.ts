@@ -214,39 +214,58 @@ export function leftmostOne(value: bigint): number {
 }
 
 /** Independent streams of one operation, so adding a draw to one never shifts another. */
-export type RandomStream = 'script' | 'choose' | 'default-seed';
+export type RandomStream = 'script' | 'choose' | 'default-seed' | 'pb-from';
 
 const STREAM_SALT: Record<RandomStream, bigint> = {
   script: 0x5f3759df2c1b3c6dn,
   choose: 0x9c6b3e1a7f4d2b85n,
   'default-seed': 0x2545f4914f6cdd1dn,
+  'pb-from': 0xd6e8feb86659fd93n,
 };
 
 /** The seed's part of a stream key, kept for the last seed asked (a benchmark has one). */
 let cachedSeed: number | bigint | undefined;
-const cachedBase = new Map<RandomStream, Halves>();
+const cachedBase = new Map<bigint, Halves>();
 
-function streamBase(seed: number | bigint, stream: RandomStream): Halves {
+function streamBase(seed: number | bigint, salt: bigint): Halves {
   if (cachedSeed !== seed) {
     cachedSeed = seed;
     cachedBase.clear();
   }
-  let base = cachedBase.get(stream);
+  let base = cachedBase.get(salt);
   if (!base) {
-    base = toHalves(BigInt.asUintN(64, BigInt(seed)) ^ STREAM_SALT[stream]);
+    base = toHalves(BigInt.asUintN(64, BigInt(seed)) ^ salt);
     mixHalves(base);
-    cachedBase.set(stream, base);
+    cachedBase.set(salt, base);
   }
   return base;
 }
 
 /** A 64-bit key for (seed, index, stream), as halves: two splitmix64 rounds, so neighbouring i are unrelated. */
-function streamHalves(seed: number | bigint, index: number, stream: RandomStream): Halves {
-  const base = streamBase(seed, stream);
+function streamHalves(seed: number | bigint, index: number, stream: RandomStream, salt = STREAM_SALT[stream]): Halves {
+  const base = streamBase(seed, salt);
   const key: Halves = { high: base.high, low: base.low };
   addHalves(key, Math.floor(index / TWO_POW_32) >>> 0, index >>> 0);
   mixHalves(key);
   return key;
+}
+
+/** FNV-1a over a name's UTF-16 code units: a 64-bit salt that tells one named source from another. */
+export function nameSalt(name: string): bigint {
+  let hash = 0xcbf29ce484222325n;
+  for (let i = 0; i < name.length; i++) hash = ((hash ^ BigInt(name.charCodeAt(i))) * 0x100000001b3n) & UINT64;
+  return hash;
+}
+
+/**
+ * The generator of the k-th draw of a named source (a \pb_from variable) in operation `index`:
+ * its own stream per name, so a script's other draws and other sources never shift it.
+ */
+export function namedDrawRandom(seed: number | bigint, salt: bigint, index: number, k: number): Prng {
+  const key = streamHalves(seed, index, 'pb-from', (salt ^ STREAM_SALT['pb-from']) & UINT64);
+  addHalves(key, Math.floor(k / TWO_POW_32) >>> 0, k >>> 0);
+  mixHalves(key);
+  return new Prng(key);
 }
 
 /** A 64-bit key for (seed, index, stream): two splitmix64 rounds, so neighbouring i are unrelated. */

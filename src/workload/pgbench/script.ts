@@ -397,7 +397,8 @@ export function parseScript(text: string, source: ScriptSource): Script {
   if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) {
     throw new ScriptError(source.name, 0, `weight ${weight} is not an integer from 0 to ${MAX_WEIGHT}`);
   }
-  const items = new Scanner(text, source.name).scan();
+  // A byte order mark is not part of the first statement.
+  const items = new Scanner(text.replace(/^\uFEFF/, ''), source.name).scan();
   const fail: (line: number, reason: string) => never = (line, reason) => {
     throw new ScriptError(source.name, line, reason);
   };
@@ -502,7 +503,8 @@ function readMeta(item: Extract<Item, { kind: 'meta' }>, fail: (line: number, re
         // The line and column in the script of the body's offset (a continued command spans lines).
         const at = offset + error.column - 1;
         const segment = [...item.segments].reverse().find((candidate) => candidate.offset <= at)!;
-        fail(segment.line, `${label}: ${error.message} at column ${segment.column + at - segment.offset}`);
+        const comment = text.includes('--') ? ' (a meta-command line takes no -- comment)' : '';
+        fail(segment.line, `${label}: ${error.message} at column ${segment.column + at - segment.offset}${comment}`);
       }
       throw error;
     }
