@@ -180,8 +180,15 @@ async function prepareCandidates(client: pg.ClientBase, candidates: IndexCandida
   const byTable = new Map<string, { identifier: Identifier; facts: TableFacts; existing: ExistingIndex[] }>();
   const resolved: IndexCandidate[] = [];
   const tableOf = new Map<IndexCandidate, Identifier>();
+  // A saved plan names relations without their schema: the live plan's schema for the same name, when it has one.
+  const schemasOf = new Map<string, Set<string>>();
+  for (const { relation } of candidates) {
+    if (relation.schema !== undefined) schemasOf.set(relation.name, (schemasOf.get(relation.name) ?? new Set()).add(relation.schema));
+  }
   for (const candidate of candidates) {
-    const named = catalogIdentifier(candidate.relation.schema, candidate.relation.name);
+    const known = schemasOf.get(candidate.relation.name);
+    const schema = candidate.relation.schema ?? (known?.size === 1 ? [...known][0] : undefined);
+    const named = catalogIdentifier(schema, candidate.relation.name);
     const identifier = await findTable(client, named);
     const description = `${named.text} (${candidate.columns.map((c) => c.name).join(', ')})`;
     if (!identifier) {
