@@ -242,7 +242,8 @@ function scanCandidates(view: PlanView, scan: PlanNode, out: Collector): void {
       const source = comparisons.some((c) => sourceOf(c) === 'subplan') ? 'subplan' : joinKeys.length > 0 || comparisons.some((c) => sourceOf(c) === 'join') ? 'join' : 'filter';
       const what = [index.length > 0 ? `Index Cond ${indexCondition}` : '', joinKeys.length > 0 ? `Join Filter ${loop!.joinFilter} of #${loop!.id} ${loop!.label}` : '', `Filter ${filter}`]
         .filter(Boolean).join(' and ');
-      out.add(relation, together.map((name) => ({ name })), reasonOf(view, source, scan, `${what}: ${together.length} columns of ${displayName(scan.relation!)} in one index`), weight);
+      const where = source === 'subplan' ? `${subPlan!.subplanName ?? 'SubPlan'}, run ${formatCount(subPlan!.loops)} times: ` : '';
+      out.add(relation, together.map((name) => ({ name })), reasonOf(view, source, scan, `${where}${what}: ${together.length} columns of ${displayName(scan.relation!)} in one index`), weight);
     }
   }
 }

@@ -9,7 +9,8 @@ import {
   candidateKey, createIndexText, describeCandidate, indexCandidates, mergeCandidates, withoutExisting, type IndexCandidate,
 } from '../../src/plan/index-candidates.js';
 import { comparisonsOf, conjunctsOf, orderKeyOf } from '../../src/plan/plan-conditions.js';
-import { fixture } from './plan-fixture.js';
+import { parsePlan } from '../../src/plan/plan.js';
+import { fixture, fixtureJson } from './plan-fixture.js';
 
 /** Candidates as `relation (columns)` with their sources, in rank order. */
 const summary = (candidates: IndexCandidate[]) => candidates.map((c) => `${describeCandidate(c)} <- ${c.reasons.map((r) => `${r.source}#${r.nodeId}`).join(',')}`);
@@ -152,6 +153,15 @@ describe('candidates from captured plans of a quoted, mixed-case, schema-qualifi
 describe('candidates from the other captured plans (no Schema in them)', () => {
   it('the correlated SubPlan of the weather set', () => {
     expect(summary(indexCandidates(fixture('correlated-subplan')))).toEqual(['observation (station_id) <- subplan#2', 'station (region) <- filter#0']);
+  });
+
+  it('a correlated SubPlan that filters on more: the outer lookup and the filter in one index, said to be the SubPlan\'s', () => {
+    const json = fixtureJson('correlated-subplan');
+    json[0]['Plan']['Plans'][0]['Plans'][0]['Filter'] = "((station_id = s.id) AND (rain_mm > '30'::numeric))";
+    const candidates = indexCandidates(parsePlan(json));
+    const both = candidates.find((c) => describeCandidate(c) === 'observation (station_id, rain_mm)')!;
+    expect(both.reasons).toEqual([{ source: 'subplan', nodeId: 2, node: 'Seq Scan on observation o',
+      detail: "SubPlan 1, run 24 times: Filter ((station_id = s.id) AND (rain_mm > '30'::numeric)): 2 columns of observation in one index" }]);
   });
 
   it('a Nested Loop whose inner Seq Scan runs once per outer row: the join key with the inner filter', () => {
