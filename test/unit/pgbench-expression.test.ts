@@ -213,6 +213,7 @@ describe('doubles: any double operand makes + - * / and comparisons work on doub
     expect(shown('9007199254740993 = 9007199254740992.0')).toBe('boolean true');
     expect(shown('1 >= 1.0')).toBe('boolean true');
     expect(shown('sqrt(-1) = sqrt(-1)')).toBe('boolean false');
+    expect(['1.5 < 2', '2 <= 1.5', '2.0 <> 2', '3 <> 2', '2 <= 2'].map((text) => shown(text))).toEqual(['boolean true', 'boolean false', 'boolean false', 'boolean true', 'boolean true']);
   });
 
   it('converts to int with rounding and a range check', () => {

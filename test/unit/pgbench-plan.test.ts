@@ -13,6 +13,7 @@ import {
   BUILTIN_SCRIPT_TEXT,
   ScriptError,
   builtinScript,
+  checkScriptVariables,
   chooseScript,
   defaultSeed,
   isBuiltinScriptName,
@@ -313,6 +314,33 @@ describe('errors while planning point at the line (runtime failures, exit 1)', (
     const seen: string[] = [];
     planExecution(script('\\set x 1\n\\set y debug(:x * 2.5) + debug(3)\nSELECT :y;'), context({ debug: (line) => seen.push(line) }));
     expect(seen).toEqual(['debug(t.sql:2): double 2.5', 'debug(t.sql:2): int 3']);
+  });
+});
+
+describe('checking variables before anything runs', () => {
+  const check = (text: string, defines: string[] = []): string | undefined => {
+    try {
+      checkScriptVariables(script(text), defines);
+      return undefined;
+    } catch (error) {
+      expect(error).toBeInstanceOf(ScriptError);
+      expect((error as ScriptError).exitCode).toBe(ExitCode.usage);
+      return (error as ScriptError).message;
+    }
+  };
+
+  it('accepts variables set anywhere in the script, by -D or automatically', () => {
+    expect(check('\\if :scale > 1\n\\set a 1\n\\else\n\\pb_from a t.c\n\\endif\nSELECT :a, :client_id, :random_seed, :default_seed, :d;\n\\sleep :a us', ['d'])).toBeUndefined();
+    for (const name of BUILTIN_SCRIPT_NAMES) expect(checkScriptVariables(builtinScript(name), [])).toBeUndefined();
+  });
+
+  it.each([
+    ['SELECT 1;\nSELECT :aid;', 't.sql:2: statement t.sql#2 reads :aid, which no \\set, \\pb_from or -D aid=VALUE sets'],
+    ['\\set x :y + 1', 't.sql:1: \\set x reads :y, which no \\set, \\pb_from or -D y=VALUE sets'],
+    ['\\if true\n\\elif :flag\n\\endif', 't.sql:2: \\elif reads :flag, which no \\set, \\pb_from or -D flag=VALUE sets'],
+    ['\\sleep :pause ms', 't.sql:1: \\sleep reads :pause, which no \\set, \\pb_from or -D pause=VALUE sets'],
+  ])('refuses %j', (text, message) => {
+    expect(check(text)).toBe(message);
   });
 });
 

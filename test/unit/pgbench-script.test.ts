@@ -52,6 +52,7 @@ describe('where a statement ends', () => {
 
   it('keeps $ inside identifiers and does not read it as a dollar quote', () => {
     expect(statements('SELECT a$b$ FROM t$1 WHERE x = :v;')).toEqual([['SELECT a$b$ FROM t$1 WHERE x = $1', ['v']]]);
+    expect(statements('SELECT 1 $ 2;')).toEqual([['SELECT 1 $ 2', []]]);
   });
 
   it('drops leading comments and blank lines, and empty statements', () => {
@@ -217,6 +218,11 @@ describe('meta-commands', () => {
       ['z', '"t"', undefined, 't', '"select"', 'zipf', 1.1, 4],
     ]);
     expect(script.commands.slice(0, 4).map((c) => c.kind)).toEqual(['pb_from', 'pb_from', 'pb_from', 'pb_from']);
+  });
+
+  it('reads "" inside a quoted \\pb_from name as a quote', () => {
+    const [source] = parse('\\pb_from q "a""b"."c d"\nSELECT :q;').pbFrom;
+    expect([source!.relation.name, source!.column.name, source!.relation.sql]).toEqual(['a"b', 'c d', '"a""b"']);
   });
 
   it('accepts the same \\pb_from twice (e.g. in two branches) and keeps one source', () => {

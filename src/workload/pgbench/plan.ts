@@ -11,7 +11,7 @@
  */
 import { UserError, usageError } from '../../errors.js';
 import { evaluate, type EvaluationEnvironment } from './evaluate.js';
-import type { Expr } from './expression.js';
+import { variablesOf, type Expr } from './expression.js';
 import { executionRandom, streamKey, type Prng } from './prng.js';
 import { ScriptError } from './script-error.js';
 import type { Command, Script, ScriptStatement } from './script.js';
@@ -215,6 +215,51 @@ function guarded<T>(script: Script, line: number, label: string, work: () => T):
     if (error instanceof EvaluationError) throw new ScriptError(script.name, line, `${label}: ${error.message}`, 'run');
     throw error;
   }
+}
+
+const AUTOMATIC_VARIABLES = ['scale', 'client_id', 'random_seed', 'default_seed'];
+
+/**
+ * Fails fast, before anything runs, on a variable the script reads but nothing can set: no \set or
+ * \pb_from anywhere in the script, no -D, not automatic. A usage error (exit 2) at the first line
+ * that reads it. (A variable set only in a branch not taken still fails while planning, at its line.)
+ */
+export function checkScriptVariables(script: Script, defineNames: Iterable<string>): void {
+  const known = new Set<string>([...AUTOMATIC_VARIABLES, ...defineNames]);
+  const visit = (commands: readonly Command[], collect: (command: Command) => void): void => {
+    for (const command of commands) {
+      collect(command);
+      if (command.kind === 'if') for (const branch of command.branches) visit(branch.body, collect);
+    }
+  };
+  visit(script.commands, (command) => {
+    if (command.kind === 'set') known.add(command.variable);
+    if (command.kind === 'pb_from') known.add(command.source.name);
+  });
+  const check = (names: readonly string[], line: number, what: string): void => {
+    const missing = names.find((name) => !known.has(name));
+    if (missing !== undefined) throw new ScriptError(script.name, line, `${what} reads :${missing}, which no \\set, \\pb_from or -D ${missing}=VALUE sets`);
+  };
+  visit(script.commands, (command) => {
+    switch (command.kind) {
+      case 'sql':
+        check(command.statement.parameters, command.line, `statement ${command.statement.name}`);
+        break;
+      case 'set':
+        check(variablesOf(command.expression), command.line, `\\set ${command.variable}`);
+        break;
+      case 'if':
+        command.branches.forEach((branch, i) => {
+          if (branch.condition) check(variablesOf(branch.condition), branch.line, i === 0 ? '\\if' : '\\elif');
+        });
+        break;
+      case 'sleep':
+        if ('variable' in command.duration) check([command.duration.variable], command.line, '\\sleep');
+        break;
+      case 'pb_from':
+        break;
+    }
+  });
 }
 
 /**
