@@ -21,6 +21,11 @@ export function register(program: Command, context: CommandContext): void {
     .description('time the report through seq-scan, index-scan, cache-hit, cache-miss, no-op and (--http) HTTP paths; speed-ups, plans, CI gate')
     .option('--paths <list>', `paths to run: ${PATHS.map((p) => p.name).join(', ')} (default: all but ${HTTP_PATHS.join(', ')}; with --http, all)`)
     .option('--http [url]', 'also time /report/slow and /report/fast end to end: of `perfbench serve` at url, or (no url) of one started in-process')
+    .option('--workload <file[@weight]>', 'time a pgbench script instead of the report (repeatable; weights as pgbench)', repeatable, [])
+    .option('--builtin <name[@weight]>', "time pgbench's built-in script: tpcb-like, select-only, simple-update (repeatable)", repeatable, [])
+    .option('-D, --define <name=value>', 'a script variable, as pgbench -D (repeatable)', repeatable, [])
+    .option('--scale <n>', "the script's :scale (default: the rows of pgbench_branches, else 1)")
+    .option('--max-tries <n>', 'tries of an execution that hit a serialization failure or deadlock (default 1: no retry)')
     .option('--concurrency <list>', 'workers per path; a list such as 1,4,16 sweeps it', d.concurrency)
     .option('--duration <time>', `measured time per path and trial, e.g. 500ms, 5s, 1m (default ${d.duration})`)
     .option('--iterations <n>', 'measured operations per path and trial, instead of --duration')
@@ -46,6 +51,13 @@ Paths:
 ${PATHS.map((p) => `  ${p.name.padEnd(9)} ${p.description}`).join('\n')}
 
 Runs on the same table take turns: a second bench (or index add/drop) waits for the first, saying
+With --workload/--builtin, one script execution is one operation (pgbench's transaction) and the
+paths are as-is (the database as it is), no-index (index scans off for the session),
+index=TABLE(COLUMN, …) (a candidate index created for the path's runs and dropped after each) and
+cache (cache-aside of every read statement; only for a workload that does not write). Default:
+as-is,no-index, plus cache when the workload only reads. The report adds a per-statement table
+(like pgbench -r, with percentiles), failures by SQLSTATE and retries.
+
 whose turn it is, up to --lock-timeout (--no-wait: exit 1 at once). The index on the filter column
 is created for the run when missing and dropped afterwards (also after Ctrl-C or an error; after a
 crash, by the next run on the table or \`perfbench index drop\`). A path whose plan changes during
@@ -65,6 +77,8 @@ Examples:
   perfbench bench --paths seq,index --concurrency 1,4,16 --duration 5s
   perfbench bench --http
   perfbench bench --http http://127.0.0.1:8080 --paths http-slow,http-fast
+  perfbench bench --builtin select-only --paths as-is,no-index,cache
+  perfbench bench --workload my.sql@2 --builtin tpcb-like -D delta=5 --max-tries 3 --paths 'as-is,index=orders(customer_id)'
   perfbench bench --output result.json --output summary.md
   perfbench bench --baseline main.json --fail-if-slower 10%`)
     .action((flags: BenchFlags) => context.run(async (runtime) => {

@@ -15,6 +15,7 @@ import type { BenchOptions } from '../usecases/bench-options.js';
 import { DEFAULT_LOCK_TIMEOUT_MS, type LockOptions } from '../usecases/table-lease.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 import { choiceOption, integerOption, numberOption } from './options.js';
+import { workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
 
 /**
  * Defaults sized so that plain `perfbench bench` (5 paths x 3 trials) finishes in well under a
@@ -35,7 +36,7 @@ export const BENCH_DEFAULTS = {
 } as const;
 
 /** The flags as commander hands them over (strings; lists joined with commas). */
-export interface BenchFlags extends LockFlags {
+export interface BenchFlags extends LockFlags, WorkloadFlags {
   paths?: string;
   concurrency?: string;
   duration?: string;
@@ -148,6 +149,20 @@ export function outputFormat(path: string): BenchFormat {
   throw usageError(`--output ${printable(path)}: cannot tell the format from the extension`, 'use .json, .md, .csv, .txt or .html');
 }
 
+/**
+ * `bench --workload/--builtin`: the shared flags as for the report, the workload's own paths
+ * (as-is, no-index, index=EXPR, cache; the default set is decided once the scripts are read).
+ */
+function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOptions['workload']>, http: boolean): BenchOptions {
+  if (http) throw usageError('--http does not time a workload yet', 'drop --http, or run the report without --workload');
+  const kinds = flags.paths === undefined ? undefined : workloadPathsOption(flags.paths);
+  const options = benchOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, paths: undefined, http: undefined } as BenchFlags);
+  options.workload = workload;
+  options.paths = [];
+  if (kinds) options.workloadPaths = kinds;
+  return options;
+}
+
 export function benchOptions(flags: BenchFlags): BenchOptions {
   const d = BENCH_DEFAULTS;
   if (flags.duration !== undefined && flags.iterations !== undefined) {
@@ -161,6 +176,8 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
     throw usageError('--fail-if-slower needs --baseline', 'pass the JSON result of an earlier run: --baseline baseline.json');
   }
   const http = flags.http === undefined || flags.http === false ? undefined : flags.http === true ? {} : { url: httpUrlOption(flags.http) };
+  const workload = workloadOptions(flags);
+  if (workload) return workloadBenchOptions(flags, workload, http !== undefined);
   const paths = flags.paths === undefined ? [...DEFAULT_PATHS, ...(http ? HTTP_PATHS : [])] : pathsOption(flags.paths);
   const timesHttp = paths.some((name) => HTTP_PATHS.includes(name));
   if (http && !timesHttp) {

@@ -22,7 +22,7 @@ import {
 export type { Comparison, IntervalMethod, MeasuredComparison, RatioEstimate, UnavailableComparison } from './result.js';
 
 export interface CompareOptions {
-  /** The path every other path is compared with; default `seq`. */
+  /** The path every other path is compared with; default `seq`, else (a workload) `no-index`, else `as-is`. */
   baseline?: string;
   /** Further [path, baseline] pairs; default DEFAULT_PAIRS. */
   pairs?: ReadonlyArray<readonly [string, string]>;
@@ -34,7 +34,10 @@ export interface CompareOptions {
 }
 
 /** The pairs besides "everything vs seq": the cache against the index, the fast route against the slow one. */
-export const DEFAULT_PAIRS: ReadonlyArray<readonly [string, string]> = [['cache', 'index'], ['http-fast', 'http-slow']];
+export const DEFAULT_PAIRS: ReadonlyArray<readonly [string, string]> = [['cache', 'index'], ['http-fast', 'http-slow'], ['cache', 'as-is']];
+
+/** The default baseline among the paths a result has: the report's `seq`, a workload's `no-index`, else `as-is`. */
+const BASELINES = ['seq', 'no-index', 'as-is'];
 export const DEFAULT_RESAMPLES = 2000;
 export const DEFAULT_CONFIDENCE = 0.95;
 export const DEFAULT_BOOTSTRAP_SEED = 0x5eed;
@@ -51,7 +54,8 @@ export const floorUs = (us: number): number => Math.max(us, 1);
 
 /** All speed-ups of a result (pure; deterministic for a given seed). No-op paths are skipped. */
 export function compareResult(result: BenchResult, options: CompareOptions = {}): Comparison[] {
-  const baseline = options.baseline ?? 'seq';
+  const present = new Set(result.paths.map((p) => p.name));
+  const baseline = options.baseline ?? BASELINES.find((name) => present.has(name)) ?? 'seq';
   const pairs = options.pairs ?? DEFAULT_PAIRS;
   const groups = groupPaths(result.paths.filter((p) => p.kind !== 'noop'));
   const out: Comparison[] = [];

@@ -155,6 +155,46 @@ export interface ConnectionOutage {
   error: string;
 }
 
+/**
+ * `bench --workload`: one script statement's figures in one run, like a line of `pgbench -r`, with
+ * its own HDR histogram (encoded, so merge adds it exactly). `ops` counts its successful executions,
+ * `errors` its failed ones (retried executions included).
+ */
+export interface StatementRecord {
+  /** The script it belongs to (file name or builtin name). */
+  script: string;
+  /** `-- name: x`, else `<script>#<k>`. */
+  name: string;
+  /** 1-based line in the script. */
+  line: number;
+  /** read, write or transaction (the cache path's decision). */
+  access: string;
+  ops: number;
+  errors: number;
+  summary: LatencySummary;
+  histogram: string;
+}
+
+/** `bench --workload`: one script's executions (pgbench's transactions) in one run. */
+export interface ScriptRecord {
+  name: string;
+  ops: number;
+  errors: number;
+}
+
+/** The workload fields a run adds to its PathResult (all optional there). */
+export interface WorkloadRecord {
+  statements: StatementRecord[];
+  scripts: ScriptRecord[];
+  /** Failed executions by SQLSTATE (`client` for errors that never reached the server). */
+  failures: Record<string, number>;
+  /** Executions rerun after a serialization failure or deadlock (--max-tries). */
+  retries: number;
+  /** The cache path: read statements answered from the cache, and from PostgreSQL. */
+  cacheHits?: number;
+  cacheMisses?: number;
+}
+
 /** How a speed-up's interval was obtained (see compare.ts). */
 export type IntervalMethod = 'trials' | 'bootstrap';
 
@@ -265,6 +305,17 @@ export interface PathResult {
    * still going on when the run ended has no `endedAt`, and the next run records its own.
    */
   outages?: ConnectionOutage[];
+  /** `bench --workload`: per-statement figures, like `pgbench -r` with percentiles. */
+  statements?: StatementRecord[];
+  /** `bench --workload`: executions per script. */
+  scripts?: ScriptRecord[];
+  /** `bench --workload`: failed executions by SQLSTATE. */
+  failures?: Record<string, number>;
+  /** `bench --workload`: executions retried after a serialization failure or deadlock. */
+  retries?: number;
+  /** `bench --workload`, cache path: reads answered by the cache and by PostgreSQL. */
+  cacheHits?: number;
+  cacheMisses?: number;
   notes?: string[];
   /** Short machine-readable warnings, e.g. `plan-mismatch`, `client-bound`. */
   flags?: string[];
@@ -365,10 +416,36 @@ export function validateResult(json: unknown, source = 'result', checkHistograms
       !samples['points'].every((s: unknown) => isObject(s) && isNumber(s['startMs']) && isNumber(s['endMs']) && isNumber(s['ops'])))) {
       fail(`corrupt result: ${at}.samples is not a list of intervals`);
     }
+    checkWorkload(p, at, checkHistograms, fail);
     return undefined;
   });
   // A version 1 file is a version 2 file without samples and plan trees: read as the current version.
   return (version === RESULT_SCHEMA_VERSION ? json : { ...json, schemaVersion: RESULT_SCHEMA_VERSION }) as unknown as BenchResult;
+}
+
+/** The optional `bench --workload` fields of a path, when present. */
+function checkWorkload(p: Json, at: string, checkHistograms: boolean, fail: (what: string) => never): void {
+  const statements = p['statements'];
+  if (statements !== undefined) {
+    if (!Array.isArray(statements)) fail(`corrupt result: ${at}.statements is not an array`);
+    (statements as unknown[]).forEach((s, k) => {
+      const sat = `${at}.statements[${k}]`;
+      if (!isObject(s) || typeof s['name'] !== 'string' || typeof s['script'] !== 'string' || !isNumber(s['ops']) || !isNumber(s['errors']) || !isNumber(s['line'])) {
+        fail(`corrupt result: ${sat} is not a statement record`);
+      }
+      checkSummary((s as Json)['summary'], `${sat}.summary`, fail);
+      checkEncoded((s as Json)['histogram'], `${sat}.histogram`, checkHistograms, fail);
+    });
+  }
+  const scripts = p['scripts'];
+  if (scripts !== undefined && (!Array.isArray(scripts) || !scripts.every((s: unknown) => isObject(s) && typeof s['name'] === 'string' && isNumber(s['ops']) && isNumber(s['errors'])))) {
+    fail(`corrupt result: ${at}.scripts is not a list of script counts`);
+  }
+  const failures = p['failures'];
+  if (failures !== undefined && (!isObject(failures) || !Object.values(failures).every(isNumber))) fail(`corrupt result: ${at}.failures is not a count by SQLSTATE`);
+  for (const key of ['retries', 'cacheHits', 'cacheMisses'] as const) {
+    if (p[key] !== undefined && !isNumber(p[key])) fail(`corrupt result: ${at}.${key} is not a number`);
+  }
 }
 
 function checkSummary(summary: unknown, at: string, fail: (what: string) => never): void {
@@ -486,11 +563,52 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
   const outages = combineOutages(parts.flatMap((p) => p.outages ?? []));
   if (outages.length) combined.outages = outages;
   else delete combined.outages;
+  combineWorkload(parts, combined);
   const notes = unique(parts.flatMap((p) => p.notes ?? []));
   const flags = unique(parts.flatMap((p) => p.flags ?? []));
   if (notes.length) combined.notes = notes;
   if (flags.length) combined.flags = flags;
   return combined;
+}
+
+/**
+ * The `bench --workload` fields of several runs of one path: statement histograms added exactly
+ * (statements matched by script and name), counts and failures summed. Absent when no part has them.
+ */
+export function combineWorkload(parts: readonly PathResult[], into: PathResult): void {
+  const withStatements = parts.filter((p) => p.statements !== undefined);
+  if (withStatements.length > 0) {
+    const groups = new Map<string, StatementRecord[]>();
+    for (const s of withStatements.flatMap((p) => p.statements!)) {
+      const key = `${s.script}\u0000${s.name}\u0000${s.line}`;
+      const group = groups.get(key);
+      if (group) group.push(s);
+      else groups.set(key, [s]);
+    }
+    into.statements = [...groups.values()].map((group) => {
+      const histogram = group.length === 1 ? group[0]!.histogram : addEncoded(group.map((s) => s.histogram));
+      return { ...group[0]!, ops: sum(group, (s) => s.ops), errors: sum(group, (s) => s.errors), summary: group.length === 1 ? group[0]!.summary : summarizeEncoded(histogram), histogram };
+    });
+  } else delete into.statements;
+  const withScripts = parts.filter((p) => p.scripts !== undefined);
+  if (withScripts.length > 0) {
+    const scripts = new Map<string, ScriptRecord>();
+    for (const s of withScripts.flatMap((p) => p.scripts!)) {
+      const seen = scripts.get(s.name);
+      scripts.set(s.name, seen ? { name: s.name, ops: seen.ops + s.ops, errors: seen.errors + s.errors } : { ...s });
+    }
+    into.scripts = [...scripts.values()];
+  } else delete into.scripts;
+  const withFailures = parts.filter((p) => p.failures !== undefined);
+  if (withFailures.length > 0) {
+    const failures: Record<string, number> = {};
+    for (const p of withFailures) for (const [code, n] of Object.entries(p.failures!)) failures[code] = (failures[code] ?? 0) + n;
+    into.failures = failures;
+  } else delete into.failures;
+  for (const key of ['retries', 'cacheHits', 'cacheMisses'] as const) {
+    if (parts.some((p) => p[key] !== undefined)) into[key] = sum(parts, (p) => p[key] ?? 0);
+    else delete into[key];
+  }
 }
 
 /**

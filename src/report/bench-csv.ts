@@ -4,6 +4,7 @@
  * scripts; latencies in milliseconds like the other reports.
  */
 import type { BenchResult, Comparison } from '../measure/result.js';
+import { STATEMENT_CSV_HEADER, statementCsvFields } from './bench-workload.js';
 
 /** One RFC 4180 field. */
 export function csvField(value: string | number | boolean | undefined): string {
@@ -45,6 +46,13 @@ export function renderBenchCsv(result: BenchResult): string {
       lat(p.uncorrected?.summary.p50Us), lat(p.uncorrected?.summary.p99Us), ms(p.scheduleLag?.meanUs), ms(p.scheduleLag?.maxUs),
       p.ratePerSec, p.interrupted, p.firstError, flags.join(';'),
     ]);
+  }
+  // A workload's statements: a second table after an empty line (absent for the report).
+  if (result.paths.some((p) => p.statements !== undefined)) {
+    out += '\r\n' + line(STATEMENT_CSV_HEADER);
+    for (const p of result.paths) {
+      for (const s of p.statements ?? []) out += line([p.name, p.concurrency, p.trial, s.script, s.name, s.line, s.access, s.ops, s.errors, ...statementCsvFields(s)]);
+    }
   }
   return out;
 }

@@ -8,6 +8,7 @@ import {
   describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, loopLagLines, overheadLine,
   datasetLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
+import { hasWorkload, STATEMENT_HEAD, statementRows, workloadLines } from './bench-workload.js';
 
 /** Escapes what would break a table cell or start Markdown formatting. */
 function cell(text: string): string {
@@ -53,6 +54,14 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
     for (const c of comparisons) {
       out.push(row([`\`${c.path}\``, `\`${c.baseline}\``, String(c.concurrency), formatEstimate(c.p50), formatEstimate(c.p99), cell(describeMethod(c))]));
     }
+  }
+
+  if (hasWorkload(paths)) {
+    out.push('', '### Statements', '', "Like `pgbench -r`, from each statement's own histogram (successful executions).", '');
+    out.push(row(STATEMENT_HEAD), row(STATEMENT_HEAD.map((_, i) => (i < 4 ? ':---' : '---:'))));
+    for (const r of statementRows(paths)) out.push(row(r.map((c, i) => (i === 0 || i === 3 ? `\`${c}\`` : cell(c)))));
+    out.push('');
+    for (const line of workloadLines(paths)) out.push(`- ${cell(line)}`);
   }
 
   const notes = [overheadLine(paths), ...loopLagLines(paths)].filter((l): l is string => l !== undefined);

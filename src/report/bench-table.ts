@@ -11,6 +11,7 @@ import {
   bar, describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, logShare, loopLagLines,
   datasetLine, NO_FIGURE, overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
+import { hasWorkload, STATEMENT_HEAD, statementRows, workloadLines } from './bench-workload.js';
 
 export interface BenchTableOptions {
   chalk?: ChalkInstance;
@@ -44,6 +45,14 @@ export function renderBenchTable(result: BenchResult, comparisons: readonly Comp
     lines.push('');
     lines.push(chalk.bold('Speed-up') + chalk.dim(' (baseline latency / path latency; interval in brackets)'));
     lines.push(speedupTable(comparisons, chalk));
+  }
+  if (hasWorkload(paths)) {
+    lines.push('');
+    lines.push(chalk.bold('Statements') + chalk.dim(' (like pgbench -r, each statement\'s own histogram; successful executions)'));
+    const t = table(STATEMENT_HEAD, STATEMENT_HEAD.map((_, i) => (i === 0 || i === 2 || i === 3 ? 'left' : 'right')));
+    for (const r of statementRows(paths)) t.push(r);
+    lines.push(t.toString());
+    for (const line of workloadLines(paths)) lines.push(line);
   }
   const distribution = distributionBlock(paths, options.barWidth ?? 32, chalk);
   if (distribution.length) {

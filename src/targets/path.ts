@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
 import { isUnavailable } from '../db/availability.js';
 import { firstLine } from '../errors.js';
-import type { CacheCheck, ConnectionOutage, PlanSummary, ServerTimingRecord } from '../measure/result.js';
+import type { CacheCheck, ConnectionOutage, PlanSummary, ServerTimingRecord, WorkloadRecord } from '../measure/result.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { Target, TargetKind } from '../measure/target.js';
 import type { Workload } from '../workload/workload.js';
@@ -58,6 +58,8 @@ export interface RunFindings {
   serverTiming?: ServerTimingRecord;
   /** DB paths: the stretches in which the path had no connection to PostgreSQL (a restart…). */
   outages?: ConnectionOutage[];
+  /** Workload paths (`bench --workload`): per-statement histograms, script counts, failures, retries. */
+  workload?: WorkloadRecord;
   notes: string[];
   /** Short machine-readable warnings, e.g. `plan-mismatch`, `cache-hits-unverified`. */
   flags: string[];

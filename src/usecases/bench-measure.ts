@@ -104,6 +104,7 @@ function withFindings(result: PathResult, findings: RunFindings): PathResult {
   if (findings.cacheCheck) out.cacheCheck = findings.cacheCheck;
   if (findings.serverTiming) out.serverTiming = findings.serverTiming;
   if (findings.outages?.length) out.outages = findings.outages;
+  if (findings.workload) Object.assign(out, findings.workload);
   const notes = [...(result.notes ?? []), ...findings.notes];
   const flags = [...new Set([...(result.flags ?? []), ...findings.flags, ...(findings.outages?.length ? [CONNECTION_LOST] : [])])];
   if (notes.length) out.notes = notes;

@@ -3,6 +3,8 @@ import type { Distribution } from '../measure/random.js';
 import type { ProgressEvent } from '../measure/runner.js';
 import type { BenchFormat } from '../report/bench-report.js';
 import type { Identifier } from '../workload/identifiers.js';
+import type { WorkloadPathKind } from '../targets/workload-path.js';
+import type { BuiltinScriptName } from '../workload/pgbench/index.js';
 import type { OutputFile } from './publish.js';
 import type { LockOptions } from './table-lease.js';
 
@@ -39,6 +41,25 @@ export interface BenchOptions {
    * in-process for the run. Absent when no HTTP path runs.
    */
   http?: { url?: string };
+  /** `bench --workload/--builtin`: pgbench scripts instead of the report. */
+  workload?: WorkloadOptions;
+  /** A workload's --paths; absent: as-is, no-index, and cache when every statement reads. */
+  workloadPaths?: WorkloadPathKind[];
+}
+
+/** One script of a workload: a file (`--workload FILE@W`) or pgbench's built-in (`--builtin NAME@W`). */
+export type WorkloadScriptSpec =
+  | { source: 'file'; path: string; weight: number }
+  | { source: 'builtin'; name: BuiltinScriptName; weight: number };
+
+export interface WorkloadOptions {
+  scripts: WorkloadScriptSpec[];
+  /** -D NAME=VALUE. */
+  defines: Record<string, string>;
+  /** --scale; absent: the rows of pgbench_branches, else 1 (as pgbench). */
+  scale?: number;
+  /** --max-tries: tries per execution after a serialization failure or deadlock (1: none). */
+  maxTries: number;
 }
 
 /** Progress and status of a run, for the spinner (TTY only); all optional. */

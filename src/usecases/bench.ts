@@ -19,6 +19,7 @@ import type { BenchHooks, BenchOptions } from './bench-options.js';
 
 export type { BenchHooks } from './bench-options.js';
 import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
+import { prepareWorkloadBench, type WorkloadHooks } from './bench-workload.js';
 
 export interface BenchOutcome {
   result: BenchResult;
@@ -31,16 +32,24 @@ export interface BenchOutcome {
 }
 
 /** Runs the benchmark and returns its result; never prints data (the caller publishes it). */
-export async function bench(runtime: Runtime, options: BenchOptions, hooks: BenchHooks = {}): Promise<BenchOutcome> {
+export async function bench(runtime: Runtime, options: BenchOptions, hooks: BenchHooks & WorkloadHooks = {}): Promise<BenchOutcome> {
   const talk = benchTalk(runtime, hooks);
-  const prepared = await prepareBench(runtime, options, talk);
+  // A workload (pgbench scripts) has its own preparation and paths; measuring and summarizing are shared.
+  const prepared = options.workload ? await prepareWorkloadBench(runtime, options, talk, hooks) : await prepareBench(runtime, options, talk);
+  if ('pathNames' in prepared) options = { ...options, paths: prepared.pathNames };
   const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn);
 
   // Summarize: client-bound checks, speed-ups, and the gate against the baseline.
   const interrupted = runtime.signal.aborted || results.some((r) => r.interrupted);
   const checked = checkClientBoundByGroup(results);
   for (const line of checked.warnings) talk.warn(line);
-  const result = createResult({ environment: prepared.environment, options: optionsRecord(options, prepared.sequence), paths: checked.paths, notes: prepared.notes });
+  const record = optionsRecord(options, prepared.sequence);
+  if (options.workload) {
+    record.workload = options.workload.scripts.map((s) => `${s.source === 'builtin' ? s.name : s.path}${s.weight === 1 ? '' : `@${s.weight}`}`).join(', ');
+    record.maxTries = options.workload.maxTries;
+    delete record.categories;
+  }
+  const result = createResult({ environment: prepared.environment, options: record, paths: checked.paths, notes: prepared.notes });
   const outcome: BenchOutcome = { result, comparisons: compareResult(result), warnings: talk.warnings, interrupted };
   if (prepared.baseline && !interrupted) {
     outcome.gate = gate(result, prepared.baseline, { thresholdPct: options.thresholdPct });

@@ -1,0 +1,83 @@
+/**
+ * Database adapter: the statements `perfbench bench --workload` runs: a script statement as a named
+ * prepared statement whose rows are counted, not decoded (as the report paths do, see
+ * bench-queries.ts), the same with its rows kept as text (the cache path stores them), its plan,
+ * pgbench's :scale, the candidate index of an index=EXPR path, and the dataset version of the
+ * cache keys. Statements perfbench itself runs live in sql/workload-*.sql.
+ */
+import pg from 'pg';
+import { statementName } from './report.js';
+import { sql } from './sql.js';
+
+/** Returns every value as the text PostgreSQL sent: no Date, numeric or JSON parsing in the client. */
+const RAW_TYPES = { getTypeParser: () => (value: string) => value };
+
+/**
+ * One script statement, as `pgbench -M prepared` runs it: a named prepared statement (prepared on
+ * the connection's first use) with its values bound as text. Rows are counted as the driver parses
+ * them off the wire, never decoded or kept. Resolves with the number of rows.
+ */
+export function runStatementRaw(client: pg.ClientBase, text: string, values: readonly string[]): Promise<number> {
+  const query = new pg.Query({ name: statementName('perfbench_wl', text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
+  let rows = 0;
+  (query as unknown as { handleDataRow: () => void }).handleDataRow = () => void rows++;
+  return new Promise((resolve, reject) => {
+    query.once('end', () => resolve(rows));
+    query.once('error', reject);
+    client.query(query);
+  });
+}
+
+/** The same statement with its rows kept as arrays of text: what the cache path stores. */
+export async function runStatementRows(client: pg.ClientBase, text: string, values: readonly string[]): Promise<unknown[][]> {
+  const result = await client.query({ name: statementName('perfbench_wl', text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
+  return result.rows as unknown[][];
+}
+
+/**
+ * The plan of a script statement for one operation's values: EXPLAIN (ANALYZE, BUFFERS) inside a
+ * transaction that is rolled back for a read, plain EXPLAIN (not executed) for a write.
+ */
+export async function explainStatement(client: pg.ClientBase, text: string, values: readonly string[], analyze: boolean): Promise<unknown> {
+  if (!analyze) {
+    const result = await client.query(sql('workload-explain', { statement: text }), [...values]);
+    return result.rows[0]?.['QUERY PLAN'];
+  }
+  await client.query(sql('workload-begin'));
+  try {
+    const result = await client.query(sql('bench-explain', { statement: text }), [...values]);
+    return result.rows[0]?.['QUERY PLAN'];
+  } finally {
+    await client.query(sql('workload-rollback'));
+  }
+}
+
+/** Ends whatever transaction a failed statement left open (a warning only when there is none). */
+export async function rollback(client: pg.ClientBase): Promise<void> {
+  await client.query(sql('workload-rollback'));
+}
+
+/** pgbench's default :scale: the rows of pgbench_branches, or undefined when the table does not exist. */
+export async function pgbenchScale(client: pg.ClientBase): Promise<number | undefined> {
+  const present = await client.query(sql('workload-pgbench-branches'), ['pgbench_branches']);
+  if (present.rows[0]?.present == null) return undefined;
+  const result = await client.query<{ scale: string }>(sql('workload-scale'));
+  return Number(result.rows[0]?.scale ?? 0);
+}
+
+/** Creates the candidate index `name` (quoted) on `table` (quoted) over `columns` (quoted, comma-separated). */
+export async function createCandidateIndex(client: pg.ClientBase, name: string, table: string, columns: string): Promise<void> {
+  await client.query(sql('workload-index-create', { name, table, columns }));
+}
+
+/** Drops the candidate index `name` (quoted, schema-qualified) if it exists. */
+export async function dropCandidateIndex(client: pg.ClientBase, name: string): Promise<void> {
+  await client.query(sql('workload-index-drop', { name }));
+}
+
+/** The dataset version of a workload's cache keys (row changes of the user tables). */
+export async function workloadDataVersion(client: pg.ClientBase): Promise<string> {
+  const result = await client.query<{ changes: string; tables: string }>(sql('workload-version'));
+  const row = result.rows[0];
+  return row ? `pg-${row.tables}-${row.changes}` : 'pg-unknown';
+}

@@ -1,0 +1,118 @@
+/**
+ * Flags: `perfbench bench --workload FILE[@WEIGHT] / --builtin NAME[@WEIGHT]`, `-D NAME=VALUE`,
+ * `--scale`, `--max-tries`, and the workload's `--paths` (as-is, no-index, index=EXPR, cache). Pure:
+ * every bad value is a one-line usage error (exit 2).
+ */
+import { createHash } from 'node:crypto';
+import { usageError } from '../errors.js';
+import type { CandidateIndex, WorkloadPathKind } from '../targets/workload-path.js';
+import type { WorkloadOptions, WorkloadScriptSpec } from '../usecases/bench-options.js';
+import { columnIdentifier, printable, quote, tableIdentifier } from '../workload/identifiers.js';
+import { BUILTIN_SCRIPT_NAMES, isBuiltinScriptName, parseDefine, parseScriptSpec } from '../workload/pgbench/index.js';
+import { integerOption } from './options.js';
+
+export interface WorkloadFlags {
+  workload?: string[];
+  builtin?: string[];
+  define?: string[];
+  scale?: string;
+  maxTries?: string;
+}
+
+/** The names a workload's --paths accepts besides index=EXPR. */
+export const WORKLOAD_PATH_NAMES = ['as-is', 'no-index', 'cache'] as const;
+
+/** The workload flags, or undefined when neither --workload nor --builtin was given. */
+export function workloadOptions(flags: WorkloadFlags): WorkloadOptions | undefined {
+  const scripts: WorkloadScriptSpec[] = [];
+  for (const spec of flags.workload ?? []) {
+    const { path, weight } = parseScriptSpec(spec);
+    if (path === '') throw usageError(`--workload '${printable(spec)}' names no file`, 'write --workload FILE or FILE@WEIGHT');
+    scripts.push({ source: 'file', path, weight });
+  }
+  for (const spec of flags.builtin ?? []) {
+    const { path: name, weight } = parseScriptSpec(spec);
+    if (!isBuiltinScriptName(name)) throw usageError(`--builtin: unknown script '${printable(name)}'`, `choose from ${BUILTIN_SCRIPT_NAMES.join(', ')}`);
+    scripts.push({ source: 'builtin', name, weight });
+  }
+  const workloadOnly = flags.define?.length || flags.scale !== undefined || flags.maxTries !== undefined;
+  if (scripts.length === 0) {
+    if (workloadOnly) throw usageError('-D, --scale and --max-tries apply only to a workload', 'add --workload FILE or --builtin NAME');
+    return undefined;
+  }
+  if (scripts.every((s) => s.weight === 0)) throw usageError('every script has weight 0', 'give at least one script a weight above 0');
+  const defines: Record<string, string> = {};
+  for (const text of flags.define ?? []) {
+    const [name, value] = parseDefine(text);
+    defines[name] = value;
+  }
+  const options: WorkloadOptions = {
+    scripts,
+    defines,
+    maxTries: flags.maxTries === undefined ? 1 : integerOption(flags.maxTries, '--max-tries', 1, 1_000_000),
+  };
+  if (flags.scale !== undefined) options.scale = integerOption(flags.scale, '--scale', 1, 1_000_000_000);
+  return options;
+}
+
+/** Splits `a,index=t(x, y),b` at the commas outside parentheses and double quotes. */
+export function splitPathList(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '(') depth++;
+    else if (!quoted && ch === ')') depth--;
+    if (ch === ',' && depth === 0 && !quoted) {
+      parts.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current.trim());
+  return parts.filter(Boolean);
+}
+
+/** A workload's --paths: as-is, no-index, cache and index=EXPR, duplicates removed, order kept. */
+export function workloadPathsOption(text: string): WorkloadPathKind[] {
+  const names = [...new Set(splitPathList(text))];
+  if (names.length === 0) throw usageError('--paths is empty', 'choose from as-is, no-index, cache, index=TABLE(COLUMN)');
+  return names.map((name) => {
+    if (name === 'as-is' || name === 'no-index' || name === 'cache') return { kind: name };
+    if (name.startsWith('index=')) return { kind: 'index', index: candidateIndex(name.slice('index='.length)) };
+    throw usageError(`--paths: unknown workload path '${printable(name)}'`, 'choose from as-is, no-index, cache, index=TABLE(COLUMN[, COLUMN…])');
+  });
+}
+
+/**
+ * `TABLE(COLUMN[, COLUMN…])`, names read as PostgreSQL reads them (`"Sales"."Order Items"("Customer Id")`):
+ * the candidate index of an index=EXPR path, with a name of perfbench's own derived from the expression.
+ */
+export function candidateIndex(expression: string): CandidateIndex {
+  const fail = (): never => {
+    throw usageError(`--paths: index=${printable(expression)} is not TABLE(COLUMN[, COLUMN…])`, "e.g. index=pgbench_accounts(aid) or index='\"Sales\".\"Order Items\"(\"Customer Id\")'");
+  };
+  let open = -1;
+  let quoted = false;
+  for (let k = 0; k < expression.length; k++) {
+    const ch = expression[k];
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && ch === '(') {
+      open = k;
+      break;
+    }
+  }
+  if (open <= 0 || !expression.endsWith(')')) return fail();
+  const table = tableIdentifier(expression.slice(0, open).trim(), '--paths index=');
+  const columns = splitPathList(expression.slice(open + 1, -1)).map((column) => columnIdentifier(column, '--paths index='));
+  if (columns.length === 0) return fail();
+  const name = `pbw_${createHash('sha1').update(`${table.sql}(${columns.map((c) => c.sql).join(',')})`).digest('hex').slice(0, 12)}`;
+  return {
+    expression: `${table.text}(${columns.map((c) => c.text).join(', ')})`,
+    name,
+    nameSql: table.schema === undefined ? quote(name) : `${quote(table.schema)}.${quote(name)}`,
+    tableSql: table.sql,
+    columnsSql: columns.map((c) => c.sql).join(', '),
+  };
+}

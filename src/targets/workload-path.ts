@@ -1,0 +1,351 @@
+/**
+ * Targets: the paths of `perfbench bench --workload` (pgbench scripts). One operation is one script
+ * execution, pgbench's "transaction": operation i picks its script (chooseScript) and plans its
+ * steps (planExecution) from i alone, so every path runs the same statements with the same values
+ * in the same order. The steps run on the worker's own connection as named prepared statements
+ * (`-M prepared`), rows counted, not decoded; `\sleep` waits on a timer.
+ *
+ * Errors: the transaction is rolled back; a serialization failure (40001) or deadlock (40P01) reruns
+ * the whole execution, same steps, up to --max-tries (pgbench's retries); any other error fails the
+ * operation. Failures are counted by SQLSTATE. Each statement's latency goes into its own HDR
+ * histogram, encoded into the result so merge adds them.
+ *
+ * The paths differ only in how a statement reaches its rows: `as-is` (the database as it is),
+ * `no-index` (index scans off for the session), `index=EXPR` (a candidate index created before each
+ * of the path's runs and dropped after it, so no other path sees it) and `cache` (cache-aside of
+ * every read statement's rows). The plan of each read statement, for the first execution of each
+ * script, is captured after every run (before the candidate index goes) and checked against what
+ * the path's name promises.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import { reportKey } from '../cache/report-cache.js';
+import type { CacheTier } from '../cache/tier.js';
+import { forbidIndexScans } from '../db/bench-queries.js';
+import { createCandidateIndex, dropCandidateIndex, explainStatement, rollback, runStatementRaw, runStatementRows } from '../db/workload-queries.js';
+import { firstLine } from '../errors.js';
+import { LatencyHistogram, summarize } from '../measure/histogram.js';
+import type { PlanSummary, ScriptRecord, StatementRecord } from '../measure/result.js';
+import type { Target } from '../measure/target.js';
+import { parsePlan, scanIndexes } from '../plan/plan.js';
+import { planRecord } from '../plan/plan-record.js';
+import { chooseScript, planExecution, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
+import { Connections, type BenchPath, type RunFindings } from './path.js';
+
+/** SQLSTATEs pgbench retries with --max-tries: serialization_failure and deadlock_detected. */
+export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
+
+/** What every workload path is built from; the bench use case fills it once per run. */
+export interface WorkloadContext {
+  connect(): Promise<pg.Client>;
+  scripts: readonly Script[];
+  seed: number;
+  scale: number;
+  defines: Readonly<Record<string, string>>;
+  /** The value of \pb_from `name` for execution i, draw k: the same on every path. */
+  draw(name: string, executionIndex: number, k: number): string;
+  /** Tries per execution (1: no retry). */
+  maxTries: number;
+  cache(): Promise<CacheTier>;
+  /** The cache keys' namespace: run id and dataset version. */
+  keyNamespace: string;
+  ttlSeconds: number;
+  signal: AbortSignal;
+  /** Test hook: told every statement step planned for execution i on a path (the bound values). */
+  onStep?(path: string, executionIndex: number, statement: ScriptStatement, values: readonly string[]): void;
+}
+
+/** A candidate index of an `index=EXPR` path, its parts already quoted for SQL. */
+export interface CandidateIndex {
+  /** As the user wrote it, for the path's name. */
+  expression: string;
+  /** Quoted, schema-qualified when the table is: the name to create and to drop. */
+  nameSql: string;
+  /** The bare index name as the catalog spells it (what a plan names). */
+  name: string;
+  tableSql: string;
+  columnsSql: string;
+}
+
+export type WorkloadPathKind =
+  | { kind: 'as-is' }
+  | { kind: 'no-index' }
+  | { kind: 'index'; index: CandidateIndex }
+  | { kind: 'cache' };
+
+/** The name a workload path has in tables and comparisons. */
+export function workloadPathName(kind: WorkloadPathKind): string {
+  return kind.kind === 'index' ? `index=${kind.index.expression}` : kind.kind;
+}
+
+interface StatementStats {
+  script: string;
+  statement: ScriptStatement;
+  ops: number;
+  errors: number;
+  histogram: LatencyHistogram;
+}
+
+/** Per-run counters of a workload path; reset when a run's measured phase starts. */
+class WorkloadStats {
+  readonly statements = new Map<string, StatementStats>();
+  scripts = new Map<string, { ops: number; errors: number }>();
+  failures: Record<string, number> = {};
+  retries = 0;
+  cacheHits = 0;
+  cacheMisses = 0;
+
+  constructor(private readonly scriptList: readonly Script[]) {
+    this.reset();
+  }
+
+  reset(): void {
+    for (const stats of this.statements.values()) stats.histogram.destroy();
+    this.statements.clear();
+    for (const script of this.scriptList) {
+      for (const statement of script.statements) {
+        this.statements.set(statementKey(script, statement), { script: script.name, statement, ops: 0, errors: 0, histogram: LatencyHistogram.create() });
+      }
+    }
+    this.scripts = new Map(this.scriptList.map((s) => [s.name, { ops: 0, errors: 0 }]));
+    this.failures = {};
+    this.retries = 0;
+    this.cacheHits = 0;
+    this.cacheMisses = 0;
+  }
+
+  statementRecords(): StatementRecord[] {
+    return [...this.statements.values()].map((s) => ({
+      script: s.script,
+      name: s.statement.name,
+      line: s.statement.line,
+      access: s.statement.access,
+      ops: s.ops,
+      errors: s.errors,
+      summary: summarize(s.histogram),
+      histogram: s.histogram.encode(),
+    }));
+  }
+
+  scriptRecords(): ScriptRecord[] {
+    return [...this.scripts.entries()].map(([name, counts]) => ({ name, ops: counts.ops, errors: counts.errors }));
+  }
+}
+
+function statementKey(script: Script, statement: ScriptStatement): string {
+  return `${script.name}\u0000${statement.index}`;
+}
+
+/** The SQLSTATE of a failed query, or `client` for an error that never reached the server. */
+export function sqlstateOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : 'client';
+}
+
+export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): BenchPath {
+  const name = workloadPathName(kind);
+  const connections = new Connections(context.connect, { ...(kind.kind === 'no-index' ? { prepare: forbidIndexScans } : {}), signal: context.signal });
+  const stats = new WorkloadStats(context.scripts);
+  const scriptIndexes = new Map(context.scripts.map((s, k) => [s, k]));
+  let tier: CacheTier | undefined;
+  let pending: RunFindings | undefined;
+  let firstAccess: string | undefined;
+  let indexCreated = false;
+
+  const plan = (i: number, concurrency: number): { script: Script; steps: Step[] } => {
+    const script = context.scripts[chooseScript(context.scripts, i, context.seed)]!;
+    const steps = planExecution(script, {
+      executionIndex: i,
+      // The client number from i, not from whichever worker is free: so :client_id is the same on every path.
+      clientId: i % concurrency,
+      scale: context.scale,
+      defines: context.defines,
+      seed: context.seed,
+      draw: context.draw,
+    });
+    return { script, steps };
+  };
+
+  const runStep = async (client: pg.Client, script: Script, step: Extract<Step, { kind: 'sql' }>): Promise<void> => {
+    const { statement, values } = step;
+    const record = stats.statements.get(statementKey(script, statement))!;
+    const started = performance.now();
+    try {
+      if (tier && statement.access === 'read') await cachedRead(client, tier, statement.text, values);
+      else await runStatementRaw(client, statement.text, values);
+    } catch (error) {
+      record.errors++;
+      throw error;
+    }
+    record.histogram.record((performance.now() - started) * 1000);
+    record.ops++;
+  };
+
+  const cachedRead = async (client: pg.Client, cache: CacheTier, text: string, values: readonly string[]): Promise<void> => {
+    const key = reportKey(context.keyNamespace, createHash('sha1').update(text).update('\u0000').update(JSON.stringify(values)).digest('hex'));
+    const hit = await cache.get(key);
+    if (hit) {
+      stats.cacheHits++;
+      return;
+    }
+    stats.cacheMisses++;
+    const rows = await runStatementRows(client, text, values);
+    await cache.set(key, JSON.stringify(rows), context.ttlSeconds);
+  };
+
+  const execute = async (client: pg.Client, script: Script, steps: readonly Step[]): Promise<void> => {
+    for (const step of steps) {
+      if (step.kind === 'sleep') await new Promise((resolve) => setTimeout(resolve, step.us / 1000));
+      else await runStep(client, script, step);
+    }
+  };
+
+  /** The plans of each script's read statements for its first execution, judged against the path. */
+  const capturePlans = async (concurrency: number): Promise<RunFindings> => {
+    const client = connections.any();
+    const findings: RunFindings = { notes: [], flags: [] };
+    if (!client) return findings;
+    const plans: Array<{ statement: ScriptStatement; summary: PlanSummary }> = [];
+    for (const script of context.scripts) {
+      const k = scriptIndexes.get(script)!;
+      let i = 0;
+      while (i < 10_000 && chooseScript(context.scripts, i, context.seed) !== k) i++;
+      for (const step of plan(i, concurrency).steps) {
+        if (step.kind !== 'sql' || step.statement.access !== 'read') continue;
+        const parsed = parsePlan(await explainStatement(client, step.statement.text, step.values, true));
+        plans.push({ statement: step.statement, summary: summaryOf(parsed, `${step.statement.name}(${step.values.join(', ')})`) });
+      }
+    }
+    if (plans.length === 0) return findings;
+    const indexed = plans.filter((p) => p.summary.usesIndex);
+    findings.plan = (kind.kind === 'index' ? plans.find((p) => p.summary.indexes.includes(kind.index.name)) : indexed[0])?.summary ?? plans[0]!.summary;
+    if (kind.kind === 'no-index' && indexed.length > 0) {
+      findings.flags.push('plan-mismatch');
+      findings.notes.push(`PLAN MISMATCH: the ${name} path read through an index (${indexed.map((p) => `${p.statement.name}: ${p.summary.scan}`).join('; ')}); its figures are not no-index figures`);
+    }
+    if (kind.kind === 'index' && !plans.some((p) => p.summary.indexes.includes(kind.index.name))) {
+      findings.flags.push('plan-mismatch');
+      findings.notes.push(`PLAN MISMATCH: no statement of the ${name} path read through its candidate index ${kind.index.name}; the index does not serve this workload`);
+    }
+    const access = plans.map((p) => `${p.statement.name}=${p.summary.usesIndex ? [...p.summary.indexes].sort().join(',') : 'no-index'}`).join(';');
+    firstAccess ??= access;
+    if (access !== firstAccess) {
+      findings.flags.push('plan-changed');
+      findings.notes.push(`PLAN CHANGED during the run: the ${name} path's statements first read ${firstAccess}, later ${access}; its figures mix two plans`);
+    }
+    return findings;
+  };
+
+  const dropIndex = async (): Promise<void> => {
+    if (kind.kind !== 'index' || !indexCreated) return;
+    const client = await context.connect();
+    try {
+      await dropCandidateIndex(client, kind.index.nameSql);
+      indexCreated = false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
+
+  return {
+    name,
+    kind: kind.kind === 'cache' ? 'cache' : 'db',
+    target(concurrency): Target {
+      return {
+        name,
+        kind: kind.kind === 'cache' ? 'cache' : 'db',
+        async setup() {
+          pending = undefined;
+          stats.reset();
+          if (kind.kind === 'cache') tier ??= await context.cache();
+          await connections.ensure(concurrency);
+          if (kind.kind === 'index' && !indexCreated) {
+            const client = connections.any()!;
+            await dropCandidateIndex(client, kind.index.nameSql);
+            await createCandidateIndex(client, kind.index.nameSql, kind.index.tableSql, kind.index.columnsSql);
+            indexCreated = true;
+          }
+        },
+        measureStart() {
+          stats.reset();
+        },
+        async run(op) {
+          const i = op.index;
+          const { script, steps } = plan(i, concurrency);
+          if (context.onStep) for (const step of steps) if (step.kind === 'sql') context.onStep(name, i, step.statement, step.values);
+          const counts = stats.scripts.get(script.name)!;
+          await connections.use(async (client) => {
+            for (let attempt = 1; ; attempt++) {
+              try {
+                await execute(client, script, steps);
+                counts.ops++;
+                return;
+              } catch (error) {
+                const code = sqlstateOf(error);
+                if (code !== 'client') await rollback(client).catch(() => undefined);
+                if (RETRYABLE_SQLSTATES.has(code) && attempt < context.maxTries && !context.signal.aborted) {
+                  stats.retries++;
+                  continue;
+                }
+                counts.errors++;
+                stats.failures[code] = (stats.failures[code] ?? 0) + 1;
+                throw error;
+              }
+            }
+          });
+        },
+        async teardown() {
+          // The plan is read before the candidate index goes: after the run, outside the measurement.
+          try {
+            pending = await capturePlans(concurrency);
+          } catch (error) {
+            pending = { notes: [`${name}: the plan check failed: ${firstLine((error as Error).message)}`], flags: ['check-failed'] };
+          }
+          await dropIndex();
+        },
+      };
+    },
+    async findings(interrupted): Promise<RunFindings> {
+      const findings: RunFindings = !interrupted && pending ? pending : { notes: [], flags: [] };
+      pending = undefined;
+      findings.workload = {
+        statements: stats.statementRecords(),
+        scripts: stats.scriptRecords(),
+        failures: { ...stats.failures },
+        retries: stats.retries,
+        ...(kind.kind === 'cache' ? { cacheHits: stats.cacheHits, cacheMisses: stats.cacheMisses } : {}),
+      };
+      const outages = connections.takeOutages();
+      if (outages.length) findings.outages = outages;
+      return findings;
+    },
+    async close() {
+      await dropIndex().catch(() => undefined);
+      await connections.close();
+    },
+  };
+}
+
+/** Scan node types that read a relation's rows through an index. */
+const INDEX_SCANS = new Set(['Index Scan', 'Index Only Scan', 'Bitmap Heap Scan']);
+
+/** A statement's plan as the path result's PlanSummary: the first relation scan, and every index any scan read. */
+function summaryOf(plan: ReturnType<typeof parsePlan>, label: string): PlanSummary {
+  const scans = plan.nodes.filter((n) => n.relation !== undefined && n.nodeType !== 'ModifyTable');
+  const indexes = [...new Set(scans.flatMap((n) => (INDEX_SCANS.has(n.nodeType) ? scanIndexes(plan, n) : [])))];
+  const first = scans.find((n) => INDEX_SCANS.has(n.nodeType)) ?? scans[0];
+  const buffers = plan.root.buffers;
+  return {
+    category: label,
+    root: plan.root.operation,
+    scan: first ? (first.nodeType === 'Bitmap Heap Scan' ? `${first.label} using ${scanIndexes(plan, first).join(', ')}` : first.label) : 'no table scan in the plan',
+    scanType: first?.operation ?? 'none',
+    indexes,
+    usesIndex: indexes.length > 0,
+    sharedHitBlocks: buffers.sharedHit,
+    sharedReadBlocks: buffers.sharedRead,
+    executionTimeMs: plan.executionTimeMs ?? plan.totalTimeMs,
+    planningTimeMs: plan.planningTimeMs ?? 0,
+    tree: planRecord(plan),
+  };
+}

@@ -1,0 +1,199 @@
+/**
+ * Use case (bench --workload, prepare phase): the scripts read and parsed (a refusal names the file,
+ * the line and the reason), pgbench's :scale, the \pb_from values loaded once from their columns,
+ * the paths (as-is, no-index, index=EXPR, cache; the cache path only for a workload that only
+ * reads, and otherwise a note that says which statement writes), the cache tier and the
+ * environment. What a path creates (a candidate index, cache keys) is removed by deferred cleanups.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { cpus, platform, release } from 'node:os';
+import { keyNamespace, reportKey } from '../cache/report-cache.js';
+import { columnValues, serverSettings } from '../db/bench-queries.js';
+import { connectClient } from '../db/connection.js';
+import { pgbenchScale, workloadDataVersion } from '../db/workload-queries.js';
+import { firstLine, usageError } from '../errors.js';
+import { initHistograms } from '../measure/histogram.js';
+import type { BenchResult, Environment } from '../measure/result.js';
+import type { Runtime } from '../runtime.js';
+import type { BenchPath } from '../targets/path.js';
+import { workloadPath, workloadPathName, type WorkloadContext, type WorkloadPathKind } from '../targets/workload-path.js';
+import { pbFromDraw, type PbFromValues } from '../workload/pb-from-draw.js';
+import { builtinScript, parseScript, type Script, type ScriptStatement } from '../workload/pgbench/index.js';
+import type { CategorySequence } from '../workload/sequence.js';
+import type { BenchOptions, WorkloadOptions } from './bench-options.js';
+import type { BenchTalk } from './bench-prepare.js';
+import { readResultFile } from './result-file.js';
+
+/** Distinct values loaded per \pb_from source. */
+export const MAX_PB_FROM_VALUES = 100_000;
+
+/** A workload run ready to measure. */
+export interface PreparedWorkloadBench {
+  baseline?: BenchResult;
+  /** The runner's sequence: unused by the workload paths (they plan from i), empty. */
+  sequence: CategorySequence;
+  environment: Environment;
+  paths: BenchPath[];
+  /** The names of the paths, in order (for the options record). */
+  pathNames: string[];
+  notes: string[];
+}
+
+/** Test hook: every statement step a workload path planned (see WorkloadContext.onStep). */
+export interface WorkloadHooks {
+  onStep?: WorkloadContext['onStep'];
+}
+
+/** Reads and parses the scripts of --workload / --builtin. */
+export async function readScripts(workload: WorkloadOptions): Promise<Script[]> {
+  const scripts: Script[] = [];
+  for (const spec of workload.scripts) {
+    if (spec.source === 'builtin') {
+      scripts.push(builtinScript(spec.name, spec.weight));
+      continue;
+    }
+    let text: string;
+    try {
+      text = await readFile(spec.path, 'utf8');
+    } catch (error) {
+      throw usageError(`--workload ${spec.path}: cannot read the script (${firstLine((error as Error).message)})`, 'pass the path of a pgbench script');
+    }
+    scripts.push(parseScript(text, { name: spec.path, weight: spec.weight }));
+  }
+  const names = new Set<string>();
+  for (const script of scripts) {
+    if (names.has(script.name)) throw usageError(`script ${script.name} is given twice`, 'give each script once (its weight sets how often it runs)');
+    names.add(script.name);
+  }
+  return scripts;
+}
+
+/** The first statement that writes (or locks), or undefined for a read-only workload. */
+export function firstWrite(scripts: readonly Script[]): { script: Script; statement: ScriptStatement } | undefined {
+  for (const script of scripts) {
+    const statement = script.statements.find((s) => s.access === 'write');
+    if (statement) return { script, statement };
+  }
+  return undefined;
+}
+
+/** Why a workload gets no cache path, in words, or undefined when it only reads. */
+export function noCacheReason(scripts: readonly Script[]): string | undefined {
+  const write = firstWrite(scripts);
+  if (!write) return undefined;
+  return `no cache path: the workload writes (${write.statement.name}, line ${write.statement.line} of ${write.script.name}: ${write.statement.accessReason}), ` +
+    'and a cached read would hide its own writes';
+}
+
+export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, hooks: WorkloadHooks = {}): Promise<PreparedWorkloadBench> {
+  const workload = options.workload!;
+  const baseline = options.baseline === undefined ? undefined : await readResultFile(options.baseline, '--baseline');
+  const backend = await initHistograms();
+  const scripts = await readScripts(workload);
+  const notes: string[] = [];
+  const noteAndWarn = (line: string): void => {
+    notes.push(line);
+    talk.warn(line);
+  };
+
+  // The paths: the default set, or --paths without a cache path for a workload that writes.
+  const noCache = noCacheReason(scripts);
+  let kinds: WorkloadPathKind[] = options.workloadPaths ?? [{ kind: 'as-is' }, { kind: 'no-index' }, ...(noCache ? [] : [{ kind: 'cache' } as const])];
+  if (noCache) {
+    if (kinds.some((k) => k.kind === 'cache')) {
+      kinds = kinds.filter((k) => k.kind !== 'cache');
+      noteAndWarn(noCache);
+    } else notes.push(noCache);
+    if (kinds.length === 0) throw usageError('--paths leaves no path to run', 'add as-is, no-index or index=TABLE(COLUMN)');
+  }
+
+  talk.status('connecting to PostgreSQL');
+  const admin = await runtime.client();
+  const scale = workload.scale ?? (await pgbenchScale(admin)) ?? 1;
+  const values = await loadPbFromValues(admin, scripts, talk.status);
+  const version = await workloadDataVersion(admin);
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const namespace = keyNamespace('workload', version, `bench-${runId}`);
+
+  const needsCache = kinds.some((k) => k.kind === 'cache');
+  const tier = needsCache ? await runtime.cache() : undefined;
+  if (tier) {
+    if (tier.kind === 'in-process') noteAndWarn(`the cache path ran against the in-process tier (${tier.label}): its figures say nothing about Redis`);
+    const prefix = reportKey(namespace, '');
+    runtime.defer(async () => {
+      if (options.keepCache) runtime.out.say(`kept the workload's cache keys under ${prefix}* (TTL ${options.ttlSeconds} s)`);
+      else await tier.deletePrefix(prefix);
+    });
+  }
+
+  const database = await runtime.database();
+  const context: WorkloadContext = {
+    connect: () => connectClient(database, runtime.config.connectTimeoutMs),
+    scripts,
+    seed: options.seed,
+    scale,
+    defines: workload.defines,
+    draw: pbFromDraw(values, options.seed),
+    maxTries: workload.maxTries,
+    cache: () => runtime.cache(),
+    keyNamespace: namespace,
+    ttlSeconds: options.ttlSeconds,
+    signal: runtime.signal,
+    ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+  };
+  const paths = kinds.map((kind) => {
+    const path = workloadPath(context, kind);
+    runtime.defer(() => path.close());
+    return path;
+  });
+
+  const server = await serverSettings(admin);
+  const cpu = cpus();
+  const environment: Environment = {
+    node: process.version,
+    postgres: server.version,
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cpus: cpu.length,
+    os: `${platform()} ${release()}`,
+    dataset: version,
+    settings: server.settings,
+    histogramBackend: backend,
+    workload: {
+      scripts: scripts.map((s) => ({ name: s.name, weight: s.weight, statements: s.statements.length })),
+      scale,
+      defines: workload.defines,
+      maxTries: workload.maxTries,
+      pbFrom: values.map((v) => ({ name: v.name, values: v.values.length, distribution: v.distribution })),
+    },
+  };
+  if (tier) {
+    environment.cacheTier = tier.kind;
+    environment.redis = tier.kind === 'in-process' ? tier.label : (await tier.info()).version;
+  }
+  const sequence: CategorySequence = { names: [], at: () => '' };
+  return { ...(baseline ? { baseline } : {}), sequence, environment, paths, pathNames: kinds.map(workloadPathName), notes };
+}
+
+/** Each \pb_from source's distinct values, once (the first script that names a variable defines it). */
+async function loadPbFromValues(client: Parameters<typeof columnValues>[0], scripts: readonly Script[], status: (text: string) => void): Promise<PbFromValues[]> {
+  const loaded = new Map<string, PbFromValues>();
+  for (const script of scripts) {
+    for (const source of script.pbFrom) {
+      if (loaded.has(source.name)) continue;
+      status(`reading the values of ${source.relation.text}.${source.column.text}`);
+      let values: string[];
+      try {
+        values = await columnValues(client, { table: source.relation, column: source.column }, MAX_PB_FROM_VALUES);
+      } catch (error) {
+        throw usageError(`${script.name}:${source.line}: \\pb_from ${source.name}: cannot read ${source.relation.text}.${source.column.text} (${firstLine((error as Error).message)})`,
+          'name an existing table and column');
+      }
+      if (values.length === 0) {
+        throw usageError(`${script.name}:${source.line}: \\pb_from ${source.name}: ${source.relation.text}.${source.column.text} has no values`, 'draw from a filled column');
+      }
+      loaded.set(source.name, { name: source.name, values, distribution: source.distribution, skew: source.skew });
+    }
+  }
+  return [...loaded.values()];
+}
