@@ -156,7 +156,7 @@ function groupOf(p: PathResult): Group {
   const title = p.mode === 'open'
     ? `open loop${p.ratePerSec ? ` at ${rateCell(p.ratePerSec)} ops/s` : ''}, at most ${c} outstanding`
     : `closed loop, concurrency ${c}`;
-  return { mode: p.mode, concurrency: p.concurrency, key: `${p.mode}-${p.concurrency}`, title };
+  return { mode: p.mode, concurrency: p.concurrency, key: `${p.mode}-${c}`, title };
 }
 
 /** Paths that have a latency to draw: the no-op path measures the harness (its latency rounds to 0 µs). */
@@ -306,11 +306,15 @@ function speedupCharts(run: HtmlRun, prefix: string): ChartSpec[] {
 }
 
 /**
- * Intervals drawn on the over-time charts: the last one can be a sliver (the run ended just after a
- * boundary), and a few operations in a few milliseconds are no rate. The table keeps it.
+ * The intervals drawn on the over-time charts. Only the last interval of a trial can be shorter than
+ * the nominal one (every other closes at or after its boundary), and such a sliver — the run ended
+ * just after a boundary — holds a few operations in a few milliseconds, which is no rate: intervals
+ * under half the nominal length are left out, unless nothing else is left (a fast path whose whole
+ * trial fit in one). The table keeps them all.
  */
-function drawable(s: IntervalSample, intervalMs: number): boolean {
-  return s.endMs - s.startMs >= intervalMs / 2;
+function drawable(points: readonly IntervalSample[], intervalMs: number): IntervalSample[] {
+  const full = points.filter((s) => s.endMs - s.startMs >= intervalMs / 2);
+  return full.length > 0 ? full : [...points];
 }
 
 /** Throughput and p99 over time, per loop and concurrency (trials one after the other). */
@@ -323,7 +327,7 @@ function overTimeCharts(run: HtmlRun, colour: (name: string) => number, prefix: 
     const trials = run.result.paths.filter((p) => p.name === paths[0]!.name && p.concurrency === group.concurrency && p.mode === group.mode).length;
     for (const p of paths) {
       const samples = p.samples!;
-      const points = samples.points.filter((s) => drawable(s, samples.intervalMs));
+      const points = drawable(samples.points, samples.intervalMs);
       throughput.push({
         label: p.name,
         color: colour(p.name),
