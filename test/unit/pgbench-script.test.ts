@@ -70,6 +70,31 @@ describe('where a statement ends', () => {
   });
 });
 
+describe('the statements pgbench 15 sends for the same script', () => {
+  it('splits and numbers as pgbench -M prepared does (from the server log of a pgbench 15.20 run, closing ; dropped)', () => {
+    const script = [
+      '\\set a 1',
+      '\\set b 2',
+      '-- name: first',
+      'SELECT :a::int AS x, (1',
+      '  +2) AS y -- trailing ; comment',
+      "  , 'semi;colon' AS z, $$dollar;$$ AS w; SELECT :b, :a, :a",
+      ';',
+      'SELECT 3 \\sleep 1 ms',
+      `SELECT E'it\\'s;' AS e, "x;y".* FROM (SELECT 1) AS "x;y"; SELECT arr[1:2] FROM (SELECT ARRAY[1,2,3] AS arr) s, f(:b) g`,
+      ';',
+    ].join('\n');
+    // The server's log of `pgbench -M prepared -f split.sql`: execute P_0 … P_4 with these texts and parameters.
+    expect(statements(script)).toEqual([
+      ["SELECT $1::int AS x, (1\n  +2) AS y -- trailing ; comment\n  , 'semi;colon' AS z, $$dollar;$$ AS w", ['a']],
+      ['SELECT $1, $2, $3', ['b', 'a', 'a']],
+      ['SELECT 3', []],
+      [`SELECT E'it\\'s;' AS e, "x;y".* FROM (SELECT 1) AS "x;y"`, []],
+      ['SELECT arr[1:2] FROM (SELECT ARRAY[1,2,3] AS arr) s, f($1) g', ['b']],
+    ]);
+  });
+});
+
 describe(':variables become parameters', () => {
   it('numbers each occurrence $1…$n in order, a repeated variable bound again (pgbench -M prepared)', () => {
     expect(statements('UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid AND :aid > 0;')).toEqual([
