@@ -25,9 +25,12 @@ export interface PlanContext {
   readonly clientId: number;
   /** :scale (pgbench's scale factor). */
   readonly scale: number;
-  /** -D NAME=VALUE definitions; they override the automatic variables of the same name. */
+  /**
+   * -D NAME=VALUE definitions; they override the automatic variables of the same name. Pass the same
+   * object for a whole run and do not change it: the starting variables are built once per object.
+   */
   readonly defines: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
-  /** The benchmark's seed: :random_seed, and the root of every random draw. */
+  /** The benchmark's seed (an integer): :random_seed, and the root of every random draw. */
   readonly seed: number | bigint;
   /** The value of \pb_from `name` for operation `executionIndex`, its k-th draw in that execution (0-based). */
   readonly draw: (pbFromName: string, executionIndex: number, k: number) => string;
