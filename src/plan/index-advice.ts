@@ -40,6 +40,11 @@ export interface AdviseStatement {
   values: string[];
   /** True when it writes: its runs then each sit in a savepoint, and "before" cannot run beside the build. */
   writes: boolean;
+  /**
+   * True for a locking read (`FOR UPDATE`, `FOR SHARE`…): like a write, each run sits in a savepoint
+   * and "before" runs on the same connection, or the two sessions would wait for each other's row locks.
+   */
+  locksRows: boolean;
   /** True for the user's own text: an error PostgreSQL finds in it is a usage error naming --query. */
   fromUser: boolean;
 }
@@ -129,7 +134,7 @@ export interface AdviceTable {
 /** The result of `explain --advise`. */
 export interface AdviseResult {
   source: ExplainSource;
-  statements: { label: string; text: string; params: string[]; writes: boolean }[];
+  statements: { label: string; text: string; params: string[]; writes: boolean; locksRows: boolean }[];
   /** The plans the candidates were read from (run 0 of each statement; a warm-up, not counted). */
   baselinePlans: ParsedPlan[];
   /** The statement as it is: every candidate's "before" runs pooled; null when nothing was measured. */

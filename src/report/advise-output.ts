@@ -195,7 +195,8 @@ function measurementLines(result: AdviseResult): string[] {
   if (result.verdict === 'no-candidates') return lines;
   lines.push(result.measurement === 'interleaved'
     ? `"Before" ran on a second connection, which cannot see the uncommitted index, alternating with "after" run by run: ${result.runs} run${result.runs === 1 ? '' : 's'} each, medians.`
-    : `The statement writes, so "before" could not run beside the build (it would wait for its lock): ${result.runs} run${result.runs === 1 ? '' : 's'} before each build, then ${result.runs} with the index, medians.`);
+    : `The statement ${result.statements.some((s) => s.writes) ? 'writes, so "before" could not run beside the build (it would wait for its lock)' : 'locks rows, so "before" could not run on a second connection (the two would wait for each other\'s row locks)'}: ` +
+      `${result.runs} run${result.runs === 1 ? '' : 's'} before each build, then ${result.runs} with the index, each in a savepoint, medians.`);
   return lines;
 }
 

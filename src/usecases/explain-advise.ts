@@ -67,10 +67,17 @@ export async function explainAdvise(runtime: Runtime, request: AdviseRequest): P
     text: bound.statement.text,
     values: bound.statement.values,
     writes: target.kind === 'query' && target.classification.kind === 'write',
+    locksRows: target.kind === 'query' && locksRows(target.text),
     fromUser: target.kind === 'query',
   };
   const measured = await adviseStatements(runtime, [statement], { ...request, extraCandidates, client });
   return { source: { ...sourceOf(target, bound.category), file }, ...measured };
+}
+
+/** A locking clause (FOR UPDATE, FOR NO KEY UPDATE, FOR SHARE, FOR KEY SHARE) outside literals and comments. */
+export function locksRows(text: string): boolean {
+  const stripped = stripSql(text);
+  return /\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b/i.test(stripped.ok ? stripped.text : text);
 }
 
 /** The statement of a --file, checked as --query is (one statement, no DDL, a --param per placeholder). */

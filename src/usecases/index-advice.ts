@@ -134,7 +134,7 @@ export async function adviseStatements(runtime: Runtime, statements: AdviseState
   const verdict = inside.prepared.measure.length === 0 ? 'no-candidates' : winner ? 'recommended' : 'no-index-helps';
   if (options.runs === 1 && verdict !== 'no-candidates') note('with --runs 1 one pair of runs decides; use --runs 3 or more before trusting the verdict');
   return {
-    statements: statements.map((s) => ({ label: s.label, text: s.text, params: s.values, writes: s.writes })),
+    statements: statements.map((s) => ({ label: s.label, text: s.text, params: s.values, writes: s.writes, locksRows: s.locksRows })),
     baselinePlans: inside.baselinePlans,
     baseline,
     measurement: interleaved(statements) ? 'interleaved' : 'sequential',
@@ -152,9 +152,9 @@ export async function adviseStatements(runtime: Runtime, statements: AdviseState
   };
 }
 
-/** A statement that only reads can run "before" on a second connection beside the build. */
+/** A statement that only reads (and locks no rows) can run "before" on a second connection beside the build. */
 function interleaved(statements: readonly AdviseStatement[]): boolean {
-  return statements.every((s) => !s.writes);
+  return statements.every((s) => !s.writes && !s.locksRows);
 }
 
 /** Run 0: each statement's plan with schemas (errors the user's input causes become one line). */
@@ -257,7 +257,7 @@ async function runAll(session: Session, client: ExplainClient): Promise<ParsedPl
   const plans: ParsedPlan[] = [];
   for (const [i, statement] of session.statements.entries()) {
     const once = async () => parsePlan(withSchemas(await explainStatement(client, statement.text, statement.values), session.verbose[i]));
-    plans.push(statement.writes ? await inSavepoint(client, { disableIndexScans: false }, once) : await once());
+    plans.push(statement.writes || statement.locksRows ? await inSavepoint(client, { disableIndexScans: false }, once) : await once());
   }
   return plans;
 }
@@ -355,7 +355,7 @@ async function measureCandidate(
 /** One line for a candidate that could not be built or run. */
 function describeFailure(error: { code: string; message: string }, stage: 'build' | 'run', timeoutMs: number): string {
   if (error.code === '55P03') return `the build could not take its SHARE lock within ${BUILD_LOCK_TIMEOUT_MS / 1000} s (another session writes to the table); nothing was built`;
-  if (error.code === '57014') return stage === 'run' ? `with the index the statement ran longer than --timeout ${timeoutMs} ms` : `the build ran longer than --timeout ${timeoutMs} ms`;
+  if (error.code === '57014') return stage === 'run' ? `with the index the statement ran longer than --timeout ${timeoutMs} ms` : `the build ran longer than --timeout ${timeoutMs} ms (raise --timeout for a large table)`;
   return `${stage === 'build' ? 'the build' : 'a run with the index'} failed: PostgreSQL error ${error.code}: ${firstLine(error.message)}`;
 }
 

@@ -182,6 +182,13 @@ describe('explain --advise measures candidates and prints a winner that runs as 
     expect(await sum()).toEqual(before);
   });
 
+  it('a locking read (FOR UPDATE) is measured like a write: no wait on the row locks of a second session', async () => {
+    const run = await advise(['--query', `SELECT id FROM ${LINES} WHERE "select" = $1 FOR UPDATE`, '--param', '21', '--format', 'json', '--timeout', '20000']);
+    expect(run.code).toBe(0);
+    expect(run.json.measurement.mode).toBe('sequential');
+    expect(run.json.verdict).toBe('recommended');
+  });
+
   it('--file with the SQL statement (comments, a trailing semicolon) is advised on like --query', async () => {
     const file = join(scratch, 'slow.sql');
     writeFileSync(file, `-- the slow one\n/* from the log */\nSELECT id FROM ${LINES}\nWHERE "select" = $1;\n`);

@@ -51,7 +51,7 @@ function result(outcomes: CandidateOutcome[], extra: Partial<AdviseResult> = {})
   const winner = pickWinner(ranked);
   return {
     source: { kind: 'query', table: null, column: null, category: null, query: QUERY, params: ['status-5'], file: null },
-    statements: [{ label: '--query', text: QUERY, params: ['status-5'], writes: false }],
+    statements: [{ label: '--query', text: QUERY, params: ['status-5'], writes: false, locksRows: false }],
     baselinePlans: [seqScan(61.25)],
     baseline: shared.baseline,
     measurement: 'interleaved',
@@ -126,10 +126,14 @@ describe('explain --advise output', () => {
 
   it('a statement that writes: measured before each build, writes undone, sequences still advance', () => {
     const writes = result([measured(select, 1, [30, 28, 31], [0.4, 0.5, 0.45])], {
-      measurement: 'sequential', statements: [{ label: '--query', text: 'UPDATE x SET a = 1', params: [], writes: true }],
+      measurement: 'sequential', statements: [{ label: '--query', text: 'UPDATE x SET a = 1', params: [], writes: true, locksRows: false }],
     });
     const text = renderAdvise(writes, 'text');
-    expect(text).toContain('The statement writes, so "before" could not run beside the build (it would wait for its lock): 3 runs before each build, then 3 with the index, medians.');
+    expect(text).toContain('The statement writes, so "before" could not run beside the build (it would wait for its lock): 3 runs before each build, then 3 with the index, each in a savepoint, medians.');
     expect(text).toContain('The statement ran only inside that transaction: its writes were undone (sequences still advance).');
+    const locking = renderAdvise(result([measured(select, 1, [30, 28, 31], [0.4, 0.5, 0.45])], {
+      measurement: 'sequential', statements: [{ label: '--query', text: 'SELECT 1 FOR UPDATE', params: [], writes: false, locksRows: true }],
+    }), 'text');
+    expect(locking).toContain('The statement locks rows, so "before" could not run on a second connection (the two would wait for each other\'s row locks): 3 runs');
   });
 });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { explainOptions, type ExplainFlags } from '../../src/flags/explain-flags.js';
-import { savedInputKind } from '../../src/usecases/explain-advise.js';
+import { locksRows, savedInputKind } from '../../src/usecases/explain-advise.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { usageLine } from '../support/usage.js';
 import { fixtureText } from './plan-fixture.js';
@@ -80,5 +80,19 @@ describe('what a --file holds', () => {
     ['a WITH query', 'WITH x AS (SELECT 1) SELECT * FROM x'],
   ])('SQL: %s', (_, text) => {
     expect(savedInputKind(text)).toEqual({ kind: 'sql', text });
+  });
+});
+
+describe('a locking read is measured like a write', () => {
+  it.each([
+    ['SELECT * FROM t WHERE id = 1 FOR UPDATE', true],
+    ['select * from t for no key update skip locked', true],
+    ['SELECT * FROM t FOR SHARE OF t', true],
+    ['SELECT * FROM t FOR KEY SHARE', true],
+    ["SELECT 'FOR UPDATE' FROM t -- for update", false],
+    ['SELECT "for update" FROM t', false],
+    ['SELECT * FROM t', false],
+  ])('%s', (text, expected) => {
+    expect(locksRows(text)).toBe(expected);
   });
 });
