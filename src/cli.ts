@@ -1,14 +1,7 @@
 /** CLI entry: the commander program; registers the commands and turns every outcome into an exit code and one line. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { register as registerBench } from './commands/bench.js';
-import { register as registerDoctor } from './commands/doctor.js';
-import { register as registerExplain } from './commands/explain.js';
-import { register as registerIndex } from './commands/indexes.js';
-import { register as registerMerge } from './commands/merge.js';
-import { register as registerReport } from './commands/report.js';
-import { register as registerSeed } from './commands/seed.js';
-import { register as registerServe } from './commands/serve.js';
+import { COMMAND_NAMES, COMMAND_SUMMARIES, type CommandName } from './command-list.js';
 import type { CommandContext, Register } from './flags/context.js';
 import { loadConfig, type ConfigFlags } from './config.js';
 import { ExitCode, describeError } from './errors.js';
@@ -36,15 +29,47 @@ Examples:
 /** Signals this close after the first are the same Ctrl-C delivered twice (terminal and npx). */
 const DUPLICATE_SIGNAL_MS = 1000;
 
-const COMMANDS: Register[] = [registerSeed, registerIndex, registerDoctor, registerExplain, registerServe, registerBench, registerMerge, registerReport];
+/** Each command's module, imported only when that command runs (or its own --help is asked for). */
+const COMMAND_MODULES: Record<CommandName, () => Promise<{ register: Register }>> = {
+  seed: () => import('./commands/seed.js'),
+  index: () => import('./commands/indexes.js'),
+  doctor: () => import('./commands/doctor.js'),
+  explain: () => import('./commands/explain.js'),
+  serve: () => import('./commands/serve.js'),
+  bench: () => import('./commands/bench.js'),
+  merge: () => import('./commands/merge.js'),
+  report: () => import('./commands/report.js'),
+};
+
+/** Global options that take a value: the word after them is not the command. */
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url', '--redis-url', '--dotenv', '--connect-timeout']);
+
+/** The command argv names (`perfbench [global options] COMMAND …`, or `perfbench help COMMAND`), if any. */
+export function invokedCommand(argv: readonly string[]): CommandName | undefined {
+  const words = argv.slice(2);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    if (GLOBAL_OPTIONS_WITH_VALUE.has(word)) {
+      i++;
+      continue;
+    }
+    if (word.startsWith('-')) continue;
+    const name = word === 'help' ? words[i + 1] : word;
+    return (COMMAND_NAMES as readonly string[]).includes(name ?? '') ? (name as CommandName) : undefined;
+  }
+  return undefined;
+}
 
 function packageVersion(): string {
   const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
   return manifest.version;
 }
 
-/** Builds the program; `exit` receives the exit code of the command that ran. */
-export function buildProgram(output: Output, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Command {
+/**
+ * Builds the program for `argv`: the command it names is loaded and registered in full; the others
+ * are listed by name and summary only (enough for `perfbench --help` and for commander's errors).
+ */
+export async function buildProgram(output: Output, signal: AbortSignal, argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Command> {
   const program = new Command('perfbench')
     .description('Make PostgreSQL performance work measurable: seed, explain, index, bench, serve.')
     .version(packageVersion())
@@ -68,7 +93,11 @@ export function buildProgram(output: Output, signal: AbortSignal, env: NodeJS.Pr
       }
     },
   };
-  for (const register of COMMANDS) register(program, context);
+  const invoked = invokedCommand(argv);
+  for (const name of COMMAND_NAMES) {
+    if (name === invoked) (await COMMAND_MODULES[name]()).register(program, context);
+    else program.command(name).description(COMMAND_SUMMARIES[name]);
+  }
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();
@@ -100,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
   // error can arrive after main returns, so the listener stays for the life of the process.
   if (!process.stdout.listeners('error').includes(exitOnClosedPipe)) process.stdout.on('error', exitOnClosedPipe);
   try {
-    await buildProgram(output, controller.signal).parseAsync(argv);
+    await (await buildProgram(output, controller.signal, argv)).parseAsync(argv);
     return Number(process.exitCode ?? ExitCode.ok);
   } catch (error) {
     if (error instanceof CommanderError) {

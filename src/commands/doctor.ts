@@ -1,4 +1,5 @@
 /** Command: `perfbench doctor` — checks what is configured and reachable, and hands the findings to a reporter. */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { CommandContext } from '../flags/context.js';
@@ -11,7 +12,7 @@ import { REPORT_DEFAULTS } from '../workload/report.js';
 export function register(program: Command, context: CommandContext): void {
   program
     .command('doctor')
-    .description('show the configuration and where it came from, check PostgreSQL, the table and Redis')
+    .description(COMMAND_SUMMARIES.doctor)
     .option('--table <name>', 'table to inspect', REPORT_DEFAULTS.table)
     .option('--format <f>', 'text | json', 'text')
     .addHelpText('after', '\nExit code 1 when PostgreSQL or Redis is unreachable.\n\nExample:\n  perfbench doctor --table products')

@@ -1,4 +1,5 @@
 /** Command: `perfbench explain` — flags -> the explain, explain --file or explain --compare use case -> the explain reporter. */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import type { CommandContext } from '../flags/context.js';
 import { DEFAULT_MAX_CANDIDATES, DEFAULT_MAX_TABLE_SIZE, DEFAULT_RUNS, DEFAULT_TIMEOUT_MS, explainOptions, type ExplainFlags } from '../flags/explain-flags.js';
@@ -50,7 +51,7 @@ Examples:
 export function register(program: Command, context: CommandContext): void {
   program
     .command('explain')
-    .description('EXPLAIN ANALYZE the report query (or --query): plan tree, warnings, index check, before/after with --compare')
+    .description(COMMAND_SUMMARIES.explain)
     .option('--category <value>', `category for the report query (default: ${DEFAULT_CATEGORY} when present, else the first row's)`)
     .option('--table <name>', `table of the report query, and whose index --compare toggles (default: ${REPORT_DEFAULTS.table})`)
     .option('--column <name>', `filter column of the report query, and the column --compare indexes (default: ${REPORT_DEFAULTS.column})`)

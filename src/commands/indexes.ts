@@ -1,4 +1,5 @@
 /** Command: `perfbench index add|drop|list` — flags -> the index use cases -> one line or a table. */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { INDEX_METHODS } from '../db/indexes.js';
 import { LOCK_FLAG_HELP, lockOptions, type LockFlags } from '../flags/bench-flags.js';
@@ -26,7 +27,7 @@ here (its run index dropped, a finished build marked as perfbench's), one line e
 `;
 
 export function register(program: Command, context: CommandContext): void {
-  const index = program.command('index').description('add, drop or list the index on the filter column');
+  const index = program.command('index').description(COMMAND_SUMMARIES.index);
   const common = (command: Command) => command
     .option('--table <name>', 'table', REPORT_DEFAULTS.table)
     .option('--column <name>', 'column to index', REPORT_DEFAULTS.column);

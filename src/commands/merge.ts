@@ -1,4 +1,5 @@
 /** Command: `perfbench merge a.json b.json …` — the merge use case, rendered like bench. */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { BENCH_DEFAULTS, outputFormat } from '../flags/bench-flags.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
@@ -10,7 +11,7 @@ import { merge } from '../usecases/result-file.js';
 export function register(program: Command, context: CommandContext): void {
   program
     .command('merge')
-    .description('add the histograms of bench results from several processes or machines into one result')
+    .description(COMMAND_SUMMARIES.merge)
     .argument('<files...>', 'JSON results of `perfbench bench`')
     .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, BENCH_DEFAULTS.format)
     .option('--output <file>', 'also write the merged report here, format from the extension; repeatable', repeatable, [])

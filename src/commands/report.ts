@@ -3,6 +3,7 @@
  * more bench results (in the order given: a CI history reads oldest first), judged against a
  * baseline by the same gate as `bench --baseline`.
  */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, usageError } from '../errors.js';
@@ -23,7 +24,7 @@ interface ReportFlags {
 export function register(program: Command, context: CommandContext): void {
   program
     .command('report')
-    .description('one self-contained HTML page of bench results: latency curves, speed-ups, over time, plans; several results side by side')
+    .description(COMMAND_SUMMARIES.report)
     .argument('<files...>', 'JSON results of `perfbench bench` or `perfbench merge`, oldest first')
     .option('--output <file>', 'write the page here (.html); without it the page goes to stdout')
     .option('--baseline <file>', 'judge every result against this one (default: the first file, when there are several)')

@@ -1,4 +1,5 @@
 /** Command: `perfbench seed` — flags -> the seed use case -> one line of what was done. */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import type { CommandContext } from '../flags/context.js';
 import { seedOptions, type SeedFlags } from '../flags/seed-flags.js';
@@ -12,7 +13,7 @@ import { REPORT_DEFAULTS } from '../workload/report.js';
 export function register(program: Command, context: CommandContext): void {
   program
     .command('seed')
-    .description('create the synthetic products table (COPY, one transaction, ANALYZE)')
+    .description(COMMAND_SUMMARIES.seed)
     .option('--table <name>', 'table to create', REPORT_DEFAULTS.table)
     .option('--rows <n>', 'rows to generate', String(DEFAULT_DATASET.rows))
     .option('--categories <n>', 'distinct categories', String(DEFAULT_DATASET.categories))

@@ -1,4 +1,5 @@
 /** Command: `perfbench serve` — flags -> the report-server use case, until Ctrl-C. */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import type { CommandContext } from '../flags/context.js';
@@ -9,7 +10,7 @@ import { REPORT_DEFAULTS } from '../workload/report.js';
 export function register(program: Command, context: CommandContext): void {
   program
     .command('serve')
-    .description('serve the report over HTTP: /report/slow (one connection, no cache) and /report/fast (pool + Redis cache)')
+    .description(COMMAND_SUMMARIES.serve)
     .option('--port <n>', 'port to listen on (0 picks a free one)', '8080')
     .option('--host <address>', 'address to bind; anything but loopback is warned about', '127.0.0.1')
     .option('--table <name>', 'table to report from', REPORT_DEFAULTS.table)
