@@ -29,6 +29,7 @@ import type { PlanSummary, ScriptRecord, StatementRecord } from '../measure/resu
 import type { Target } from '../measure/target.js';
 import { parsePlan, scanIndexes } from '../plan/plan.js';
 import { planRecord } from '../plan/plan-record.js';
+import { quote } from '../workload/identifiers.js';
 import { chooseScript, planExecution, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
 import { Connections, type BenchPath, type RunFindings } from './path.js';
 
@@ -61,7 +62,7 @@ export interface CandidateIndex {
   expression: string;
   /** Quoted, schema-qualified when the table is: the name to create and to drop. */
   nameSql: string;
-  /** The bare index name as the catalog spells it (what a plan names). */
+  /** The bare index name as the catalog spells it (what a plan names); quoted, what CREATE INDEX takes (it lands in the table's schema). */
   name: string;
   tableSql: string;
   columnsSql: string;
@@ -262,7 +263,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
           if (kind.kind === 'index' && !indexCreated) {
             const client = connections.any()!;
             await dropCandidateIndex(client, kind.index.nameSql);
-            await createCandidateIndex(client, kind.index.nameSql, kind.index.tableSql, kind.index.columnsSql);
+            await createCandidateIndex(client, quote(kind.index.name), kind.index.tableSql, kind.index.columnsSql);
             indexCreated = true;
           }
         },

@@ -1,0 +1,199 @@
+/**
+ * bench --workload / --builtin against a real PostgreSQL (issue 11, items 3 and 4): pgbench's own
+ * select-only and tpcb-like scripts on tables made by `pgbench -i -s 1`, a user script with \pb_from
+ * on a schema with quoted, mixed-case names through every path (the candidate index created and
+ * dropped), a serialization failure retried under --max-tries, failures counted by SQLSTATE, and
+ * the same values on every path.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
+import { foldTrials, mergeResults, validateResult, type PathResult } from '../../src/measure/result.js';
+import { renderReport } from '../../src/report/bench-report.js';
+import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
+import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
+
+const suffix = `${process.pid}_${Date.now().toString(36)}`;
+const SCHEMA = `Sales_${suffix}`;
+const TABLE = `"${SCHEMA}"."Order Items"`;
+const dir = mkdtempSync(join(tmpdir(), 'perfbench-workload-'));
+let admin: pg.Client;
+
+beforeAll(async () => {
+  // pgbench's own tables, made by pgbench itself (scale 1: 1 branch, 10 tellers, 100,000 accounts).
+  execFileSync('pgbench', ['-i', '-s', '1', '-q', TEST_DATABASE_URL], { stdio: 'ignore' });
+  admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA "${SCHEMA}"`);
+  await admin.query(`CREATE TABLE ${TABLE} (id bigint PRIMARY KEY, "Customer Id" integer, amount numeric)`);
+  await admin.query(`INSERT INTO ${TABLE} SELECT g, g % 500, g % 97 FROM generate_series(1, 50000) g`);
+  await admin.query(`ANALYZE ${TABLE}`);
+  await admin.query(`CREATE TABLE "${SCHEMA}".counter (id int PRIMARY KEY, v bigint)`);
+  await admin.query(`INSERT INTO "${SCHEMA}".counter VALUES (1, 0)`);
+}, 60_000);
+
+afterAll(async () => {
+  await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  await admin.end();
+});
+
+function script(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Runs bench with these flags (200 iterations, no warm-up, one trial unless given) and the onStep hook. */
+async function run(flags: BenchFlags, onStep?: (path: string, i: number, values: readonly string[]) => void): Promise<BenchOutcome> {
+  const options = benchOptions({ iterations: '200', warmup: '0', trials: '1', ...flags });
+  return withRuntime((runtime) => bench(runtime, options, onStep ? { onStep: (path, i, _statement, values) => onStep(path, i, values) } : {}));
+}
+
+const byName = (paths: readonly PathResult[]): Map<string, PathResult> => new Map(foldTrials(paths).map((p) => [p.name, p]));
+
+describe('pgbench built-in scripts on tables made by pgbench -i', () => {
+  it('select-only through as-is, no-index and cache: every operation, per-statement counts, tps, the plans as named', async () => {
+    const outcome = await run({ builtin: ['select-only'] });
+    const paths = byName(outcome.result.paths);
+    expect([...paths.keys()]).toEqual(['as-is', 'no-index', 'cache']);
+    for (const p of paths.values()) {
+      expect(p.ops).toBe(200);
+      expect(p.errors).toBe(0);
+      expect(p.throughputOpsPerSec).toBeGreaterThan(0);
+      expect(p.statements).toHaveLength(1);
+      expect(p.statements![0]).toMatchObject({ script: 'select-only', name: 'select-only#1', access: 'read', ops: 200, errors: 0 });
+      expect(p.statements![0]!.summary.count).toBe(200);
+      expect(p.scripts).toEqual([{ name: 'select-only', ops: 200, errors: 0 }]);
+      expect(p.failures).toEqual({});
+      expect(p.retries).toBe(0);
+      expect(p.flags ?? []).not.toContain('plan-mismatch');
+    }
+    expect(paths.get('as-is')!.plan!.usesIndex).toBe(true);
+    expect(paths.get('no-index')!.plan!.usesIndex).toBe(false);
+    const cache = paths.get('cache')!;
+    expect(cache.cacheHits! + cache.cacheMisses!).toBe(200);
+    // Speed-ups against no-index.
+    expect(outcome.comparisons.map((c) => `${c.path}/${c.baseline}`)).toEqual(['as-is/no-index', 'cache/no-index', 'cache/as-is']);
+    // The report shows the statement table and the result file holds it (validated, and merged by adding histograms).
+    const text = renderReport('table', outcome);
+    expect(text).toContain('Statements');
+    expect(text).toMatch(/as-is \(concurrency 1\): tps [\d,.]+ · no failures · 0 retries/);
+    const json = validateResult(JSON.parse(JSON.stringify(outcome.result)));
+    const merged = mergeResults([json, json]);
+    expect(byName(merged.paths).get('as-is')!.statements![0]!.ops).toBe(400);
+    expect(byName(merged.paths).get('as-is')!.statements![0]!.summary.count).toBe(400);
+    const csv = renderReport('csv', outcome);
+    expect(csv).toContain('path,concurrency,trial,script,statement,line,access,ops,errors');
+  }, 120_000);
+
+  it('tpcb-like: no cache path, with the reason; its 7 statements each run once per operation', async () => {
+    const outcome = await run({ builtin: ['tpcb-like'], iterations: '100' });
+    const paths = byName(outcome.result.paths);
+    expect([...paths.keys()]).toEqual(['as-is', 'no-index']);
+    expect(outcome.result.notes?.join('\n')).toMatch(/no cache path: the workload writes \(tpcb-like#2, line \d+ of tpcb-like: UPDATE changes rows\)/);
+    for (const p of paths.values()) {
+      expect(p.ops).toBe(100);
+      expect(p.errors).toBe(0);
+      expect(p.statements).toHaveLength(7);
+      for (const s of p.statements!) expect(s.ops).toBe(100);
+    }
+    // Asked for explicitly, the cache path is dropped with the same reason, as a warning.
+    const asked = await run({ builtin: ['tpcb-like'], iterations: '20', paths: 'as-is,cache' });
+    expect(foldTrials(asked.result.paths).map((p) => p.name)).toEqual(['as-is']);
+    expect(asked.warnings.join('\n')).toContain('no cache path');
+  }, 120_000);
+});
+
+describe('a user script with \\pb_from on quoted, mixed-case names', () => {
+  const text = [
+    `\\pb_from cid "${SCHEMA}"."Order Items"."Customer Id" zipf 1.1`,
+    '-- name: by_customer',
+    `SELECT count(*), sum(amount) FROM "${SCHEMA}"."Order Items" WHERE "Customer Id" = :cid;`,
+    '',
+  ].join('\n');
+
+  it('runs through as-is, no-index, index=EXPR and cache with the same values on every path; the candidate index is used, then gone', async () => {
+    const file = script('orders.sql', text);
+    const seen = new Map<string, string[]>();
+    const outcome = await run({ workload: [file], paths: `as-is,no-index,index="${SCHEMA}"."Order Items"("Customer Id"),cache` }, (path, i, values) => {
+      const list = seen.get(path) ?? [];
+      list[i] = values.join(',');
+      seen.set(path, list);
+    });
+    const paths = byName(outcome.result.paths);
+    const indexPath = `index=${TABLE}("Customer Id")`;
+    expect([...paths.keys()]).toEqual(['as-is', 'no-index', indexPath, 'cache']);
+    for (const p of paths.values()) {
+      expect(p.ops).toBe(200);
+      expect(p.errors).toBe(0);
+      expect(p.statements![0]).toMatchObject({ name: 'by_customer', line: 3, ops: 200 });
+      expect(p.flags ?? []).not.toContain('plan-mismatch');
+    }
+    expect(paths.get(indexPath)!.plan!.usesIndex).toBe(true);
+    expect(paths.get('as-is')!.plan!.usesIndex).toBe(false);
+    // Determinism: operation i bound the same value on every path (the values are real customer ids).
+    const lists = [...seen.values()];
+    expect(lists).toHaveLength(4);
+    for (const list of lists) expect(list).toEqual(lists[0]);
+    expect(new Set(lists[0]).size).toBeGreaterThan(5);
+    for (const value of lists[0]!) expect(Number(value)).toBeLessThan(500);
+    // The candidate index lived only for its path's runs.
+    const left = await admin.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [SCHEMA]);
+    expect(left.rows.map((r: { indexname: string }) => r.indexname).filter((name) => name.startsWith('pbw_'))).toEqual([]);
+  }, 120_000);
+
+  it('runs the same sequence again with the same seed, and another with another seed', async () => {
+    const file = script('orders2.sql', text);
+    const collect = async (seed: string): Promise<string[]> => {
+      const values: string[] = [];
+      await run({ workload: [file], paths: 'as-is', iterations: '50', seed }, (_path, i, v) => void (values[i] = v.join(',')));
+      return values;
+    };
+    const first = await collect('3');
+    expect(await collect('3')).toEqual(first);
+    expect(await collect('4')).not.toEqual(first);
+  }, 120_000);
+});
+
+describe('failures and retries', () => {
+  const updater = () => script('counter.sql', [
+    'BEGIN ISOLATION LEVEL REPEATABLE READ;',
+    `SELECT v FROM "${SCHEMA}".counter WHERE id = 1;`,
+    '\\sleep 2 ms',
+    `UPDATE "${SCHEMA}".counter SET v = v + 1 WHERE id = 1;`,
+    'END;',
+    '',
+  ].join('\n'));
+
+  it('two concurrent updaters under REPEATABLE READ: serialization failures are retried (--max-tries) and counted', async () => {
+    const outcome = await run({ workload: [updater()], paths: 'as-is', concurrency: '2', iterations: '100', maxTries: '1000' });
+    const p = byName(outcome.result.paths).get('as-is')!;
+    expect(p.retries).toBeGreaterThan(0);
+    expect(p.errors).toBe(0);
+    expect(p.ops).toBe(100);
+    expect(p.failures).toEqual({});
+  }, 120_000);
+
+  it('without retries the same failures fail their operations, counted by SQLSTATE 40001', async () => {
+    const outcome = await run({ workload: [updater()], paths: 'as-is', concurrency: '2', iterations: '100' });
+    const p = byName(outcome.result.paths).get('as-is')!;
+    expect(p.retries).toBe(0);
+    expect(p.errors).toBeGreaterThan(0);
+    expect(p.failures).toEqual({ '40001': p.errors });
+  }, 120_000);
+
+  it('a failing statement: failures by SQLSTATE, the statement\'s errors, and the operation count', async () => {
+    const file = script('fails.sql', ['\\set k random(0, 1)', 'SELECT 10 / :k;', ''].join('\n'));
+    const outcome = await run({ workload: [file], paths: 'as-is', iterations: '100' });
+    const p = byName(outcome.result.paths).get('as-is')!;
+    expect(p.errors).toBeGreaterThan(0);
+    expect(p.ops + p.errors).toBe(100);
+    expect(p.failures).toEqual({ '22012': p.errors });
+    expect(p.statements![0]).toMatchObject({ ops: p.ops, errors: p.errors });
+    expect(renderReport('table', outcome)).toMatch(/failures 22012 x\d+/);
+  }, 120_000);
+});
