@@ -80,6 +80,11 @@ function splitName(text: string): NamePart[] | undefined {
   return undefined;
 }
 
+/** The parts of a name written as in SQL (`a."B c".d`), as the catalog spells them; undefined when malformed. */
+export function nameParts(text: string): string[] | undefined {
+  return splitName(text)?.map((part) => part.value);
+}
+
 function identifierOf(parts: readonly string[]): Identifier {
   const [schema, name] = parts.length === 2 ? [parts[0], parts[1]!] : [undefined, parts[0]!];
   return { text: parts.map(displayName).join('.'), sql: parts.map(quote).join('.'), schema, name };

@@ -22,7 +22,7 @@
  */
 import type { Distribution } from '../../measure/random.js';
 import { DEFAULT_ZIPF_SKEW } from '../dataset.js';
-import { catalogIdentifier, type Identifier } from '../identifiers.js';
+import { type Identifier, catalogIdentifier, nameParts } from '../identifiers.js';
 import type { Statement } from '../workload.js';
 import { ExpressionSyntaxError, parseExpression, type Expr } from './expression.js';
 import { ScriptError } from './script-error.js';
@@ -584,42 +584,6 @@ function words(text: string): string[] | undefined {
   if (quoted) return undefined;
   if (current !== '') found.push(current);
   return found;
-}
-
-/** The parts of `a."B c".d`, as the catalog spells them (unquoted parts fold to lower case). */
-function nameParts(text: string): string[] | undefined {
-  const parts: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (text[i] === '"') {
-      let value = '';
-      let j = i + 1;
-      for (;;) {
-        if (j >= text.length) return undefined;
-        if (text[j] === '"') {
-          if (text[j + 1] === '"') {
-            value += '"';
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        value += text[j++];
-      }
-      if (value === '') return undefined;
-      parts.push(value);
-      i = j + 1;
-    } else {
-      const match = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/.exec(text.slice(i));
-      if (!match) return undefined;
-      // PostgreSQL folds only ASCII letters of an unquoted name.
-      parts.push(match[0].replace(/[A-Z]+/g, (letters) => letters.toLowerCase()));
-      i += match[0].length;
-    }
-    if (i === text.length) return parts;
-    if (text[i] !== '.') return undefined;
-    i++;
-  }
 }
 
 function readPbFrom(rest: string, line: number, fail: (line: number, reason: string) => never): PbFromSource {
