@@ -261,6 +261,24 @@ describe('explain --advise leaves the database as found', () => {
     expect(run.stderr).toContain(`candidate ${S}."Order Lines" (shape) was not measured`);
   });
 
+  it('a build that cannot take its SHARE lock within 5 s (an open write) gives up instead of queueing writes behind it', async () => {
+    const writer = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(`UPDATE ${LINES} SET amount = amount WHERE id = 1`);
+      const run = await advise(['--query', `SELECT id FROM ${LINES} WHERE "select" = 17`, '--max-candidates', '1', '--format', 'json']);
+      expect(run.code).toBe(0);
+      expect(run.json).toMatchObject({ verdict: 'no-index-helps', winner: null });
+      expect(run.json.candidates[0].failure).toEqual({
+        stage: 'build', message: 'the build could not take its SHARE lock within 5 s (another session writes to the table); nothing was built',
+      });
+    } finally {
+      await writer.query('ROLLBACK');
+      await writer.end();
+    }
+  });
+
   /** A query whose every run sleeps 0.3 s in an InitPlan, so a candidate is being measured for a while. */
   const SLOW = `SELECT (SELECT pg_sleep(0.3)) AS nap, id FROM ${LINES} WHERE "select" = 13`;
 
