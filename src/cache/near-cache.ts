@@ -61,14 +61,24 @@ export interface NearFill {
   voided: boolean;
 }
 
+/** An entry, linked in recency order: `prev` is older, `next` newer. */
 interface Entry<V> {
+  key: string;
   value: V;
   bytes: number;
+  prev: Entry<V> | undefined;
+  next: Entry<V> | undefined;
 }
 
 export class NearCache<V> {
-  /** Map order is recency: the first entry is the least recently used. */
   private readonly entries = new Map<string, Entry<V>>();
+  /**
+   * Recency as a doubly linked list (oldest first): a hit relinks two pointers. Re-inserting into
+   * the Map instead (delete, then set) costs a rehash of its table every few hits of a hot key, and
+   * made the lookup the largest cost of a near hit.
+   */
+  private oldest: Entry<V> | undefined;
+  private newest: Entry<V> | undefined;
   /** At most one fill per key: concurrent misses of a key fill it once (the others just miss). */
   private readonly fills = new Map<string, NearFill>();
   private bytes = 0;
@@ -96,9 +106,10 @@ export class NearCache<V> {
       return undefined;
     }
     this.counters.hits++;
-    // Re-inserting moves the key to the end of the Map's order: the most recently used.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (entry !== this.newest) {
+      this.unlink(entry);
+      this.append(entry);
+    }
     return entry.value;
   }
 
@@ -132,11 +143,12 @@ export class NearCache<V> {
       return false;
     }
     while (this.bytes + bytes > this.options.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.remove(oldest);
+      this.remove(this.oldest!.key);
       this.counters.evicted++;
     }
-    this.entries.set(fill.key, { value, bytes });
+    const entry: Entry<V> = { key: fill.key, value, bytes, prev: undefined, next: undefined };
+    this.entries.set(fill.key, entry);
+    this.append(entry);
     this.bytes += bytes;
     this.counters.stored++;
     return true;
@@ -185,7 +197,9 @@ export class NearCache<V> {
 
   /** The keys from least to most recently used (for tests and diagnostics). */
   keys(): string[] {
-    return [...this.entries.keys()];
+    const keys: string[] = [];
+    for (let entry = this.oldest; entry; entry = entry.next) keys.push(entry.key);
+    return keys;
   }
 
   private release(fill: NearFill): void {
@@ -196,12 +210,29 @@ export class NearCache<V> {
     const entry = this.entries.get(key);
     if (entry === undefined) return false;
     this.entries.delete(key);
+    this.unlink(entry);
     this.bytes -= entry.bytes;
     return true;
   }
 
+  private unlink(entry: Entry<V>): void {
+    if (entry.prev) entry.prev.next = entry.next;
+    else this.oldest = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else this.newest = entry.prev;
+    entry.prev = entry.next = undefined;
+  }
+
+  private append(entry: Entry<V>): void {
+    entry.prev = this.newest;
+    if (this.newest) this.newest.next = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
   private dropAll(): void {
     this.entries.clear();
+    this.oldest = this.newest = undefined;
     this.bytes = 0;
     for (const fill of this.fills.values()) fill.voided = true;
     this.fills.clear();

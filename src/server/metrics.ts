@@ -19,6 +19,8 @@ export type Route = (typeof ROUTES)[number];
 export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
 interface RouteHistogram {
+  /** Requests by status ('200', '499'…): one Map per route, so counting one costs no key building. */
+  statuses: Map<string, number>;
   /** Non-cumulative counts per bucket; the last slot is +Inf. */
   counts: number[];
   sumSeconds: number;
@@ -38,22 +40,19 @@ export interface MetricGauges {
 
 /** Counters and histograms of one server. `render` is pure over them (Prometheus text format 0.0.4). */
 export class ServerMetrics {
-  /** `route status` -> requests. */
-  private readonly requests = new Map<string, number>();
   private readonly histograms = new Map<Route, RouteHistogram>();
   readonly cache: Record<FastOutcome, number> = { NEAR: 0, HIT: 0, MISS: 0, BYPASS: 0 };
   readonly queries: Record<'slow' | 'fast', number> = { slow: 0, fast: 0 };
 
   constructor() {
     for (const route of ROUTES) {
-      this.histograms.set(route, { counts: new Array<number>(LATENCY_BUCKETS_SECONDS.length + 1).fill(0), sumSeconds: 0, count: 0 });
+      this.histograms.set(route, { statuses: new Map(), counts: new Array<number>(LATENCY_BUCKETS_SECONDS.length + 1).fill(0), sumSeconds: 0, count: 0 });
     }
   }
 
   observeRequest(route: Route, status: string, seconds: number): void {
-    const key = `${route} ${status}`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     const histogram = this.histograms.get(route)!;
+    histogram.statuses.set(status, (histogram.statuses.get(status) ?? 0) + 1);
     let bucket = 0;
     while (bucket < LATENCY_BUCKETS_SECONDS.length && seconds > LATENCY_BUCKETS_SECONDS[bucket]!) bucket++;
     histogram.counts[bucket]!++;
@@ -64,9 +63,8 @@ export class ServerMetrics {
   /** Requests seen for a route and status (for tests and the shutdown summary). */
   requestCount(route: Route, status?: string): number {
     let total = 0;
-    for (const [key, count] of this.requests) {
-      const [keyRoute, keyStatus] = key.split(' ');
-      if (keyRoute === route && (status === undefined || keyStatus === status)) total += count;
+    for (const [keyStatus, count] of this.histograms.get(route)!.statuses) {
+      if (status === undefined || keyStatus === status) total += count;
     }
     return total;
   }
@@ -76,14 +74,11 @@ export class ServerMetrics {
     const family = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
     family('perfbench_http_requests_total', 'counter', 'HTTP requests answered, by route and status (499: the client went away first).');
-    const keys = [...this.requests.keys()].sort((a, b) => {
-      const [ra, sa] = a.split(' ');
-      const [rb, sb] = b.split(' ');
-      return ROUTES.indexOf(ra as Route) - ROUTES.indexOf(rb as Route) || sa!.localeCompare(sb!);
-    });
-    for (const key of keys) {
-      const [route, status] = key.split(' ');
-      lines.push(`perfbench_http_requests_total{route="${label(route!)}",status="${label(status!)}"} ${this.requests.get(key)}`);
+    for (const route of ROUTES) {
+      const statuses = this.histograms.get(route)!.statuses;
+      for (const status of [...statuses.keys()].sort((a, b) => a.localeCompare(b))) {
+        lines.push(`perfbench_http_requests_total{route="${label(route)}",status="${label(status)}"} ${statuses.get(status)}`);
+      }
     }
 
     family('perfbench_http_request_duration_seconds', 'histogram', 'Time from request received to response finished, by route.');

@@ -16,11 +16,15 @@ import { acceptedEncodings, chooseEncoding, entityTag, notModified, represent, r
 import type { Replies } from './replies.js';
 import { serverTimingHeader, type TimingBreakdown } from './server-timing.js';
 
-/** Every /report/fast answer may be revalidated (ETag) and varies with Accept-Encoding. */
-export const REPORT_CACHE_CONTROL = 'no-cache';
+const KEY_MEMO_LIMIT = 10_000;
+
+/** A near hit's Server-Timing up to its total: no queue, no cache round trip, no database. */
+const NEAR_TIMING = `${serverTimingHeader({ queue: 0, cache: 0, db: 0, total: 0 }).replace(/total;dur=.*$/, '')}total;dur=`;
 
 export interface NearReportsDeps {
   cache: CacheTier;
+  /** A category's cache key (the route's ReportCache.key). */
+  key: (category: string) => string;
   /** The bound on the near cache's bytes (bodies, their encodings, keys). */
   maxBytes: number;
   /** The tracked key prefix (perfbench's own): every write under it is told. */
@@ -34,9 +38,13 @@ export class NearReports {
   readonly near: NearCache<Representation>;
   private readonly tracking: Tracking | undefined;
   private readonly replies: Replies;
+  private readonly key: (category: string) => string;
+  /** category -> key: building a key percent-encodes the category, a cost on every near hit otherwise. */
+  private readonly keys = new Map<string, string>();
 
   constructor(deps: NearReportsDeps) {
     this.replies = deps.replies;
+    this.key = deps.key;
     this.near = new NearCache<Representation>({ maxBytes: deps.maxBytes, sizeOf: representationBytes });
     if (!deps.cache.track) {
       deps.log(`near cache off: the ${deps.cache.label} tier sends no invalidations`);
@@ -61,13 +69,24 @@ export class NearReports {
     return this.near.stats();
   }
 
+  /** The cache key of `category`, remembered (at most KEY_MEMO_LIMIT categories; then it starts over). */
+  keyOf(category: string): string {
+    let key = this.keys.get(category);
+    if (key === undefined) {
+      if (this.keys.size >= KEY_MEMO_LIMIT) this.keys.clear();
+      key = this.key(category);
+      this.keys.set(category, key);
+    }
+    return key;
+  }
+
   /** Answers from memory when `key` is held (X-Cache: NEAR); false on a miss. Synchronous: no Redis, no await. */
   serve(res: ServerResponse, key: string, startedMs: number): boolean {
     const representation = this.near.get(key);
     if (representation === undefined) return false;
     const headers = res.req.headers;
     const { coding, encoded } = chooseEncoding(representation, acceptedEncodings(headers['accept-encoding']));
-    const timing = serverTimingHeader({ queue: 0, cache: 0, db: 0, total: performance.now() - startedMs });
+    const timing = NEAR_TIMING + (performance.now() - startedMs).toFixed(3);
     if (notModified(headers['if-none-match'], encoded.etag)) {
       this.replies.notModified(res, encoded.etag, 'NEAR', timing);
       return true;

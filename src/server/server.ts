@@ -11,7 +11,7 @@
  */
 import type { Server } from 'node:http';
 import type pg from 'pg';
-import { KEY_PREFIX } from '../cache/report-cache.js';
+import { KEY_PREFIX, reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { Breaker } from '../db/availability.js';
 import { DedicatedConnection } from '../db/dedicated-connection.js';
@@ -83,7 +83,9 @@ export function createReportServer(deps: ReportServerDeps): ReportServer {
   // One breaker for both report routes: they share the database, so they share its availability.
   const breaker = databaseBreaker(limits.databaseRetryMs, log);
   const connection = new DedicatedConnection(deps.connectSlow);
-  const near = deps.nearCacheBytes ? new NearReports({ cache: deps.cache, maxBytes: deps.nearCacheBytes, prefix: KEY_PREFIX, replies, log }) : undefined;
+  const near = deps.nearCacheBytes
+    ? new NearReports({ cache: deps.cache, key: (category) => reportKey(deps.namespace, category), maxBytes: deps.nearCacheBytes, prefix: KEY_PREFIX, replies, log })
+    : undefined;
   const fast = fastRoute({
     workload: deps.workload, pool: deps.pool, cache: deps.cache, namespace: deps.namespace, ttlSeconds: deps.ttlSeconds,
     breaker, metrics, replies, log, cacheLogIntervalMs: limits.cacheLogIntervalMs, ...(near ? { near } : {}),

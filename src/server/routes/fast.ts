@@ -6,7 +6,9 @@
  * (cache-health.ts): every GET and SET it makes feeds it, and `/healthz` and `/metrics` read it.
  * Every answer carries an entity tag; a client that holds it gets a 304.
  */
+import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
+import type { NearFill } from '../../cache/near-cache.js';
 import { ReportCache } from '../../cache/report-cache.js';
 import type { CacheTier } from '../../cache/tier.js';
 import type { Breaker } from '../../db/availability.js';
@@ -65,19 +67,25 @@ export function fastRoute(deps: FastDeps): FastRoute {
   });
 
   const near = deps.near;
-  const handle: CategoryHandler = async (res, category, startedMs) => {
-    const key = near ? reports.key(category) : '';
-    if (near?.serve(res, key, startedMs)) {
-      metrics.cache.NEAR++;
-      return;
-    }
-    // Begun before the GET is sent, so an invalidation that overtakes its reply voids the fill.
-    const fill = near?.begin(key);
+  /** Redis (and on a miss the database), then the answer; `fill` takes a Redis HIT into the near cache. */
+  const fromCache = async (res: ServerResponse, category: string, startedMs: number, fill: NearFill | undefined): Promise<void> => {
     const outcome = await reports.get(category);
     metrics.cache[outcome.status]++;
     const etag = entityTag(outcome.body);
     near?.settle(fill, outcome.status, outcome.body, etag);
     sendReport(deps.replies, res, outcome.body, outcome.status, { queue: 0, cache: outcome.cacheMs, db: outcome.dbMs, total: performance.now() - startedMs }, etag);
   };
+  const handle: CategoryHandler = near
+    ? (res, category, startedMs) => {
+      const key = near.keyOf(category);
+      // A near hit answers here, synchronously: no Redis, no promise.
+      if (near.serve(res, key, startedMs)) {
+        metrics.cache.NEAR++;
+        return;
+      }
+      // Begun before the GET is sent, so an invalidation that overtakes its reply voids the fill.
+      return fromCache(res, category, startedMs, near.begin(key));
+    }
+    : (res, category, startedMs) => fromCache(res, category, startedMs, undefined);
   return { handle, cacheHealth };
 }
