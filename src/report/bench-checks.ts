@@ -53,6 +53,11 @@ function planLine(plan: PlanSummary): string {
 
 function cacheLine(row: CacheRow): string {
   const c = row.check;
+  if (row.path === 'near') {
+    // Near hits are lookups in memory: Redis counts none of them, which is the point.
+    return `c=${row.concurrency}: ${counted(c.gets, 'lookup')}, ${counted(c.hits, 'hit')} from memory, ${counted(c.misses, 'miss', 'misses')}; `
+      + `Redis keyspace_hits +${formatInt(c.serverHits)} meanwhile · ${c.verified ? 'verified' : 'NOT VERIFIED'} (${c.tier})`;
+  }
   const seen = row.path === 'miss'
     ? `${counted(c.misses, 'miss', 'misses')}; server keyspace_misses +${formatInt(c.serverMisses)}`
     : `${counted(c.hits, 'hit')}; server keyspace_hits +${formatInt(c.serverHits)}`;
