@@ -79,19 +79,23 @@ ${body}
 
 const grid = (cards: string[]): string => `<div class="grid">\n${cards.join('\n')}\n</div>`;
 
-/** The folded paths (trials added) of a result, as the terminal table shows them. */
+/**
+ * The folded paths (trials added) of a result, as the terminal table shows them; the percentiles
+ * first, so a phone shows them before the table scrolls. The loop only when both were run.
+ */
 function summaryTable(result: BenchResult): string {
   const paths = foldTrials(result.paths);
   const open = paths.some((p) => p.mode === 'open');
+  const mixed = open && paths.some((p) => p.mode === 'closed');
   const server = paths.some((p) => p.serverTiming);
-  const columns = ['Path', 'Loop', 'Concurrency', 'Ops', 'Errors', 'ops/s', 'Mean (ms)', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'Max (ms)'];
+  const columns = ['Path', ...(mixed ? ['Loop'] : []), 'Concurrency', 'p50 (ms)', 'p90 (ms)', 'p99 (ms)', 'p99.9 (ms)', 'Max (ms)', 'Mean (ms)', 'ops/s', 'Ops', 'Errors'];
   if (open) columns.push('p99 uncorrected (ms)', 'Schedule lag mean / max (ms)');
   if (server) columns.push('Server mean (ms)');
   const cell = (p: PathResult, us: number): string => (p.ops === 0 ? '—' : msCell(us));
   const rows = paths.map((p) => {
     const s = p.summary;
-    const row = [p.name, p.mode, String(p.concurrency * p.sources), int(p.ops), int(p.errors), rateCell(p.throughputOpsPerSec),
-      cell(p, s.meanUs), cell(p, s.p50Us), cell(p, s.p90Us), cell(p, s.p99Us), cell(p, s.p999Us), cell(p, s.maxUs)];
+    const row = [p.name, ...(mixed ? [p.mode] : []), String(p.concurrency * p.sources), cell(p, s.p50Us), cell(p, s.p90Us), cell(p, s.p99Us),
+      cell(p, s.p999Us), cell(p, s.maxUs), cell(p, s.meanUs), rateCell(p.throughputOpsPerSec), int(p.ops), int(p.errors)];
     if (open) {
       row.push(p.uncorrected && p.ops > 0 ? msCell(p.uncorrected.summary.p99Us) : '', p.scheduleLag ? `${msCell(p.scheduleLag.meanUs)} / ${msCell(p.scheduleLag.maxUs)}` : '');
     }
@@ -282,11 +286,17 @@ function contextSection(runs: readonly HtmlRun[]): string {
 // ---------------------------------------------------------------------------------------------
 // The page
 
+/** `2026-12-01T19:37:56.723Z` -> `2026-12-01 19:37 UTC`: what a person compares results by. */
+function when(iso: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
+  return match ? `${match[1]} ${match[2]} UTC` : iso;
+}
+
 function resultsOverview(runs: readonly HtmlRun[], baselineLabel: string | undefined): string {
   const rows = runs.map((run) => {
     const paths = foldTrials(run.result.paths);
     const verdict = run.gate ? (run.gate.tripped ? 'REGRESSED' : run.gate.verdicts.some((v) => v.verdict === 'improved') ? 'improved' : 'ok') : run.label === baselineLabel ? 'baseline' : '';
-    return [run.label, run.result.createdAt, run.result.options.mode, [...new Set(paths.map((p) => p.name))].join(', '), String(run.result.options.trials), verdict];
+    return [run.label, when(run.result.createdAt), run.result.options.mode, [...new Set(paths.map((p) => p.name))].join(', '), String(run.result.options.trials), verdict];
   });
   const rowClass = runs.map((run) => (run.gate?.tripped ? 'verdict-regressed' : undefined));
   return renderTable({ columns: ['Result', 'Created', 'Loop', 'Paths', 'Trials', 'Gate'], rows, rowClass }, 'Results');
@@ -351,7 +361,7 @@ export function renderHtmlReport(input: HtmlReportInput, assets: HtmlAssets): st
   sections.push(contextSection(runs));
 
   const subtitle = many
-    ? `${runs.length} results · ${runs[0]!.result.createdAt} → ${last.result.createdAt}`
+    ? `${runs.length} results, ${when(runs[0]!.result.createdAt)} to ${when(last.result.createdAt)}`
     : `${last.label} · ${runLine(last.result)}`;
   const badges = [
     `<span class="badge info">${esc(last.result.options.mode)} loop</span>`,

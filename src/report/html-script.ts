@@ -111,6 +111,16 @@ export const PAGE_SCRIPT = String.raw`
             ctx.stroke();
           });
         }
+        if (spec.ownX) {
+          // uPlot's mode 2 draws the lines; each concurrency level gets its dot here.
+          ctx.fillStyle = color;
+          s.points.forEach(function (p) {
+            if (p[1] == null) return;
+            ctx.beginPath();
+            ctx.arc(u.valToPos(p[0], 'x', true), u.valToPos(p[1], 'y', true), (s.dash ? 2.5 : 3.5) * dpr, 0, 2 * Math.PI);
+            ctx.fill();
+          });
+        }
         if (s.pointLabels && !s.dash) {
           ctx.fillStyle = textColor;
           ctx.font = (11 * dpr) + 'px system-ui, sans-serif';
@@ -160,6 +170,14 @@ export const PAGE_SCRIPT = String.raw`
     var axisBase = { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor, width: 1 }, font: '12px system-ui, sans-serif', labelFont: '600 12px system-ui, sans-serif' };
     var xAxis = Object.assign({}, axisBase, { label: spec.x.label, labelSize: 22, size: 36 });
     if (xTicks) Object.assign(xAxis, tickAxis(xTicks));
+    if (xTicks && !spec.x.log) {
+      // Category labels (result files, path pairs) slant when they would not fit side by side.
+      var longest = 0;
+      xTicks.forEach(function (t) { longest = Math.max(longest, t[1].length); });
+      var crowded = function (u) { return longest * 7 > (u.bbox.width / (window.devicePixelRatio || 1)) / Math.max(xTicks.length, 1) - 8; };
+      xAxis.rotate = function (u) { return crowded(u) ? 30 : 0; };
+      xAxis.size = function (u) { return crowded(u) ? Math.min(120, 22 + longest * 4) : 36; };
+    }
     else xAxis.values = axisLabels;
     var yAxis = Object.assign({}, axisBase, { label: spec.y.label, labelSize: 22, size: 56, values: axisLabels });
     var opts = {

@@ -63,8 +63,9 @@ table.data { border-collapse: collapse; width: 100%; font-size: 13px; font-varia
 table.data th, table.data td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; vertical-align: top; }
 table.data th { font-weight: 600; color: var(--muted); background: var(--soft); position: sticky; top: 0; }
 table.data td.num, table.data th.num { text-align: right; }
+table.data tbody th { font-weight: 600; color: var(--text); background: none; position: static; }
 table.data td.wrap { white-space: normal; min-width: 16em; }
-table.data tr:last-child td { border-bottom: none; }
+table.data tr:last-child td, table.data tr:last-child th { border-bottom: none; }
 table.data tr.verdict-regressed td { background: var(--bad-bg); }
 table.data tr.verdict-improved td { background: var(--ok-bg); }
 table.data tr.verdict-plan-changed td { background: var(--warn-bg); }

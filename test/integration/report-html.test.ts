@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The HTML report in a real browser (issue 12): Debian's Chromium, driven by playwright-core.
  *
@@ -69,7 +70,7 @@ interface Loaded {
   errors: string[];
   requests: string[];
   charts: DrawnChart[];
-  /** First column of the summary table: the paths of the run, as the page lists them. */
+  /** The summary table: the paths of the run, as the page lists them. */
   summary: Array<{ path: string; loop: string; concurrency: string; ops: string }>;
 }
 
@@ -118,10 +119,16 @@ async function load(file: string, viewport = { width: 1280, height: 800 }): Prom
       tableRows: table ? [...table.querySelectorAll('tbody tr')].map((tr) => tr.firstElementChild?.textContent ?? '') : [],
     };
   }));
-  const summary = await page.$$eval('#summary table tbody tr', (rows) => rows.map((row) => {
-    const cells = [...row.children].map((c) => c.textContent ?? '');
-    return { path: cells[0]!, loop: cells[1]!, concurrency: cells[2]!, ops: cells[3]! };
-  }));
+  const summary = await page.$$eval('#summary table', ([table]) => {
+    if (!table) return [];
+    const head = [...table!.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+    return [...table!.querySelectorAll('tbody tr')].map((row) => {
+      const cells = [...row.children].map((c) => c.textContent ?? '');
+      const at = (name: string): string => cells[head.indexOf(name)] ?? '';
+      // The loop column is there only when the run had both loops.
+      return { path: at('Path'), loop: at('Loop'), concurrency: at('Concurrency'), ops: at('Ops') };
+    });
+  });
   return { page, errors, requests, charts, summary };
 }
 
@@ -140,7 +147,7 @@ function expectClean(loaded: Loaded, file: string): void {
 
 /** Paths the page's summary table lists with a latency to draw (not the harness's no-op, not empty). */
 function chartedPaths(loaded: Loaded, loop?: string, concurrency?: string): string[] {
-  const names = loaded.summary.filter((r) => r.path !== 'noop' && r.ops !== '0' && (!loop || r.loop === loop) && (!concurrency || r.concurrency === concurrency)).map((r) => r.path);
+  const names = loaded.summary.filter((r) => r.path !== 'noop' && r.ops !== '0' && (!loop || !r.loop || r.loop === loop) && (!concurrency || r.concurrency === concurrency)).map((r) => r.path);
   return [...new Set(names)];
 }
 
