@@ -9,7 +9,7 @@ import { displayName, qualifiedText, shellWord, type Identifier } from '../workl
 import type { ExplainSource, ExplainTarget } from './explain.js';
 import { createIndexText, describeCandidate, type CoveredCandidate, type IndexCandidate } from './index-candidates.js';
 import { diffPlans, type PlanDiff } from './plan-diff.js';
-import { describeScan, scanIndexes, sharedBlocks, type ParsedPlan } from './plan.js';
+import { describeScan, scanIndexes, type ParsedPlan } from './plan.js';
 
 /** What `explain --advise` is asked to do, validated by the flag parser. */
 export interface AdviseRequest {
@@ -283,11 +283,6 @@ export function resolvedCandidate(candidate: IndexCandidate, table: Identifier):
   const relation = { schema: table.schema, name: table.name };
   const withTable = { ...candidate, relation };
   return { ...withTable, table, createIndex: createIndexText(withTable), description: describeCandidate(withTable) };
-}
-
-/** Blocks of the whole plan, for the baseline's line. */
-export function planBlocks(plan: ParsedPlan): number {
-  return sharedBlocks(plan.root.buffers);
 }
 
 const SIZE_UNITS = ['bytes', 'kB', 'MB', 'GB', 'TB'] as const;

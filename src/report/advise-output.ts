@@ -8,6 +8,7 @@
 import type { ChalkInstance } from 'chalk';
 import { NOISE, pgSizeText, type AdviseResult, type CandidateOutcome } from '../plan/index-advice.js';
 import type { CandidateReason } from '../plan/index-candidates.js';
+import { sharedBlocks } from '../plan/plan.js';
 import { describeSource } from './explain-output.js';
 import { formatInt } from './format.js';
 
@@ -89,7 +90,7 @@ export function explainAdviseJson(result: AdviseResult): ExplainAdviseJson {
         runs: result.baseline.runsMs.length, medianMs: ms3(result.baseline.medianMs), minMs: ms3(result.baseline.minMs), maxMs: ms3(result.baseline.maxMs),
       },
     },
-    baseline: result.baselinePlans.map((plan) => ({ executionTimeMs: ms3(plan.totalTimeMs), sharedBlocks: plan.root.buffers.sharedHit + plan.root.buffers.sharedRead })),
+    baseline: result.baselinePlans.map((plan) => ({ executionTimeMs: ms3(plan.totalTimeMs), sharedBlocks: sharedBlocks(plan.root.buffers) })),
     candidates: result.outcomes.map((outcome, i) => {
       const c = outcome.candidate;
       const base = {
@@ -203,7 +204,7 @@ function measurementLines(result: AdviseResult): string[] {
 function baselineLines(result: AdviseResult): string[] {
   const plans = result.baselinePlans;
   const total = plans.reduce((sum, p) => sum + p.totalTimeMs, 0);
-  const blocks = plans.reduce((sum, p) => sum + p.root.buffers.sharedHit + p.root.buffers.sharedRead, 0);
+  const blocks = plans.reduce((sum, p) => sum + sharedBlocks(p.root.buffers), 0);
   const lines = [`Run 0 (the plan the candidates come from; it warmed the cache and is not counted): ${msText(total)}, ${formatInt(blocks)} shared blocks.`];
   if (result.baseline) {
     const b = result.baseline;
