@@ -362,7 +362,7 @@ export function renderHtmlReport(input: HtmlReportInput, assets: HtmlAssets): st
 
   const subtitle = many
     ? `${runs.length} results, ${when(runs[0]!.result.createdAt)} to ${when(last.result.createdAt)}`
-    : `${last.label} · ${runLine(last.result)}`;
+    : `${last.label} · ${runLine(last.result).replace(last.result.createdAt, when(last.result.createdAt))}`;
   const badges = [
     `<span class="badge info">${esc(last.result.options.mode)} loop</span>`,
     last.result.interrupted ? '<span class="badge warn">interrupted</span>' : '',

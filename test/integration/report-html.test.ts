@@ -338,6 +338,13 @@ describe('perfbench report, opened in Chromium', () => {
     }
   });
 
+  it('writes the page to stdout without --output (not on a terminal)', async () => {
+    const piped = await cli(['report', fixture('http')]);
+    expect(piped.code).toBe(ExitCode.ok);
+    expect(piped.stdout.startsWith('<!doctype html>')).toBe(true);
+    expect(piped.stdout.trimEnd().endsWith('</html>')).toBe(true);
+  });
+
   it('refuses what it cannot read or write, in one line', async () => {
     const missing = await cli(['report', out('nope.json'), '--output', out('x.html')]);
     expect(missing.code).toBe(ExitCode.usage);
