@@ -5,6 +5,7 @@ import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import type { CommandContext } from '../flags/context.js';
 import { serveOptions, type ServeFlags } from '../flags/serve-flags.js';
 import { DEFAULT_NEAR_CACHE_MB, DEFAULT_POOL_SIZE, serve } from '../usecases/report-server.js';
+import { serveWorkload } from '../usecases/workload-server.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 
 export function register(program: Command, context: CommandContext): void {
@@ -17,6 +18,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--column <name>', 'filter column', REPORT_DEFAULTS.column)
     .option('--ttl <seconds>', 'cache TTL of /report/fast', String(DEFAULT_TTL_SECONDS))
     .option('--pool <n>', "connections in /report/fast's pool", String(DEFAULT_POOL_SIZE))
+    .option('--workload <file>', "serve a pgbench script's read statements at /q/<name>/slow and /q/<name>/fast instead of the report")
     .option('--near-cache-mb <n>', "memory for /report/fast's near cache of hot reports, kept coherent by Redis invalidations (0: off)", String(DEFAULT_NEAR_CACHE_MB))
     .addHelpText('after', [
       '',
@@ -30,8 +32,14 @@ export function register(program: Command, context: CommandContext): void {
       'Example:',
       '  perfbench serve --port 8080 --ttl 60',
       "  curl -i 'http://127.0.0.1:8080/report/fast?category=cat-001'",
+      '  perfbench serve --workload orders.sql   # GET /q/<statement name>/slow|fast?<variable>=…',
     ].join('\n'))
-    .action((flags: ServeFlags) => context.run(async (runtime) => {
+    .action((flags: ServeFlags & { workload?: string }) => context.run(async (runtime) => {
+      if (flags.workload !== undefined) {
+        const o = serveOptions(flags);
+        await serveWorkload(runtime, { file: flags.workload, port: o.port, host: o.host, ttlSeconds: o.ttlSeconds, poolSize: o.poolSize });
+        return 0;
+      }
       await serve(runtime, serveOptions(flags));
       return 0;
     }));

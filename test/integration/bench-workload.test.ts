@@ -14,7 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
 import { foldTrials, mergeResults, validateResult, type PathResult } from '../../src/measure/result.js';
 import { renderReport } from '../../src/report/bench-report.js';
+import { reportKey } from '../../src/cache/report-cache.js';
 import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
+import { startWorkloadServe } from '../../src/usecases/workload-server.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
@@ -214,4 +216,41 @@ describe('failures and retries', () => {
     expect(p.statements![0]).toMatchObject({ ops: p.ops, errors: p.errors });
     expect(renderReport('table', outcome)).toMatch(/failures 22012 x\d+/);
   }, 120_000);
+});
+
+describe('serve --workload', () => {
+  it('serves each read statement at /q/<name>/slow and /fast (cache-aside: MISS then HIT, same rows); writes are not served', async () => {
+    const file = script('served.sql', [
+      `\\pb_from cid "${SCHEMA}"."Order Items"."Customer Id"`,
+      '-- name: by_customer',
+      `SELECT count(*), sum(amount) FROM "${SCHEMA}"."Order Items" WHERE "Customer Id" = :cid;`,
+      `UPDATE "${SCHEMA}".counter SET v = v + 1 WHERE id = 1;`,
+      '',
+    ].join('\n'));
+    await withRuntime(async (runtime) => {
+      const running = await startWorkloadServe(runtime, { file, port: 0, host: '127.0.0.1', ttlSeconds: 60, poolSize: 2 });
+      try {
+        expect(running.statements.map((s) => s.name)).toEqual(['by_customer']);
+        expect(running.lines.join('\n')).toMatch(/not served: served\.sql#2 \(line 4\): UPDATE changes rows/);
+        const get = async (path: string) => {
+          const res = await fetch(`${running.url}${path}`);
+          return { status: res.status, cache: res.headers.get('x-cache'), body: await res.json() as { rows?: unknown[][]; error?: string } };
+        };
+        const expected = (await admin.query({ text: `SELECT count(*)::text, sum(amount)::text FROM ${TABLE} WHERE "Customer Id" = 7`, rowMode: 'array' })).rows;
+        const slow = await get('/q/by_customer/slow?cid=7');
+        expect(slow).toMatchObject({ status: 200, cache: 'BYPASS' });
+        expect(slow.body.rows).toEqual(expected);
+        const miss = await get('/q/by_customer/fast?cid=7');
+        const hit = await get('/q/by_customer/fast?cid=7');
+        expect([miss.cache, hit.cache]).toEqual(['MISS', 'HIT']);
+        expect(hit.body.rows).toEqual(expected);
+        expect((await get('/q/by_customer/fast')).status).toBe(400);
+        expect((await get('/q/by_customer/slow?cid=x')).status).toBe(400);
+        expect((await get('/q/nope/fast?cid=1')).status).toBe(404);
+      } finally {
+        await running.server.close();
+        await (await runtime.cache()).deletePrefix(reportKey(running.namespace, ''));
+      }
+    });
+  }, 60_000);
 });
