@@ -23,6 +23,8 @@ export interface NearCacheOptions<V> {
   maxBytes: number;
   /** The bytes a value holds (a body and its encoded variants). */
   sizeOf: (value: V) => number;
+  /** The clock entries expire by, ms (default performance.now). */
+  nowMs?: () => number;
 }
 
 /** What the near cache did since it was made (monotonic counters) and holds now. */
@@ -39,6 +41,8 @@ export interface NearCacheStats {
   voided: number;
   /** Values too large for the bound, never stored. */
   tooLarge: number;
+  /** Entries found past the expiry Redis gave their key, dropped on lookup. */
+  expired: number;
   /** Entries evicted to stay within the bound. */
   evicted: number;
   /** Invalidation messages received, and the entries they removed. */
@@ -66,6 +70,8 @@ interface Entry<V> {
   key: string;
   value: V;
   bytes: number;
+  /** When Redis expires the key (nowMs clock); Infinity: never. */
+  expiresAtMs: number;
   prev: Entry<V> | undefined;
   next: Entry<V> | undefined;
 }
@@ -83,10 +89,12 @@ export class NearCache<V> {
   private readonly fills = new Map<string, NearFill>();
   private bytes = 0;
   private coherent = false;
-  private readonly counters = { hits: 0, misses: 0, stored: 0, voided: 0, tooLarge: 0, evicted: 0, invalidations: 0, invalidated: 0, flushes: 0, drops: 0 };
+  private readonly counters = { hits: 0, misses: 0, stored: 0, voided: 0, tooLarge: 0, expired: 0, evicted: 0, invalidations: 0, invalidated: 0, flushes: 0, drops: 0 };
+  private readonly nowMs: () => number;
 
   constructor(private readonly options: NearCacheOptions<V>) {
     if (!(options.maxBytes >= 0)) throw new RangeError(`near cache bound must be >= 0 bytes, got ${options.maxBytes}`);
+    this.nowMs = options.nowMs ?? (() => performance.now());
   }
 
   /** True while invalidations arrive: only then are entries served or stored. */
@@ -98,10 +106,21 @@ export class NearCache<V> {
     return this.options.maxBytes;
   }
 
-  /** The value of `key`, now the most recently used; undefined on a miss (and while not coherent). */
-  get(key: string): V | undefined {
+  /**
+   * The value of `key`, now the most recently used; undefined on a miss (and while not coherent).
+   * `nowMs`: the caller's reading of the clock, if it has one.
+   */
+  get(key: string, nowMs?: number): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) {
+      this.counters.misses++;
+      return undefined;
+    }
+    // Redis expires a key at its TTL, but tells it only when it deletes it (on access, or when its
+    // expiry cycle gets to it): the entry keeps the expiry Redis gave, so it is never served longer.
+    if (entry.expiresAtMs !== Infinity && entry.expiresAtMs <= (nowMs ?? this.nowMs())) {
+      this.remove(key);
+      this.counters.expired++;
       this.counters.misses++;
       return undefined;
     }
@@ -129,8 +148,11 @@ export class NearCache<V> {
     return fill;
   }
 
-  /** Stores the value the fill read, unless the fill was voided; returns whether it was stored. */
-  commit(fill: NearFill, value: V): boolean {
+  /**
+   * Stores the value the fill read, unless the fill was voided; returns whether it was stored.
+   * `expiresAtMs` (nowMs clock): when Redis expires the key; default never.
+   */
+  commit(fill: NearFill, value: V, expiresAtMs = Infinity): boolean {
     this.release(fill);
     if (fill.voided || !this.coherent) {
       this.counters.voided++;
@@ -146,7 +168,7 @@ export class NearCache<V> {
       this.remove(this.oldest!.key);
       this.counters.evicted++;
     }
-    const entry: Entry<V> = { key: fill.key, value, bytes, prev: undefined, next: undefined };
+    const entry: Entry<V> = { key: fill.key, value, bytes, expiresAtMs, prev: undefined, next: undefined };
     this.entries.set(fill.key, entry);
     this.append(entry);
     this.bytes += bytes;
@@ -276,7 +298,23 @@ export async function readThrough(near: NearCache<Buffer>, tier: CacheTier, key:
   }
   if (fill) {
     if (value === null) near.abandon(fill);
-    else near.commit(fill, value);
+    else {
+      const expiresAtMs = await expiryOf(tier, key).catch(() => null);
+      if (expiresAtMs === null) near.abandon(fill);
+      else near.commit(fill, value, expiresAtMs);
+    }
   }
   return { value, near: false };
+}
+
+/**
+ * When the tier expires `key`, on the performance.now clock: asked after the value was read, so a
+ * little early, never late. Null when the key is gone; Infinity when it has no expiry (or the tier
+ * cannot say).
+ */
+export async function expiryOf(tier: CacheTier, key: string): Promise<number | null> {
+  if (!tier.ttlMs) return Infinity;
+  const asked = performance.now();
+  const ttl = await tier.ttlMs(key);
+  return ttl === null ? null : asked + ttl;
 }

@@ -27,6 +27,12 @@ export class RedisCache implements CacheTier {
     await this.client.set(key, value, 'EX', ttlSeconds).catch(plainRedisError);
   }
 
+  async ttlMs(key: string): Promise<number | null> {
+    const ms = await this.client.pttl(key).catch(plainRedisError);
+    // PTTL: -2 the key does not exist, -1 it has no expiry.
+    return ms === -2 ? null : ms === -1 ? Infinity : ms;
+  }
+
   async deletePrefix(prefix: string): Promise<number> {
     let deleted = 0;
     let cursor = '0';

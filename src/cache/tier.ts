@@ -29,6 +29,12 @@ export interface CacheTier {
   stats(): Promise<CacheStats>;
   info(): Promise<CacheServerInfo>;
   /**
+   * The key's remaining time to live, ms: null when the key is gone, Infinity when it has none.
+   * A near cache stores a value only until Redis would expire it (an expiry is told only once Redis
+   * actually deletes the key, which may be later).
+   */
+  ttlMs?(key: string): Promise<number | null>;
+  /**
    * Server-assisted invalidation (Redis CLIENT TRACKING) of the keys under `prefix`, told to
    * `listener`, for a near cache in front of this tier. Absent when the tier cannot offer it (the
    * in-process tier).
@@ -53,6 +59,8 @@ export interface InvalidationListener {
 export interface Tracking {
   /** Invalidations arrive now (the listener was told `tracking` and not `lost` since). */
   readonly active: boolean;
+  /** Why invalidations do not arrive now (a connection down, CLIENT TRACKING refused…), when known. */
+  readonly problem: string | undefined;
   /**
    * Resolves once every write made before the call has been told, with how long that took: a
    * write of a key of its own under the prefix, waited for on the invalidation channel. Rejects

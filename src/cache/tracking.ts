@@ -109,6 +109,9 @@ export class TrackingHub {
       get active() {
         return !registration.closed && hub.active;
       },
+      get problem() {
+        return hub.active ? undefined : hub.lastError;
+      },
       sync: (timeoutMs) => this.sync(timeoutMs),
       close: async () => {
         if (registration.closed) return;

@@ -4,19 +4,20 @@
  *
  * A report enters after a Redis HIT: the fill is begun before the GET is sent, the body answered at
  * once, and its entity tag and gzip/brotli encodings made off the event loop before it is stored (an
- * invalidation meanwhile voids it). A MISS is not stored: the route's own SET sends an invalidation
+ * invalidation meanwhile voids it), with the key's expiry (PTTL), past which it is not served. A MISS is not stored: the route's own SET sends an invalidation
  * of the key (tracking is BCAST, without NOLOOP), so the next request reads it back from Redis and
  * stores that. While invalidations cannot arrive (Redis down, a connection dropped, the cache tier
  * has no tracking) nothing is served from memory: the route works as before.
  */
 import type { ServerResponse } from 'node:http';
-import { NearCache, nearListener, type NearCacheStats, type NearFill } from '../cache/near-cache.js';
+import { expiryOf, NearCache, nearListener, type NearCacheStats, type NearFill } from '../cache/near-cache.js';
 import type { CacheTier, Tracking } from '../cache/tier.js';
 import { acceptedEncodings, chooseEncoding, entityTag, notModified, represent, representationBytes, type Representation } from './representation.js';
 import type { Replies } from './replies.js';
 import { serverTimingHeader, type TimingBreakdown } from './server-timing.js';
 
 const KEY_MEMO_LIMIT = 10_000;
+const NOT_IN_USE_AFTER_MS = 5_000;
 
 /** A near hit's Server-Timing up to its total: no queue, no cache round trip, no database. */
 const NEAR_TIMING = `${serverTimingHeader({ queue: 0, cache: 0, db: 0, total: 0 }).replace(/total;dur=.*$/, '')}total;dur=`;
@@ -37,27 +38,42 @@ export interface NearReportsDeps {
 export class NearReports {
   readonly near: NearCache<Representation>;
   private readonly tracking: Tracking | undefined;
+  private startCheck: NodeJS.Timeout | undefined;
   private readonly replies: Replies;
   private readonly key: (category: string) => string;
+  private readonly tier: CacheTier;
   /** category -> key: building a key percent-encodes the category, a cost on every near hit otherwise. */
   private readonly keys = new Map<string, string>();
 
   constructor(deps: NearReportsDeps) {
     this.replies = deps.replies;
     this.key = deps.key;
+    this.tier = deps.cache;
     this.near = new NearCache<Representation>({ maxBytes: deps.maxBytes, sizeOf: representationBytes });
     if (!deps.cache.track) {
       deps.log(`near cache off: the ${deps.cache.label} tier sends no invalidations`);
       return;
     }
     let announced = false;
-    this.tracking = deps.cache.track(deps.prefix, nearListener(this.near, (event, reason) => {
+    let saidNotInUse = false;
+    // Said once if the near cache is not in use a while after start (Redis down, or refusing CLIENT TRACKING).
+    this.startCheck = setTimeout(() => {
+      if (!this.near.isCoherent) {
+        saidNotInUse = true;
+        deps.log(`near cache not in use yet: ${this.tracking?.problem ?? 'no Redis invalidations so far'}; answering from Redis meanwhile`);
+      }
+    }, NOT_IN_USE_AFTER_MS);
+    this.startCheck.unref();
+    const tracking = deps.cache.track(deps.prefix, nearListener(this.near, (event, reason) => {
       // The first 'on' is the normal start; after that each change is worth a line (they are rare:
       // a connection drop and its recovery).
-      if (event === 'tracking' && !announced) announced = true;
-      else if (event === 'tracking') deps.log('near cache back: Redis invalidations arrive again');
+      if (event === 'tracking' && !announced) {
+        announced = true;
+        if (saidNotInUse) deps.log('near cache in use: Redis invalidations arrive');
+      } else if (event === 'tracking') deps.log('near cache back: Redis invalidations arrive again');
       else if (announced) deps.log(`near cache dropped (${reason}): answering from Redis until invalidations arrive again`);
     }));
+    this.tracking = tracking;
   }
 
   /** Whether near hits are possible now. */
@@ -82,11 +98,12 @@ export class NearReports {
 
   /** Answers from memory when `key` is held (X-Cache: NEAR); false on a miss. Synchronous: no Redis, no await. */
   serve(res: ServerResponse, key: string, startedMs: number): boolean {
-    const representation = this.near.get(key);
+    const nowMs = performance.now();
+    const representation = this.near.get(key, nowMs);
     if (representation === undefined) return false;
     const headers = res.req.headers;
     const { coding, encoded } = chooseEncoding(representation, acceptedEncodings(headers['accept-encoding']));
-    const timing = NEAR_TIMING + (performance.now() - startedMs).toFixed(3);
+    const timing = NEAR_TIMING + (nowMs - startedMs).toFixed(3);
     if (notModified(headers['if-none-match'], encoded.etag)) {
       this.replies.notModified(res, encoded.etag, 'NEAR', timing);
       return true;
@@ -110,13 +127,14 @@ export class NearReports {
       this.near.abandon(fill);
       return;
     }
-    represent(body, etag).then(
-      (representation) => this.near.commit(fill, representation),
+    Promise.all([represent(body, etag), expiryOf(this.tier, fill.key)]).then(
+      ([representation, expiresAtMs]) => (expiresAtMs === null ? this.near.abandon(fill) : this.near.commit(fill, representation, expiresAtMs)),
       () => this.near.abandon(fill),
     );
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.startCheck);
     await this.tracking?.close();
     this.near.disable();
   }

@@ -45,7 +45,8 @@ const key = (name: string) => `${KEY_PREFIX}report:v1:near-test:${name}`;
 const text = (reply: { value: Buffer | null }) => reply.value?.toString() ?? null;
 
 beforeAll(async () => {
-  redis = await TestRedis.start();
+  // DEBUG, to turn Redis's active expiry off: a key past its TTL is then deleted (and told) only when read.
+  redis = await TestRedis.start(['--enable-debug-command', 'yes']);
   writer = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
   writer.on('error', () => undefined);
   await writer.connect();
@@ -110,6 +111,30 @@ describe('near cache coherence through CLIENT TRACKING', () => {
     await Promise.all(readers);
     expect(stale).toEqual([]);
     expect(reads).toBeGreaterThan(200);
+  });
+
+  it('never serves a key past its TTL, though Redis tells the expiry only when it deletes the key', async () => {
+    const { near, tracking, read } = await nearCache();
+    // Without active expiry an expired key stays until something reads it, and near hits read nothing.
+    await writer.call('DEBUG', 'SET-ACTIVE-EXPIRE', '0');
+    open.push(() => writer.call('DEBUG', 'SET-ACTIVE-EXPIRE', '1'));
+    const started = Date.now();
+    await writer.set(key('ttl'), 'short-lived', 'PX', 400);
+    // The write's own invalidation has arrived, so it cannot void the read below.
+    await tracking.sync(2_000);
+    expect(text(await read(key('ttl')))).toBe('short-lived');
+    expect(near.has(key('ttl'))).toBe(true);
+    const late: string[] = [];
+    while (Date.now() - started < 1_000) {
+      const answer = text(await read(key('ttl')));
+      // 10 ms of slack for the two clocks (this test's and the near cache's PTTL reading).
+      if (answer !== null && Date.now() - started > 410) late.push(`${answer} at ${Date.now() - started} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(late).toEqual([]);
+    // At least once: near the end Redis may still answer the key, with a PTTL of a few ms.
+    expect(near.stats().expired).toBeGreaterThanOrEqual(1);
+    expect(text(await read(key('ttl')))).toBeNull();
   });
 
   it('keeps its bytes within the bound with real values, least recently used out first', async () => {

@@ -153,21 +153,22 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 /** A private redis-server on a fixed free port that a test may stop and start again. */
 export class TestRedis {
   private child: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
+  /** `extraArgs`: more redis-server options, e.g. `['--enable-debug-command', 'yes']`. */
+  private constructor(readonly port: number, private readonly extraArgs: readonly string[] = []) {}
 
   /** A free port for a redis-server that is not running yet (`start()` starts it there). */
   static async reserve(): Promise<TestRedis> {
     return new TestRedis(await freeLoopbackPort());
   }
 
-  static async start(): Promise<TestRedis> {
-    const redis = new TestRedis(await freeLoopbackPort());
+  static async start(extraArgs: readonly string[] = []): Promise<TestRedis> {
+    const redis = new TestRedis(await freeLoopbackPort(), extraArgs);
     await redis.start();
     return redis;
   }
 
   async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], { stdio: 'ignore' });
     this.child = child;
     await eventually('redis-server to answer PING', async () => {
       const probe = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });

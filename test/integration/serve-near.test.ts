@@ -8,7 +8,7 @@
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectRedis, type RedisCache } from '../../src/cache/redis.js';
+import { connectRedis, redisInBackground, type RedisCache } from '../../src/cache/redis.js';
 import { reportKey } from '../../src/cache/report-cache.js';
 import { createReportServer } from '../../src/server/server.js';
 import { WORKLOAD, countingPool, dropTable, eventually, fetchRaw, seedTable, slowFactory, TestRedis, uniqueNamespace } from './serve-helpers.js';
@@ -189,6 +189,31 @@ describe('/report/fast with a near cache', () => {
     expect(logs.some((line) => /near cache dropped \(.*\): answering from Redis until invalidations arrive again/.test(line))).toBe(true);
     expect(logs).toContain('near cache back: Redis invalidations arrive again');
   }, 40_000);
+
+  it('with Redis down at start: answers BYPASS, says the near cache is not in use, and uses it once Redis answers', async () => {
+    const late = await TestRedis.reserve();
+    const background = redisInBackground(testConfig({ REDIS_URL: `redis://127.0.0.1:${late.port}/0` }).redis, 1_000);
+    const pool = countingPool();
+    const logs: string[] = [];
+    const server = createReportServer({
+      workload: WORKLOAD, pool, connectSlow: slowFactory().connect, cache: background, namespace: uniqueNamespace('near-late'), ttlSeconds: 300,
+      log: (line) => logs.push(line), nearCacheBytes: 16 * 1024 * 1024,
+    });
+    const bound = await server.listen(0, '127.0.0.1');
+    cleanups.push(async () => {
+      await server.close();
+      await pool.end();
+      await background.close();
+      await late.stop();
+    });
+    const fast = () => fetchRaw(`${bound.url}/report/fast?category=cat-13`);
+    expect((await fast()).headers['x-cache']).toBe('BYPASS');
+    await eventually('the not-in-use line', async () => (logs.some((line) => line.startsWith('near cache not in use yet: ')) ? true : undefined), 8_000);
+    await late.start();
+    await eventually('the near cache to be coherent', async () => (server.near!.coherent ? true : undefined), 10_000);
+    expect(logs).toContain('near cache in use: Redis invalidations arrive');
+    await eventually('a near hit', async () => ((await fast()).headers['x-cache'] === 'NEAR' ? true : undefined), 5_000);
+  }, 30_000);
 
   it('stays within its bound: a bound smaller than two reports holds one', async () => {
     const first = await start();

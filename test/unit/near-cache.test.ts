@@ -154,3 +154,23 @@ describe('near cache coherence', () => {
     expect(near.has('k')).toBe(false);
   });
 });
+
+describe('near cache expiry', () => {
+  it('does not serve an entry past the expiry Redis gave its key, even before the invalidation arrives', () => {
+    let now = 1_000;
+    const near = new NearCache<number>({ maxBytes: 10_000, sizeOf: (n) => n, nowMs: () => now });
+    near.enable();
+    expect(near.commit(near.begin('k')!, 10, 1_500)).toBe(true);
+    expect(near.commit(near.begin('forever')!, 10)).toBe(true);
+    now = 1_499;
+    expect(near.get('k')).toBe(10);
+    now = 1_500;
+    expect(near.get('k')).toBeUndefined();
+    expect(near.has('k')).toBe(false);
+    expect(near.get('forever')).toBe(10);
+    // The caller's own clock reading takes precedence.
+    expect(near.commit(near.begin('k')!, 10, 2_000)).toBe(true);
+    expect(near.get('k', 2_000)).toBeUndefined();
+    expect(near.stats()).toMatchObject({ expired: 2, entries: 1, bytes: 7 + 10 + ENTRY_OVERHEAD_BYTES });
+  });
+});
