@@ -87,6 +87,11 @@ function timingLine(p: PathResult): string {
   return `c=${p.concurrency * p.sources}: ${server} ms; client mean ${formatMsFromUs(clientUs)} ms${outside} · X-Cache ${xCache} of ${formatInt(t.responses)} responses`;
 }
 
+/** What the plans are of: the report, or (bench --workload) a read statement of the script, with its values. */
+function planSubject(result: BenchResult): string {
+  return result.environment['workload'] === undefined ? 'the report' : 'a read statement';
+}
+
 /** Plain-text lines (empty when no path recorded a plan, cache check or Server-Timing). */
 export function renderChecksText(result: BenchResult): string {
   const planned = plans(result);
@@ -95,7 +100,7 @@ export function renderChecksText(result: BenchResult): string {
   const lines: string[] = [];
   if (planned.length) {
     const width = Math.max(...planned.map(([name]) => name.length));
-    lines.push(`Plans (EXPLAIN ANALYZE of the report for ${planned[0]![1].category}, on the path's own connection)`);
+    lines.push(`Plans (EXPLAIN ANALYZE of ${planSubject(result)} for ${planned[0]![1].category}, on the path's own connection)`);
     for (const [name, plan] of planned) lines.push(`  ${name.padEnd(width)}  ${planLine(plan)}`);
   }
   if (cached.length) {
@@ -119,7 +124,7 @@ export function renderChecksMarkdown(result: BenchResult): string {
   const timed = timedPaths(result);
   const out: string[] = [];
   if (planned.length) {
-    out.push('### Plans', '', `EXPLAIN ANALYZE of the report for \`${planned[0]![1].category}\`, on each path's own connection.`, '');
+    out.push('### Plans', '', `EXPLAIN ANALYZE of ${planSubject(result)} for \`${planned[0]![1].category}\`, on each path's own connection.`, '');
     for (const [name, plan] of planned) out.push(`- \`${name}\`: ${planLine(plan)}`);
   }
   if (cached.length) {
