@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` (pure, no services, files in parallel) and `integration` (the real
- * PostgreSQL and Redis). `npm test` runs both, unit first; `npm run test:unit` runs only the unit
- * project, so neither the service check in global-setup nor any server is needed for it.
+ * Two projects: `unit` (pure, no services, files in parallel) and `integration` (a real PostgreSQL
+ * and Redis, which test/support/global-setup.ts settles before any worker starts: PERFBENCH_TEST_*,
+ * else the machine's servers on the defaults, else an embedded PostgreSQL and a private
+ * redis-server it starts; see README, Test servers). `npm test` runs both, unit first; `npm run
+ * test:unit` runs only the unit project, so neither the global setup nor any server is needed for it.
  */
 export default defineConfig({
   test: {

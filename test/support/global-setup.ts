@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { leftBehind, takeInventory, type Inventory } from './leftovers.js';
-import { printableUrl } from './service-urls.js';
+import { configuredTestUrls, printableUrl } from './service-urls.js';
 import { ServiceSetupError, settlePostgres, settleRedis, type Settled } from './start-services.js';
 
 /**
@@ -25,11 +25,28 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let before: Inventory;
   let urls: { databaseUrl: string; redisUrl: string };
   try {
-    // Redis first: a missing redis-server is found before an embedded PostgreSQL is started for nothing.
-    const redis = await settleRedis();
-    started.push(redis);
-    const postgres = await settlePostgres((line) => process.stderr.write(`${line}\n`));
-    started.push(postgres);
+    // A configured PostgreSQL is only probed, so it goes first: a dead one is reported before
+    // anything is started. Otherwise Redis goes first: a missing redis-server is found before an
+    // embedded PostgreSQL is started for nothing.
+    const settleDatabase = async () => {
+      const postgres = await settlePostgres((line) => process.stderr.write(`${line}\n`));
+      started.push(postgres);
+      return postgres;
+    };
+    const settleCache = async () => {
+      const redis = await settleRedis();
+      started.push(redis);
+      return redis;
+    };
+    let postgres: Settled;
+    let redis: Settled;
+    if (configuredTestUrls().databaseUrl) {
+      postgres = await settleDatabase();
+      redis = await settleCache();
+    } else {
+      redis = await settleCache();
+      postgres = await settleDatabase();
+    }
     for (const service of [postgres, redis]) if (service.note) process.stderr.write(`${service.note}\n`);
     urls = { databaseUrl: postgres.url, redisUrl: redis.url };
     before = await takeInventory(urls.databaseUrl, urls.redisUrl);

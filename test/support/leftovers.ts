@@ -63,7 +63,8 @@ export async function takeInventory(databaseUrl: string, redisUrl: string): Prom
   }
 }
 
-async function redisKeys(url: string): Promise<string[]> {
+/** Every key of a Redis database (SCAN, not KEYS). */
+export async function redisKeys(url: string): Promise<string[]> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 5_000, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   await redis.connect();
