@@ -10,7 +10,11 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, redisInBackground, type RedisCache } from '../../src/cache/redis.js';
 import { reportKey } from '../../src/cache/report-cache.js';
+import { runTarget } from '../../src/measure/runner.js';
 import { createReportServer } from '../../src/server/server.js';
+import { httpPath } from '../../src/targets/http-path.js';
+import type { PathContext } from '../../src/targets/path.js';
+import { categorySequence } from '../../src/workload/sequence.js';
 import { WORKLOAD, countingPool, dropTable, eventually, fetchRaw, seedTable, slowFactory, TestRedis, uniqueNamespace } from './serve-helpers.js';
 import { testConfig } from '../support/services.js';
 
@@ -189,6 +193,28 @@ describe('/report/fast with a near cache', () => {
     expect(logs.some((line) => /near cache dropped \(.*\): answering from Redis until invalidations arrive again/.test(line))).toBe(true);
     expect(logs).toContain('near cache back: Redis invalidations arrive again');
   }, 40_000);
+
+  it("is timed by bench's http-fast path: near hits are hits", async () => {
+    const { url } = await start();
+    const sequence = categorySequence({ categories: 20, distribution: 'uniform', seed: 5 });
+    const context: PathContext = {
+      connect: () => Promise.reject(new Error('no database in this test')),
+      workload: WORKLOAD, sequence,
+      cache: () => Promise.reject(new Error('a server at a URL: not our tier')),
+      keyNamespace: 'unused', ttlSeconds: 60, signal: new AbortController().signal, http: { baseUrl: url },
+    };
+    const path = httpPath(context, 'fast');
+    try {
+      const result = await runTarget(path.target(4), { concurrency: 4, iterations: 400, sequence });
+      expect([result.ops, result.errors]).toEqual([400, 0]);
+      const findings = await path.findings(false);
+      expect(findings.flags).toEqual([]);
+      expect(Object.keys(findings.serverTiming!.xCache).filter((status) => status !== 'HIT' && status !== 'NEAR')).toEqual([]);
+      expect(findings.serverTiming!.xCache.NEAR).toBeGreaterThan(0);
+    } finally {
+      await path.close();
+    }
+  });
 
   it('with Redis down at start: answers BYPASS, says the near cache is not in use, and uses it once Redis answers', async () => {
     const late = await TestRedis.reserve();
