@@ -1,19 +1,19 @@
 // The baseline for `npm run bench:http`: a bare node:http server that answers every request with
-// the bytes of a file (a cached report) and the same headers /report/fast sends. Prints its port.
+// the bytes and headers of a recorded /report/fast answer (a JSON file: { headers, body (base64),
+// gzip?: { headers, body } }). With a gzip variant recorded it serves it, pre-compressed, to a
+// request whose Accept-Encoding names gzip, as the near cache does: the same bytes, the same
+// choice, no work per request. Prints its port.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
-const body = readFileSync(process.argv[2]);
-const headers = {
-  'Content-Type': 'application/json; charset=utf-8',
-  'Cache-Control': 'no-store',
-  'X-Cache': 'HIT',
-  'Server-Timing': 'queue;dur=0.000, cache;dur=0.000, db;dur=0.000, total;dur=0.000',
-  'Content-Length': body.length,
-};
-const server = createServer((_req, res) => {
-  res.writeHead(200, headers);
-  res.end(body);
+const recorded = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const variant = (v) => ({ headers: v.headers, body: Buffer.from(v.body, 'base64') });
+const identity = variant(recorded);
+const gzip = recorded.gzip ? variant(recorded.gzip) : undefined;
+const server = createServer((req, res) => {
+  const chosen = gzip && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') ? gzip : identity;
+  res.writeHead(200, chosen.headers);
+  res.end(chosen.body);
 });
 server.keepAliveTimeout = 5_000;
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));

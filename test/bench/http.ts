@@ -1,16 +1,22 @@
 /**
  * `npm run bench:http`: how much of a bare node:http server's throughput `/report/fast` keeps on
- * cache hits (target: at least 0.6x), measured by one load generator (wrk) against both, and how
- * perfbench's own HTTP load (the bench runner with the HTTP target, in its own process) compares
- * with wrk on the same endpoint (target: within 20%).
+ * near-cache hits (target: at least 0.8x), measured by one load generator (wrk) against both with the
+ * same bytes and headers, without and with `Accept-Encoding: gzip` (the bare server then sends the
+ * same pre-compressed bytes); the same route answered from Redis (a server without a near cache) for
+ * comparison; and how perfbench's own HTTP load (the bench runner with the HTTP target, in its own
+ * process) compares with wrk on the same endpoint (target: within 20%).
  *
  * In one run: seeds serve_bench_products (100,000 rows, 100 categories: ~1,000 rows and ~120 KB per
- * report) unless it is there, starts the server in-process on an ephemeral loopback port, warms
- * the cache, then runs each load for BENCH_SECONDS (default 10) with BENCH_CONNECTIONS (default 16).
- * Uses DATABASE_URL / REDIS_URL like the CLI (embedded servers otherwise). Needs wrk (apt-get install wrk).
+ * report) and serve_bench_small (~1.3 kB per report) unless they are there, starts the servers
+ * in-process on ephemeral loopback ports, warms the caches, then runs each load for BENCH_SECONDS
+ * (default 5) with BENCH_CONNECTIONS (default 16), the bare-versus-route pairs BENCH_ROUNDS times
+ * (default 3) alternately. Besides requests per second it prints each server's CPU time per request
+ * (process.cpuUsage in-process, /proc/<pid>/stat for the bare server), which other load on the
+ * machine disturbs less. Uses DATABASE_URL / REDIS_URL like the CLI (embedded servers otherwise).
+ * Needs wrk (apt-get install wrk).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +29,21 @@ import { columnIdentifier, tableIdentifier } from '../../src/workload/identifier
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+/**
+ * Rounds of bare-then-route: each ratio is the median of the rounds' ratios, so a burst of load from
+ * other processes on the machine skews one round, not the figure.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+/** The target ratio of near hits to the bare server (issue 13, item 1). */
+const TARGET = 0.8;
+const NEAR_CACHE_BYTES = 64 * 1024 * 1024;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const CATEGORY = 'cat-00';
 const run = promisify(execFile);
 
 interface WrkFigures {
+  requests: number;
   requestsPerSec: number;
   p50Ms: number;
   p99Ms: number;
@@ -36,9 +51,10 @@ interface WrkFigures {
   errors: string | undefined;
 }
 
-async function wrk(url: string): Promise<WrkFigures> {
+async function wrk(url: string, headers: Record<string, string> = {}): Promise<WrkFigures> {
   // One wrk thread: on a 2-core machine a second one only takes CPU from the server being measured.
-  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', url], { timeout: (SECONDS + 30) * 1000 });
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
+  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...headerArgs, url], { timeout: (SECONDS + 30) * 1000 });
   const number = (pattern: RegExp) => {
     const match = pattern.exec(stdout);
     if (!match) throw new Error(`unexpected wrk output:\n${stdout}`);
@@ -48,6 +64,7 @@ async function wrk(url: string): Promise<WrkFigures> {
   const p50 = number(/50%\s+([\d.]+)(us|ms|s)/);
   const p99 = number(/99%\s+([\d.]+)(us|ms|s)/);
   return {
+    requests: Number(number(/(\d+) requests in/)[1]),
     requestsPerSec: Number(number(/Requests\/sec:\s+([\d.]+)/)[1]),
     p50Ms: ms(p50[1]!, p50[2]!),
     p99Ms: ms(p99[1]!, p99[2]!),
@@ -56,18 +73,60 @@ async function wrk(url: string): Promise<WrkFigures> {
   };
 }
 
-function get(url: string): Promise<{ status: number; cache: string | undefined; body: Buffer }> {
+interface Answer {
+  status: number;
+  cache: string | undefined;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    request(url, { agent: false }, (res) => {
+    request(url, { agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, cache: res.headers['x-cache'] as string | undefined, body: Buffer.concat(chunks) }));
+      res.on('end', () => {
+        // What the bare server replays: every header but those node:http adds per connection.
+        const replay: Record<string, string> = {};
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (!['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name) && typeof value === 'string') replay[name] = value;
+        }
+        resolve({ status: res.statusCode ?? 0, cache: res.headers['x-cache'] as string | undefined, headers: replay, body: Buffer.concat(chunks) });
+      });
     }).on('error', reject).end();
   });
 }
 
-async function startBare(bodyFile: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'http-bare.mjs'), bodyFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Requests `url` until the answer says `X-Cache: want` (the near cache stores a report once its encodings are made). */
+async function warmUntil(url: string, want: string, headers: Record<string, string> = {}): Promise<Answer> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const answer = await get(url, headers);
+    if (answer.status === 200 && answer.cache === want) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`expected X-Cache: ${want} from ${url} after warming`);
+}
+
+/** CPU time (user + system) of a process so far, µs: /proc/<pid>/stat (Linux), else undefined. */
+function childCpuUs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are 14 and 15, in ticks of 1/100 s.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    return undefined;
+  }
+}
+
+const ownCpuUs = (): number => {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+};
+
+async function startBare(recordFile: string): Promise<{ url: string; cpuUs: () => number | undefined; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'http-bare.mjs'), recordFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)));
@@ -75,6 +134,7 @@ async function startBare(bodyFile: string): Promise<{ url: string; stop: () => P
   });
   return {
     url: `http://127.0.0.1:${line.trim()}`,
+    cpuUs: () => childCpuUs(child.pid),
     stop: async () => {
       child.removeAllListeners('exit');
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -107,7 +167,48 @@ const SIZES = [
   { label: '10 rows', table: 'serve_bench_small', rows: 1_000, categories: 100 },
 ];
 
-async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: string): Promise<string[]> {
+type Row = string[];
+
+/** wrk's figures, and the server's CPU time per request over the same run (µs; undefined if unknown). */
+interface Measured extends WrkFigures {
+  cpuUsPerRequest: number | undefined;
+}
+
+async function measured(url: string, headers: Record<string, string>, cpuUs: () => number | undefined): Promise<Measured> {
+  const before = cpuUs();
+  const figures = await wrk(url, headers);
+  const after = cpuUs();
+  return { ...figures, cpuUsPerRequest: before === undefined || after === undefined ? undefined : (after - before) / figures.requests };
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The median round: req/s, latency and CPU per request each taken as their median over the rounds. */
+function medianOf(rounds: Measured[]): Measured {
+  const cpu = rounds.map((r) => r.cpuUsPerRequest).filter((v): v is number => v !== undefined);
+  return {
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    requestsPerSec: median(rounds.map((r) => r.requestsPerSec)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    transferPerSec: rounds[0]!.transferPerSec,
+    errors: rounds.map((r) => r.errors).find((e) => e !== undefined),
+    cpuUsPerRequest: cpu.length === rounds.length ? median(cpu) : undefined,
+  };
+}
+
+function wrkRow(target: string, body: Buffer, figures: Measured, notes: string): Row {
+  return ['wrk', target, `${fmt(body.length / 1000, 1)} kB`, fmt(figures.requestsPerSec), fmt(figures.p50Ms, 2), fmt(figures.p99Ms, 2),
+    figures.cpuUsPerRequest === undefined ? '—' : fmt(figures.cpuUsPerRequest, 1), `${notes} ${figures.errors ?? ''}`.trim()];
+}
+
+const versus = (ratio: number, target?: number) => `${ratio.toFixed(2)}x bare${target === undefined ? '' : ` (target >= ${target.toFixed(2)}x: ${ratio >= target ? 'met' : 'NOT met'})`}`;
+
+async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: string): Promise<Row[]> {
   const out = runtime.out;
   const table = tableIdentifier(size.table);
   const seeded = await seed(runtime, {
@@ -115,41 +216,78 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
     dataset: { rows: size.rows, categories: size.categories, distribution: 'uniform', skew: 0, seed: 42 },
   });
   out.say(seeded.unchanged ? `using ${table.text} (already seeded)` : `seeded ${table.text} in ${fmt(seeded.totalMs)} ms`);
-  const running = await startServe(runtime, { port: 0, host: '127.0.0.1', table, column: columnIdentifier('category'), ttlSeconds: 3_600, poolSize: 10 });
+  const serveOptions = { port: 0, host: '127.0.0.1', table, column: columnIdentifier('category'), ttlSeconds: 3_600, poolSize: 10 };
+  const running = await startServe(runtime, { ...serveOptions, nearCacheBytes: NEAR_CACHE_BYTES });
+  // The same route without a near cache: every hit read from Redis (the shape before issue 13).
+  const fromRedis = await startServe(runtime, serveOptions);
   const fastUrl = `${running.url}/report/fast?category=${CATEGORY}`;
+  const redisUrl = `${fromRedis.url}/report/fast?category=${CATEGORY}`;
+  const gzip = { 'Accept-Encoding': 'gzip' };
   await get(fastUrl);
-  const warm = await get(fastUrl);
-  if (warm.status !== 200 || warm.cache !== 'HIT') throw new Error(`expected a cache hit after warming, got ${warm.status} ${warm.cache}`);
-  const bodyFile = join(dir, `${size.table}.json`);
-  writeFileSync(bodyFile, warm.body);
-  const bare = await startBare(bodyFile);
+  const plain = await warmUntil(fastUrl, 'NEAR');
+  const gzipped = await warmUntil(fastUrl, 'NEAR', gzip);
+  if (gzipped.headers['content-encoding'] !== 'gzip') throw new Error('the near cache did not answer gzip');
+  await warmUntil(redisUrl, 'HIT');
+  const recordFile = join(dir, `${size.table}.json`);
+  writeFileSync(recordFile, JSON.stringify({
+    headers: plain.headers, body: plain.body.toString('base64'),
+    gzip: { headers: gzipped.headers, body: gzipped.body.toString('base64') },
+  }));
+  const bare = await startBare(recordFile);
+  const rows: Row[] = [];
   try {
     const bareCheck = await get(bare.url);
-    if (!bareCheck.body.equals(warm.body)) throw new Error('the bare server does not send the same bytes');
-    out.say(`${size.label} per report (${fmt(warm.body.length)} bytes), cache ${running.cacheLabel}:`);
-    out.say('  wrk against the bare node:http server…');
-    const bareFigures = await wrk(bare.url);
-    out.say('  wrk against /report/fast (cache hits)…');
-    const hitsBefore = running.server.metrics.cache.HIT;
-    const fastFigures = await wrk(fastUrl);
-    const wrkHits = running.server.metrics.cache.HIT - hitsBefore;
-    out.say('  perfbench (bench runner + HTTP target, own process) against /report/fast…');
-    const own = await ownLoad(running.url);
-    await running.server.close();
+    const bareGzip = await get(bare.url, gzip);
+    if (!bareCheck.body.equals(plain.body) || !bareGzip.body.equals(gzipped.body)) throw new Error('the bare server does not send the same bytes');
+    out.say(`${size.label} per report (${fmt(plain.body.length)} bytes, ${fmt(gzipped.body.length)} gzipped), cache ${running.cacheLabel}:`);
 
-    const ratio = fastFigures.requestsPerSec / bareFigures.requestsPerSec;
-    const ownRatio = own.opsPerSec / fastFigures.requestsPerSec;
-    const body = `${fmt(warm.body.length / 1000, 1)} kB`;
-    return [
-      ['wrk', 'bare node:http', body, fmt(bareFigures.requestsPerSec), fmt(bareFigures.p50Ms, 2), fmt(bareFigures.p99Ms, 2), bareFigures.errors ?? ''],
-      ['wrk', '/report/fast', body, fmt(fastFigures.requestsPerSec), fmt(fastFigures.p50Ms, 2), fmt(fastFigures.p99Ms, 2),
-        `${ratio.toFixed(2)}x bare (target >= 0.60x: ${ratio >= 0.6 ? 'met' : 'NOT met'}); ${fmt(wrkHits)} cache hits ${fastFigures.errors ?? ''}`.trim()],
-      ['perfbench', '/report/fast', body, fmt(own.opsPerSec), fmt(own.summary.p50Us / 1000, 2), fmt(own.summary.p99Us / 1000, 2),
-        `${ownRatio.toFixed(2)}x wrk (target within 20%: ${Math.abs(1 - ownRatio) <= 0.2 ? 'met' : 'NOT met'}); ${own.errors} errors; `
-        + `Server-Timing mean cache ${fmt(own.serverTiming.meansMs.cache ?? 0, 3)} ms, total ${fmt(own.serverTiming.meansMs.total ?? 0, 3)} ms; X-Cache ${JSON.stringify(own.serverTiming.xCache)}`],
-    ].map((row) => row.join('\t'));
+    /**
+     * wrk against the bare server, then the route, ROUNDS times; every answer of the route must be a
+     * near hit. The ratio is the median of the rounds' ratios (each round's two runs are neighbours).
+     */
+    const pair = async (label: string, headers: Record<string, string>): Promise<Measured> => {
+      const bareRounds: Measured[] = [];
+      const fastRounds: Measured[] = [];
+      const nearBefore = running.server.metrics.cache.NEAR;
+      for (let round = 1; round <= ROUNDS; round++) {
+        out.say(`  round ${round}/${ROUNDS}: wrk against the bare node:http server${label}, then /report/fast (near hits)${label}…`);
+        bareRounds.push(await measured(bare.url, headers, bare.cpuUs));
+        fastRounds.push(await measured(fastUrl, headers, ownCpuUs));
+      }
+      const nearHits = running.server.metrics.cache.NEAR - nearBefore;
+      const bareFigures = medianOf(bareRounds);
+      const fastFigures = medianOf(fastRounds);
+      const ratio = median(fastRounds.map((f, i) => f.requestsPerSec / bareRounds[i]!.requestsPerSec));
+      const rounds = fastRounds.map((f, i) => (f.requestsPerSec / bareRounds[i]!.requestsPerSec).toFixed(2)).join(', ');
+      const cpuRatio = bareFigures.cpuUsPerRequest && fastFigures.cpuUsPerRequest ? `; CPU/request ${(fastFigures.cpuUsPerRequest / bareFigures.cpuUsPerRequest).toFixed(2)}x bare's` : '';
+      const body = label ? gzipped.body : plain.body;
+      const requests = fastRounds.reduce((sum, f) => sum + f.requests, 0);
+      const checked = nearHits >= requests ? `${fmt(nearHits)} near hits` : `ONLY ${fmt(nearHits)} near hits for ${fmt(requests)} requests`;
+      rows.push(wrkRow(`bare node:http${label}`, body, bareFigures, ''));
+      rows.push(wrkRow(`/report/fast NEAR${label}`, body, fastFigures, `${versus(ratio, TARGET)} (rounds ${rounds})${cpuRatio}; ${checked}`));
+      return bareFigures;
+    };
+    const bareIdentity = await pair('', {});
+    await pair(', gzip', gzip);
+
+    out.say('  wrk against /report/fast without a near cache (Redis hits)…');
+    const hitsBefore = fromRedis.server.metrics.cache.HIT;
+    const redisFigures = await measured(redisUrl, {}, ownCpuUs);
+    const redisHits = fromRedis.server.metrics.cache.HIT - hitsBefore;
+    rows.push(wrkRow('/report/fast HIT (Redis)', plain.body, redisFigures, `${versus(redisFigures.requestsPerSec / bareIdentity.requestsPerSec)}; ${fmt(redisHits)} Redis hits`));
+
+    out.say('  perfbench (bench runner + HTTP target, own process) against /report/fast…');
+    const fastAgain = await wrk(fastUrl);
+    const own = await ownLoad(running.url);
+    const ownRatio = own.opsPerSec / fastAgain.requestsPerSec;
+    rows.push(['perfbench', '/report/fast NEAR', `${fmt(plain.body.length / 1000, 1)} kB`, fmt(own.opsPerSec), fmt(own.summary.p50Us / 1000, 2), fmt(own.summary.p99Us / 1000, 2), '',
+      `${ownRatio.toFixed(2)}x wrk (${fmt(fastAgain.requestsPerSec)} req/s just before; target within 20%: ${Math.abs(1 - ownRatio) <= 0.2 ? 'met' : 'NOT met'}); ${own.errors} errors; `
+      + `Server-Timing mean total ${fmt(own.serverTiming.meansMs.total ?? 0, 3)} ms; X-Cache ${JSON.stringify(own.serverTiming.xCache)}`]);
+    return rows;
   } finally {
     await bare.stop();
+    await running.server.close();
+    await fromRedis.server.close();
   }
 }
 
@@ -158,11 +296,11 @@ async function main(): Promise<void> {
   const runtime = new Runtime(loadConfig({ flags: {}, env: process.env, cwd: process.cwd() }), out);
   const dir = mkdtempSync(join(tmpdir(), 'perfbench-bench-http-'));
   try {
-    out.say(`${cpus().length} CPUs, node ${process.version}; wrk -t1 -c${CONNECTIONS} -d${SECONDS}s and perfbench -c${CONNECTIONS} (closed loop) on loopback`);
-    const rows = [['load', 'target', 'body', 'req/s', 'p50 ms', 'p99 ms', 'notes']];
-    for (const size of SIZES) rows.push(...(await measure(runtime, size, dir)).map((line) => line.split('\t')));
+    out.say(`${cpus().length} CPUs, node ${process.version}; wrk -t1 -c${CONNECTIONS} -d${SECONDS}s (${ROUNDS} rounds per pair) and perfbench -c${CONNECTIONS} (closed loop) on loopback`);
+    const rows = [['load', 'target', 'body', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'notes']];
+    for (const size of SIZES) rows.push(...(await measure(runtime, size, dir)));
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-    out.data(rows.map((row) => row.map((cell, c) => (c >= 2 && c <= 5 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n'));
+    out.data(rows.map((row) => row.map((cell, c) => (c >= 2 && c <= 6 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n'));
   } finally {
     await runtime.close();
     rmSync(dir, { recursive: true, force: true });
