@@ -178,7 +178,8 @@ export const PAGE_SCRIPT = String.raw`
       xAxis.rotate = function (u) { return crowded(u) ? 30 : 0; };
       xAxis.size = function (u) { return crowded(u) ? Math.min(120, 22 + longest * 4) : 36; };
     }
-    else xAxis.values = axisLabels;
+    // A log axis with chosen ticks (the percentile plot) keeps tickAxis's labels (50%, 90%, 99%…).
+    else if (!xTicks) xAxis.values = axisLabels;
     var yAxis = Object.assign({}, axisBase, { label: spec.y.label, labelSize: 22, size: 56, values: axisLabels });
     var opts = {
       width: width,
