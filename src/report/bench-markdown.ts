@@ -58,7 +58,7 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
 
   if (hasWorkload(paths)) {
     out.push('', '### Statements', '', "Like `pgbench -r`, from each statement's own histogram (successful executions).", '');
-    out.push(row(STATEMENT_HEAD), row(STATEMENT_HEAD.map((_, i) => (i < 4 ? ':---' : '---:'))));
+    out.push(row(STATEMENT_HEAD), row(STATEMENT_HEAD.map((_, i) => (i === 0 || i === 2 || i === 3 ? ':---' : '---:'))));
     for (const r of statementRows(paths)) out.push(row(r.map((c, i) => (i === 0 || i === 3 ? `\`${c}\`` : cell(c)))));
     out.push('');
     for (const line of workloadLines(paths)) out.push(`- ${cell(line)}`);
