@@ -35,9 +35,13 @@ export const MIN_COMPRESS_BYTES = 256;
  */
 const BROTLI_QUALITY = 5;
 
-/** `"<base64url of the first 16 bytes of SHA-256(body)>"`: a strong tag, quoted as RFC 9110 wants. */
+/**
+ * `"<the first 132 bits of SHA-1(body), base64url>"`: a strong tag, quoted as RFC 9110 wants. SHA-1,
+ * not SHA-256: a tag needs no resistance to crafted collisions, and SHA-1 hashes a 122 kB report in
+ * about half the time on this machine.
+ */
 export function entityTag(body: Buffer, coding: ContentCoding = 'identity'): string {
-  const digest = createHash('sha256').update(body).digest('base64url').slice(0, 22);
+  const digest = createHash('sha1').update(body).digest('base64url').slice(0, 22);
   return coding === 'identity' ? `"${digest}"` : `"${digest}-${coding}"`;
 }
 

@@ -4,7 +4,7 @@
  * reports from memory (X-Cache: NEAR; near-reports.ts). When the cache fails the route answers from
  * the database (X-Cache: BYPASS) rather than fail. The route owns the cache's health
  * (cache-health.ts): every GET and SET it makes feeds it, and `/healthz` and `/metrics` read it.
- * Every answer carries an entity tag; a client that holds it gets a 304.
+ * With a near cache every answer carries an entity tag, and a client that holds it gets a 304.
  */
 import type { ServerResponse } from 'node:http';
 import type pg from 'pg';
@@ -67,25 +67,34 @@ export function fastRoute(deps: FastDeps): FastRoute {
   });
 
   const near = deps.near;
+  if (!near) {
+    // Without a near cache, as before it: every hit read from Redis, no entity tag (hashing each
+    // answer would cost a hit more than its lookup saves on a revalidation).
+    const handle: CategoryHandler = async (res, category, startedMs) => {
+      const outcome = await reports.get(category);
+      metrics.cache[outcome.status]++;
+      deps.replies.report(res, outcome.body, outcome.status, { queue: 0, cache: outcome.cacheMs, db: outcome.dbMs, total: performance.now() - startedMs });
+    };
+    return { handle, cacheHealth };
+  }
   /** Redis (and on a miss the database), then the answer; `fill` takes a Redis HIT into the near cache. */
   const fromCache = async (res: ServerResponse, category: string, startedMs: number, fill: NearFill | undefined): Promise<void> => {
     const outcome = await reports.get(category);
     metrics.cache[outcome.status]++;
+    // The tag a near hit will carry: a client that revalidates later gets its 304 from memory.
     const etag = entityTag(outcome.body);
-    near?.settle(fill, outcome.status, outcome.body, etag);
+    near.settle(fill, outcome.status, outcome.body, etag);
     sendReport(deps.replies, res, outcome.body, outcome.status, { queue: 0, cache: outcome.cacheMs, db: outcome.dbMs, total: performance.now() - startedMs }, etag);
   };
-  const handle: CategoryHandler = near
-    ? (res, category, startedMs) => {
-      const key = near.keyOf(category);
-      // A near hit answers here, synchronously: no Redis, no promise.
-      if (near.serve(res, key, startedMs)) {
-        metrics.cache.NEAR++;
-        return;
-      }
-      // Begun before the GET is sent, so an invalidation that overtakes its reply voids the fill.
-      return fromCache(res, category, startedMs, near.begin(key));
+  const handle: CategoryHandler = (res, category, startedMs) => {
+    const key = near.keyOf(category);
+    // A near hit answers here, synchronously: no Redis, no promise.
+    if (near.serve(res, key, startedMs)) {
+      metrics.cache.NEAR++;
+      return;
     }
-    : (res, category, startedMs) => fromCache(res, category, startedMs, undefined);
+    // Begun before the GET is sent, so an invalidation that overtakes its reply voids the fill.
+    return fromCache(res, category, startedMs, near.begin(key));
+  };
   return { handle, cacheHealth };
 }
