@@ -89,7 +89,7 @@ function timingLine(p: PathResult): string {
 
 /** What the plans are of: the report, or (bench --workload) a read statement of the script, with its values. */
 function planSubject(result: BenchResult): string {
-  return result.environment['workload'] === undefined ? 'the report' : 'a read statement';
+  return result.environment?.['workload'] === undefined ? 'the report' : 'a read statement';
 }
 
 /** Plain-text lines (empty when no path recorded a plan, cache check or Server-Timing). */
