@@ -50,7 +50,6 @@ export function register(program: Command, context: CommandContext): void {
 Paths:
 ${PATHS.map((p) => `  ${p.name.padEnd(9)} ${p.description}`).join('\n')}
 
-Runs on the same table take turns: a second bench (or index add/drop) waits for the first, saying
 With --workload/--builtin, one script execution is one operation (pgbench's transaction) and the
 paths are as-is (the database as it is), no-index (index scans off for the session),
 index=TABLE(COLUMN, …) (a candidate index created for the path's runs and dropped after each) and
@@ -58,6 +57,7 @@ cache (cache-aside of every read statement; only for a workload that does not wr
 as-is,no-index, plus cache when the workload only reads. The report adds a per-statement table
 (like pgbench -r, with percentiles), failures by SQLSTATE and retries.
 
+Runs on the same table take turns: a second bench (or index add/drop) waits for the first, saying
 whose turn it is, up to --lock-timeout (--no-wait: exit 1 at once). The index on the filter column
 is created for the run when missing and dropped afterwards (also after Ctrl-C or an error; after a
 crash, by the next run on the table or \`perfbench index drop\`). A path whose plan changes during
