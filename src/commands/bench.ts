@@ -2,6 +2,7 @@
  * Command: `perfbench bench` — flags -> the bench use case (prepare -> measure -> summarize) ->
  * the reporters (stdout, --output files, step summary) -> an exit code that says what happened.
  */
+import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { BENCH_DEFAULTS, benchOptions, LOCK_FLAG_HELP, type BenchFlags } from '../flags/bench-flags.js';
 import type { CommandContext } from '../flags/context.js';
@@ -18,14 +19,14 @@ export function register(program: Command, context: CommandContext): void {
   const d = BENCH_DEFAULTS;
   program
     .command('bench')
-    .description('time the report through seq-scan, index-scan, cache-hit, cache-miss, no-op and (--http) HTTP paths; speed-ups, plans, CI gate')
+    .description(COMMAND_SUMMARIES.bench)
     .option('--paths <list>', `paths to run: ${PATHS.map((p) => p.name).join(', ')} (default: all but ${HTTP_PATHS.join(', ')}; with --http, all)`)
-    .option('--http [url]', 'also time /report/slow and /report/fast end to end: of `perfbench serve` at url, or (no url) of one started in-process')
     .option('--workload <file[@weight]>', 'time a pgbench script instead of the report (repeatable; weights as pgbench)', repeatable, [])
     .option('--builtin <name[@weight]>', "time pgbench's built-in script: tpcb-like, select-only, simple-update (repeatable)", repeatable, [])
     .option('-D, --define <name=value>', 'a script variable, as pgbench -D (repeatable)', repeatable, [])
     .option('--scale <n>', "the script's :scale (default: the rows of pgbench_branches, else 1)")
     .option('--max-tries <n>', 'tries of an execution that hit a serialization failure or deadlock (default 1: no retry)')
+    .option('--http [url]', 'also time /report/slow and /report/fast end to end: of `perfbench serve` at url, or (no url) of one started in-process')
     .option('--concurrency <list>', 'workers per path; a list such as 1,4,16 sweeps it', d.concurrency)
     .option('--duration <time>', `measured time per path and trial, e.g. 500ms, 5s, 1m (default ${d.duration})`)
     .option('--iterations <n>', 'measured operations per path and trial, instead of --duration')
@@ -76,9 +77,9 @@ Examples:
   perfbench bench
   perfbench bench --paths seq,index --concurrency 1,4,16 --duration 5s
   perfbench bench --http
-  perfbench bench --http http://127.0.0.1:8080 --paths http-slow,http-fast
   perfbench bench --builtin select-only --paths as-is,no-index,cache
   perfbench bench --workload my.sql@2 --builtin tpcb-like -D delta=5 --max-tries 3 --paths 'as-is,index=orders(customer_id)'
+  perfbench bench --http http://127.0.0.1:8080 --paths http-slow,http-fast
   perfbench bench --output result.json --output summary.md
   perfbench bench --baseline main.json --fail-if-slower 10%`)
     .action((flags: BenchFlags) => context.run(async (runtime) => {
