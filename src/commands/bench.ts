@@ -10,7 +10,7 @@ import { repeatable } from '../flags/options.js';
 import { startSpinner } from '../output.js';
 import { progressText } from '../report/bench-progress.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
-import { HTTP_PATHS, PATHS } from '../targets/registry.js';
+import { HTTP_PATHS, OPT_IN_PATHS, PATHS } from '../targets/registry.js';
 import { bench, benchVerdict, type BenchOutcome } from '../usecases/bench.js';
 import { DEFAULT_ZIPF_SKEW } from '../workload/dataset.js';
 import { checkOutputs, publish } from '../usecases/publish.js';
@@ -20,7 +20,8 @@ export function register(program: Command, context: CommandContext): void {
   program
     .command('bench')
     .description(COMMAND_SUMMARIES.bench)
-    .option('--paths <list>', `paths to run: ${PATHS.map((p) => p.name).join(', ')} (default: all but ${HTTP_PATHS.join(', ')}; with --http, all)`)
+    .option('--paths <list>', `paths to run: ${PATHS.map((p) => p.name).join(', ')} (default: all but ${[...OPT_IN_PATHS, ...HTTP_PATHS].join(', ')}; `
+      + `with --http, all but ${OPT_IN_PATHS.join(', ')})`)
     .option('--workload <file[@weight]>', 'time a pgbench script instead of the report (repeatable; weights as pgbench)', repeatable, [])
     .option('--builtin <name[@weight]>', "time pgbench's built-in script: tpcb-like, select-only, simple-update (repeatable)", repeatable, [])
     .option('-D, --define <name=value>', 'a script variable, as pgbench -D (repeatable)', repeatable, [])
