@@ -7,13 +7,13 @@
  * process) compares with wrk on the same endpoint (target: within 20%).
  *
  * In one run: seeds serve_bench_products (100,000 rows, 100 categories: ~1,000 rows and ~120 KB per
- * report) and serve_bench_small (~1.3 kB per report) unless they are there, starts the servers
- * in-process on ephemeral loopback ports, warms the caches, then runs each load for BENCH_SECONDS
- * (default 5) with BENCH_CONNECTIONS (default 16), the bare-versus-route pairs BENCH_ROUNDS times
- * (default 3) alternately. Besides requests per second it prints each server's CPU time per request
- * (process.cpuUsage in-process, /proc/<pid>/stat for the bare server), which other load on the
- * machine disturbs less. Uses DATABASE_URL / REDIS_URL like the CLI (embedded servers otherwise).
- * Needs wrk (apt-get install wrk).
+ * report) and serve_bench_small (~1.3 kB per report) unless they are there, starts `perfbench serve`
+ * twice (with and without a near cache) in processes of their own, as the bare server runs, warms
+ * the caches, then runs each load for BENCH_SECONDS (default 5) with BENCH_CONNECTIONS (default 16),
+ * the bare-versus-route pairs BENCH_ROUNDS times (default 3) alternately. Besides requests per second
+ * it prints each server's CPU time per request (/proc/<pid>/stat), which other load on the machine
+ * disturbs less; the near hits are counted from the server's /metrics. Uses DATABASE_URL / REDIS_URL
+ * like the CLI (embedded servers otherwise). Needs wrk (apt-get install wrk).
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,9 +23,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { seed } from '../../src/usecases/dataset.js';
-import { startServe } from '../../src/usecases/report-server.js';
 import { loadConfig } from '../../src/config.js';
-import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
+import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
 
@@ -37,7 +36,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 /** The target ratio of near hits to the bare server (issue 13, item 1). */
 const TARGET = 0.8;
-const NEAR_CACHE_BYTES = 64 * 1024 * 1024;
+const NEAR_CACHE_MB = 64;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const CATEGORY = 'cat-00';
 const run = promisify(execFile);
@@ -120,11 +119,6 @@ function childCpuUs(pid: number | undefined): number | undefined {
   }
 }
 
-const ownCpuUs = (): number => {
-  const usage = process.cpuUsage();
-  return usage.user + usage.system;
-};
-
 async function startBare(recordFile: string): Promise<{ url: string; cpuUs: () => number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'http-bare.mjs'), recordFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -135,6 +129,46 @@ async function startBare(recordFile: string): Promise<{ url: string; cpuUs: () =
   return {
     url: `http://127.0.0.1:${line.trim()}`,
     cpuUs: () => childCpuUs(child.pid),
+    stop: async () => {
+      child.removeAllListeners('exit');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** `perfbench serve` in a process of its own, as a user runs it (from source), with its CPU time and /metrics. */
+interface ServeChild {
+  url: string;
+  cpuUs: () => number | undefined;
+  /** A perfbench_report_cache_total{result=…} count, from /metrics. */
+  outcomes: (result: 'near' | 'hit') => Promise<number>;
+  stop: () => Promise<void>;
+}
+
+async function startServeChild(table: string, nearCacheMb: number): Promise<ServeChild> {
+  const cli = join(import.meta.dirname, '..', 'support', 'perfbench-src.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--table', table,
+    '--ttl', '3600', '--pool', '10', '--near-cache-mb', String(nearCacheMb)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`perfbench serve exited with ${code}: ${stderr.trim()}`)));
+    child.stderr!.on('data', (chunk) => {
+      stderr += String(chunk);
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+  });
+  return {
+    url,
+    cpuUs: () => childCpuUs(child.pid),
+    outcomes: async (result) => {
+      const text = (await get(`${url}/metrics`)).body.toString();
+      const line = text.split('\n').find((l) => l.startsWith(`perfbench_report_cache_total{result="${result}"} `));
+      return Number(line?.split(' ')[1] ?? Number.NaN);
+    },
     stop: async () => {
       child.removeAllListeners('exit');
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -216,10 +250,13 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
     dataset: { rows: size.rows, categories: size.categories, distribution: 'uniform', skew: 0, seed: 42 },
   });
   out.say(seeded.unchanged ? `using ${table.text} (already seeded)` : `seeded ${table.text} in ${fmt(seeded.totalMs)} ms`);
-  const serveOptions = { port: 0, host: '127.0.0.1', table, column: columnIdentifier('category'), ttlSeconds: 3_600, poolSize: 10 };
-  const running = await startServe(runtime, { ...serveOptions, nearCacheBytes: NEAR_CACHE_BYTES });
-  // The same route without a near cache: every hit read from Redis (the shape before issue 13).
-  const fromRedis = await startServe(runtime, serveOptions);
+  // Both servers in processes of their own, as the bare one is: perfbench serve as a user runs it,
+  // and the same route without a near cache (every hit read from Redis, the shape before issue 13).
+  const running = await startServeChild(table.text, NEAR_CACHE_MB);
+  const fromRedis = await startServeChild(table.text, 0).catch(async (error: unknown) => {
+    await running.stop();
+    throw error;
+  });
   const fastUrl = `${running.url}/report/fast?category=${CATEGORY}`;
   const redisUrl = `${fromRedis.url}/report/fast?category=${CATEGORY}`;
   const gzip = { 'Accept-Encoding': 'gzip' };
@@ -239,7 +276,7 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
     const bareCheck = await get(bare.url);
     const bareGzip = await get(bare.url, gzip);
     if (!bareCheck.body.equals(plain.body) || !bareGzip.body.equals(gzipped.body)) throw new Error('the bare server does not send the same bytes');
-    out.say(`${size.label} per report (${fmt(plain.body.length)} bytes, ${fmt(gzipped.body.length)} gzipped), cache ${running.cacheLabel}:`);
+    out.say(`${size.label} per report (${fmt(plain.body.length)} bytes, ${fmt(gzipped.body.length)} gzipped):`);
 
     /**
      * wrk against the bare server, then the route, ROUNDS times; every answer of the route must be a
@@ -248,13 +285,13 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
     const pair = async (label: string, headers: Record<string, string>): Promise<Measured> => {
       const bareRounds: Measured[] = [];
       const fastRounds: Measured[] = [];
-      const nearBefore = running.server.metrics.cache.NEAR;
+      const nearBefore = await running.outcomes('near');
       for (let round = 1; round <= ROUNDS; round++) {
         out.say(`  round ${round}/${ROUNDS}: wrk against the bare node:http server${label}, then /report/fast (near hits)${label}…`);
         bareRounds.push(await measured(bare.url, headers, bare.cpuUs));
-        fastRounds.push(await measured(fastUrl, headers, ownCpuUs));
+        fastRounds.push(await measured(fastUrl, headers, running.cpuUs));
       }
-      const nearHits = running.server.metrics.cache.NEAR - nearBefore;
+      const nearHits = (await running.outcomes('near')) - nearBefore;
       const bareFigures = medianOf(bareRounds);
       const fastFigures = medianOf(fastRounds);
       const ratio = median(fastRounds.map((f, i) => f.requestsPerSec / bareRounds[i]!.requestsPerSec));
@@ -271,9 +308,9 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
     await pair(', gzip', gzip);
 
     out.say('  wrk against /report/fast without a near cache (Redis hits)…');
-    const hitsBefore = fromRedis.server.metrics.cache.HIT;
-    const redisFigures = await measured(redisUrl, {}, ownCpuUs);
-    const redisHits = fromRedis.server.metrics.cache.HIT - hitsBefore;
+    const hitsBefore = await fromRedis.outcomes('hit');
+    const redisFigures = await measured(redisUrl, {}, fromRedis.cpuUs);
+    const redisHits = (await fromRedis.outcomes('hit')) - hitsBefore;
     rows.push(wrkRow('/report/fast HIT (Redis)', plain.body, redisFigures, `${versus(redisFigures.requestsPerSec / bareIdentity.requestsPerSec)}; ${fmt(redisHits)} Redis hits`));
 
     out.say('  perfbench (bench runner + HTTP target, own process) against /report/fast…');
@@ -286,8 +323,8 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
     return rows;
   } finally {
     await bare.stop();
-    await running.server.close();
-    await fromRedis.server.close();
+    await running.stop();
+    await fromRedis.stop();
   }
 }
 
