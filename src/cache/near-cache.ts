@@ -282,6 +282,18 @@ export function nearListener<V>(near: NearCache<V>, told?: (event: 'tracking' | 
 }
 
 /**
+ * `bytes` in memory of its own, exactly its size: a value kept for long must not hold on to more
+ * than it counts. Redis replies are views into the socket's read chunk (up to 64 kB for a 1 kB
+ * report), and small Buffers are carved from node's shared 8 kB pool.
+ */
+export function ownBytes(bytes: Buffer): Buffer {
+  if (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length) return bytes;
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}
+
+/**
  * A read through the near cache: from memory when held; else from the tier, and what the tier
  * returned is kept (when no invalidation of the key arrived meanwhile). A tier error is thrown.
  */
@@ -301,7 +313,7 @@ export async function readThrough(near: NearCache<Buffer>, tier: CacheTier, key:
     else {
       const expiresAtMs = await expiryOf(tier, key).catch(() => null);
       if (expiresAtMs === null) near.abandon(fill);
-      else near.commit(fill, value, expiresAtMs);
+      else near.commit(fill, ownBytes(value), expiresAtMs);
     }
   }
   return { value, near: false };

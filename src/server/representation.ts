@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
+import { ownBytes } from '../cache/near-cache.js';
 
 export type ContentCoding = 'identity' | 'gzip' | 'br';
 
@@ -50,7 +51,8 @@ export function entityTag(body: Buffer, coding: ContentCoding = 'identity'): str
  * loop) has made them. An encoding that is not smaller than the body is left out.
  */
 export async function represent(body: Buffer, tag = entityTag(body)): Promise<Representation> {
-  const identity: Encoded = { body, etag: tag };
+  // Kept for long in the near cache: each encoding in memory of its own (see ownBytes).
+  const identity: Encoded = { body: ownBytes(body), etag: tag };
   if (body.length < MIN_COMPRESS_BYTES) return { identity };
   const [gzipped, brotli] = await Promise.all([
     gzipAsync(body, { level: 9 }),
@@ -63,7 +65,7 @@ export async function represent(body: Buffer, tag = entityTag(body)): Promise<Re
     }),
   ]);
   const tagged = (coded: Buffer, coding: ContentCoding): Encoded | undefined =>
-    coded.length < body.length ? { body: coded, etag: `${tag.slice(0, -1)}-${coding}"` } : undefined;
+    coded.length < body.length ? { body: ownBytes(coded), etag: `${tag.slice(0, -1)}-${coding}"` } : undefined;
   const representation: Representation = { identity };
   const gz = tagged(gzipped, 'gzip');
   const br = tagged(brotli, 'br');

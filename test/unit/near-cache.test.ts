@@ -4,7 +4,7 @@
  * flush or a loss of coherence between `begin` and `commit`.
  */
 import { describe, expect, it } from 'vitest';
-import { ENTRY_OVERHEAD_BYTES, NearCache } from '../../src/cache/near-cache.js';
+import { ENTRY_OVERHEAD_BYTES, NearCache, ownBytes } from '../../src/cache/near-cache.js';
 
 /** Values are byte counts, so the accounting is plain arithmetic. */
 function cache(maxBytes: number): NearCache<number> {
@@ -172,5 +172,23 @@ describe('near cache expiry', () => {
     expect(near.commit(near.begin('k')!, 10, 2_000)).toBe(true);
     expect(near.get('k', 2_000)).toBeUndefined();
     expect(near.stats()).toMatchObject({ expired: 2, entries: 1, bytes: 7 + 10 + ENTRY_OVERHEAD_BYTES });
+  });
+});
+
+describe('ownBytes', () => {
+  it('copies a view into a larger allocation (a socket chunk, the 8 kB pool) into memory of exactly its size', () => {
+    const chunk = Buffer.alloc(65_536, 1);
+    const view = chunk.subarray(100, 1_400);
+    const own = ownBytes(view);
+    expect(own.equals(view)).toBe(true);
+    expect([own.byteOffset, own.buffer.byteLength]).toEqual([0, 1_300]);
+    const pooled = Buffer.from('small');
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    expect(ownBytes(pooled).buffer.byteLength).toBe(5);
+  });
+
+  it('keeps a Buffer that already owns its memory', () => {
+    const exact = Buffer.allocUnsafeSlow(10_000);
+    expect(ownBytes(exact)).toBe(exact);
   });
 });
