@@ -27,7 +27,7 @@
  *   this walk is part of.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
@@ -143,7 +143,7 @@ const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 
 /** A copy of the checkout as a clone plus the work tree's changes would have it, with node_modules linked. */
 function copyCheckout(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'perfbench-readme-walk-'));
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'perfbench-readme-walk-')));
   const files = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
   for (const file of files) {
     if (!existsSync(join(ROOT, file))) continue; // deleted in the work tree
@@ -218,8 +218,31 @@ afterAll(async () => {
   }
   await admin.query(`DROP DATABASE IF EXISTS ${scratchDatabase} WITH (FORCE)`).catch(() => undefined);
   await admin.end().catch(() => undefined);
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  if (workDir) {
+    forgetNpxEntries(workDir);
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }, 120_000);
+
+/**
+ * npx records each project it ran a local bin from as an entry of its cache (`<cache>/_npx/<hash>`,
+ * a package.json depending on `file:<dir>`). The walk's copy is gone after the walk, so its entry
+ * is removed too, rather than one more piling up in the user's npm cache per run.
+ */
+function forgetNpxEntries(dir: string): void {
+  const cache = process.env.npm_config_cache || execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
+  const npx = join(cache, '_npx');
+  if (!existsSync(npx)) return;
+  for (const entry of readdirSync(npx)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(npx, entry, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+      const targets = Object.values(manifest.dependencies ?? {}).filter((spec) => spec.startsWith('file:')).map((spec) => resolve(npx, entry, spec.slice('file:'.length)));
+      if (targets.length > 0 && targets.every((target) => target === dir)) rmSync(join(npx, entry), { recursive: true, force: true });
+    } catch {
+      // not an entry of that shape: not ours
+    }
+  }
+}
 
 function isRunning(pid: number): boolean {
   try {
