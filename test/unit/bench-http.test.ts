@@ -6,8 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { benchOptions, redactUrl } from '../../src/flags/bench-flags.js';
-import { renderReport } from '../../src/usecases/publish.js';
+import { benchOptions } from '../../src/flags/bench-flags.js';
+import { redactUrl } from '../../src/redact.js';
+import { renderReport } from '../../src/report/bench-report.js';
 import { FakeClock } from '../../src/measure/clock.js';
 import { compareResult } from '../../src/measure/compare.js';
 import { combineServerTiming, foldTrials, mergeResults, type ServerTimingRecord } from '../../src/measure/result.js';
