@@ -32,8 +32,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return { ...env, NO_COLOR: '1', CI: 'true', ...extra };
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const started = Date.now();
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
@@ -47,7 +46,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
+      resolve({ code, stdout, stderr });
     });
   });
 }
@@ -78,9 +77,7 @@ describe('integration tests without their PostgreSQL: one line, exit 1', () => {
       expect.stringMatching(/^> vitest run --coverage/),
       expect.stringMatching(/^RUN\s+v\d+\.\d+\.\d+ /),
       'Coverage enabled with v8',
-    ]);
-    // It fails at once: the unit tests did not run first.
-    expect(result.ms).toBeLessThan(60_000);
+    ]); // and nothing else: the run stopped before the unit project's first test
   }, TIMEOUT_MS + 5_000);
 });
 
