@@ -128,8 +128,8 @@ function renderNear(near: NearCacheStats, family: (name: string, type: string, h
   family('perfbench_near_cache_entries', 'gauge', 'Reports the near cache holds.');
   lines.push(`perfbench_near_cache_entries ${near.entries}`);
   family('perfbench_near_cache_events_total', 'counter',
-    'What the near cache did: stored, evicted (bound), invalidated (a key told by Redis), voided (a fill overtaken by an invalidation), flushes, drops (coherence lost).');
-  for (const event of ['stored', 'evicted', 'invalidated', 'voided', 'flushes', 'drops'] as const) {
+    'What the near cache did: stored, evicted (bound), invalidated (a key told by Redis), expired (past its key\'s TTL), voided (a fill overtaken by an invalidation), flushes, drops (coherence lost).');
+  for (const event of ['stored', 'evicted', 'invalidated', 'expired', 'voided', 'flushes', 'drops'] as const) {
     lines.push(`perfbench_near_cache_events_total{event="${event}"} ${near[event]}`);
   }
 }
