@@ -73,9 +73,18 @@ describe('bench --paths cache,near', () => {
 
   it('sees a FLUSHALL mid-run: the dropped reports are misses, errors of the path, and the run exits 1', async () => {
     const runtime = testRuntime({ REDIS_URL: `redis://127.0.0.1:${redis.port}/0` });
-    const flush = setTimeout(() => void control.flushall(), 1_500);
+    // The flush lands 1 s into the measured phase, whatever the preparation took on a busy machine
+    // (a timer from the start of bench could fire before the first timed operation).
+    let flushed = false;
     try {
-      const outcome = await bench(runtime, benchOptions({ table, paths: 'near', duration: '3s', warmup: '0', trials: '1' }));
+      const outcome = await bench(runtime, benchOptions({ table, paths: 'near', duration: '3s', warmup: '0', trials: '1' }), {
+        onProgress: (event) => {
+          if (flushed || event.phase !== 'measure' || event.elapsedMs < 1_000) return;
+          flushed = true;
+          void control.flushall();
+        },
+      });
+      expect(flushed).toBe(true);
       const near = outcome.result.paths.find((p) => p.name === 'near')!;
       expect(near.ops).toBeGreaterThan(0);
       expect(near.errors).toBeGreaterThan(0);
@@ -85,7 +94,6 @@ describe('bench --paths cache,near', () => {
       expect(near.cacheCheck).toMatchObject({ verified: false });
       expect(benchVerdict(outcome, false).exitCode).toBe(ExitCode.failure);
     } finally {
-      clearTimeout(flush);
       await runtime.close();
     }
   });
