@@ -24,8 +24,15 @@ const RAW_TYPES = { getTypeParser: () => (value: string) => value };
  * Resolves with the number of rows received.
  */
 export function runWorkloadRaw(client: pg.ClientBase, workload: Workload, value: string): Promise<number> {
-  const { text } = workload.statement;
-  const query = new pg.Query({ name: statementName('perfbench_bench', text), text, values: [value], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
+  return runRaw(client, 'perfbench_bench', workload.statement.text, [value]);
+}
+
+/**
+ * Runs `text` as a named prepared statement (`prefix` plus a hash of the text) and resolves with
+ * the number of rows received, counted off the wire without decoding them (see runWorkloadRaw).
+ */
+export function runRaw(client: pg.ClientBase, prefix: string, text: string, values: readonly string[]): Promise<number> {
+  const query = new pg.Query({ name: statementName(prefix, text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
   let rows = 0;
   // Count the DataRow messages the driver has parsed off the wire, without building row arrays.
   (query as unknown as { handleDataRow: () => void }).handleDataRow = () => void rows++;

@@ -6,6 +6,7 @@
  * cache keys. Statements perfbench itself runs live in sql/workload-*.sql.
  */
 import pg from 'pg';
+import { runRaw } from './bench-queries.js';
 import { statementName } from './report.js';
 import { sql } from './sql.js';
 
@@ -18,14 +19,7 @@ const RAW_TYPES = { getTypeParser: () => (value: string) => value };
  * them off the wire, never decoded or kept. Resolves with the number of rows.
  */
 export function runStatementRaw(client: pg.ClientBase, text: string, values: readonly string[]): Promise<number> {
-  const query = new pg.Query({ name: statementName('perfbench_wl', text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
-  let rows = 0;
-  (query as unknown as { handleDataRow: () => void }).handleDataRow = () => void rows++;
-  return new Promise((resolve, reject) => {
-    query.once('end', () => resolve(rows));
-    query.once('error', reject);
-    client.query(query);
-  });
+  return runRaw(client, 'perfbench_wl', text, values);
 }
 
 /** The same statement with its rows kept as arrays of text: what the cache path stores. */
