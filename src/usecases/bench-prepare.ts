@@ -215,23 +215,30 @@ async function valueSequence(client: pg.ClientBase, filter: FilterTarget, option
   return { names: values, at: (index) => byName.get(base.at(index))! };
 }
 
-async function describeEnvironment(client: pg.ClientBase, filter: FilterTarget,
-  facts: { fingerprint: string; backend: string; tier: CacheTier | undefined }): Promise<Environment> {
+/** The machine and server a run measured on: what every result's environment starts with. */
+export async function machineEnvironment(client: pg.ClientBase, histogramBackend: string): Promise<Environment> {
   const server = await serverSettings(client);
-  const indexes = await listIndexes(client, filter.table);
   const cpu = cpus();
-  const environment: Environment = {
+  return {
     node: process.version,
     postgres: server.version,
     cpu: cpu[0]?.model.trim() ?? 'unknown',
     cpus: cpu.length,
     os: `${platform()} ${release()}`,
+    settings: server.settings,
+    histogramBackend,
+  };
+}
+
+async function describeEnvironment(client: pg.ClientBase, filter: FilterTarget,
+  facts: { fingerprint: string; backend: string; tier: CacheTier | undefined }): Promise<Environment> {
+  const indexes = await listIndexes(client, filter.table);
+  const environment: Environment = {
+    ...(await machineEnvironment(client, facts.backend)),
     dataset: facts.fingerprint,
     table: filter.table.text,
     column: filter.column.text,
     indexes: indexes.filter((i) => i.valid).map((i) => `${i.name} (${i.method} on ${i.columns.join(', ')})`).sort(),
-    settings: server.settings,
-    histogramBackend: facts.backend,
   };
   if (facts.tier) {
     environment.cacheTier = facts.tier.kind;

@@ -7,9 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { cpus, platform, release } from 'node:os';
 import { keyNamespace, reportKey } from '../cache/report-cache.js';
-import { columnValues, serverSettings } from '../db/bench-queries.js';
+import { columnValues } from '../db/bench-queries.js';
 import { connectClient } from '../db/connection.js';
 import { pgbenchScale, workloadDataVersion } from '../db/workload-queries.js';
 import { firstLine, usageError } from '../errors.js';
@@ -22,7 +21,7 @@ import { pbFromDraw, type PbFromValues } from '../workload/pb-from-draw.js';
 import { builtinScript, parseScript, type Script, type ScriptStatement } from '../workload/pgbench/index.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { BenchOptions, WorkloadOptions } from './bench-options.js';
-import type { BenchTalk } from './bench-prepare.js';
+import { machineEnvironment, type BenchTalk } from './bench-prepare.js';
 import { readResultFile } from './result-file.js';
 
 /** Distinct values loaded per \pb_from source. */
@@ -148,17 +147,9 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     return path;
   });
 
-  const server = await serverSettings(admin);
-  const cpu = cpus();
   const environment: Environment = {
-    node: process.version,
-    postgres: server.version,
-    cpu: cpu[0]?.model.trim() ?? 'unknown',
-    cpus: cpu.length,
-    os: `${platform()} ${release()}`,
+    ...(await machineEnvironment(admin, backend)),
     dataset: version,
-    settings: server.settings,
-    histogramBackend: backend,
     workload: {
       scripts: scripts.map((s) => ({ name: s.name, weight: s.weight, statements: s.statements.length })),
       scale,
