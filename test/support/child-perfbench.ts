@@ -3,6 +3,7 @@
  * exit code, a SIGKILL. Every child is bounded: `exitOf` gives up after a timeout, and `killAll`
  * (call it in afterEach) kills what a failed test left running.
  */
+import { eventually as pollUntil } from '../integration/serve-helpers.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from './services.js';
 
@@ -46,18 +47,7 @@ export function killAll(): void {
   for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
-/** Polls `check` until it returns a value (not undefined), or fails naming `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+/** serve-helpers' poll, with the longer default that child processes (a tsx start each) need. */
+export function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  return pollUntil(what, check, timeoutMs);
 }
