@@ -5,7 +5,7 @@
  * its directory when the test process ends, however it ends, so it never outlives the test run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../../src/net.js';
 
@@ -22,6 +22,22 @@ export class PrivatePostgres {
     const server = new PrivatePostgres(dir, await freeLoopbackPort(), runAs);
     server.watch();
     server.run('initdb', ['--pgdata', server.data, '--username=postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync']);
+    await server.startServer();
+    return server;
+  }
+
+  /**
+   * A streaming replica of `primary` (which must accept replication connections: initdb's default
+   * pg_hba.conf does on loopback with --auth=trust, and wal_level is replica by default):
+   * `pg_basebackup -R -X stream` into a fresh directory, started on a port of its own as a hot standby.
+   */
+  static async startReplicaOf(primary: PrivatePostgres): Promise<PrivatePostgres> {
+    const runAs = serviceUser();
+    const dir = mkdtempSync('/var/tmp/perfbench-private-pg-replica-');
+    if (runAs.uid !== undefined) chownSync(dir, runAs.uid, runAs.gid!);
+    const server = new PrivatePostgres(dir, await freeLoopbackPort(), runAs);
+    server.watch();
+    server.run('pg_basebackup', ['-D', server.data, '-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-R', '-X', 'stream', '-c', 'fast', '--no-sync']);
     await server.startServer();
     return server;
   }
@@ -61,6 +77,7 @@ export class PrivatePostgres {
   }
 
   private run(binary: string, args: string[]): void {
+    if (!existsSync(join(BIN, binary))) throw new Error(`${join(BIN, binary)} is missing: install PostgreSQL 15's server packages (apt-get install postgresql-15) or point PERFBENCH_TEST_PG_BIN at their bin directory`);
     const result = spawnSync(join(BIN, binary), args, { ...this.runAs, encoding: 'utf8', timeout: 60_000 });
     if (result.status !== 0) throw new Error(`${binary} failed: ${result.stderr || result.error?.message}`);
   }
