@@ -36,7 +36,7 @@ export async function startReplicatedCluster(replicaCount = 1): Promise<Replicat
       });
     },
     async waitForReplay(timeoutMs = 30_000) {
-      const [{ lsn }] = await query(primary.url(), 'SELECT pg_current_wal_lsn()::text AS lsn') as Array<{ lsn: string }>;
+      const lsn = (await query(primary.url(), 'SELECT pg_current_wal_lsn()::text AS lsn'))[0]!['lsn'] as string;
       for (const replica of replicas) {
         await poll(`replica on port ${replica.port} replaying past ${lsn}`, timeoutMs, async () => {
           const rows = await query(replica.url(), 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]);
