@@ -8,6 +8,7 @@ import { renderAdvise } from '../report/advise-output.js';
 import { EXPLAIN_FORMATS, renderExplain, renderExplainCompare } from '../report/explain-output.js';
 import { explain, explainFile } from '../usecases/explain.js';
 import { explainAdvise } from '../usecases/explain-advise.js';
+import { explainAdviseWorkload } from '../usecases/explain-advise-workload.js';
 import { explainCompare } from '../usecases/explain-compare.js';
 import { DEFAULT_CATEGORY } from '../usecases/explain-statement.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
@@ -35,6 +36,10 @@ least 10% faster by the medians, and faster in at least 90% of the (before, afte
 otherwise the verdict is "no index helps". The winner comes with a \`perfbench index add\` command that
 runs as printed (a multi-column winner with its CREATE INDEX, as index add builds one column).
 --file with --advise may hold the SQL statement (a saved plan alone cannot be measured: add --query).
+--advise --workload FILE (or --builtin NAME) advises on a pgbench script: the statements of the
+execution bench runs first, with the values it binds (--seed, -D, --scale, \pb_from as bench), all
+measured together in the one rolled-back transaction. BEGIN/END are left out; statements that write
+run each in a savepoint, undone with the rest, and the lock warning names them.
 
 Exit codes: 0 ok; 1 the run failed (timeout, lost connection); 2 bad flags, a refused statement, an
 error in --query (syntax, unknown table or column), a missing or corrupt --file, a table above
@@ -46,7 +51,9 @@ Examples:
   perfbench explain --query "SELECT * FROM products WHERE price < \\$1" --param 5 --column price
   perfbench explain --format json > plan.json && perfbench explain --file plan.json --format markdown
   perfbench explain --advise --query "SELECT * FROM orders WHERE customer_id = \$1 ORDER BY placed_at DESC LIMIT 20" --param 42
-  perfbench explain --advise --file slow-query.sql --runs 5`;
+  perfbench explain --advise --file slow-query.sql --runs 5
+  perfbench explain --advise --workload orders.sql -D region=7
+  perfbench explain --advise --builtin tpcb-like`;
 
 export function register(program: Command, context: CommandContext): void {
   program
@@ -64,6 +71,11 @@ export function register(program: Command, context: CommandContext): void {
     .option('--max-table-size <size>', `with --advise: refuse to build on a table whose heap is larger, e.g. 500MB (default: ${DEFAULT_MAX_TABLE_SIZE})`)
     .option('--max-candidates <n>', `with --advise: measure at most this many candidates, heaviest first (default: ${DEFAULT_MAX_CANDIDATES})`)
     .option('--force', 'with --advise: build candidates on tables above --max-table-size')
+    .option('--workload <file>', "with --advise: a pgbench script's statements, with the values bench binds (repeatable, FILE@WEIGHT as bench)", repeatable)
+    .option('--builtin <name>', "with --advise: pgbench's built-in script: tpcb-like, select-only, simple-update", repeatable)
+    .option('-D, --define <name=value>', 'with --workload/--builtin: a script variable, as pgbench -D (repeatable)', repeatable)
+    .option('--scale <n>', "with --workload/--builtin: the script's :scale (default: the rows of pgbench_branches, else 1)")
+    .option('--seed <n>', "with --workload/--builtin: bench's --seed, whose first execution's values are bound (default: 1, as bench)")
     .option('--format <f>', `output: ${EXPLAIN_FORMATS.join(' | ')}`, 'text')
     .option('--timeout <ms>', 'statement_timeout for every statement of the run', String(DEFAULT_TIMEOUT_MS))
     .addHelpText('after', HELP)
@@ -74,6 +86,8 @@ export function register(program: Command, context: CommandContext): void {
         runtime.out.data(renderExplain(await explainFile(options.path), options.format, chalk));
       } else if (options.mode === 'advise') {
         runtime.out.data(renderAdvise(await explainAdvise(runtime, options.request), options.format, chalk));
+      } else if (options.mode === 'advise-workload') {
+        runtime.out.data(renderAdvise(await explainAdviseWorkload(runtime, options.request), options.format, chalk));
       } else if (options.mode === 'explain') {
         runtime.out.data(renderExplain(await explain(runtime, options.request), options.format, chalk));
       } else {

@@ -10,7 +10,10 @@ import { classifyStatement } from '../plan/statement.js';
 import { EXPLAIN_FORMATS, type ExplainFormat } from '../report/explain-output.js';
 import { columnIdentifier, printable, tableIdentifier, type Identifier } from '../workload/identifiers.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
+import type { WorkloadAdviseRequest } from '../usecases/explain-advise-workload.js';
 import { choiceOption, integerOption } from './options.js';
+import { BENCH_DEFAULTS } from './bench-flags.js';
+import { workloadOptions } from './workload-flags.js';
 
 /** Before/after runs of --compare when --runs is not given. */
 export const DEFAULT_RUNS = 3;
@@ -39,6 +42,12 @@ export interface ExplainFlags {
   force?: boolean;
   maxTableSize?: string;
   maxCandidates?: string;
+  /** --advise --workload/--builtin: a pgbench script's statements, with the values bench binds (-D, --scale, --seed). */
+  workload?: string[];
+  builtin?: string[];
+  define?: string[];
+  scale?: string;
+  seed?: string;
 }
 
 /** What the flags ask for, validated: which use case to run, with what, and the output format. */
@@ -46,13 +55,19 @@ export type ExplainOptions =
   | { mode: 'file'; path: string; format: ExplainFormat }
   | { mode: 'explain'; request: ExplainRequest; format: ExplainFormat }
   | { mode: 'compare'; request: ExplainRequest; runs: number; format: ExplainFormat }
-  | { mode: 'advise'; request: AdviseRequest; format: ExplainFormat };
+  | { mode: 'advise'; request: AdviseRequest; format: ExplainFormat }
+  | { mode: 'advise-workload'; request: WorkloadAdviseRequest; format: ExplainFormat };
 
 type Flags = ExplainFlags & { param: string[] };
 
 export function explainOptions(input: ExplainFlags): ExplainOptions {
   const flags: Flags = { ...input, param: input.param ?? [] };
   const format = choiceOption(flags.format, '--format', EXPLAIN_FORMATS);
+  const workloadFlags = given(flags, ['workload', 'builtin', 'define', 'scale', 'seed']);
+  if (workloadFlags.length > 0 && !flags.advise) {
+    throw usageError(`${workloadFlags.map(flagName).join(', ')} ${workloadFlags.length === 1 ? 'applies' : 'apply'} to --advise`, 'add --advise, or drop them');
+  }
+  if (flags.advise && workloadFlags.length > 0) return { mode: 'advise-workload', request: workloadAdviseRequest(flags), format };
   if (flags.advise) return { mode: 'advise', request: adviseRequest(flags), format };
   const adviseOnly = given(flags, ['force', 'maxTableSize', 'maxCandidates']);
   if (adviseOnly.length > 0) throw usageError(`${adviseOnly.map(flagName).join(', ')} ${adviseOnly.length === 1 ? 'applies' : 'apply'} to --advise`, 'add --advise, or drop them');
@@ -78,15 +93,7 @@ export function explainOptions(input: ExplainFlags): ExplainOptions {
  * plan measured with --query) the use case reads. Measured like --compare: --runs per side.
  */
 function adviseRequest(flags: Flags): AdviseRequest {
-  if (flags.compare) throw usageError('--advise and --compare are different measurements', 'pass one of them');
-  refuseNul(flags);
-  const timeoutMs = integerOption(flags.timeout, '--timeout', 1, 86_400_000);
-  const runs = integerOption(flags.runs ?? String(DEFAULT_RUNS), '--runs', 1, 100);
-  const maxCandidates = integerOption(flags.maxCandidates ?? String(DEFAULT_MAX_CANDIDATES), '--max-candidates', 1, 50);
-  const sizeText = flags.maxTableSize ?? DEFAULT_MAX_TABLE_SIZE;
-  const maxTableBytes = parsePgSize(sizeText);
-  if (maxTableBytes === undefined) throw usageError(`--max-table-size '${printable(sizeText)}' is not a size`, "write it as PostgreSQL does: 1GB, 500MB, 64kB (1 kB = 1024 bytes)");
-  const common = { timeoutMs, runs, maxTableBytes, force: Boolean(flags.force), maxCandidates };
+  const common = adviseMeasurement(flags);
   const elsewhere = flags.query !== undefined || flags.file !== undefined;
   const pick = given(flags, ['table', 'column']);
   if (elsewhere && pick.length > 0) {
@@ -101,6 +108,35 @@ function adviseRequest(flags: Flags): AdviseRequest {
   const table = tableIdentifier(flags.table ?? REPORT_DEFAULTS.table);
   const column = columnIdentifier(flags.column ?? REPORT_DEFAULTS.column);
   return { ...common, target: targetOf(flags, table, column), file: null, params: flags.param };
+}
+
+/** How --advise measures, whatever the statement: --runs, --timeout, the size bound, --max-candidates. */
+function adviseMeasurement(flags: Flags): WorkloadAdviseRequest['advise'] {
+  if (flags.compare) throw usageError('--advise and --compare are different measurements', 'pass one of them');
+  refuseNul(flags);
+  const timeoutMs = integerOption(flags.timeout, '--timeout', 1, 86_400_000);
+  const runs = integerOption(flags.runs ?? String(DEFAULT_RUNS), '--runs', 1, 100);
+  const maxCandidates = integerOption(flags.maxCandidates ?? String(DEFAULT_MAX_CANDIDATES), '--max-candidates', 1, 50);
+  const sizeText = flags.maxTableSize ?? DEFAULT_MAX_TABLE_SIZE;
+  const maxTableBytes = parsePgSize(sizeText);
+  if (maxTableBytes === undefined) throw usageError(`--max-table-size '${printable(sizeText)}' is not a size`, "write it as PostgreSQL does: 1GB, 500MB, 64kB (1 kB = 1024 bytes)");
+  return { timeoutMs, runs, maxTableBytes, force: Boolean(flags.force), maxCandidates };
+}
+
+/**
+ * --advise --workload/--builtin: the scripts (read as bench reads them: FILE@WEIGHT, -D, --scale)
+ * and bench's --seed; the statement comes from the scripts, so --query, --file and the report's
+ * flags are refused.
+ */
+function workloadAdviseRequest(flags: Flags): WorkloadAdviseRequest {
+  const clash = given(flags, ['query', 'file', 'param', 'category', 'table', 'column']);
+  if (clash.length > 0) throw usageError(`--workload/--builtin give the statements; ${clash.map(flagName).join(', ')} cannot be combined with them`, `drop ${clash.map(flagName).join(', ')}`);
+  const advise = adviseMeasurement(flags);
+  const workload = workloadOptions({ workload: flags.workload, builtin: flags.builtin, define: flags.define, scale: flags.scale });
+  if (!workload) throw usageError('-D, --scale and --seed apply to --workload or --builtin', 'add --workload FILE or --builtin NAME');
+  // bench's default seed: the values a default bench run binds.
+  const seed = integerOption(flags.seed ?? BENCH_DEFAULTS.seed, '--seed', 0, 2 ** 32 - 1);
+  return { advise, workload, seed };
 }
 
 /** The report for --category, or the user's --query after the classifier accepted it and its --param count matches. */

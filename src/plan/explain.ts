@@ -44,7 +44,7 @@ export interface ExplainRequest {
 
 /** Where a plan came from, as the JSON documents report it. */
 export interface ExplainSource {
-  kind: 'report' | 'query' | 'file';
+  kind: 'report' | 'query' | 'file' | 'workload';
   table: string | null;
   column: string | null;
   /** The report's category ($1), for `kind: report`. */
@@ -55,6 +55,19 @@ export interface ExplainSource {
   params: string[];
   /** The `--file` path, for `kind: file`. */
   file: string | null;
+  /** The pgbench scripts of `explain --advise --workload/--builtin`, for `kind: workload`. */
+  workload?: WorkloadSource;
+}
+
+/** The scripts whose statements `explain --advise --workload` measured, and how their values were bound (as bench binds them). */
+export interface WorkloadSource {
+  /** Each script, and the execution of it whose statements were measured (bench's first of that script). */
+  scripts: { name: string; executionIndex: number; statements: number }[];
+  seed: number;
+  scale: number;
+  defines: Record<string, string>;
+  /** Statements left out: transaction control (advise runs everything in one rolled-back transaction). */
+  skipped: { script: string; statement: string; line: number; reason: string }[];
 }
 
 /** One plan with what explain found in it. */

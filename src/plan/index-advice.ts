@@ -47,6 +47,8 @@ export interface AdviseStatement {
   locksRows: boolean;
   /** True for the user's own text: an error PostgreSQL finds in it is a usage error naming --query. */
   fromUser: boolean;
+  /** How such an error names it instead of --query: `statement q1 (orders.sql:4)`. */
+  errorName?: string;
 }
 
 /** A candidate whose relation the catalog resolved: schema-qualified, with what people type. */
@@ -100,6 +102,8 @@ export interface MeasuredEffect {
   sharedBlocks: { before: number; after: number };
   /** Per statement: the plan comparison (node types before/after, swaps). */
   diffs: PlanDiff[];
+  /** Per statement (in order): the median execution time of its own runs without and with the candidate. */
+  perStatement: { beforeMedianMs: number; afterMedianMs: number }[];
   /** Scans that read through the candidate index in every "after" run, as `Index Scan using … on …`. */
   usesIndex: string[];
   /** Matched scans whose access path changed: `Seq Scan on x -> Index Scan using … on x`. */
@@ -189,6 +193,10 @@ export function measuredEffect(before: readonly ParsedPlan[][], after: readonly 
   const beforeTiming = timing(before.map(totalMs));
   const afterTiming = timing(after.map(totalMs));
   const diffs = Array.from({ length: statements }, (_, s) => diffPlans(before.map((run) => run[s]!), after.map((run) => run[s]!)));
+  const perStatement = Array.from({ length: statements }, (_, s) => ({
+    beforeMedianMs: median(before.map((run) => run[s]!.totalTimeMs)),
+    afterMedianMs: median(after.map((run) => run[s]!.totalTimeMs)),
+  }));
   const usesIndex: string[] = [];
   for (let s = 0; s < statements; s++) {
     const runs = after.map((run) => run[s]!);
@@ -216,6 +224,7 @@ export function measuredEffect(before: readonly ParsedPlan[][], after: readonly 
       after: diffs.reduce((sum, d) => sum + d.sharedBlocks.after, 0),
     },
     diffs,
+    perStatement,
     usesIndex: [...new Set(usesIndex)],
     scanChanges: diffs.flatMap((d) => d.swaps.map((m) => `${m.before!.description} -> ${m.after!.description}`)),
     beyondNoise: gainShare >= NOISE.minGainShare && a >= NOISE.minSuperiority,

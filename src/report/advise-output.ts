@@ -59,6 +59,8 @@ export interface ExplainAdviseJson {
     scanChanges: string[];
     /** Nodes that changed, per statement: before and after descriptions (null when on one side only). */
     nodeChanges: { statement: number; before: string | null; after: string | null }[];
+    /** Per statement, in the order of `statements`: the medians of its own runs without and with the candidate. */
+    perStatement: { beforeMedianMs: number; afterMedianMs: number }[];
     failure: { stage: 'build' | 'run'; message: string } | null;
   }[];
   covered: { description: string; by: string }[];
@@ -104,7 +106,7 @@ export function explainAdviseJson(result: AdviseResult): ExplainAdviseJson {
       if (outcome.state === 'failed') {
         return {
           ...base, state: 'failed' as const, indexName: null, buildMs: null, indexBytes: null, executionTimeMs: null, gainMs: null, speedup: null,
-          pairedGainShare: null, superiority: null, beyondNoise: null, sharedBlocks: null, usesIndex: [], scanChanges: [], nodeChanges: [],
+          pairedGainShare: null, superiority: null, beyondNoise: null, sharedBlocks: null, usesIndex: [], scanChanges: [], nodeChanges: [], perStatement: [],
           failure: { stage: outcome.stage, message: outcome.message },
         };
       }
@@ -130,6 +132,7 @@ export function explainAdviseJson(result: AdviseResult): ExplainAdviseJson {
         nodeChanges: e.diffs.flatMap((diff, statement) => diff.nodes.filter((n) => n.changed).map((n) => ({
           statement, before: n.before?.description ?? null, after: n.after?.description ?? null,
         }))),
+        perStatement: e.perStatement.map((p) => ({ beforeMedianMs: ms3(p.beforeMedianMs), afterMedianMs: ms3(p.afterMedianMs) })),
         failure: null,
       };
     }),
@@ -196,9 +199,52 @@ function measurementLines(result: AdviseResult): string[] {
   if (result.verdict === 'no-candidates') return lines;
   lines.push(result.measurement === 'interleaved'
     ? `"Before" ran on a second connection, which cannot see the uncommitted index, alternating with "after" run by run: ${result.runs} run${result.runs === 1 ? '' : 's'} each, medians.`
-    : `The statement ${result.statements.some((s) => s.writes) ? 'writes, so "before" could not run beside the build (it would wait for its lock)' : 'locks rows, so "before" could not run on a second connection (the two would wait for each other\'s row locks)'}: ` +
+    : `${sequentialReason(result)}: ` +
       `${result.runs} run${result.runs === 1 ? '' : 's'} before each build, then ${result.runs} with the index, each in a savepoint, medians.`);
   return lines;
+}
+
+/** Why "before" ran on the same connection: the statement (or which of several) writes or locks rows. */
+function sequentialReason(result: AdviseResult): string {
+  const writes = result.statements.some((s) => s.writes);
+  const why = writes ? 'so "before" could not run beside the build (it would wait for its lock)' : 'so "before" could not run on a second connection (the two would wait for each other\'s row locks)';
+  if (result.statements.length === 1) return `The statement ${writes ? 'writes' : 'locks rows'}, ${why}`;
+  const lockers = result.statements.filter((s) => s.writes || s.locksRows).map((s) => s.label);
+  return `${lockers.join(', ')} ${lockers.length === 1 ? (writes ? 'writes' : 'locks rows') : writes ? 'write' : 'lock rows'}, ${why}`;
+}
+
+/**
+ * Several statements (a workload): each with its values and run 0, then the candidates best first
+ * for it, by the medians of its own runs (the ranking above is by the total of all statements).
+ */
+function statementLines(result: AdviseResult): string[] {
+  if (result.statements.length < 2) return [];
+  const lines = ['Statements, measured together as one execution (each candidate is ranked above by their total):'];
+  const skipped = result.source.workload?.skipped ?? [];
+  result.statements.forEach((statement, s) => {
+    const params = statement.params.map((value, i) => `$${i + 1} = ${value.length > 40 ? `${value.slice(0, 40)}…` : value}`).join(', ');
+    const marks = [statement.writes ? 'writes: each run in a savepoint, rolled back' : '', statement.locksRows ? 'locks rows' : ''].filter(Boolean).join('; ');
+    const run0 = result.baselinePlans[s] ? `, run 0 ${msText(result.baselinePlans[s]!.totalTimeMs)}` : '';
+    lines.push(`${s + 1}. ${statement.label}: ${oneLine(statement.text)}${params ? ` with ${params}` : ''}${marks ? ` (${marks})` : ''}${run0}`);
+    const measured = result.outcomes
+      .filter((o): o is CandidateOutcome & { state: 'measured' } => o.state === 'measured')
+      .map((o) => ({ o, p: o.effect.perStatement[s]! }))
+      .filter(({ p }) => p !== undefined)
+      .sort((a, b) => (b.p.beforeMedianMs - b.p.afterMedianMs) - (a.p.beforeMedianMs - a.p.afterMedianMs));
+    for (const { o, p } of measured) {
+      lines.push(`   ${o.candidate.description}: ${msText(p.beforeMedianMs)} -> ${msText(p.afterMedianMs)}, ${speedupText(p.afterMedianMs > 0 ? p.beforeMedianMs / p.afterMedianMs : null)}`);
+    }
+  });
+  if (skipped.length > 0) {
+    lines.push(`Left out: ${skipped.map((k) => `${k.statement} (line ${k.line})`).join(', ')}: transaction control (advise runs every statement in one transaction that is rolled back).`);
+  }
+  return [...lines, ''];
+}
+
+/** A statement on one line, shortened. */
+function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
 }
 
 function baselineLines(result: AdviseResult): string[] {
@@ -208,7 +254,8 @@ function baselineLines(result: AdviseResult): string[] {
   const lines = [`Run 0 (the plan the candidates come from; it warmed the cache and is not counted): ${msText(total)}, ${formatInt(blocks)} shared blocks.`];
   if (result.baseline) {
     const b = result.baseline;
-    lines.push(`Baseline, the statement as it is: ${msText(b.medianMs)} median of ${b.runsMs.length} "before" runs (${msText(b.minMs)} to ${msText(b.maxMs)}); speed-ups below are against it, and candidates are ranked by their median time.`);
+    const subject = result.statements.length === 1 ? 'the statement as it is' : `the ${result.statements.length} statements as they are, one run of each in total`;
+    lines.push(`Baseline, ${subject}: ${msText(b.medianMs)} median of ${b.runsMs.length} "before" runs (${msText(b.minMs)} to ${msText(b.maxMs)}); speed-ups below are against it, and candidates are ranked by their median time.`);
   }
   return lines;
 }
@@ -241,7 +288,7 @@ function footerLines(result: AdviseResult): string[] {
     tables.length > 0
       ? `Rolled back: no candidate index was kept; the indexes of ${tables.join(', ')} are as before (checked).`
       : 'Rolled back: nothing was built.',
-    `The statement ran only inside that transaction${result.statements.some((s) => s.writes) ? ': its writes were undone (sequences still advance)' : ' (sequences still advance)'}.`,
+    `The ${result.statements.length === 1 ? 'statement' : 'statements'} ran only inside that transaction${result.statements.some((s) => s.writes) ? ': ' + (result.statements.length === 1 ? 'its' : 'their') + ' writes were undone (sequences still advance)' : ' (sequences still advance)'}.`,
     'Measured, not estimated: Dexter and HypoPG judge hypothetical indexes by planner costs; perfbench built each candidate and timed the statement with and without it.',
   ];
   return [...lines, ...result.notes.map((note) => `Note: ${note}`)];
@@ -249,7 +296,7 @@ function footerLines(result: AdviseResult): string[] {
 
 /** Text: the candidates as numbered blocks. Colour only for the verdict, when chalk is given. */
 export function renderAdviseText(result: AdviseResult, chalk?: ChalkInstance): string {
-  const lines = [describeSource(result.source), ...measurementLines(result), ...baselineLines(result), ''];
+  const lines = [describeSource(result.source), ...measurementLines(result), ...baselineLines(result), '', ...statementLines(result)];
   if (result.outcomes.length > 0) lines.push('Candidates, best first:');
   result.outcomes.forEach((outcome, i) => {
     const c = outcome.candidate;
@@ -291,7 +338,8 @@ function escapeMarkdown(text: string): string {
 
 /** Markdown: a table of the candidates, their reasons, and the verdict with its command in a code block. */
 export function renderAdviseMarkdown(result: AdviseResult): string {
-  const lines = [`${escapeMarkdown(describeSource(result.source))}  `, ...[...measurementLines(result), ...baselineLines(result)].map((l) => `${escapeMarkdown(l)}  `), ''];
+  const lines = [`${escapeMarkdown(describeSource(result.source))}  `, ...[...measurementLines(result), ...baselineLines(result)].map((l) => `${escapeMarkdown(l)}  `), '',
+    ...statementLines(result).map((l) => (l === '' ? l : `${escapeMarkdown(l)}  `))];
   if (result.outcomes.length > 0) {
     lines.push('| # | Index | Before | After | Speed-up | Shared blocks | Noise | Plan change |', '|--:|:--|--:|--:|--:|--:|:--|:--|');
     result.outcomes.forEach((outcome, i) => {

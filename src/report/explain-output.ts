@@ -49,6 +49,12 @@ export function describeSource(source: ExplainSource): string {
       return `Report query on ${source.table}(${source.column}) for ${source.column} = ${literal(source.category ?? '')}`;
     case 'file':
       return `Saved plan ${source.file}`;
+    case 'workload': {
+      const w = source.workload!;
+      const scripts = w.scripts.map((s) => `${printable(s.name, 120)} (execution ${s.executionIndex})`).join(', ');
+      const defines = Object.entries(w.defines).map(([name, value]) => ` -D ${name}=${printable(value, 40)}`).join('');
+      return `Workload ${scripts}: its statements with the values bench binds (--seed ${w.seed}, :scale ${w.scale}${defines}, client 0)`;
+    }
     case 'query': {
       const params = source.params.map((value, i) => `$${i + 1} = ${literal(value)}`).join(', ');
       const text = printable(source.query!.replace(/\s+/g, ' ').trim(), 160);

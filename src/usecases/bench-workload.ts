@@ -167,7 +167,7 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
 }
 
 /** Each \pb_from source's distinct values, once (the first script that names a variable defines it). */
-async function loadPbFromValues(client: Parameters<typeof columnValues>[0], scripts: readonly Script[], status: (text: string) => void): Promise<PbFromValues[]> {
+export async function loadPbFromValues(client: Parameters<typeof columnValues>[0], scripts: readonly Script[], status: (text: string) => void): Promise<PbFromValues[]> {
   const loaded = new Map<string, PbFromValues>();
   for (const script of scripts) {
     for (const source of script.pbFrom) {

@@ -27,6 +27,8 @@ export interface BoundStatement {
   values: string[];
   /** True for --query: its errors are the user's to fix in the statement; else the report's, fixed by --table or --category. */
   fromQuery: boolean;
+  /** How a user's statement is named in its errors (default --query): `statement q1 (orders.sql:4)`. */
+  errorName?: string;
 }
 
 /** Between statements a cancel has nothing to cancel: stop before starting the next one. */
@@ -99,9 +101,10 @@ function statementError(error: unknown, statement: BoundStatement): unknown {
   const badValue = inSqlStateClass(error.code, SQLSTATE_CLASS.dataException);
   const detail = `PostgreSQL error ${error.code}: ${firstLine(error.message)}`;
   if (statement.fromQuery && (undefinedName || badValue)) {
+    const name = statement.errorName ?? '--query';
     const position = positionInStatement(error);
-    const at = position === null ? '' : ` (at character ${position} of --query)`;
-    return usageError(`--query failed: ${detail}${at}`, 'fix the statement, or run it in psql first');
+    const at = position === null ? '' : ` (at character ${position} of ${statement.errorName === undefined ? '--query' : 'it'})`;
+    return usageError(`${name} failed: ${detail}${at}`, 'fix the statement, or run it in psql first');
   }
   if (!statement.fromQuery && undefinedName) {
     // The table has the filter column (checked before) but not the columns the report selects.

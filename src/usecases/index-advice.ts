@@ -121,7 +121,7 @@ export async function adviseStatements(runtime: Runtime, statements: AdviseState
     for (const t of prepared.tables) namesBefore.set(t.identifier.sql, { table: t.identifier, names: await indexNames(client, t.identifier) });
     runtime.out.warn(
       `CREATE INDEX takes a SHARE lock on ${prepared.tables.map((t) => t.table).join(', ')}: writes to ${prepared.tables.length === 1 ? 'it' : 'them'} wait while each of ` +
-      `${prepared.measure.length} candidate${prepared.measure.length === 1 ? '' : 's'} is built and measured; every index is rolled back afterwards`,
+      `${prepared.measure.length} candidate${prepared.measure.length === 1 ? '' : 's'} is built and measured; every index is rolled back afterwards${rowLockNote(statements)}`,
     );
     const outcomes = interleaved(statements) ? await measureInterleaved(session, prepared.measure) : await measureSequential(session, prepared.measure);
     return { baselinePlans, prepared, outcomes };
@@ -152,6 +152,21 @@ export async function adviseStatements(runtime: Runtime, statements: AdviseState
   };
 }
 
+/**
+ * The rows a writing (or locking) statement touches stay locked by the advice's transaction until
+ * its rollback: other sessions that write them wait that long. Said with the lock warning, naming
+ * the statements when there are several.
+ */
+function rowLockNote(statements: readonly AdviseStatement[]): string {
+  const lockers = statements.filter((s) => s.writes || s.locksRows);
+  if (lockers.length === 0) return '';
+  const which = statements.length === 1 ? 'the statement' : lockers.map((s) => s.label).join(', ');
+  const plural = lockers.length > 1;
+  const verb = lockers.every((s) => s.writes) ? (plural ? 'write' : 'writes') : lockers.every((s) => !s.writes) ? (plural ? 'lock rows' : 'locks rows') : 'write or lock rows';
+  return `; ${which} ${verb}: ` +
+    'the rows touched stay locked (writes to them wait) until the rollback at the end';
+}
+
 /** A statement that only reads (and locks no rows) can run "before" on a second connection beside the build. */
 function interleaved(statements: readonly AdviseStatement[]): boolean {
   return statements.every((s) => !s.writes && !s.locksRows);
@@ -164,7 +179,7 @@ async function runZero(session: Session): Promise<ParsedPlan[]> {
   for (const statement of statements) {
     checkAborted(runtime, WHAT);
     runtime.out.say(`explaining ${statement.label}${statement.writes ? ', which writes' : ''} (run 0: the plan candidates are read from; it warms the cache and is not counted)`);
-    const bound = { text: statement.text, values: statement.values, fromQuery: statement.fromUser };
+    const bound = { text: statement.text, values: statement.values, fromQuery: statement.fromUser, ...(statement.errorName ? { errorName: statement.errorName } : {}) };
     plans.push(await inSavepoint(client, { disableIndexScans: false }, () => explainOnce(client, bound)));
     session.verbose.push(await explainVerbose(client, statement.text, statement.values));
   }

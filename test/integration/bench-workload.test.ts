@@ -5,8 +5,7 @@
  * dropped), a serialization failure retried under --max-tries, failures counted by SQLSTATE, and
  * the same values on every path.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -17,6 +16,7 @@ import { renderReport } from '../../src/report/bench-report.js';
 import { reportKey } from '../../src/cache/report-cache.js';
 import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
 import { startWorkloadServe } from '../../src/usecases/workload-server.js';
+import { hasPgbenchTables, PGBENCH_TABLES, pgbenchInit } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
@@ -26,14 +26,13 @@ const dir = mkdtempSync(join(tmpdir(), 'perfbench-workload-'));
 let admin: pg.Client;
 /** pgbench's tables were there before this file ran (then they stay, remade by pgbench -i). */
 let hadPgbenchTables = false;
-const PGBENCH_TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_history', 'pgbench_tellers'];
 
 beforeAll(async () => {
   admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
-  hadPgbenchTables = (await admin.query("SELECT to_regclass('public.pgbench_branches') IS NOT NULL AS present")).rows[0].present === true;
+  hadPgbenchTables = await hasPgbenchTables(admin);
   // pgbench's own tables, made by pgbench itself (scale 1: 1 branch, 10 tellers, 100,000 accounts).
-  execFileSync(pgbenchBinary(), ['-i', '-s', '1', '-q', TEST_DATABASE_URL], { stdio: 'ignore' });
+  pgbenchInit(TEST_DATABASE_URL);
   await admin.query(`CREATE SCHEMA "${SCHEMA}"`);
   await admin.query(`CREATE TABLE ${TABLE} (id bigint PRIMARY KEY, "Customer Id" integer, amount numeric)`);
   await admin.query(`INSERT INTO ${TABLE} SELECT g, g % 500, g % 97 FROM generate_series(1, 50000) g`);
@@ -47,19 +46,6 @@ afterAll(async () => {
   if (!hadPgbenchTables) await admin.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
   await admin.end();
 });
-
-/** pgbench on the PATH, else the newest PostgreSQL's own (Debian keeps it in /usr/lib/postgresql/<major>/bin). */
-function pgbenchBinary(): string {
-  try {
-    execFileSync('pgbench', ['--version'], { stdio: 'ignore' });
-    return 'pgbench';
-  } catch {
-    const majors = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
-    const found = majors.map((major) => `/usr/lib/postgresql/${major}/bin/pgbench`).find((path) => existsSync(path));
-    if (!found) throw new Error('pgbench is not installed (it comes with the postgresql package)');
-    return found;
-  }
-}
 
 function script(name: string, text: string): string {
   const path = join(dir, name);

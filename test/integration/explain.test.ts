@@ -33,7 +33,7 @@ async function rowCount(): Promise<number> {
 
 function request(extra: Partial<ExplainFlags>): ExplainRequest {
   const options = explainOptions({ param: [], format: 'text', timeout: '30000', table: tableName, ...extra });
-  if (options.mode === 'file' || options.mode === 'advise') throw new Error('not a plain explain request');
+  if (options.mode === 'file' || options.mode === 'advise' || options.mode === 'advise-workload') throw new Error('not a plain explain request');
   return options.request;
 }
 
