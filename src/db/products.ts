@@ -1,10 +1,9 @@
 /** Database adapter: the seeded products table: create, load with binary COPY, its dataset record and version. */
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { createRowGenerator, type DatasetParams } from '../workload/dataset.js';
-import { BinaryRowWriter, copyHeader, copyTrailer } from './copy-binary.js';
+import type { DatasetParams } from '../workload/dataset.js';
+import { copySource, type RowGeneration } from './copy-source.js';
 import type { Identifier } from '../workload/identifiers.js';
 import { sql } from './sql.js';
 
@@ -63,38 +62,16 @@ export async function recordDataset(client: pg.ClientBase, table: Identifier, pa
 /** Progress of a load: rows sent so far. */
 export type LoadProgress = (rowsSent: number) => void;
 
-const ROWS_PER_BATCH = 16_384;
-
 /**
  * Creates `table` and streams the dataset into it with binary COPY. Runs on the caller's
  * transaction: the caller commits or rolls back. `signal` aborts the stream (Ctrl-C).
+ * `generation` says where the rows are made (copy-source.ts); the bytes are the same either way.
  */
 export async function createAndLoad(client: pg.ClientBase, table: Identifier, params: DatasetParams,
-  onProgress: LoadProgress, signal?: AbortSignal): Promise<void> {
+  onProgress: LoadProgress, signal?: AbortSignal, generation: RowGeneration = 'auto'): Promise<void> {
   await client.query(sql('products-create', { table: table.sql }));
-  const generator = createRowGenerator(params);
-  let sent = 0;
-  const source = new Readable({
-    highWaterMark: 4,
-    objectMode: true,
-    read() {
-      if (sent === 0) this.push(copyHeader());
-      const chunks: Buffer[] = [];
-      const writer = new BinaryRowWriter((chunk) => chunks.push(chunk));
-      const emitted = generator.next((row) => writer.write(row), ROWS_PER_BATCH);
-      writer.end();
-      for (const chunk of chunks) this.push(chunk);
-      if (emitted === 0) {
-        this.push(copyTrailer());
-        this.push(null);
-        return;
-      }
-      sent += emitted;
-      onProgress(sent);
-    },
-  });
   const sink = client.query(copyFrom(sql('products-copy', { table: table.sql })));
-  await pipeline(source, sink, { signal });
+  await pipeline(copySource(params, generation, onProgress), sink, { signal });
 }
 
 /** Built after the load: once over sorted input is far cheaper than maintained per row. */

@@ -5,12 +5,13 @@
  */
 import type pg from 'pg';
 import { addIndex } from '../db/indexes.js';
+import type { RowGeneration } from '../db/copy-source.js';
 import { addPrimaryKey, createAndLoad, readDataset, recordDataset, tableInfo } from '../db/products.js';
 import { sql } from '../db/sql.js';
 import { interruptedError, usageError } from '../errors.js';
 import { formatInt } from '../report/format.js';
 import type { Runtime } from '../runtime.js';
-import { DEFAULT_DATASET, datasetFingerprint, type DatasetParams, type SeedResult } from '../workload/dataset.js';
+import { DEFAULT_DATASET, datasetFingerprint, type DatasetParams, type SeedPhases, type SeedResult } from '../workload/dataset.js';
 
 export type { SeedResult } from '../workload/dataset.js';
 import { columnIdentifier, type Identifier } from '../workload/identifiers.js';
@@ -23,6 +24,8 @@ export interface SeedOptions {
   reset: boolean;
   /** Leave the B-tree on category in place (the "after" state) instead of the slow state. */
   withIndex: boolean;
+  /** Where the rows are generated; `auto` (the default) uses a worker thread for big loads. Benches compare the two. */
+  rowGeneration?: RowGeneration;
 }
 
 /** Seeds the products table in one transaction: an error or Ctrl-C leaves the previous table as it was. */
@@ -47,19 +50,31 @@ export async function seed(runtime: Runtime, options: SeedOptions, onProgress: (
   }
 
   const started = performance.now();
-  let loadMs = 0;
+  const phases: SeedPhases = { loadMs: 0, primaryKeyMs: 0, indexMs: 0, analyzeMs: 0, commitMs: 0 };
+  let mark = started;
+  /** Time since the previous phase ended. */
+  const lap = () => {
+    const now = performance.now();
+    const elapsed = now - mark;
+    mark = now;
+    return elapsed;
+  };
   await client.query('BEGIN');
   try {
     if (existing) await client.query(sql('products-drop', { table: table.sql }));
-    await createAndLoad(client, table, dataset, (rows) => onProgress(rows, performance.now() - started), runtime.signal);
-    loadMs = performance.now() - started;
+    await createAndLoad(client, table, dataset, (rows) => onProgress(rows, performance.now() - started), runtime.signal, options.rowGeneration);
+    phases.loadMs = lap();
     await addPrimaryKey(client, table);
+    phases.primaryKeyMs = lap();
     if (options.withIndex) {
       await addIndex(client, { table, column: columnIdentifier(REPORT_DEFAULTS.column), method: 'btree', concurrently: false, withinTransaction: true });
     }
     await recordDataset(client, table, dataset, fingerprint);
+    phases.indexMs = lap();
     await client.query(sql('products-analyze', { table: table.sql }));
+    phases.analyzeMs = lap();
     await client.query('COMMIT');
+    phases.commitMs = lap();
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     if (runtime.signal.aborted) throw interruptedError(`seed stopped; table ${table.text} is unchanged`);
@@ -69,7 +84,7 @@ export async function seed(runtime: Runtime, options: SeedOptions, onProgress: (
   const info = await tableInfo(client, table);
   return {
     table: table.text, fingerprint, rows: dataset.rows, unchanged: false, totalBytes: info?.totalBytes ?? 0,
-    loadMs, totalMs, rowsPerSecond: dataset.rows / (loadMs / 1000),
+    loadMs: phases.loadMs, totalMs, rowsPerSecond: dataset.rows / (phases.loadMs / 1000), phases,
   };
 }
 

@@ -92,6 +92,19 @@ export interface SeedResult {
   /** Everything: load, primary key, optional index, ANALYZE, commit. */
   totalMs: number;
   rowsPerSecond: number;
+  /** The total's parts (absent when nothing was loaded). */
+  phases?: SeedPhases;
+}
+
+/** Where a seed's time went, in order; they add up to its totalMs (BEGIN counts in the load). */
+export interface SeedPhases {
+  /** Drop of the previous table, create, COPY (loadMs). */
+  loadMs: number;
+  primaryKeyMs: number;
+  /** The optional category index and the dataset record. */
+  indexMs: number;
+  analyzeMs: number;
+  commitMs: number;
 }
 
 /**

@@ -61,6 +61,23 @@ describe('perfbench seed against PostgreSQL', () => {
     expect(row.rows[0].in_range).toBe(true);
   });
 
+  it('seeds the same rows whether they are generated in a worker thread or on the main thread', async () => {
+    // Quoted, mixed-case names; enough rows for several COPY chunks through the worker.
+    const viaWorker = `"Worker Rows ${process.pid}"`;
+    const inline = `"Inline Rows ${process.pid}"`;
+    const progress: number[] = [];
+    const results = await withRuntime(async (runtime) => [
+      await seed(runtime, { ...options(viaWorker, { rows: '80000', distribution: 'zipf' }), rowGeneration: 'worker' }, (rows) => progress.push(rows)),
+      await seed(runtime, { ...options(inline, { rows: '80000', distribution: 'zipf' }), rowGeneration: 'inline' }),
+    ]);
+    expect(results[0]!.fingerprint).toBe(results[1]!.fingerprint);
+    expect(await checksum(viaWorker)).toBe(await checksum(inline));
+    expect(progress.at(-1)).toBe(80000);
+    const phases = results[0]!.phases!;
+    const sum = phases.loadMs + phases.primaryKeyMs + phases.indexMs + phases.analyzeMs + phases.commitMs;
+    expect(sum).toBeCloseTo(results[0]!.totalMs, 0);
+  });
+
   it('is idempotent for the same dataset, and refuses another one without --reset', async () => {
     const table = uniqueTable('reset');
     await withRuntime(async (runtime) => {
