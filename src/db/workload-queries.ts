@@ -59,14 +59,17 @@ export async function pgbenchScale(client: pg.ClientBase): Promise<number | unde
   return Number(result.rows[0]?.scale ?? 0);
 }
 
-/** Creates the candidate index `name` (quoted) on `table` (quoted) over `columns` (quoted, comma-separated). */
-export async function createCandidateIndex(client: pg.ClientBase, name: string, table: string, columns: string): Promise<void> {
-  await client.query(sql('workload-index-create', { name, table, columns }));
+/**
+ * Creates the candidate index `name` (quoted) on `table` (quoted) over `columns` (quoted,
+ * comma-separated); CONCURRENTLY when asked (then `client` must not be inside a transaction).
+ */
+export async function createCandidateIndex(client: pg.ClientBase, name: string, table: string, columns: string, concurrently = false): Promise<void> {
+  await client.query(sql('workload-index-create', { name, table, columns, concurrently: concurrently ? 'CONCURRENTLY' : '' }));
 }
 
-/** Drops the candidate index `name` (quoted, schema-qualified) if it exists. */
-export async function dropCandidateIndex(client: pg.ClientBase, name: string): Promise<void> {
-  await client.query(sql('workload-index-drop', { name }));
+/** Drops the candidate index `name` (quoted, schema-qualified) if it exists; CONCURRENTLY when asked. */
+export async function dropCandidateIndex(client: pg.ClientBase, name: string, concurrently = false): Promise<void> {
+  await client.query(sql('workload-index-drop', { name, concurrently: concurrently ? 'CONCURRENTLY' : '' }));
 }
 
 /** The dataset version of a workload's cache keys (row changes of the user tables). */

@@ -156,7 +156,7 @@ export function outputFormat(path: string): BenchFormat {
 function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOptions['workload']>, http: boolean): BenchOptions {
   if (http) throw usageError('--http does not time a workload yet', 'drop --http, or run the report without --workload');
   const kinds = flags.paths === undefined ? undefined : workloadPathsOption(flags.paths);
-  const options = benchOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, paths: undefined, http: undefined } as BenchFlags);
+  const options = benchOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, paths: undefined, http: undefined } as BenchFlags);
   options.workload = workload;
   options.paths = [];
   if (kinds) options.workloadPaths = kinds;

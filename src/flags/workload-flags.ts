@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { usageError } from '../errors.js';
-import type { CandidateIndex, WorkloadPathKind } from '../targets/workload-path.js';
+import type { CandidateIndex } from '../targets/workload-index.js';
+import type { WorkloadPathKind } from '../targets/workload-path.js';
 import type { WorkloadOptions, WorkloadScriptSpec } from '../usecases/bench-options.js';
 import { columnIdentifier, printable, quote, tableIdentifier } from '../workload/identifiers.js';
 import { BUILTIN_SCRIPT_NAMES, isBuiltinScriptName, parseDefine, parseScriptSpec } from '../workload/pgbench/index.js';
@@ -17,6 +18,10 @@ export interface WorkloadFlags {
   define?: string[];
   scale?: string;
   maxTries?: string;
+  /** `--concurrently`: the index= paths build and drop their candidate CONCURRENTLY. */
+  concurrently?: boolean;
+  /** bench's --paths (read here only to check that --concurrently has an index= path to apply to). */
+  paths?: string;
 }
 
 /** The names a workload's --paths accepts besides index=EXPR. */
@@ -38,7 +43,11 @@ export function workloadOptions(flags: WorkloadFlags): WorkloadOptions | undefin
   const workloadOnly = flags.define?.length || flags.scale !== undefined || flags.maxTries !== undefined;
   if (scripts.length === 0) {
     if (workloadOnly) throw usageError('-D, --scale and --max-tries apply only to a workload', 'add --workload FILE or --builtin NAME');
+    if (flags.concurrently) throw usageError("--concurrently applies to a workload's index=TABLE(COLUMN) paths", 'add --workload FILE or --builtin NAME with --paths index=…, or drop --concurrently');
     return undefined;
+  }
+  if (flags.concurrently && !splitPathList(flags.paths ?? '').some((name) => name.startsWith('index='))) {
+    throw usageError('--concurrently applies to the index=TABLE(COLUMN) paths, and --paths names none', "add one, e.g. --paths 'as-is,index=orders(customer_id)', or drop --concurrently");
   }
   if (scripts.every((s) => s.weight === 0)) throw usageError('every script has weight 0', 'give at least one script a weight above 0');
   const defines: Record<string, string> = {};
@@ -52,6 +61,7 @@ export function workloadOptions(flags: WorkloadFlags): WorkloadOptions | undefin
     maxTries: flags.maxTries === undefined ? 1 : integerOption(flags.maxTries, '--max-tries', 1, 1_000_000),
   };
   if (flags.scale !== undefined) options.scale = integerOption(flags.scale, '--scale', 1, 1_000_000_000);
+  if (flags.concurrently) options.concurrently = true;
   return options;
 }
 
@@ -114,5 +124,8 @@ export function candidateIndex(expression: string): CandidateIndex {
     nameSql: table.schema === undefined ? quote(name) : `${quote(table.schema)}.${quote(name)}`,
     tableSql: table.sql,
     columnsSql: columns.map((c) => c.sql).join(', '),
+    table,
+    columns,
+    concurrently: false,
   };
 }

@@ -12,7 +12,8 @@
  *
  * The paths differ only in how a statement reaches its rows: `as-is` (the database as it is),
  * `no-index` (index scans off for the session), `index=EXPR` (a candidate index created before each
- * of the path's runs and dropped after it, so no other path sees it) and `cache` (cache-aside of
+ * of the path's runs and dropped after it, so no other path sees it; CONCURRENTLY with
+ * --concurrently; recorded for crash ownership, see workload-index.ts) and `cache` (cache-aside of
  * every read statement's rows). The plan of each read statement, for the first execution of each
  * script, is captured after every run (before the candidate index goes) and checked against what
  * the path's name promises.
@@ -22,16 +23,16 @@ import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { forbidIndexScans } from '../db/bench-queries.js';
-import { createCandidateIndex, dropCandidateIndex, explainStatement, rollback, runStatementRaw, runStatementRows } from '../db/workload-queries.js';
+import { explainStatement, rollback, runStatementRaw, runStatementRows } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
 import { LatencyHistogram, summarize } from '../measure/histogram.js';
 import type { PlanSummary, ScriptRecord, StatementRecord } from '../measure/result.js';
 import type { Target } from '../measure/target.js';
 import { parsePlan, scanIndexes } from '../plan/plan.js';
 import { planRecord } from '../plan/plan-record.js';
-import { quote } from '../workload/identifiers.js';
 import { chooseScript, planExecution, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
 import { Connections, type BenchPath, type RunFindings } from './path.js';
+import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex, type CandidateOwnership } from './workload-index.js';
 
 /** SQLSTATEs pgbench retries with --max-tries: serialization_failure and deadlock_detected. */
 export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
@@ -52,21 +53,13 @@ export interface WorkloadContext {
   keyNamespace: string;
   ttlSeconds: number;
   signal: AbortSignal;
+  /** Who records the index= paths' candidate builds (the run's owner, under the table's run lock); absent: not recorded. */
+  indexOwnership?: CandidateOwnership;
   /** Test hook: told every statement step planned for execution i on a path (the bound values). */
   onStep?(path: string, executionIndex: number, statement: ScriptStatement, values: readonly string[]): void;
 }
 
-/** A candidate index of an `index=EXPR` path, its parts already quoted for SQL. */
-export interface CandidateIndex {
-  /** As the user wrote it, for the path's name. */
-  expression: string;
-  /** Quoted, schema-qualified when the table is: the name to create and to drop. */
-  nameSql: string;
-  /** The bare index name as the catalog spells it (what a plan names); quoted, what CREATE INDEX takes (it lands in the table's schema). */
-  name: string;
-  tableSql: string;
-  columnsSql: string;
-}
+export type { CandidateIndex } from './workload-index.js';
 
 export type WorkloadPathKind =
   | { kind: 'as-is' }
@@ -151,7 +144,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   let tier: CacheTier | undefined;
   let pending: RunFindings | undefined;
   let firstAccess: string | undefined;
-  let indexCreated = false;
+  let built: BuiltCandidate | undefined;
 
   const plan = (i: number, concurrency: number): { script: Script; steps: Step[] } => {
     const script = context.scripts[chooseScript(context.scripts, i, context.seed)]!;
@@ -238,11 +231,11 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   };
 
   const dropIndex = async (): Promise<void> => {
-    if (kind.kind !== 'index' || !indexCreated) return;
+    if (kind.kind !== 'index' || !built) return;
     const client = await context.connect();
     try {
-      await dropCandidateIndex(client, kind.index.nameSql);
-      indexCreated = false;
+      await dropCandidate(client, kind.index, built, context.indexOwnership);
+      built = undefined;
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -260,12 +253,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
           stats.reset();
           if (kind.kind === 'cache') tier ??= await context.cache();
           await connections.ensure(concurrency);
-          if (kind.kind === 'index' && !indexCreated) {
-            const client = connections.any()!;
-            await dropCandidateIndex(client, kind.index.nameSql);
-            await createCandidateIndex(client, quote(kind.index.name), kind.index.tableSql, kind.index.columnsSql);
-            indexCreated = true;
-          }
+          if (kind.kind === 'index' && !built) built = await buildCandidate(connections.any()!, kind.index, context.indexOwnership);
         },
         measureStart() {
           stats.reset();

@@ -60,6 +60,8 @@ export interface WorkloadOptions {
   scale?: number;
   /** --max-tries: tries per execution after a serialization failure or deadlock (1: none). */
   maxTries: number;
+  /** --concurrently: the index= paths build and drop their candidate index CONCURRENTLY. */
+  concurrently?: boolean;
 }
 
 /** Progress and status of a run, for the spinner (TTY only); all optional. */

@@ -7,22 +7,29 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type pg from 'pg';
 import { keyNamespace, reportKey } from '../cache/report-cache.js';
 import { columnValues } from '../db/bench-queries.js';
+import { resolveColumn, resolveTable } from '../db/catalog.js';
 import { connectClient } from '../db/connection.js';
+import type { RunOwner } from '../db/runs.js';
 import { pgbenchScale, workloadDataVersion } from '../db/workload-queries.js';
-import { firstLine, usageError } from '../errors.js';
+import { firstLine, usageError, UserError } from '../errors.js';
 import { initHistograms } from '../measure/histogram.js';
 import type { BenchResult, Environment } from '../measure/result.js';
 import type { Runtime } from '../runtime.js';
 import type { BenchPath } from '../targets/path.js';
+import type { CandidateIndex } from '../targets/workload-index.js';
 import { workloadPath, workloadPathName, type WorkloadContext, type WorkloadPathKind } from '../targets/workload-path.js';
+import { quote, type Identifier } from '../workload/identifiers.js';
 import { pbFromDraw, type PbFromValues } from '../workload/pb-from-draw.js';
 import { builtinScript, parseScript, type Script, type ScriptStatement } from '../workload/pgbench/index.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { BenchOptions, WorkloadOptions } from './bench-options.js';
 import { machineEnvironment, type BenchTalk } from './bench-prepare.js';
+import { reconcileIndexes } from './index-ownership.js';
 import { readResultFile } from './result-file.js';
+import { acquireTableLease } from './table-lease.js';
 
 /** Distinct values loaded per \pb_from source. */
 export const MAX_PB_FROM_VALUES = 100_000;
@@ -126,6 +133,17 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     });
   }
 
+  // The index= paths: their tables and columns resolved now (a bad expression is one line, exit 2,
+  // before anything is built), and each table's run lock taken, so candidate builds are recorded and
+  // what a crashed run left on it is settled first.
+  kinds = await Promise.all(kinds.map(async (kind) => (kind.kind === 'index' ? { kind: 'index' as const, index: await resolveCandidate(admin, kind.index, workload) } : kind)));
+  let owner: RunOwner | undefined;
+  for (const table of new Map(kinds.flatMap((k) => (k.kind === 'index' ? [[k.index.table.sql, k.index.table] as const] : []))).values()) {
+    const lease = await acquireTableLease(runtime, table, 'bench', options.lock, talk);
+    await reconcileIndexes(admin, table, talk.say);
+    if (lease.records) owner = lease.owner;
+  }
+
   const database = await runtime.database();
   const context: WorkloadContext = {
     connect: () => connectClient(database, runtime.config.connectTimeoutMs),
@@ -139,6 +157,7 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     keyNamespace: namespace,
     ttlSeconds: options.ttlSeconds,
     signal: runtime.signal,
+    ...(owner ? { indexOwnership: { owner } } : {}),
     ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
   };
   const paths = kinds.map((kind) => {
@@ -164,6 +183,33 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
   }
   const sequence: CategorySequence = { names: [], at: () => '' };
   return { ...(baseline ? { baseline } : {}), sequence, environment, paths, pathNames: kinds.map(workloadPathName), notes };
+}
+
+/**
+ * An index= path's candidate with its table and columns as the catalog has them (schema-qualified:
+ * the index lands, and is recorded, in the table's schema), and --concurrently applied. A table or
+ * column that does not exist is a usage error naming the path.
+ */
+async function resolveCandidate(client: pg.ClientBase, index: CandidateIndex, workload: WorkloadOptions): Promise<CandidateIndex> {
+  const hint = `fix --paths index=${index.expression}: name an existing table and its columns`;
+  const table = await resolveTable(client, index.table, hint).catch((error: unknown) => {
+    throw error instanceof UserError ? usageError(`--paths index=${index.expression}: ${error.message}`, hint) : error;
+  });
+  const columns: Identifier[] = [];
+  for (const column of index.columns) {
+    columns.push(await resolveColumn(client, table, column).catch((error: unknown) => {
+      throw error instanceof UserError ? usageError(`--paths index=${index.expression}: ${error.message}`, hint) : error;
+    }));
+  }
+  return {
+    ...index,
+    table,
+    columns,
+    tableSql: table.sql,
+    columnsSql: columns.map((c) => c.sql).join(', '),
+    nameSql: table.schema === undefined ? quote(index.name) : `${quote(table.schema)}.${quote(index.name)}`,
+    concurrently: Boolean(workload.concurrently),
+  };
 }
 
 /** Each \pb_from source's distinct values, once (the first script that names a variable defines it). */
