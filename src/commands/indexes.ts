@@ -2,7 +2,7 @@
 import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { INDEX_METHODS } from '../db/indexes.js';
-import { LOCK_FLAG_HELP, lockOptions, type LockFlags } from '../flags/bench-flags.js';
+import { LOCK_FLAG_HELP, lockOptions, type LockFlags } from '../flags/lock-flags.js';
 import type { CommandContext } from '../flags/context.js';
 import { choiceOption } from '../flags/options.js';
 import { describeAdd, describeDrop, renderIndexList } from '../report/index-text.js';

@@ -1,7 +1,8 @@
 /** Database adapter: connections and pools through node-postgres, with one-line connection errors. */
-import pg from 'pg';
+import type pg from 'pg';
 import type { DatabaseConfig, SslMode } from '../config.js';
 import { firstLine, UserError } from '../errors.js';
+import { pgDriver } from './pg-driver.js';
 import { SQLSTATE } from './sqlstate.js';
 
 /** Where to connect: a configured server, or the embedded one once it runs. */
@@ -44,7 +45,7 @@ function sslOption(mode: SslMode): pg.ClientConfig['ssl'] {
 
 /** Opens one client, translating every connection failure into a one-line UserError. */
 export async function connectClient(target: ConnectionTarget, connectTimeoutMs: number): Promise<pg.Client> {
-  const client = new pg.Client(clientOptions(target, connectTimeoutMs));
+  const client = new pgDriver.Client(clientOptions(target, connectTimeoutMs));
   // A server that goes away later must not crash the process through an unhandled 'error' event;
   // the failing query reports it instead.
   client.on('error', () => undefined);
@@ -59,7 +60,7 @@ export async function connectClient(target: ConnectionTarget, connectTimeoutMs: 
 
 /** A pool whose first connection is checked eagerly, so a bad target fails before any work starts. */
 export async function openPool(target: ConnectionTarget, connectTimeoutMs: number, max: number): Promise<pg.Pool> {
-  const pool = new pg.Pool({ ...clientOptions(target, connectTimeoutMs), max });
+  const pool = new pgDriver.Pool({ ...clientOptions(target, connectTimeoutMs), max });
   pool.on('error', () => undefined);
   try {
     const client = await pool.connect();

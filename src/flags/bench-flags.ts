@@ -12,11 +12,10 @@ import { DEFAULT_PATHS, HTTP_PATHS, pathDefinition, PATHS } from '../targets/reg
 import { redactUrl } from '../redact.js';
 import { BENCH_FORMATS, type BenchFormat } from '../report/bench-report.js';
 import type { BenchOptions } from '../usecases/bench-options.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, type LockOptions } from '../usecases/table-lease.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
-import { choiceOption, integerOption, numberOption } from './options.js';
+import { lockOptions, type LockFlags } from './lock-flags.js';
+import { choiceOption, durationOption, integerOption, numberOption } from './options.js';
 import { workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
-import { replicaOptions } from './replica-flags.js';
 
 /**
  * Defaults sized so that plain `perfbench bench` (5 paths x 3 trials) finishes in well under a
@@ -59,40 +58,6 @@ export interface BenchFlags extends LockFlags, WorkloadFlags {
   failIfSlower?: string;
   /** `--http` alone (true) or `--http URL`. */
   http?: string | boolean;
-  /** `--replica-url` (repeatable) and `--replica-timeout`: see replica-flags.ts. */
-  replicaUrl?: string[];
-  replicaTimeout?: string;
-}
-
-/** The run-lock flags, shared by bench, index add and index drop (see usecases/table-lease.ts). */
-export interface LockFlags {
-  lockTimeout?: string;
-  /** False with `--no-wait` (commander's negated option). */
-  wait?: boolean;
-}
-
-export const LOCK_FLAG_HELP = {
-  lockTimeout: `how long to wait for another perfbench run on the same table, e.g. 30s or 10m (default ${DEFAULT_LOCK_TIMEOUT_MS / 60_000}m)`,
-  noWait: 'fail at once (exit 1) when another perfbench run is using the table',
-} as const;
-
-/** `--lock-timeout` / `--no-wait` -> how long to wait for another run on the same table. */
-export function lockOptions(flags: LockFlags): LockOptions {
-  if (flags.wait === false && flags.lockTimeout !== undefined) throw usageError('give either --no-wait or --lock-timeout, not both');
-  const timeoutMs = flags.lockTimeout === undefined ? DEFAULT_LOCK_TIMEOUT_MS : durationOption(flags.lockTimeout, '--lock-timeout', true);
-  return { wait: flags.wait !== false, timeoutMs };
-}
-
-const MAX_DURATION_MS = 24 * 3600 * 1000;
-
-/** `5s`, `500ms`, `1.5s`, `2m`, or a bare number of seconds -> milliseconds. */
-export function durationOption(text: string, flag: string, allowZero = false): number {
-  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text.trim());
-  const value = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
-  if (!match || !Number.isFinite(value) || value > MAX_DURATION_MS || (allowZero ? value < 0 : value <= 0)) {
-    throw usageError(`${flag} '${printable(text)}' is not a duration`, `write it like 500ms, 5s or 2m${allowZero ? ' (0 for none)' : ''}`);
-  }
-  return Math.round(value);
 }
 
 /** `10%` or `10` -> 10 (strictly between 0 and 100). */
@@ -208,7 +173,6 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
   if (iterations !== undefined) options.iterations = iterations;
   if (durationMs !== undefined) options.durationMs = durationMs;
   if (flags.rate !== undefined) options.ratePerSec = numberOption(flags.rate, '--rate', 0.001, 10_000_000);
-  Object.assign(options, replicaOptions(flags));
   if (distribution === 'zipf') options.skew = flags.skew === undefined ? DEFAULT_ZIPF_SKEW : numberOption(flags.skew, '--skew', 0.01, 10);
   if (flags.baseline !== undefined) options.baseline = flags.baseline;
   // An HTTP path in --paths without --http: the server is started in-process, as with --http alone.

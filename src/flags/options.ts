@@ -23,6 +23,18 @@ export function numberOption(text: string, flag: string, min: number, max: numbe
   return value;
 }
 
+const MAX_DURATION_MS = 24 * 3600 * 1000;
+
+/** `5s`, `500ms`, `1.5s`, `2m`, or a bare number of seconds -> milliseconds. */
+export function durationOption(text: string, flag: string, allowZero = false): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(text.trim());
+  const value = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : match[2] === 'm' ? 60_000 : 1000) : NaN;
+  if (!match || !Number.isFinite(value) || value > MAX_DURATION_MS || (allowZero ? value < 0 : value <= 0)) {
+    throw usageError(`${flag} '${printable(text)}' is not a duration`, `write it like 500ms, 5s or 2m${allowZero ? ' (0 for none)' : ''}`);
+  }
+  return Math.round(value);
+}
+
 /** Commander's collector for a repeatable flag: every value, in order. */
 export function repeatable(value: string, previous: string[] = []): string[] {
   return [...previous, value];

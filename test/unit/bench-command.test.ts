@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { progressText } from '../../src/report/bench-progress.js';
-import { benchOptions, durationOption, integerListOption, outputFormat, percentOption } from '../../src/flags/bench-flags.js';
+import { benchOptions, integerListOption, outputFormat, percentOption } from '../../src/flags/bench-flags.js';
+import { durationOption } from '../../src/flags/options.js';
 import type { GateReport } from '../../src/measure/gate.js';
 import type { BenchResult, PathResult } from '../../src/measure/result.js';
 import { renderChecksMarkdown, renderChecksText } from '../../src/report/bench-checks.js';

@@ -1,0 +1,140 @@
+/**
+ * npm run bench:startup — how long the built CLI takes to start and finish a small command, against
+ * `node -e 0` in the same run (not a test: it prints figures, timings never gate anything).
+ *
+ *   npm run build && npm run bench:startup      # RUNS=30 by default
+ *
+ * Times `node bin/perfbench --help` and `node bin/perfbench index list` (through dist/, as an
+ * installed perfbench runs) and `node -e 0`, in rounds that rotate the order so drift on a shared
+ * machine hits each alike; prints the medians and each command's ratio to the target, 1.3x
+ * `node -e 0` + 50 ms (issue 13, item 7). `index list` talks to perfbench's configured database
+ * (DATABASE_URL…); when that is the embedded PostgreSQL, this script starts it once and points every
+ * run at it, so the figure is start-up and not a server boot. Without a `products` table it lists a
+ * scratch table of its own, dropped at the end.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
+import { terminalOutput } from '../../src/output.js';
+import { Runtime } from '../../src/runtime.js';
+
+const RUNS = Number(process.env.RUNS ?? 30);
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = join(ROOT, 'bin', 'perfbench');
+const TARGET_FACTOR = 1.3;
+const TARGET_EXTRA_MS = 50;
+
+/** The newest modification time of a file under `dir`, ms. */
+function newestMtimeMs(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** bin/perfbench runs dist/ when it exists: build it when it is missing or older than src/. */
+function ensureBuilt(): void {
+  const compiled = join(ROOT, 'dist', 'cli.js');
+  if (existsSync(compiled) && statSync(compiled).mtimeMs >= newestMtimeMs(join(ROOT, 'src'))) return;
+  process.stderr.write('dist/ is missing or older than src/: building it (npm run build)…\n');
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed: fix the type errors above, then rerun');
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+interface Command {
+  label: string;
+  args: string[];
+  wallMs: number[];
+  cpuMs: number[];
+}
+
+/**
+ * Bash runs the command: it reads the wall time around it ($EPOCHREALTIME, so bash's own start is
+ * outside it) and, with `times`, the child's CPU time (user + system), which a loaded machine
+ * inflates far less than wall time: it tells a slower start from a busier machine.
+ */
+const TIMED = 'start=$EPOCHREALTIME; err=$("$@" 2>&1 >/dev/null); code=$?; end=$EPOCHREALTIME; ' +
+  'echo "$start $end"; times; if [ $code -ne 0 ]; then printf "%s\\n" "$err" >&2; fi; exit $code';
+
+function seconds(text: string): number {
+  const match = /(\d+)m([\d.]+)s/.exec(text);
+  return match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
+}
+
+function timeOnce(command: Command, env: NodeJS.ProcessEnv): void {
+  const result = spawnSync('bash', ['-c', TIMED, 'bash', process.execPath, ...command.args], { cwd: ROOT, env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command.label} exited ${result.status}: ${result.stderr.trim()}`);
+  const [clock, , children] = result.stdout.trim().split('\n');
+  const [start, end] = clock!.split(' ').map(Number);
+  const [user, system] = children!.split(' ').map(seconds);
+  command.wallMs.push((end! - start!) * 1000);
+  command.cpuMs.push((user! + system!) * 1000);
+}
+
+/** A postgres:// URL for a running server (the embedded one's port is known only once it runs). */
+function databaseUrl(target: { host: string; port: number; user: string; password: string | undefined; database: string }): string {
+  const password = target.password === undefined ? '' : `:${encodeURIComponent(target.password)}`;
+  const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+  return `postgres://${encodeURIComponent(target.user)}${password}@${host}:${target.port}/${encodeURIComponent(target.database)}`;
+}
+
+const runtime = new Runtime(loadConfig({ flags: {}, env: process.env, cwd: process.cwd() }), terminalOutput());
+try {
+  ensureBuilt();
+  const target = await runtime.database();
+  const admin = await runtime.client();
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  if (target.mode === 'embedded') env.DATABASE_URL = databaseUrl(target);
+  const listArgs = [BIN, 'index', 'list'];
+  const hasProducts = (await admin.query("SELECT to_regclass('products') IS NOT NULL AS present")).rows[0].present as boolean;
+  if (!hasProducts) {
+    const scratch = `perfbench_startup_${randomBytes(3).toString('hex')}`;
+    await admin.query(`CREATE TABLE ${scratch} (id int PRIMARY KEY, category text)`);
+    runtime.defer(async () => void (await admin.query(`DROP TABLE IF EXISTS ${scratch}`)));
+    listArgs.push('--table', scratch);
+  }
+  const commands: Command[] = [
+    { label: 'node -e 0', args: ['-e', '0'], wallMs: [], cpuMs: [] },
+    { label: 'perfbench --help', args: [BIN, '--help'], wallMs: [], cpuMs: [] },
+    { label: `perfbench index list${hasProducts ? '' : ' (scratch table)'}`, args: listArgs, wallMs: [], cpuMs: [] },
+  ];
+  // One untimed run each: the first spawn pays for cold file caches.
+  for (const command of commands) timeOnce(command, env);
+  for (let round = 0; round < RUNS; round++) {
+    for (let i = 0; i < commands.length; i++) {
+      const command = commands[(round + i) % commands.length]!;
+      timeOnce(command, env);
+    }
+  }
+
+  const node = median(commands[0]!.wallMs);
+  const nodeCpu = median(commands[0]!.cpuMs);
+  const limit = TARGET_FACTOR * node + TARGET_EXTRA_MS;
+  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`perfbench start-up · Node ${process.version} · ${RUNS} rounds · load average ${load} · PostgreSQL ${target.mode} at ${target.host}:${target.port}`);
+  console.log(`target: wall time <= ${TARGET_FACTOR}x node -e 0 + ${TARGET_EXTRA_MS} ms = ${limit.toFixed(0)} ms in this run`);
+  console.log(`${'command'.padEnd(36)} ${'wall median'.padStart(11)} ${'min'.padStart(9)}  ${'vs node'.padStart(7)}  ${'CPU median'.padStart(10)}  ${'vs node'.padStart(7)}`);
+  for (const command of commands) {
+    const wall = median(command.wallMs);
+    const cpu = median(command.cpuMs);
+    const cells = `${command.label.padEnd(36)} ${wall.toFixed(1).padStart(8)} ms ${Math.min(...command.wallMs).toFixed(1).padStart(6)} ms  ${(wall / node).toFixed(2).padStart(6)}x  ${cpu.toFixed(0).padStart(7)} ms  ${(cpu / nodeCpu).toFixed(2).padStart(6)}x`;
+    console.log(command === commands[0] ? cells : `${cells}   ${(wall / limit).toFixed(2)}x the target: ${wall <= limit ? 'PASS' : 'MISS'}`);
+  }
+} catch (error) {
+  process.stderr.write(`bench:startup failed: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await runtime.close();
+}
