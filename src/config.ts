@@ -52,6 +52,8 @@ export interface Config {
   readonly cacheDir: string;
   /** Path of the .env file that was read, if any. */
   readonly envFile: string | undefined;
+  /** Read replicas of the database (`PERFBENCH_REPLICA_URLS`; `bench --replica-url` overrides it). */
+  readonly replicaUrls?: readonly ReplicaUrl[];
 }
 
 /** The global flags that feed configuration (the highest-precedence layer). */
@@ -74,7 +76,7 @@ export const CONFIG_VARIABLES = [
   'DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE',
   'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME',
   'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD',
-  'PERFBENCH_CONNECT_TIMEOUT_MS', 'PERFBENCH_CACHE_DIR',
+  'PERFBENCH_CONNECT_TIMEOUT_MS', 'PERFBENCH_CACHE_DIR', 'PERFBENCH_REPLICA_URLS',
 ] as const;
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -112,6 +114,7 @@ export function loadConfig(input: ConfigInput): Config {
   const redis = resolveRedis(ordered, problems);
   const connectTimeoutMs = resolveTimeout(input, layers, problems);
   const cacheDir = resolveCacheDir(input.env);
+  const replicaUrls = resolveReplicaUrls(layers, problems);
 
   if (problems.length > 0) {
     throw usageError(
@@ -119,7 +122,7 @@ export function loadConfig(input: ConfigInput): Config {
       'fix it in the flags, the environment or .env (every variable is in .env.example)',
     );
   }
-  return deepFreeze({ database, redis, connectTimeoutMs, cacheDir, envFile });
+  return deepFreeze({ database, redis, connectTimeoutMs, cacheDir, envFile, ...(replicaUrls.length ? { replicaUrls } : {}) });
 }
 
 function readLayers(input: ConfigInput, problems: string[]): { layers: Layer[]; envFile: string | undefined } {
@@ -372,6 +375,61 @@ export function describeRedis(redis: RedisConfig): string {
   const scheme = redis.tls ? 'rediss' : 'redis';
   const credential = redis.password === undefined ? '' : `${redis.username ?? ''}:***@`;
   return `${scheme}://${credential}${redis.host}:${redis.port}/${redis.db}`;
+}
+
+/**
+ * A read replica as its URL names it. What the URL leaves out (user, password, database, sslmode)
+ * is the primary's: a physical replica has the primary's roles and databases.
+ */
+export interface ReplicaUrl {
+  readonly host: string;
+  readonly port: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+  readonly sslmode?: SslMode;
+  /** Where it came from, for messages: `flag --replica-url` or `env PERFBENCH_REPLICA_URLS`. */
+  readonly source: Source;
+}
+
+/** `postgres://[user[:password]@]host[:port][/database][?sslmode=…]`, each one checked; problems are collected. */
+export function parseReplicaUrls(texts: readonly string[], source: Source, problems: string[]): ReplicaUrl[] {
+  const replicas: ReplicaUrl[] = [];
+  for (const text of texts.map((t) => t.trim())) {
+    if (text === '') {
+      problems.push(`${source} has an empty URL`);
+      continue;
+    }
+    const parsed = parseUrl({ value: text, source }, ['postgres', 'postgresql'], 'postgres://host:5433 or postgres://user:password@host:5433/database', problems);
+    if (!parsed) continue;
+    if (parsed.hostname === '') {
+      problems.push(`${source} names no host (expected postgres://host:5433)`);
+      continue;
+    }
+    const fields = urlParts(parsed, source, 'user', 'database', problems);
+    const port = parsePort(fields.port?.value ?? '5432', source, problems);
+    const sslmode = parsed.searchParams.get('sslmode') ?? undefined;
+    if (sslmode !== undefined && !(SSL_MODES as readonly string[]).includes(sslmode)) {
+      problems.push(`${source} sslmode '${sslmode}' is not an SSL mode (one of ${SSL_MODES.join(', ')})`);
+    }
+    replicas.push({
+      host: fields.host!.value, port, source,
+      ...(fields.user ? { user: fields.user.value } : {}),
+      ...(fields.password ? { password: fields.password.value } : {}),
+      ...(fields.database ? { database: fields.database.value } : {}),
+      ...(sslmode !== undefined ? { sslmode: sslmode as SslMode } : {}),
+    });
+  }
+  return replicas;
+}
+
+/** PERFBENCH_REPLICA_URLS, comma-separated, from the environment or else .env. */
+function resolveReplicaUrls(layers: Layer[], problems: string[]): ReplicaUrl[] {
+  for (const layer of layers) {
+    const field = take(layer, 'PERFBENCH_REPLICA_URLS');
+    if (field) return parseReplicaUrls(field.value.split(','), field.source, problems);
+  }
+  return [];
 }
 
 function deepFreeze<T>(value: T): T {

@@ -8,6 +8,7 @@ import { BENCH_DEFAULTS, benchOptions, type BenchFlags } from '../flags/bench-fl
 import { LOCK_FLAG_HELP } from '../flags/lock-flags.js';
 import type { CommandContext } from '../flags/context.js';
 import { repeatable } from '../flags/options.js';
+import { REPLICA_FLAG_HELP } from '../flags/replica-flags.js';
 import { startSpinner } from '../output.js';
 import { progressText } from '../report/bench-progress.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
@@ -43,6 +44,8 @@ export function register(program: Command, context: CommandContext): void {
     .option('--column <name>', 'filter column of the report', d.column)
     .option('--ttl <seconds>', 'TTL of the cache keys the run writes', d.ttl)
     .option('--keep-index', 'leave the index created for the run in place')
+    .option('--replica-url <url>', REPLICA_FLAG_HELP.replicaUrl, repeatable, [])
+    .option('--replica-timeout <time>', REPLICA_FLAG_HELP.replicaTimeout)
     .option('--lock-timeout <time>', LOCK_FLAG_HELP.lockTimeout)
     .option('--no-wait', LOCK_FLAG_HELP.noWait)
     .option('--keep-cache', 'leave the report keys the run wrote in the cache')

@@ -7,31 +7,45 @@ import pg from 'pg';
 import type { FilterTarget, Row, Workload } from '../workload/workload.js';
 import { runWorkload, statementName } from './report.js';
 import { sql } from './sql.js';
+import { wireChannel } from './wire-channel.js';
 
 /** Returns every value as the text PostgreSQL sent: no Date, numeric or JSON parsing in the client. */
 const RAW_TYPES = { getTypeParser: () => (value: string) => value };
 
 /**
  * The report query as the timed DB paths run it: a named prepared statement (as `pgbench -M
- * prepared`) whose every row is transferred and parsed by the driver, but neither decoded into JS
- * types nor kept: each row is counted and dropped as it arrives. Why: node-postgres turns 1,000
- * timestamps into Date objects at ~2 µs a row, and accumulating 1,000 rows per result keeps them
- * alive across socket reads, so they are promoted and collected by the old-generation GC
- * (measured on the default dataset: 5.1 ms per report decoded, 2.8 ms undecoded, and then ~1.3 ms
- * of client CPU per report, 15% of it GC). That client cost is the same for seq and index and would
- * blur the database difference the paths exist to show, and at concurrency 2 it made Node, not
- * PostgreSQL, the bottleneck. The `miss` path decodes and serialises, as an application does.
- * Resolves with the number of rows received.
+ * prepared`) whose rows are counted off the wire and dropped, never decoded nor kept, as pgbench
+ * does. Why: node-postgres turns every field of every row into a JS string, and its Date parser
+ * costs ~2 µs a row; accumulating 1,000 rows per result keeps them alive across socket reads, so
+ * they are promoted and collected by the old-generation GC. That client cost is the same for seq
+ * and index and would blur the database difference the paths exist to show, and at concurrency 2
+ * on a small machine it made Node, not PostgreSQL, the bottleneck (issue 13: 530 µs of client CPU
+ * per 1,000-row report through pg's parser, against libpq's 155). The `miss` path decodes and
+ * serialises, as an application does. Resolves with the number of rows received.
  */
 export function runWorkloadRaw(client: pg.ClientBase, workload: Workload, value: string): Promise<number> {
   return runRaw(client, 'perfbench_bench', workload.statement.text, [value]);
 }
 
 /**
- * Runs `text` as a named prepared statement (`prefix` plus a hash of the text) and resolves with
- * the number of rows received, counted off the wire without decoding them (see runWorkloadRaw).
+ * Runs `text` as a named prepared statement and resolves with the number of rows received, counted
+ * off the wire without decoding them (see runWorkloadRaw). The rows are read by the connection's
+ * wire channel (wire-channel.ts: 7 bytes of each row looked at, the row count checked against the
+ * server's, server errors with their SQLSTATE); through pg's own parser (`runRawParsed`) when the
+ * channel cannot serve the client or pg has a query of its own in flight on it.
  */
 export function runRaw(client: pg.ClientBase, prefix: string, text: string, values: readonly string[]): Promise<number> {
+  const channel = wireChannel(client);
+  if (!channel) return runRawParsed(client, prefix, text, values);
+  return channel.run(prefix, text, values).then((result) => result?.rows ?? runRawParsed(client, prefix, text, values));
+}
+
+/**
+ * The same through node-postgres' parser: each row parsed into a message of JS strings, then
+ * counted and dropped without building the row (the route before the wire channel, kept as its
+ * fallback and as the benchmark's "before" figure).
+ */
+export function runRawParsed(client: pg.ClientBase, prefix: string, text: string, values: readonly string[]): Promise<number> {
   const query = new pg.Query({ name: statementName(prefix, text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
   let rows = 0;
   // Count the DataRow messages the driver has parsed off the wire, without building row arrays.
@@ -42,7 +56,6 @@ export function runRaw(client: pg.ClientBase, prefix: string, text: string, valu
     client.query(query);
   });
 }
-
 
 /** EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) of the workload's statement for one value: the `QUERY PLAN` value. */
 export async function explainWorkload(client: pg.ClientBase, workload: Workload, value: string): Promise<unknown> {

@@ -16,6 +16,7 @@ import { REPORT_DEFAULTS } from '../workload/report.js';
 import { lockOptions, type LockFlags } from './lock-flags.js';
 import { choiceOption, durationOption, integerOption, numberOption } from './options.js';
 import { workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
+import { replicaOptions } from './replica-flags.js';
 
 /**
  * Defaults sized so that plain `perfbench bench` (5 paths x 3 trials) finishes in well under a
@@ -58,6 +59,9 @@ export interface BenchFlags extends LockFlags, WorkloadFlags {
   failIfSlower?: string;
   /** `--http` alone (true) or `--http URL`. */
   http?: string | boolean;
+  /** `--replica-url` (repeatable) and `--replica-timeout`: see replica-flags.ts. */
+  replicaUrl?: string[];
+  replicaTimeout?: string;
 }
 
 /** `10%` or `10` -> 10 (strictly between 0 and 100). */
@@ -173,6 +177,7 @@ export function benchOptions(flags: BenchFlags): BenchOptions {
   if (iterations !== undefined) options.iterations = iterations;
   if (durationMs !== undefined) options.durationMs = durationMs;
   if (flags.rate !== undefined) options.ratePerSec = numberOption(flags.rate, '--rate', 0.001, 10_000_000);
+  Object.assign(options, replicaOptions(flags));
   if (distribution === 'zipf') options.skew = flags.skew === undefined ? DEFAULT_ZIPF_SKEW : numberOption(flags.skew, '--skew', 0.01, 10);
   if (flags.baseline !== undefined) options.baseline = flags.baseline;
   // An HTTP path in --paths without --http: the server is started in-process, as with --http alone.

@@ -13,6 +13,8 @@ import type { PlanRecord } from '../plan/plan-record.js';
 import { addEncoded, LatencyHistogram, summarizeEncoded, type LatencySummary } from './histogram.js';
 import { addSamples, concatSamples, type IntervalSamples } from './intervals.js';
 import type { EventLoopLag } from './loop-lag.js';
+import type { ReplicationRecord } from './replication.js';
+import { combineServers, type ServerRecord } from './servers.js';
 import type { TargetKind } from './target.js';
 
 /**
@@ -153,6 +155,8 @@ export interface ConnectionOutage {
   reconnectAttempts: number;
   /** The first failure, one line. */
   error: string;
+  /** With read replicas (`bench --replica-url`): the server (`host:port`) the path lost. */
+  server?: string;
 }
 
 /**
@@ -305,6 +309,8 @@ export interface PathResult {
    * still going on when the run ended has no `endedAt`, and the next run records its own.
    */
   outages?: ConnectionOutage[];
+  /** DB paths with read replicas (`bench --replica-url`): the operations and latency of each server. */
+  servers?: ServerRecord[];
   /** `bench --workload`: per-statement figures, like `pgbench -r` with percentiles. */
   statements?: StatementRecord[];
   /** `bench --workload`: executions per script. */
@@ -335,6 +341,8 @@ export interface BenchResult {
   notes?: string[];
   /** Speed-ups computed when the file was written (derived; recomputed by readers that need them). */
   comparisons?: Comparison[];
+  /** `bench --replica-url`: the replicas, the replay wait and their lag at the start and end of the measuring. */
+  replication?: ReplicationRecord;
 }
 
 /** Builds a result object around measured paths. */
@@ -344,6 +352,7 @@ export function createResult(input: {
   paths: PathResult[];
   createdAt?: Date;
   notes?: string[];
+  replication?: ReplicationRecord;
 }): BenchResult {
   const result: BenchResult = {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -355,6 +364,7 @@ export function createResult(input: {
     interrupted: input.paths.some((p) => p.interrupted),
   };
   if (input.notes?.length) result.notes = input.notes;
+  if (input.replication) result.replication = input.replication;
   return result;
 }
 
@@ -417,6 +427,13 @@ export function validateResult(json: unknown, source = 'result', checkHistograms
       fail(`corrupt result: ${at}.samples is not a list of intervals`);
     }
     checkWorkload(p, at, checkHistograms, fail);
+    const servers = p['servers'];
+    if (servers !== undefined) {
+      if (!Array.isArray(servers) || !servers.every((s: unknown) => isObject(s) && typeof s['server'] === 'string' && isNumber(s['ops']) && isNumber(s['errors']))) {
+        fail(`corrupt result: ${at}.servers is not a list of per-server figures`);
+      }
+      (servers as Json[]).forEach((s, k) => checkEncoded(s['histogram'], `${at}.servers[${k}].histogram`, checkHistograms, fail));
+    }
     return undefined;
   });
   // A version 1 file is a version 2 file without samples and plan trees: read as the current version.
@@ -564,6 +581,9 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
   if (outages.length) combined.outages = outages;
   else delete combined.outages;
   combineWorkload(parts, combined);
+  const servers = combineServers(parts.map((p) => p.servers));
+  if (servers) combined.servers = servers;
+  else delete combined.servers;
   const notes = unique(parts.flatMap((p) => p.notes ?? []));
   const flags = unique(parts.flatMap((p) => p.flags ?? []));
   if (notes.length) combined.notes = notes;
@@ -651,6 +671,8 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
     interrupted: results.some((r) => r.interrupted),
   };
   if (notes.length) merged.notes = notes;
+  // Each source saw the same replicas; the first one's lag stands for the run (the paths keep every server's figures).
+  if (first.replication) merged.replication = first.replication;
   return merged;
 }
 

@@ -6,13 +6,15 @@
 import type { CacheTier } from '../cache/tier.js';
 import { workloadBodies } from '../db/bench-queries.js';
 import type { PathContext } from './path.js';
+import { readEndpoints } from './routed-connections.js';
 
 const CATEGORIES_PER_QUERY = 20;
 
 /** Writes `keys` (category -> key) with their report bodies; returns the bytes written. */
 export async function fillReports(context: PathContext, tier: CacheTier, keys: ReadonlyMap<string, string>): Promise<number> {
   const categories = [...keys.keys()];
-  const client = await context.connect();
+  // Filling reads the reports: with replicas (bench --replica-url), from the first one.
+  const client = await readEndpoints(context)[0]!.connect();
   let bytes = 0;
   try {
     for (let from = 0; from < categories.length; from += CATEGORIES_PER_QUERY) {

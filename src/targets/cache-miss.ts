@@ -12,8 +12,9 @@ import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { Operation, Target } from '../measure/target.js';
 import { runWorkload } from '../db/report.js';
 import { verifyCacheOutcome } from './cache-check.js';
-import { Connections, type BenchPath, type PathContext, type PathDefinition, type RunFindings } from './path.js';
+import type { BenchPath, PathContext, PathDefinition, RunFindings } from './path.js';
 import { PlanWatch } from './plan-check.js';
+import { checkPlansOn, readEndpoints, RoutedConnections, watchesFor } from './routed-connections.js';
 
 export const cacheMissPath: PathDefinition = {
   name: 'miss',
@@ -26,20 +27,21 @@ export const cacheMissPath: PathDefinition = {
 function createCacheMiss(context: PathContext): BenchPath {
   const { workload } = context;
   const namespace = `${context.keyNamespace}:miss`;
-  const connections = new Connections(context.connect, { signal: context.signal });
+  // The miss's query is a read: with replicas (bench --replica-url) it goes to one of them.
+  const connections = new RoutedConnections(readEndpoints(context), { signal: context.signal });
   let tier: CacheTier | undefined;
   let counter = 0;
   let before: CacheStats = { hits: 0, misses: 0 };
   const seen = { gets: 0, hits: 0, misses: 0 };
   // Like the index path, the plan is verified after every run: `plan-changed` if it moves mid-bench.
-  const watch = new PlanWatch('miss', workload, context.sequence.at(0), 'any');
+  const watches = watchesFor(connections, () => new PlanWatch('miss', workload, context.sequence.at(0), 'any'));
 
   const run = async (op: Operation): Promise<void> => {
     const key = reportKey(`${namespace}:${counter++}`, op.category);
     seen.gets++;
     if ((await tier!.get(key)) === null) seen.misses++;
     else seen.hits++;
-    const { rows } = await connections.use((client) => runWorkload(client, workload, op.category));
+    const { rows } = await connections.use(connections.readServer(op.index), (client) => runWorkload(client, workload, op.category));
     await tier!.set(key, workload.body(op.category, rows), context.ttlSeconds);
   };
 
@@ -60,23 +62,22 @@ function createCacheMiss(context: PathContext): BenchPath {
           seen.gets = seen.hits = seen.misses = 0;
           before = await tier.stats();
         },
+        measureStart: () => connections.resetStats(),
         run,
         teardown: removeKeys,
       };
     },
     async findings(interrupted): Promise<RunFindings> {
-      const client = connections.any();
-      const findings: RunFindings = !interrupted && client ? await watch.check(client) : { notes: [], flags: [] };
+      const findings: RunFindings = !interrupted ? await checkPlansOn(connections, watches) : { notes: [], flags: [] };
       const outages = connections.takeOutages();
       if (outages.length) findings.outages = outages;
+      const servers = connections.serverRecords();
+      if (servers) findings.servers = servers;
       if (!tier) return findings;
       verifyCacheOutcome('misses', tier.label, seen, before, await tier.stats(), findings);
       return findings;
     },
-    async checkPlan(): Promise<RunFindings> {
-      const client = connections.any();
-      return watch.started && client ? watch.check(client) : { notes: [], flags: [] };
-    },
+    checkPlan: () => checkPlansOn(connections, watches, true),
     async close() {
       await removeKeys().catch(() => undefined);
       await connections.close();

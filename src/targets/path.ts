@@ -9,6 +9,7 @@ import type { CacheTier } from '../cache/tier.js';
 import { isUnavailable } from '../db/availability.js';
 import { firstLine } from '../errors.js';
 import type { CacheCheck, ConnectionOutage, PlanSummary, ServerTimingRecord, WorkloadRecord } from '../measure/result.js';
+import type { ServerRecord } from '../measure/servers.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { Target, TargetKind } from '../measure/target.js';
 import type { Workload } from '../workload/workload.js';
@@ -34,6 +35,19 @@ export interface PathContext {
   signal: AbortSignal;
   /** The `perfbench serve` the HTTP paths time (`bench --http`); absent when no HTTP path runs. */
   http?: HttpServerInfo;
+  /**
+   * Where the paths' reads go (`bench --replica-url`): the replicas, round-robin per operation
+   * (routed-connections.ts). Absent: every read goes to `connect`'s server, the primary.
+   */
+  readServers?: ServerEndpoint[];
+}
+
+/** A server a path sends operations to, and how to open a connection to it. */
+export interface ServerEndpoint {
+  /** `host:port`, as reports name it. */
+  label: string;
+  role: 'primary' | 'replica';
+  connect(): Promise<pg.Client>;
 }
 
 /** Where the HTTP paths send their requests. */
@@ -60,6 +74,8 @@ export interface RunFindings {
   outages?: ConnectionOutage[];
   /** Workload paths (`bench --workload`): per-statement histograms, script counts, failures, retries. */
   workload?: WorkloadRecord;
+  /** DB paths with read replicas: each server's operations and latency. */
+  servers?: ServerRecord[];
   notes: string[];
   /** Short machine-readable warnings, e.g. `plan-mismatch`, `cache-hits-unverified`. */
   flags: string[];

@@ -8,8 +8,9 @@
 import type pg from 'pg';
 import type { Target } from '../measure/target.js';
 import { runWorkloadRaw } from '../db/bench-queries.js';
-import { Connections, type BenchPath, type PathContext, type RunFindings } from './path.js';
+import type { BenchPath, PathContext, RunFindings } from './path.js';
 import { PlanWatch, type PlanExpectation } from './plan-check.js';
+import { checkPlansOn, readEndpoints, RoutedConnections, watchesFor } from './routed-connections.js';
 
 export interface ReportPathOptions {
   name: string;
@@ -20,8 +21,9 @@ export interface ReportPathOptions {
 
 export function reportPath(context: PathContext, options: ReportPathOptions): BenchPath {
   const { workload } = context;
-  const connections = new Connections(context.connect, { ...(options.prepare ? { prepare: options.prepare } : {}), signal: context.signal });
-  const watch = new PlanWatch(options.name, workload, context.sequence.at(0), options.expect);
+  // The report only reads: with replicas (bench --replica-url) every operation goes to one of them.
+  const connections = new RoutedConnections(readEndpoints(context), { ...(options.prepare ? { prepare: options.prepare } : {}), signal: context.signal });
+  const watches = watchesFor(connections, () => new PlanWatch(options.name, workload, context.sequence.at(0), options.expect));
   return {
     name: options.name,
     kind: 'db',
@@ -30,22 +32,21 @@ export function reportPath(context: PathContext, options: ReportPathOptions): Be
         name: options.name,
         kind: 'db',
         setup: () => connections.ensure(concurrency),
+        measureStart: () => connections.resetStats(),
         async run(op) {
-          await connections.use((client) => runWorkloadRaw(client, workload, op.category));
+          await connections.use(connections.readServer(op.index), (client) => runWorkloadRaw(client, workload, op.category));
         },
       };
     },
     async findings(interrupted): Promise<RunFindings> {
-      const client = connections.any();
-      const findings: RunFindings = !interrupted && client ? await watch.check(client) : { notes: [], flags: [] };
+      const findings: RunFindings = !interrupted ? await checkPlansOn(connections, watches) : { notes: [], flags: [] };
       const outages = connections.takeOutages();
       if (outages.length) findings.outages = outages;
+      const servers = connections.serverRecords();
+      if (servers) findings.servers = servers;
       return findings;
     },
-    async checkPlan(): Promise<RunFindings> {
-      const client = connections.any();
-      return watch.started && client ? watch.check(client) : { notes: [], flags: [] };
-    },
+    checkPlan: () => checkPlansOn(connections, watches, true),
     close: () => connections.close(),
   };
 }

@@ -105,6 +105,7 @@ function withFindings(result: PathResult, findings: RunFindings): PathResult {
   if (findings.serverTiming) out.serverTiming = findings.serverTiming;
   if (findings.outages?.length) out.outages = findings.outages;
   if (findings.workload) Object.assign(out, findings.workload);
+  if (findings.servers) out.servers = findings.servers;
   const notes = [...(result.notes ?? []), ...findings.notes];
   const flags = [...new Set([...(result.flags ?? []), ...findings.flags, ...(findings.outages?.length ? [CONNECTION_LOST] : [])])];
   if (notes.length) out.notes = notes;

@@ -1,4 +1,5 @@
 /** Use case: what a bench run is asked to do, parsed from the flags (src/flags/bench-flags.ts). */
+import type { ReplicaUrl } from '../config.js';
 import type { Distribution } from '../measure/random.js';
 import type { ProgressEvent } from '../measure/runner.js';
 import type { BenchFormat } from '../report/bench-report.js';
@@ -45,6 +46,10 @@ export interface BenchOptions {
   workload?: WorkloadOptions;
   /** A workload's --paths; absent: as-is, no-index, and cache when every statement reads. */
   workloadPaths?: WorkloadPathKind[];
+  /** `--replica-url`: the read replicas (absent: the configuration's PERFBENCH_REPLICA_URLS, if any). */
+  replicaUrls?: ReplicaUrl[];
+  /** `--replica-timeout`: the longest wait for the replicas to replay the run's setup. */
+  replicaTimeoutMs?: number;
 }
 
 /** One script of a workload: a file (`--workload FILE@W`) or pgbench's built-in (`--builtin NAME@W`). */

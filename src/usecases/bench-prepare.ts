@@ -31,6 +31,7 @@ import { reconcileIndexes } from './index-ownership.js';
 import { ensureRunIndex } from './indexes.js';
 import { DEFAULT_POOL_SIZE, startServe } from './report-server.js';
 import { readResultFile } from './result-file.js';
+import type { ReplicaSession } from './replicas.js';
 import { acquireTableLease } from './table-lease.js';
 import { openWorkload } from './workload.js';
 
@@ -56,7 +57,7 @@ export interface PreparedBench {
   notes: string[];
 }
 
-export async function prepareBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk): Promise<PreparedBench> {
+export async function prepareBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, replicas?: ReplicaSession): Promise<PreparedBench> {
   const stopIfAborted = (what: string) => {
     if (runtime.signal.aborted) throw interruptedError(`${what}; nothing was measured`);
   };
@@ -114,6 +115,8 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
     connect: () => connectClient(database, runtime.config.connectTimeoutMs),
     workload, sequence, cache: () => runtime.cache(), keyNamespace: namespace, ttlSeconds: options.ttlSeconds, signal: runtime.signal,
     ...(http ? { http } : {}),
+    // bench --replica-url: the paths' reads go to the replicas; writes, DDL and bookkeeping stay on the primary.
+    ...(replicas ? { readServers: replicas.readServers } : {}),
   };
   return { ...(baseline ? { baseline } : {}), workload, sequence, environment, paths: createPaths(runtime, definitions, context), notes };
 }

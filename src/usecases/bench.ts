@@ -19,6 +19,7 @@ import type { BenchHooks, BenchOptions } from './bench-options.js';
 
 export type { BenchHooks } from './bench-options.js';
 import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
+import { benchReplicas } from './replicas.js';
 import { prepareWorkloadBench, type WorkloadHooks } from './bench-workload.js';
 
 export interface BenchOutcome {
@@ -35,7 +36,10 @@ export interface BenchOutcome {
 export async function bench(runtime: Runtime, options: BenchOptions, hooks: BenchHooks & WorkloadHooks = {}): Promise<BenchOutcome> {
   const talk = benchTalk(runtime, hooks);
   // A workload (pgbench scripts) has its own preparation and paths; measuring and summarizing are shared.
-  const prepared = options.workload ? await prepareWorkloadBench(runtime, options, talk, hooks) : await prepareBench(runtime, options, talk);
+  // Read replicas (--replica-url) are checked before anything is prepared, and caught up with the setup after.
+  const replicas = await benchReplicas(runtime, options, talk);
+  const prepared = options.workload ? await prepareWorkloadBench(runtime, options, talk, hooks) : await prepareBench(runtime, options, talk, replicas);
+  await replicas?.start();
   if ('pathNames' in prepared) options = { ...options, paths: prepared.pathNames };
   const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn);
 
@@ -49,7 +53,8 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
     record.maxTries = options.workload.maxTries;
     delete record.categories;
   }
-  const result = createResult({ environment: prepared.environment, options: record, paths: checked.paths, notes: prepared.notes });
+  const replication = interrupted ? undefined : await replicas?.finish();
+  const result = createResult({ environment: prepared.environment, options: record, paths: checked.paths, notes: prepared.notes, ...(replication ? { replication } : {}) });
   const outcome: BenchOutcome = { result, comparisons: compareResult(result), warnings: talk.warnings, interrupted };
   if (prepared.baseline && !interrupted) {
     outcome.gate = gate(result, prepared.baseline, { thresholdPct: options.thresholdPct });
