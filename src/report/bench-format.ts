@@ -75,10 +75,11 @@ export function latencyKind(result: BenchResult): string {
 export function describeOutage(o: ConnectionOutage): string {
   const seconds = (o.durationMs / 1000).toFixed(2);
   const attempts = `${formatInt(o.reconnectAttempts)} reconnect attempt${o.reconnectAttempts === 1 ? '' : 's'}`;
+  const where = o.server === undefined ? 'PostgreSQL' : `PostgreSQL (${o.server})`;
   return o.endedAt !== undefined
-    ? `PostgreSQL connection lost from ${o.startedAt} to ${o.endedAt} (${seconds} s, ${attempts}; first error: ${o.error}); ` +
+    ? `${where} connection lost from ${o.startedAt} to ${o.endedAt} (${seconds} s, ${attempts}; first error: ${o.error}); ` +
       'the operations in between failed and are counted as errors'
-    : `PostgreSQL connection lost since ${o.startedAt}, still down when the run ended (${seconds} s so far, ${attempts}; first error: ${o.error}); ` +
+    : `${where} connection lost since ${o.startedAt}, still down when the run ended (${seconds} s so far, ${attempts}; first error: ${o.error}); ` +
       'its operations failed and are counted as errors';
 }
 

@@ -8,6 +8,7 @@ import { renderBenchCsv } from './bench-csv.js';
 import { renderGateMarkdown } from './bench-gate.js';
 import { renderBenchJson } from './bench-json.js';
 import { renderBenchMarkdown } from './bench-markdown.js';
+import { renderReplicationMarkdown, renderReplicationText } from './bench-replicas.js';
 import { renderBenchTable } from './bench-table.js';
 import { renderHtmlReport, type HtmlAssets } from './html-page.js';
 
@@ -39,11 +40,14 @@ export function renderReport(format: BenchFormat, report: Rendered, chalk?: Chal
     }
     case 'markdown': {
       const checks = renderChecksMarkdown(result);
-      return renderBenchMarkdown(result, comparisons) + (checks ? `\n${checks}` : '') + (gate ? `\n${renderGateMarkdown(gate)}` : '');
+      const replication = renderReplicationMarkdown(result);
+      return renderBenchMarkdown(result, comparisons) + (checks ? `\n${checks}` : '') + (replication ? `\n${replication}` : '') + (gate ? `\n${renderGateMarkdown(gate)}` : '');
     }
     case 'table': {
       const checks = renderChecksText(result);
-      return renderBenchTable(result, comparisons, chalk ? { chalk } : {}) + (checks ? `\n${chalk ? chalk.dim(checks) : checks}` : '');
+      const replication = renderReplicationText(result);
+      return renderBenchTable(result, comparisons, chalk ? { chalk } : {}) + (checks ? `\n${chalk ? chalk.dim(checks) : checks}` : '') +
+        (replication ? `\n${replication}` : '');
     }
   }
 }
