@@ -42,7 +42,7 @@ const COMMAND_MODULES: Record<CommandName, () => Promise<{ register: Register }>
 };
 
 /** Global options that take a value: the word after them is not the command. */
-const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url', '--redis-url', '--dotenv', '--connect-timeout']);
+const GLOBAL_OPTIONS_WITH_VALUE = new Set(['--database-url', '--redis-url', '--redis-cluster', '--dotenv', '--connect-timeout']);
 
 /** The command argv names (`perfbench [global options] COMMAND …`, or `perfbench help COMMAND`), if any. */
 export function invokedCommand(argv: readonly string[]): CommandName | undefined {
@@ -75,6 +75,7 @@ export async function buildProgram(output: Output, signal: AbortSignal, argv: re
     .version(packageVersion())
     .option('--database-url <url>', 'PostgreSQL to use (default: DATABASE_URL, DB_*, PG*, else an embedded server)')
     .option('--redis-url <url>', 'Redis to use: redis://, rediss://, or memory:// for the in-process tier (default: REDIS_URL, REDIS_*, else a private redis-server)')
+    .option('--redis-cluster <nodes>', 'Redis Cluster to use: host:port[,host:port…], some of its nodes (default: REDIS_CLUSTER_NODES); not with --redis-url')
     .option('--dotenv <path>', 'read variables from this file (default: ./.env when present)')
     .option('--connect-timeout <ms>', 'bound on every connection attempt', undefined)
     .showHelpAfterError('(run with --help for usage)')

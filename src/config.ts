@@ -31,15 +31,26 @@ export interface DatabaseConfig {
   readonly sources: Readonly<Record<string, Source>>;
 }
 
-/** The Redis to use: one the user named, a private embedded redis-server, or the in-process tier. */
+/** One node of a Redis Cluster, as `--redis-cluster` names it. */
+export interface RedisNodeAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The Redis to use: one the user named, a Redis Cluster (some of its nodes: the client learns the
+ * rest), a private embedded redis-server, or the in-process tier.
+ */
 export interface RedisConfig {
-  readonly mode: 'external' | 'embedded' | 'memory';
+  readonly mode: 'external' | 'cluster' | 'embedded' | 'memory';
   readonly host: string;
   readonly port: number;
   readonly password: string | undefined;
   readonly username: string | undefined;
   readonly db: number;
   readonly tls: boolean;
+  /** The cluster's startup nodes (mode `cluster`; empty or absent otherwise). host, port and db are unused then. */
+  readonly clusterNodes?: readonly RedisNodeAddress[];
   readonly sources: Readonly<Record<string, Source>>;
 }
 
@@ -60,6 +71,8 @@ export interface Config {
 export interface ConfigFlags {
   databaseUrl?: string;
   redisUrl?: string;
+  /** `--redis-cluster host:port[,host:port…]`. */
+  redisCluster?: string;
   /** `--dotenv`: not `--env-file`, which Node 20 itself reads from any position of argv (nodejs/node#54232). */
   dotenv?: string;
   connectTimeout?: string;
@@ -75,7 +88,7 @@ export interface ConfigInput {
 export const CONFIG_VARIABLES = [
   'DATABASE_URL', 'PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PGDATABASE', 'PGSSLMODE',
   'DB_HOST', 'DB_PORT', 'DB_USER', 'DB_PASSWORD', 'DB_NAME',
-  'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD',
+  'REDIS_URL', 'REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'REDIS_CLUSTER_NODES',
   'PERFBENCH_CONNECT_TIMEOUT_MS', 'PERFBENCH_CACHE_DIR', 'PERFBENCH_REPLICA_URLS',
 ] as const;
 
@@ -94,18 +107,18 @@ interface Layer {
 }
 
 const DB_FIELDS = ['host', 'port', 'user', 'password', 'database', 'sslmode'] as const;
-const REDIS_FIELDS = ['host', 'port', 'username', 'password', 'db', 'tls'] as const;
+const REDIS_FIELDS = ['host', 'port', 'username', 'password', 'db', 'tls', 'nodes'] as const;
 
 /** Reads flags, environment and .env into one frozen Config, or throws one usage error listing every problem. */
 export function loadConfig(input: ConfigInput): Config {
   const problems: string[] = [];
   // An explicit but empty flag (`--database-url "$UNSET_VAR"`) must not fall back to another server.
-  for (const [flag, value] of [['--database-url', input.flags.databaseUrl], ['--redis-url', input.flags.redisUrl]] as const) {
+  for (const [flag, value] of [['--database-url', input.flags.databaseUrl], ['--redis-url', input.flags.redisUrl], ['--redis-cluster', input.flags.redisCluster]] as const) {
     if (value !== undefined && value.trim() === '') problems.push(`flag ${flag} is empty`);
   }
   const { layers, envFile } = readLayers(input, problems);
   const flagLayer: Layer = {
-    vars: { DATABASE_URL: input.flags.databaseUrl, REDIS_URL: input.flags.redisUrl },
+    vars: { DATABASE_URL: input.flags.databaseUrl, REDIS_URL: input.flags.redisUrl, REDIS_CLUSTER_NODES: input.flags.redisCluster },
     label: 'flag',
   };
   const ordered = [flagLayer, ...layers];
@@ -146,7 +159,7 @@ function take(layer: Layer, name: string): Field | undefined {
 }
 
 function flagName(variable: string): string {
-  return variable === 'DATABASE_URL' ? 'database-url' : 'redis-url';
+  return variable === 'DATABASE_URL' ? 'database-url' : variable === 'REDIS_CLUSTER_NODES' ? 'redis-cluster' : 'redis-url';
 }
 
 /** Per layer: DATABASE_URL parts win over DB_*, which win over libpq's PG*; layers then merge field by field. */
@@ -275,7 +288,29 @@ function redisLayerFields(layer: Layer, problems: string[]): Fields {
   if (named) fields.mode = { value: 'external', source: named.source };
   const url = take(layer, 'REDIS_URL');
   if (url) Object.assign(fields, parseRedisUrl(url, problems));
+  const cluster = take(layer, 'REDIS_CLUSTER_NODES');
+  if (cluster) {
+    // One source naming both a single Redis and a cluster is ambiguous: which one did the user mean?
+    const single = url ?? named;
+    if (single) problems.push(`${single.source} and ${cluster.source} name two different Redis setups: give one of them`);
+    else Object.assign(fields, { nodes: cluster, mode: { value: 'cluster', source: cluster.source } });
+  }
   return fields;
+}
+
+/** `host:port[,host:port…]` (an IPv6 host in brackets), or records why not. */
+function parseClusterNodes(nodes: Field, problems: string[]): RedisNodeAddress[] {
+  const example = 'host:port[,host:port…], e.g. cache-1:7000,cache-2:7000';
+  const parsed: RedisNodeAddress[] = [];
+  for (const entry of nodes.value.split(',').map((part) => part.trim())) {
+    const match = /^(?:\[([^\]]+)\]|([^:/@\[\]]+)):(\d+)$/.exec(entry);
+    if (!match) {
+      problems.push(`${nodes.source} '${entry}' is not host:port (expected ${example}; credentials go in REDIS_PASSWORD)`);
+      continue;
+    }
+    parsed.push({ host: match[1] ?? match[2]!, port: parsePort(match[3]!, nodes.source, problems) });
+  }
+  return parsed;
 }
 
 /** `memory://` selects the in-process cache tier on purpose (no Redis at all). */
@@ -292,7 +327,16 @@ function parseRedisUrl(url: Field, problems: string[]): Fields {
 
 function resolveRedis(layers: Layer[], problems: string[]): RedisConfig {
   const fields = mergeLayers(layers, (layer) => redisLayerFields(layer, problems));
-  const mode: RedisConfig['mode'] = fields.mode?.value === 'memory' ? 'memory' : fields.mode ? 'external' : 'embedded';
+  const mode: RedisConfig['mode'] = fields.mode?.value === 'memory' || fields.mode?.value === 'cluster' ? fields.mode.value : fields.mode ? 'external' : 'embedded';
+  // A cluster has no database numbers and takes its nodes from the list: a lower source's
+  // host, port or db (REDIS_URL in .env under a --redis-cluster flag) does not apply to it.
+  const unused = mode === 'cluster' ? ['host', 'port', 'db', 'tls'] : ['nodes'];
+  for (const name of unused) delete fields[name];
+  // Nor do the credentials of that other server's URL: a cluster's come from REDIS_PASSWORD.
+  for (const name of mode === 'cluster' ? ['username', 'password'] : []) {
+    if (/REDIS_URL|--redis-url/.test(fields[name]?.source ?? '')) delete fields[name];
+  }
+  const clusterNodes = fields.nodes ? parseClusterNodes(fields.nodes, problems) : [];
   const sources: Record<string, Source> = {};
   for (const name of REDIS_FIELDS) {
     const field = fields[name];
@@ -313,6 +357,7 @@ function resolveRedis(layers: Layer[], problems: string[]): RedisConfig {
     username: fields.username?.value,
     db,
     tls: fields.tls?.value === 'true',
+    clusterNodes,
     sources,
   };
 }
@@ -372,9 +417,15 @@ export function describeDatabase(db: DatabaseConfig): string {
 export function describeRedis(redis: RedisConfig): string {
   if (redis.mode === 'memory') return 'memory:// (in-process cache tier)';
   if (redis.mode === 'embedded') return 'embedded redis-server (started on demand on a free loopback port)';
-  const scheme = redis.tls ? 'rediss' : 'redis';
   const credential = redis.password === undefined ? '' : `${redis.username ?? ''}:***@`;
+  if (redis.mode === 'cluster') return `redis-cluster://${credential}${(redis.clusterNodes ?? []).map(describeNode).join(',')}`;
+  const scheme = redis.tls ? 'rediss' : 'redis';
   return `${scheme}://${credential}${redis.host}:${redis.port}/${redis.db}`;
+}
+
+/** `host:port`, an IPv6 host in brackets. */
+export function describeNode(node: RedisNodeAddress): string {
+  return `${node.host.includes(':') ? `[${node.host}]` : node.host}:${node.port}`;
 }
 
 /**

@@ -106,7 +106,7 @@ export class Runtime {
       const redis = this.config.redis;
       const { RedisUnreachable, redisInBackground } = await import('./cache/redis.js');
       // Only a Redis that did not answer may come up later; a wrong password stays a failure.
-      if (redis.mode !== 'external' || !(error instanceof RedisUnreachable)) throw error;
+      if ((redis.mode !== 'external' && redis.mode !== 'cluster') || !(error instanceof RedisUnreachable)) throw error;
       this.out.warn(`${error.message}: starting without the cache (/report/fast answers from the database, X-Cache: BYPASS, until Redis answers; /healthz says degraded)`);
       const tier = redisInBackground(redis, this.config.connectTimeoutMs);
       this.defer(() => tier.close());
@@ -119,7 +119,7 @@ export class Runtime {
     const { MemoryCache } = await import('./cache/memory.js');
     if (redis.mode === 'memory') return new MemoryCache();
     const { connectRedis } = await import('./cache/redis.js');
-    if (redis.mode === 'external') return connectRedis(redis, this.config.connectTimeoutMs);
+    if (redis.mode === 'external' || redis.mode === 'cluster') return connectRedis(redis, this.config.connectTimeoutMs);
     const { startEmbeddedRedis } = await import('./cache/embedded-redis.js');
     const server = await startEmbeddedRedis();
     if (!server) {

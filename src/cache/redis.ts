@@ -1,20 +1,29 @@
-/** Cache adapter: Redis through ioredis (the only ioredis importer): connect with one-line errors, commands that fail fast. */
-import { Redis } from 'ioredis';
-import { describeRedis, type RedisConfig } from '../config.js';
+/**
+ * Cache adapter: Redis through ioredis, one server or a Redis Cluster (redis-cluster.ts): connect
+ * with one-line errors, commands that fail fast.
+ */
+import { Redis, type Cluster } from 'ioredis';
+import { describeNode, describeRedis, type RedisConfig } from '../config.js';
 import { firstLine, UserError } from '../errors.js';
 import { withTimeout } from '../timeout.js';
 import type { CacheKind, CacheServerInfo, CacheStats, CacheTier, InvalidationListener, Tracking } from './tier.js';
+import { ClusterTrackingHub } from './cluster-tracking.js';
+import { clusterClient, isCluster, mastersOf, nodeAddress } from './redis-cluster.js';
 import { TrackingHub } from './tracking.js';
 
-/** Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. */
+/**
+ * Redis through ioredis. Commands fail fast while disconnected instead of queueing forever. Over a
+ * Redis Cluster, keys are routed by the cluster client, and what one server answers for its own
+ * keyspace (SCAN, INFO, CLIENT TRACKING) is asked of every master.
+ */
 export class RedisCache implements CacheTier {
-  /** The CLIENT TRACKING session of this connection, shared by its near caches (tracking.ts). */
-  private hub: TrackingHub | undefined;
+  /** The CLIENT TRACKING session of this connection (of each master's, for a cluster), shared by its near caches. */
+  private hub: TrackingHub | ClusterTrackingHub | undefined;
 
   constructor(
     readonly kind: Exclude<CacheKind, 'in-process'>,
     readonly label: string,
-    private readonly client: Redis,
+    private readonly client: Redis | Cluster,
     private readonly address: string,
   ) {}
 
@@ -33,31 +42,68 @@ export class RedisCache implements CacheTier {
     return ms === -2 ? null : ms === -1 ? Infinity : ms;
   }
 
+  /** Walks every master's keyspace (a cluster's is split among them; SCAN walks one server's). */
   async deletePrefix(prefix: string): Promise<number> {
+    const counts = await Promise.all(mastersOf(this.client).map((node) => this.deletePrefixOn(node, prefix)));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  private async deletePrefixOn(node: Redis, prefix: string): Promise<number> {
     let deleted = 0;
     let cursor = '0';
     // SCAN rather than KEYS: it does not block a shared server while walking a large keyspace.
     do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 500);
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', 500);
       cursor = next;
-      if (keys.length > 0) deleted += await this.client.unlink(...keys);
+      if (keys.length === 0) continue;
+      // One UNLINK per key, pipelined (one round trip): keys of one node may lie in different
+      // slots, and a multi-key UNLINK across slots is refused by a cluster (CROSSSLOT).
+      const replies = (await node.pipeline(keys.map((key) => ['unlink', key])).exec()) ?? [];
+      for (const [index, [error, count]] of replies.entries()) {
+        // MOVED: the slot moved while we walked; the cluster client routes the key to its master.
+        deleted += error ? await this.client.unlink(keys[index]!) : Number(count);
+      }
     } while (cursor !== '0');
     return deleted;
   }
 
+  /** Keyspace hits and misses, summed over the masters (reads go to masters only). */
   async stats(): Promise<CacheStats> {
-    const fields = parseInfo(await this.client.info('stats'));
-    return { hits: Number(fields.keyspace_hits ?? 0), misses: Number(fields.keyspace_misses ?? 0) };
+    const nodes = await Promise.all(mastersOf(this.client).map(async (node) => parseInfo(await node.info('stats'))));
+    const sum = (field: string) => nodes.reduce((total, fields) => total + Number(fields[field] ?? 0), 0);
+    return { hits: sum('keyspace_hits'), misses: sum('keyspace_misses') };
   }
 
+  /** The server, or for a cluster every master (memory summed, each one listed). */
   async info(): Promise<CacheServerInfo> {
-    const fields = parseInfo(await this.client.info());
-    return { version: fields.redis_version ?? 'unknown', usedMemoryBytes: Number(fields.used_memory ?? 0), address: this.address };
+    const masters = await Promise.all(mastersOf(this.client).map(async (node) => ({ node, fields: parseInfo(await node.info()) })));
+    const versions = [...new Set(masters.map(({ fields }) => fields.redis_version ?? 'unknown'))];
+    const info: CacheServerInfo = {
+      version: versions.join(', '),
+      usedMemoryBytes: masters.reduce((total, { fields }) => total + Number(fields.used_memory ?? 0), 0),
+      address: this.address,
+    };
+    if (!isCluster(this.client) || masters.length === 0) return info;
+    const state = parseInfo(String(await masters[0]!.node.call('CLUSTER', 'INFO')));
+    info.cluster = {
+      state: state.cluster_state ?? 'unknown',
+      slotsOk: Number(state.cluster_slots_ok ?? 0),
+      masters: masters.map(({ node, fields }) => ({
+        address: nodeAddress(node),
+        version: fields.redis_version ?? 'unknown',
+        usedMemoryBytes: Number(fields.used_memory ?? 0),
+        keys: Number(/keys=(\d+)/.exec(fields.db0 ?? '')?.[1] ?? 0),
+        hits: Number(fields.keyspace_hits ?? 0),
+        misses: Number(fields.keyspace_misses ?? 0),
+        replicas: Number(fields.connected_slaves ?? 0),
+      })).sort((a, b) => a.address.localeCompare(b.address)),
+    };
+    return info;
   }
 
-  /** Invalidations of the keys under `prefix`, pushed by Redis (CLIENT TRACKING BCAST on this connection). */
+  /** Invalidations of the keys under `prefix`, pushed by Redis (CLIENT TRACKING BCAST on this connection, or on every master's). */
   track(prefix: string, listener: InvalidationListener): Tracking {
-    if (!this.hub || this.hub.isClosed) this.hub = new TrackingHub(this.client, prefix);
+    if (!this.hub || this.hub.isClosed) this.hub = isCluster(this.client) ? new ClusterTrackingHub(this.client, prefix) : new TrackingHub(this.client, prefix);
     return this.hub.register(prefix, listener);
   }
 
@@ -73,11 +119,12 @@ export class RedisCache implements CacheTier {
  */
 function plainRedisError(error: unknown): never {
   const message = (error as Error)?.message ?? String(error);
-  if (/Stream isn't writeable|Connection is closed/i.test(message)) throw new Error('Redis is not connected (reconnecting in the background)');
+  if (/Stream isn't writeable|Connection is closed|Cluster isn't ready/i.test(message)) throw new Error('Redis is not connected (reconnecting in the background)');
   throw error;
 }
 
-function redisClient(config: RedisConfig, connectTimeoutMs: number): Redis {
+function redisClient(config: RedisConfig, connectTimeoutMs: number): Redis | Cluster {
+  if (config.mode === 'cluster') return clusterClient(config, connectTimeoutMs);
   return new Redis({
     host: config.host,
     port: config.port,
@@ -106,14 +153,54 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
   try {
     // connectTimeout bounds only the TCP handshake; a peer that accepts and then stays silent
     // would hang the first command, so the whole exchange gets the same bound.
-    const fields = parseInfo(await withTimeout(client.connect().then(() => client.info('server')), connectTimeoutMs));
-    const label = `${kind === 'embedded-redis' ? 'embedded redis' : 'redis'} ${fields.redis_version ?? ''}`.trim();
+    const fields = parseInfo(await withTimeout(client.connect().then(() => mastersOf(client)[0]!.info('server')), connectTimeoutMs));
+    const version = fields.redis_version ?? '';
+    const label = isCluster(client)
+      ? `redis cluster ${version}, ${mastersOf(client).length} masters`
+      : `${kind === 'embedded-redis' ? 'embedded redis' : 'redis'} ${version}`.trim();
     return new RedisCache(kind, label, client, describeRedis(config));
   } catch (error) {
     client.disconnect();
+    if (config.mode === 'cluster') throw await clusterError(error, cause, config, connectTimeoutMs);
     const timedOut = (error as { code?: string }).code === 'ETIMEDOUT';
     throw redisError(timedOut ? error : cause ?? error, config, connectTimeoutMs);
   }
+}
+
+/**
+ * Why a cluster client did not connect. ioredis says only "None of startup nodes is available", so
+ * the startup nodes are asked one by one as single servers: the first one's own failure (refused,
+ * unknown host, authentication…) is the line; a node that answers but is no cluster node says so.
+ */
+async function clusterError(error: unknown, cause: unknown, config: RedisConfig, connectTimeoutMs: number): Promise<UserError> {
+  const startup = config.clusterNodes ?? [];
+  const nodes = startup.map(describeNode).join(',');
+  const detail = firstLine((cause as { lastNodeError?: Error })?.lastNodeError?.message ?? (error as Error)?.message ?? String(error));
+  for (const node of startup) {
+    const single: RedisConfig = { ...config, mode: 'external', host: node.host, port: node.port, db: 0 };
+    let server: RedisCache;
+    try {
+      server = await connectRedis(single, connectTimeoutMs);
+    } catch (nodeError) {
+      if (node === startup.at(-1)) return retitle(nodeError as UserError, nodes);
+      continue;
+    }
+    await server.close();
+    if (/cluster support disabled/i.test(detail)) {
+      return new UserError(`Redis at ${describeNode(node)} is not a cluster node (cluster support disabled)`, 'use --redis-url (REDIS_URL) for a single Redis, or name the nodes of a cluster in --redis-cluster');
+    }
+  }
+  const unreachable = (error as Error)?.message === 'Connection is closed.' || /None of startup nodes/i.test(detail);
+  const line = `cannot connect to Redis Cluster at ${nodes}: ${detail}`;
+  const fix = 'check --redis-cluster / REDIS_CLUSTER_NODES (some nodes of the cluster, host:port) and REDIS_PASSWORD';
+  return unreachable ? new RedisUnreachable(line, fix) : new UserError(line, fix);
+}
+
+/** A single node's connection error, told as the cluster's (an unreachable one stays RedisUnreachable). */
+function retitle(error: UserError, nodes: string): UserError {
+  const message = error.message.replace(/^cannot connect to Redis at .*?:\d+:/, `cannot connect to Redis Cluster at ${nodes}:`);
+  const fix = 'check --redis-cluster / REDIS_CLUSTER_NODES (some nodes of the cluster, host:port) and REDIS_PASSWORD';
+  return error instanceof RedisUnreachable ? new RedisUnreachable(message, fix) : new UserError(message, fix, error.exitCode);
 }
 
 /**
@@ -125,7 +212,7 @@ export function redisInBackground(config: RedisConfig, connectTimeoutMs: number)
   const client = redisClient(config, connectTimeoutMs);
   client.on('error', () => undefined);
   client.connect().catch(() => undefined);
-  return new RedisCache('redis', 'redis (unreachable at start)', client, describeRedis(config));
+  return new RedisCache('redis', `${isCluster(client) ? 'redis cluster' : 'redis'} (unreachable at start)`, client, describeRedis(config));
 }
 
 /**

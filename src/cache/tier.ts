@@ -15,6 +15,30 @@ export interface CacheServerInfo {
   usedMemoryBytes: number;
   /** e.g. "redis://127.0.0.1:6379/0", password masked. */
   address: string;
+  /** A Redis Cluster: its state and masters (absent for one server). */
+  cluster?: CacheClusterInfo;
+}
+
+export interface CacheClusterInfo {
+  /** CLUSTER INFO's cluster_state (`ok`, `fail`) and cluster_slots_ok, as a master tells them. */
+  state: string;
+  slotsOk: number;
+  /** Each master as its own INFO tells it, by address. */
+  masters: CacheNodeInfo[];
+}
+
+/** One master of a Redis Cluster. */
+export interface CacheNodeInfo {
+  /** host:port */
+  address: string;
+  version: string;
+  usedMemoryBytes: number;
+  /** Keys in its keyspace. */
+  keys: number;
+  hits: number;
+  misses: number;
+  /** Its replicas in sync (INFO connected_slaves). */
+  replicas: number;
 }
 
 export interface CacheTier {

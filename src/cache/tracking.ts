@@ -29,12 +29,81 @@ export interface TrackingHubOptions {
   heartbeatMs?: number;
   /** How long a heartbeat waits for its own invalidation (default: the data connection's command timeout, at least 1 s). */
   heartbeatTimeoutMs?: number;
+  /**
+   * A hash tag for the keys that prove the chain, asked at every write: on one master of a Redis
+   * Cluster (cluster-tracking.ts) they must hash to a slot that master serves, or it answers MOVED.
+   */
+  keyTag?: () => string;
 }
 
 interface Registration {
   prefix: string;
   listener: InvalidationListener;
   closed: boolean;
+}
+
+/** What a registration asks of the channel it is registered with. */
+export interface TrackingChannel {
+  readonly active: boolean;
+  readonly problem: string | undefined;
+  sync(timeoutMs: number): Promise<number>;
+  /** The last registration left: the channel may stop. */
+  idle(): Promise<void>;
+}
+
+/**
+ * The listeners of one invalidation channel, each under its own prefix: the state changes go to
+ * every one, an invalidation to those whose prefix its keys lie under.
+ */
+export class Listeners {
+  private readonly registrations = new Set<Registration>();
+
+  /** Registers `listener`; the returned Tracking reads the channel's state. */
+  add(prefix: string, listener: InvalidationListener, channel: TrackingChannel): Tracking {
+    const registration: Registration = { prefix, listener, closed: false };
+    this.registrations.add(registration);
+    // Told after register returns, as every later state change is (never inside the caller's own call).
+    if (channel.active) queueMicrotask(() => { if (!registration.closed && channel.active) listener.tracking(); });
+    const listeners = this;
+    return {
+      get active() {
+        return !registration.closed && channel.active;
+      },
+      get problem() {
+        return channel.active ? undefined : channel.problem;
+      },
+      sync: (timeoutMs) => channel.sync(timeoutMs),
+      close: async () => {
+        if (registration.closed) return;
+        registration.closed = true;
+        listeners.registrations.delete(registration);
+        if (listeners.registrations.size === 0) await channel.idle();
+      },
+    };
+  }
+
+  tracking(): void {
+    for (const registration of this.open()) registration.listener.tracking();
+  }
+
+  lost(reason: string): void {
+    for (const registration of this.open()) registration.listener.lost(reason);
+  }
+
+  flush(): void {
+    for (const registration of this.open()) registration.listener.flush();
+  }
+
+  invalidate(keys: readonly string[]): void {
+    for (const registration of this.open()) {
+      const mine = keys.filter((key) => key.startsWith(registration.prefix));
+      if (mine.length > 0) registration.listener.invalidate(mine);
+    }
+  }
+
+  private open(): Registration[] {
+    return [...this.registrations].filter((registration) => !registration.closed);
+  }
 }
 
 interface Waiter {
@@ -57,11 +126,12 @@ export class TrackingLost extends Error {
  * (the server allows one redirect per connection and no overlapping prefixes).
  */
 export class TrackingHub {
-  private readonly registrations = new Set<Registration>();
+  private readonly listeners = new Listeners();
   private readonly waiters = new Map<string, Waiter>();
   private readonly hubId = randomUUID().slice(0, 8);
   private readonly heartbeatMs: number;
   private readonly heartbeatTimeoutMs: number;
+  private readonly keyTag: (() => string) | undefined;
   private redirect: Redis | undefined;
   /** The redirect connection's client id once it is subscribed; undefined while it is not. */
   private redirectId: string | undefined;
@@ -84,6 +154,7 @@ export class TrackingHub {
     this.heartbeatMs = options.heartbeatMs ?? 1_000;
     const commandTimeout = (data.options as { commandTimeout?: number }).commandTimeout;
     this.heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? Math.max(1_000, commandTimeout ?? 2_000);
+    this.keyTag = options.keyTag;
   }
 
   get isActive(): boolean {
@@ -99,33 +170,25 @@ export class TrackingHub {
   register(prefix: string, listener: InvalidationListener): Tracking {
     if (this.closed) throw new Error('the Redis invalidation channel is closed');
     if (!prefix.startsWith(this.prefix)) throw new Error(`cannot track '${prefix}': this connection tracks '${this.prefix}'`);
-    const registration: Registration = { prefix, listener, closed: false };
-    this.registrations.add(registration);
     if (!this.redirect) this.start();
-    // Told after register returns, as every later state change is (never inside the caller's own call).
-    else if (this.active) queueMicrotask(() => { if (!registration.closed && this.active) listener.tracking(); });
     const hub = this;
-    return {
+    return this.listeners.add(prefix, listener, {
       get active() {
-        return !registration.closed && hub.active;
+        return hub.active;
       },
       get problem() {
-        return hub.active ? undefined : hub.lastError;
+        return hub.lastError;
       },
       sync: (timeoutMs) => this.sync(timeoutMs),
-      close: async () => {
-        if (registration.closed) return;
-        registration.closed = true;
-        this.registrations.delete(registration);
-        if (this.registrations.size === 0) await this.close();
-      },
-    };
+      idle: () => this.close(),
+    });
   }
 
   /** Resolves (with the ms it took) once the invalidation of a write made now has arrived. */
   sync(timeoutMs: number): Promise<number> {
     if (!this.active) return Promise.reject(new TrackingLost(this.lastError ?? 'Redis invalidations are not arriving'));
-    const key = `${this.prefix}tracking:${this.hubId}:${++this.syncSeq}`;
+    const tag = this.keyTag?.();
+    const key = `${this.prefix}tracking:${tag === undefined ? '' : `{${tag}}:`}${this.hubId}:${++this.syncSeq}`;
     return new Promise<number>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.delete(key);
@@ -173,6 +236,9 @@ export class TrackingHub {
       autoResubscribe: false,
       enableOfflineQueue: false,
       connectionName: 'perfbench-invalidations',
+      // Stated, not inherited: a Redis Cluster's node connections never reconnect (the cluster
+      // client makes new ones), but this connection must come back after a heartbeat rebuilds it.
+      retryStrategy: (attempt: number) => Math.min(attempt * 200, 2_000),
     });
     this.redirect = redirect;
     redirect.on('error', () => undefined);
@@ -221,7 +287,7 @@ export class TrackingHub {
     if (attempt !== this.attempt || id !== this.redirectId || this.data.status !== 'ready' || this.closed) return;
     this.active = true;
     this.lastError = undefined;
-    for (const registration of [...this.registrations]) if (!registration.closed) registration.listener.tracking();
+    this.listeners.tracking();
   }
 
   private lose(reason: string): void {
@@ -234,7 +300,7 @@ export class TrackingHub {
     if (!this.active) return;
     this.active = false;
     this.lastError = reason;
-    for (const registration of [...this.registrations]) if (!registration.closed) registration.listener.lost(reason);
+    this.listeners.lost(reason);
   }
 
   /** Proves the chain (data connection, server tracking, redirect connection); a silence is a loss. */
@@ -269,7 +335,7 @@ export class TrackingHub {
         clearTimeout(waiter.timer);
         waiter.resolve(performance.now() - waiter.startedMs);
       }
-      for (const registration of [...this.registrations]) if (!registration.closed) registration.listener.flush();
+      this.listeners.flush();
       return;
     }
     const keys = (Array.isArray(message) ? message : [message]).map((key) => String(key));
@@ -280,10 +346,6 @@ export class TrackingHub {
       clearTimeout(waiter.timer);
       waiter.resolve(performance.now() - waiter.startedMs);
     }
-    for (const registration of [...this.registrations]) {
-      if (registration.closed) continue;
-      const mine = keys.filter((key) => key.startsWith(registration.prefix));
-      if (mine.length > 0) registration.listener.invalidate(mine);
-    }
+    this.listeners.invalidate(keys);
   }
 }

@@ -18,9 +18,16 @@ export interface DoctorReport {
   };
   postgres: { ok: true; version: string; settings: Record<string, string>; embeddedDataDir: string | null } | { ok: false; error: string };
   table: { name: string; info: TableInfo | null; dataset: SeededDataset | null; indexes: IndexInfo[] } | null;
-  redis: { ok: true; kind: string; label: string; version: string; usedMemoryBytes: number } | { ok: false; error: string };
+  redis: { ok: true; kind: string; label: string; version: string; usedMemoryBytes: number; cluster?: DoctorCluster } | { ok: false; error: string };
   /** True when every needed service answered. */
   healthy: boolean;
+}
+
+/** A Redis Cluster as doctor found it: its state, and each master as its own INFO tells it. */
+export interface DoctorCluster {
+  state: string;
+  slotsOk: number;
+  masters: Array<{ address: string; version: string; usedMemoryBytes: number; keys: number; replicas: number }>;
 }
 
 export function renderDoctor(report: DoctorReport): string {
@@ -67,7 +74,14 @@ function tableLines(table: DoctorReport['table']): string[] {
 }
 
 function redisLines({ redis }: DoctorReport): string[] {
-  return redis.ok
-    ? ['redis', `  ok         ${redis.label} (${redis.kind}), ${formatBytes(redis.usedMemoryBytes)} used`]
-    : ['redis', `  FAILED     ${redis.error}`];
+  if (!redis.ok) return ['redis', `  FAILED     ${redis.error}`];
+  const lines = ['redis', `  ok         ${redis.label} (${redis.kind}), ${formatBytes(redis.usedMemoryBytes)} used`];
+  if (!redis.cluster) return lines;
+  const { state, slotsOk, masters } = redis.cluster;
+  lines.push(`  cluster    state ${state}, ${formatInt(slotsOk)} of 16,384 slots served, ${masters.length} ${masters.length === 1 ? 'master' : 'masters'}`);
+  for (const master of masters) {
+    lines.push(`  master     ${master.address}: redis ${master.version}, ${formatInt(master.keys)} ${master.keys === 1 ? 'key' : 'keys'}, ` +
+      `${formatBytes(master.usedMemoryBytes)} used, ${master.replicas} ${master.replicas === 1 ? 'replica' : 'replicas'}`);
+  }
+  return lines;
 }

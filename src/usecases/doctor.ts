@@ -36,10 +36,12 @@ export async function doctor(runtime: Runtime, table: Identifier): Promise<Docto
     const cache = await runtime.cache();
     const info = await cache.info();
     report.redis = { ok: true, kind: cache.kind, label: cache.label, version: info.version, usedMemoryBytes: info.usedMemoryBytes };
+    if (info.cluster) report.redis.cluster = info.cluster;
   } catch (error) {
     report.redis = { ok: false, error: oneLine(error) };
   }
-  report.healthy = report.postgres.ok && report.redis.ok;
+  // A cluster that answers but does not serve every slot (a master down) fails part of the keys.
+  report.healthy = report.postgres.ok && report.redis.ok && (report.redis.cluster?.state ?? 'ok') === 'ok';
   return report;
 }
 

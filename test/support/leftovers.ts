@@ -69,17 +69,22 @@ export async function redisKeys(url: string): Promise<string[]> {
   redis.on('error', () => undefined);
   await redis.connect();
   try {
-    const keys: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
-      cursor = next;
-      keys.push(...batch);
-    } while (cursor !== '0');
-    return [...new Set(keys)].sort();
+    return (await scanKeys(redis)).sort();
   } finally {
     redis.disconnect();
   }
+}
+
+/** Every key of one server's selected database (one node of a cluster: its own keys), deduplicated. */
+export async function scanKeys(redis: Redis): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return [...new Set(keys)];
 }
 
 /**
