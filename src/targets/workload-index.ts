@@ -61,8 +61,9 @@ export async function buildCandidate(client: pg.ClientBase, index: CandidateInde
     await dropCandidateIndex(client, index.nameSql, false);
     await createCandidateIndex(client, quote(index.name), index.tableSql, index.columnsSql, index.concurrently);
   } catch (error) {
-    // A concurrent build that failed after its first phase leaves an INVALID index: it goes now, and so does the record.
-    if (index.concurrently) await dropCandidateIndex(client, index.nameSql, false).catch(() => undefined);
+    // A concurrent build that failed after its first phase leaves an INVALID index: it goes now (CONCURRENTLY too:
+    // a plain DROP would queue every write to the table behind the transactions it waits for), and so does the record.
+    if (index.concurrently) await dropCandidateIndex(client, index.nameSql, true).catch(() => undefined);
     if (recordedSchema !== undefined && ownership) await forgetIntent(client, recordedSchema, index.name, ownership.owner.runId).catch(() => undefined);
     if (!isPostgresError(error)) throw error;
     throw new UserError(`the index=${index.expression} path could not build its candidate index${index.concurrently ? ' CONCURRENTLY' : ''}: ` +
