@@ -6,7 +6,7 @@ import { Redis, type Cluster } from 'ioredis';
 import { describeNode, describeRedis, type RedisConfig } from '../config.js';
 import { firstLine, UserError } from '../errors.js';
 import { withTimeout } from '../timeout.js';
-import type { CacheKind, CacheServerInfo, CacheStats, CacheTier, InvalidationListener, Tracking } from './tier.js';
+import type { BarrierOutcome, CacheKind, CacheServerInfo, CacheStats, CacheTier, InvalidationListener, Tracking } from './tier.js';
 import { ClusterTrackingHub } from './cluster-tracking.js';
 import { clusterClient, isCluster, mastersOf, nodeAddress } from './redis-cluster.js';
 import { TrackingHub } from './tracking.js';
@@ -105,6 +105,39 @@ export class RedisCache implements CacheTier {
   track(prefix: string, listener: InvalidationListener): Tracking {
     if (!this.hub || this.hub.isClosed) this.hub = isCluster(this.client) ? new ClusterTrackingHub(this.client, prefix) : new TrackingHub(this.client, prefix);
     return this.hub.register(prefix, listener);
+  }
+
+  /**
+   * A barrier of `parties` processes: INCR of `<key>:count`; the last to arrive pushes one token per
+   * waiter onto `<key>:open` (and deletes the count), the others wait in BLPOP on it. Blocking, not
+   * polling: every waiter wakes within a round trip of the last arrival. BLPOP waits in slices of
+   * 200 ms so the command timeout never cuts it and Ctrl-C is seen. Both keys expire a minute after
+   * the timeout, so a shard that never came leaves nothing behind for long.
+   */
+  async meet(key: string, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<BarrierOutcome> {
+    // One hash tag: on a Redis Cluster both keys live in one slot, so the MULTIs may touch both.
+    const count = `{${key}}:count`;
+    const open = `{${key}}:open`;
+    const ttlMs = timeoutMs + 60_000;
+    const replies = await this.client.multi().incr(count).pexpire(count, ttlMs).exec();
+    const arrived = Number(replies?.[0]?.[1] ?? NaN);
+    if (!(arrived <= parties)) return { outcome: 'overfull', arrived };
+    if (arrived === parties) {
+      const release = this.client.multi().del(count);
+      if (parties > 1) release.rpush(open, ...Array.from({ length: parties - 1 }, () => '1')).pexpire(open, ttlMs);
+      await release.exec();
+      return { outcome: 'open', arrived };
+    }
+    const deadline = performance.now() + timeoutMs;
+    // Giving up takes this process's arrival back, so the others do not open with it gone.
+    const leave = async (outcome: 'timeout' | 'aborted'): Promise<BarrierOutcome> => ({ outcome, arrived: (await this.client.decr(count).catch(() => arrived)) + 1 });
+    for (;;) {
+      if (signal?.aborted) return leave('aborted');
+      if (deadline - performance.now() <= 0) return leave('timeout');
+      const left = deadline - performance.now();
+      const token = await this.client.blpop(open, Math.max(0.01, Math.min(0.2, left / 1000)));
+      if (token) return { outcome: 'open', arrived: parties };
+    }
   }
 
   async close(): Promise<void> {

@@ -64,7 +64,19 @@ export interface CacheTier {
    * in-process tier).
    */
   track?(prefix: string, listener: InvalidationListener): Tracking;
+  /**
+   * `bench --shard … --barrier`: counts this process in at the barrier `key` and waits until
+   * `parties` processes have, up to `timeoutMs`. Absent when the tier is not shared between
+   * processes (the in-process tier).
+   */
+  meet?(key: string, parties: number, timeoutMs: number, signal?: AbortSignal): Promise<BarrierOutcome>;
   close(): Promise<void>;
+}
+
+/** How waiting at a barrier ended, with the count of parties seen. */
+export interface BarrierOutcome {
+  outcome: 'open' | 'timeout' | 'overfull' | 'aborted';
+  arrived: number;
 }
 
 /** What a near cache is told by the tier's invalidation channel. */

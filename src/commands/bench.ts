@@ -9,6 +9,7 @@ import { LOCK_FLAG_HELP } from '../flags/lock-flags.js';
 import type { CommandContext } from '../flags/context.js';
 import { repeatable } from '../flags/options.js';
 import { REPLICA_FLAG_HELP } from '../flags/replica-flags.js';
+import { SHARD_FLAG_HELP } from '../flags/shard-flags.js';
 import { startSpinner } from '../output.js';
 import { progressText } from '../report/bench-progress.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
@@ -51,6 +52,11 @@ export function register(program: Command, context: CommandContext): void {
     .option('--keep-cache', 'leave the report keys the run wrote in the cache')
     .option('--format <f>', `stdout format: ${BENCH_FORMATS.join(' | ')}`, d.format)
     .option('--output <file>', 'also write the report here, format from the extension (.json .md .csv .txt .html); repeatable', repeatable, [])
+    .option('--shard <I/N>', SHARD_FLAG_HELP.shard)
+    .option('--run-id <id>', SHARD_FLAG_HELP.runId)
+    .option('--start-at <time>', SHARD_FLAG_HELP.startAt)
+    .option('--barrier <key>', SHARD_FLAG_HELP.barrier)
+    .option('--barrier-timeout <time>', SHARD_FLAG_HELP.barrierTimeout)
     .option('--baseline <file>', 'compare with an earlier JSON result (p50/p99, noise-aware)')
     .option('--fail-if-slower <pct>', 'exit 3 when a path is slower than the baseline by more than this, e.g. 10%')
     .addHelpText('after', `
@@ -76,6 +82,10 @@ The HTTP paths report the server's Server-Timing breakdown (queue, cache, db, to
 client-side latency.
 The JSON result (--output result.json) embeds every path's HDR histogram: use it as a --baseline
 or with merge.
+
+More than one generator: run N processes with --shard 1/N … N/N (the same other flags, and
+--start-at or --barrier to start them together), each with its own --output, then merge the N
+results. Shards change nothing on the table: seed it and add the index before they start.
 Markdown is appended to $GITHUB_STEP_SUMMARY when that is set.
 
 Exit codes: 0 ok, 1 runtime failure (also: operations failed, a plan changed), 2 usage error (also an unreadable baseline), 3 the gate
@@ -89,7 +99,8 @@ Examples:
   perfbench bench --workload my.sql@2 --builtin tpcb-like -D delta=5 --max-tries 3 --paths 'as-is,index=orders(customer_id)'
   perfbench bench --http http://127.0.0.1:8080 --paths http-slow,http-fast
   perfbench bench --output result.json --output summary.md
-  perfbench bench --baseline main.json --fail-if-slower 10%`)
+  perfbench bench --baseline main.json --fail-if-slower 10%
+  perfbench bench --shard 2/4 --paths index --concurrency 8 --barrier nightly --output shard-2.json`)
     .action((flags: BenchFlags) => context.run(async (runtime) => {
       const options = benchOptions(flags);
       // Before minutes of measuring: an --output that cannot be written is a usage error now, not at the end.

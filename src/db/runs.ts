@@ -54,13 +54,13 @@ export async function tableKey(client: pg.ClientBase, table: Identifier): Promis
   return result.rows[0]!.key;
 }
 
-/** Takes the table's run lock on this session if it is free; never waits. */
-export async function tryRunLock(client: pg.ClientBase, key: string): Promise<boolean> {
-  return (await client.query<{ locked: boolean }>(sql('run-lock-try'), [key])).rows[0]!.locked;
+/** Takes the table's run lock on this session if it is free (shared: unless a run holds it exclusively); never waits. */
+export async function tryRunLock(client: pg.ClientBase, key: string, shared = false): Promise<boolean> {
+  return (await client.query<{ locked: boolean }>(sql(shared ? 'run-lock-try-shared' : 'run-lock-try'), [key])).rows[0]!.locked;
 }
 
-export async function releaseRunLock(client: pg.ClientBase, key: string): Promise<void> {
-  await client.query(sql('run-lock-release'), [key]);
+export async function releaseRunLock(client: pg.ClientBase, key: string, shared = false): Promise<void> {
+  await client.query(sql(shared ? 'run-lock-release-shared' : 'run-lock-release'), [key]);
 }
 
 /** The holder of a run lock, as far as it is known. */

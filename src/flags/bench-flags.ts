@@ -17,6 +17,7 @@ import { lockOptions, type LockFlags } from './lock-flags.js';
 import { choiceOption, durationOption, integerOption, numberOption } from './options.js';
 import { workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
 import { replicaOptions } from './replica-flags.js';
+import { shardOptions, type ShardFlags } from './shard-flags.js';
 
 /**
  * Defaults sized so that plain `perfbench bench` (5 paths x 3 trials) finishes in well under a
@@ -37,7 +38,7 @@ export const BENCH_DEFAULTS = {
 } as const;
 
 /** The flags as commander hands them over (strings; lists joined with commas). */
-export interface BenchFlags extends LockFlags, WorkloadFlags {
+export interface BenchFlags extends LockFlags, WorkloadFlags, ShardFlags {
   paths?: string;
   concurrency?: string;
   duration?: string;
@@ -129,7 +130,7 @@ export function outputFormat(path: string): BenchFormat {
 function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOptions['workload']>, http: boolean): BenchOptions {
   if (http) throw usageError('--http does not time a workload yet', 'drop --http, or run the report without --workload');
   const kinds = flags.paths === undefined ? undefined : workloadPathsOption(flags.paths);
-  const options = benchOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, paths: undefined, http: undefined } as BenchFlags);
+  const options = unshardedOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, paths: undefined, http: undefined } as BenchFlags);
   options.workload = workload;
   options.paths = [];
   if (kinds) options.workloadPaths = kinds;
@@ -137,6 +138,13 @@ function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOpti
 }
 
 export function benchOptions(flags: BenchFlags): BenchOptions {
+  const options = unshardedOptions(flags);
+  const shard = shardOptions(flags, options, durationOption);
+  if (shard) options.shard = shard;
+  return options;
+}
+
+function unshardedOptions(flags: BenchFlags): BenchOptions {
   const d = BENCH_DEFAULTS;
   if (flags.duration !== undefined && flags.iterations !== undefined) {
     throw usageError('give either --duration or --iterations, not both');

@@ -40,3 +40,33 @@ export function describeDifference(difference: MergeDifference): string {
   const values = difference.values.map(({ label, value }) => `${label} ${Array.isArray(value) ? value.join(',') : String(value ?? 'none')}`);
   return `${difference.key} (${values.join(', ')})`;
 }
+
+/**
+ * Whether results that are shards (`bench --shard I/N`) make up one whole run: every input a shard,
+ * of the same run id and shard count, each index once, all N present. Each problem is one phrase
+ * (empty: they do, or none of them is a shard).
+ */
+export function shardProblems(results: readonly BenchResult[], labels: readonly string[]): string[] {
+  const label = (i: number) => labels[i] ?? `#${i + 1}`;
+  const shards = results.map((r) => r.shard);
+  if (shards.every((s) => s === undefined)) return [];
+  const problems: string[] = [];
+  const plain = shards.flatMap((s, i) => (s === undefined ? [label(i)] : []));
+  if (plain.length > 0) problems.push(`${plain.join(', ')} ${plain.length === 1 ? 'is not a shard' : 'are not shards'} (no --shard)`);
+  const present = shards.flatMap((s, i) => (s === undefined ? [] : [{ shard: s, label: label(i) }]));
+  const runIds = [...new Set(present.map((p) => p.shard.runId))];
+  if (runIds.length > 1) problems.push(`run ids differ (${present.map((p) => `${p.label} ${p.shard.runId}`).join(', ')})`);
+  const counts = [...new Set(present.map((p) => p.shard.count))];
+  if (counts.length > 1) problems.push(`shard counts differ (${present.map((p) => `${p.label} ${p.shard.index}/${p.shard.count}`).join(', ')})`);
+  const byIndex = new Map<number, string[]>();
+  for (const p of present) byIndex.set(p.shard.index, [...(byIndex.get(p.shard.index) ?? []), p.label]);
+  for (const [index, files] of [...byIndex].sort((a, b) => a[0] - b[0])) {
+    if (files.length > 1) problems.push(`shard ${index} appears ${files.length} times (${files.join(', ')})`);
+  }
+  if (counts.length === 1) {
+    const count = counts[0]!;
+    const missing = Array.from({ length: count }, (_, k) => k + 1).filter((index) => !byIndex.has(index));
+    if (missing.length > 0) problems.push(`shard${missing.length === 1 ? '' : 's'} ${missing.join(', ')} of ${count} ${missing.length === 1 ? 'is' : 'are'} missing`);
+  }
+  return problems;
+}

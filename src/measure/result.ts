@@ -15,6 +15,7 @@ import { addSamples, concatSamples, type IntervalSamples } from './intervals.js'
 import type { EventLoopLag } from './loop-lag.js';
 import type { ReplicationRecord } from './replication.js';
 import { combineServers, type ServerRecord } from './servers.js';
+import { startSkewMs } from './shard.js';
 import type { TargetKind } from './target.js';
 
 /**
@@ -266,6 +267,15 @@ export interface PathResult {
   /** How many runs were added into this one (worker threads or machines); 1 for a plain run. */
   sources: number;
   /**
+   * `bench --shard`: the run's concurrency level, of which `concurrency` is this process's share
+   * (after a merge, `concurrency` is the sum of the shares: the level again). Paths are matched by it.
+   */
+  totalConcurrency?: number;
+  /** ISO 8601 (wall clock, ms): when the measured phase began; merged: the earliest source's. */
+  measureStartedAt?: string;
+  /** Merged from several generators: the latest measured-phase start minus the earliest, ms. */
+  startSkewMs?: number;
+  /**
    * Completed operations that were recorded (errors excluded). With 0 there is no latency: `summary`
    * then holds zeros with `count` 0, and reporters show "—" instead of its figures.
    */
@@ -327,6 +337,33 @@ export interface PathResult {
   flags?: string[];
 }
 
+/** `bench --shard I/N`: which part of which run this result is. */
+export interface ShardRecord {
+  /** 1-based shard index, and the number of shards of the run. */
+  index: number;
+  count: number;
+  /** The run's id: every shard of one run has the same (`--run-id`, or derived from the options). */
+  runId: string;
+  /** How the shards started together: at an agreed instant, at a Redis barrier, or not at all. */
+  start: 'start-at' | 'barrier' | 'none';
+  /** ISO 8601: the agreed instant (`--start-at`). */
+  startAt?: string;
+  /** The barrier key (`--barrier`). */
+  barrier?: string;
+}
+
+/** A merge of the shards of one run: how many generators, and how well their measured phases overlapped. */
+export interface GeneratorsRecord {
+  count: number;
+  runId: string;
+  /** The shard indexes merged, ascending. */
+  shards: number[];
+  /** The largest start skew of any measured phase (every path, concurrency and trial), ms. */
+  maxStartSkewMs: number;
+  /** The start skew of the first measured phase (the one --start-at or the barrier aligned first), ms. */
+  firstStartSkewMs: number;
+}
+
 /** The whole result file. */
 export interface BenchResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
@@ -338,6 +375,10 @@ export interface BenchResult {
   paths: PathResult[];
   /** The run as a whole stopped early. */
   interrupted: boolean;
+  /** `bench --shard`: this result is one shard of a run (optional: results without it read as before). */
+  shard?: ShardRecord;
+  /** `merge` of shards: the generators behind this result. */
+  generators?: GeneratorsRecord;
   notes?: string[];
   /** Speed-ups computed when the file was written (derived; recomputed by readers that need them). */
   comparisons?: Comparison[];
@@ -514,8 +555,16 @@ export function combineServerTiming(parts: readonly ServerTimingRecord[]): Serve
 export type Combination = 'concurrent' | 'sequential';
 
 /** The key under which paths are combined. */
-export function pathKey(p: Pick<PathResult, 'name' | 'mode' | 'concurrency'>): string {
-  return `${p.name}\u0000${p.mode}\u0000${p.concurrency}`;
+export function pathKey(p: Pick<PathResult, 'name' | 'mode' | 'concurrency' | 'totalConcurrency'>): string {
+  return `${p.name}\u0000${p.mode}\u0000${p.totalConcurrency ?? p.concurrency}`;
+}
+
+/**
+ * The concurrency a path ran at in all: every source's workers added. Shards (`totalConcurrency`)
+ * ran unequal shares, which `concurrency` already adds up when they are merged.
+ */
+export function runConcurrency(p: Pick<PathResult, 'concurrency' | 'sources' | 'totalConcurrency'>): number {
+  return p.totalConcurrency !== undefined ? p.concurrency : p.concurrency * p.sources;
 }
 
 /**
@@ -550,6 +599,13 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
   if (timings.length > 0) combined.serverTiming = combineServerTiming(timings);
   else delete combined.serverTiming;
   if (how === 'concurrent' && first.ratePerSec !== undefined) combined.ratePerSec = sum(parts, (p) => p.ratePerSec ?? 0);
+  // Shards ran shares of one level: added, the shares are the level again.
+  if (how === 'concurrent' && first.totalConcurrency !== undefined) combined.concurrency = sum(parts, (p) => p.concurrency);
+  const starts = parts.map((p) => p.measureStartedAt).filter((at): at is string => at !== undefined);
+  if (how === 'concurrent' && starts.length > 0) {
+    combined.measureStartedAt = [...starts].sort()[0]!;
+    combined.startSkewMs = Math.max(startSkewMs(starts) ?? 0, ...parts.map((p) => p.startSkewMs ?? 0));
+  }
   const uncorrected = parts.map((p) => p.uncorrected?.histogram).filter((h): h is string => h !== undefined);
   if (uncorrected.length === parts.length) {
     const added = addEncoded(uncorrected);
@@ -673,7 +729,24 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
   if (notes.length) merged.notes = notes;
   // Each source saw the same replicas; the first one's lag stands for the run (the paths keep every server's figures).
   if (first.replication) merged.replication = first.replication;
+  const generators = generatorsOf(results, paths);
+  if (generators) merged.generators = generators;
   return merged;
+}
+
+/** The generators behind merged shards: their count, run id and start skew (undefined: no shard among them). */
+function generatorsOf(results: readonly BenchResult[], merged: readonly PathResult[]): GeneratorsRecord | undefined {
+  const shards = results.map((r) => r.shard).filter((s): s is ShardRecord => s !== undefined);
+  if (shards.length === 0) return undefined;
+  const skews = merged.map((p) => p.startSkewMs ?? 0);
+  const first = results.map((r) => r.paths[0]?.measureStartedAt).filter((at): at is string => at !== undefined);
+  return {
+    count: results.length,
+    runId: shards[0]!.runId,
+    shards: shards.map((s) => s.index).sort((a, b) => a - b),
+    maxStartSkewMs: skews.length > 0 ? Math.max(...skews) : 0,
+    firstStartSkewMs: startSkewMs(first) ?? 0,
+  };
 }
 
 /** Paths grouped by name, mode and concurrency (the trials of one path), or by the key given. */

@@ -15,6 +15,7 @@ import { LatencyHistogram } from './histogram.js';
 import { defaultIntervalMs, IntervalSampler, type IntervalSamples } from './intervals.js';
 import { realEventLoopMonitor, type EventLoopLag, type EventLoopMonitor } from './loop-lag.js';
 import type { LoopMode, PathResult, ScheduleLag } from './result.js';
+import type { OperationSlice } from './shard.js';
 import type { Operation, OperationSequence, Target } from './target.js';
 
 /** The phases a run goes through, in order (`done` is the last event). */
@@ -58,6 +59,11 @@ export interface RunOptions {
   ratePerSec?: number;
   /** The categories operation i asks for. */
   sequence: OperationSequence;
+  /**
+   * `bench --shard`: this process's k-th operation is operation offset + k*stride of the run's one
+   * sequence (its index and category); absent: the k-th is operation k.
+   */
+  slice?: OperationSlice;
   /** 1-based trial number stored in the result. */
   trial?: number;
   /** Defaults to the process clock. */
@@ -84,6 +90,13 @@ export interface RunOptions {
    * 250 ms for a run by iterations. `null` turns sampling off.
    */
   sampleIntervalMs?: number | null;
+  /**
+   * Awaited before the warm-up (also when there is none) and before the measured phase: a run that
+   * is one of several load-generating threads waits here for the others (bench-threads.ts), so
+   * their warm-ups and measured phases start together and no thread times its operations against a
+   * server the others are still filling or warming.
+   */
+  beforePhase?: (phase: LoopPhase) => Promise<void>;
 }
 
 const DEFAULT_PROGRESS_MS = 250;
@@ -141,8 +154,12 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Pa
     let loopLag: EventLoopLag | undefined;
     try {
       if (await run.setUp()) {
+        await options.beforePhase?.('warmup');
         await run.warmUp();
-        if (!run.aborted) loopLag = await run.measure(monitor);
+        if (!run.aborted) {
+          await options.beforePhase?.('measure');
+          if (!run.aborted) loopLag = await run.measure(monitor);
+        }
       }
     } finally {
       await run.tearDown();
@@ -352,6 +369,8 @@ class Run {
   private async closedLoop(phase: LoopPhase, stop: Stop): Promise<void> {
     const { clock, target, histogram, tally } = this;
     const { sequence, signal } = this.options;
+    const offset = this.options.slice?.offset ?? 0;
+    const stride = this.options.slice?.stride ?? 1;
     const record = phase === 'measure';
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -361,7 +380,7 @@ class Run {
       for (;;) {
         if (signal?.aborted) return;
         if (stopped(stop, next, nowNs)) return;
-        const index = next++;
+        const index = offset + stride * next++;
         op.index = index;
         op.category = sequence.at(index);
         const startNs = clock.nowNs();
@@ -394,9 +413,13 @@ class Run {
   private async openLoop(phase: LoopPhase, stop: Stop, ratePerSec: number, uncorrected: LatencyHistogram): Promise<void> {
     const { clock, target, histogram, tally } = this;
     const { sequence, signal, concurrency } = this.options;
+    const offset = this.options.slice?.offset ?? 0;
+    const stride = this.options.slice?.stride ?? 1;
     const record = phase === 'measure';
     const intervalNs = 1e9 / ratePerSec;
-    const phaseStartNs = clock.nowNs();
+    // A shard's schedule is the run's, thinned to every stride-th slot: started together, the
+    // shards' operations interleave at exactly the run's rate.
+    const phaseStartNs = clock.nowNs() + (offset * intervalNs) / stride;
     let outstanding = 0;
     let wake: (() => void) | undefined;
     const wakeUp = (): void => {
@@ -438,7 +461,8 @@ class Run {
         if (stop.atNs !== undefined && stopped(stop, i, sentNs)) break;
         if (record) this.recordLag(sentNs - intendedNs);
         outstanding++;
-        const op: Operation = { index: i, category: sequence.at(i) };
+        const index = offset + stride * i;
+        const op: Operation = { index, category: sequence.at(index) };
         let pending: Promise<void>;
         try {
           pending = target.run(op);

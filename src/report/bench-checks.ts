@@ -3,7 +3,7 @@
  * reports: the plan each DB path actually ran, and the cache hits (misses) the client saw against
  * the server's INFO counters, as stored in `PathResult.plan` and `PathResult.cacheCheck`.
  */
-import { foldTrials, type BenchResult, type CacheCheck, type PathResult, type PlanSummary } from '../measure/result.js';
+import { foldTrials, runConcurrency, type BenchResult, type CacheCheck, type PathResult, type PlanSummary } from '../measure/result.js';
 import { counted, formatInt } from './format.js';
 import { formatMsFromUs } from './bench-format.js';
 
@@ -84,7 +84,7 @@ function timingLine(p: PathResult): string {
   const totalMs = t.meanMs['total'];
   const outside = totalMs === undefined ? '' : `, ${formatMsFromUs(Math.max(0, clientUs - totalMs * 1000))} ms outside the handler`;
   const xCache = Object.entries(t.xCache).map(([status, count]) => `${status} ${formatInt(count)}`).join(', ') || 'none';
-  return `c=${p.concurrency * p.sources}: ${server} ms; client mean ${formatMsFromUs(clientUs)} ms${outside} · X-Cache ${xCache} of ${formatInt(t.responses)} responses`;
+  return `c=${runConcurrency(p)}: ${server} ms; client mean ${formatMsFromUs(clientUs)} ms${outside} · X-Cache ${xCache} of ${formatInt(t.responses)} responses`;
 }
 
 /** What the plans are of: the report, or (bench --workload) a read statement of the script, with its values. */

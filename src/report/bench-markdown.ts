@@ -2,13 +2,14 @@
  * Reporter (pure): GitHub-flavoured Markdown of a bench result, for `$GITHUB_STEP_SUMMARY` and
  * pull-request comments: the percentile table, the speed-ups and the environment.
  */
-import { foldTrials, type BenchResult, type Comparison } from '../measure/result.js';
+import { foldTrials, runConcurrency, type BenchResult, type Comparison } from '../measure/result.js';
 import { formatInt } from './format.js';
 import {
   describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, loopLagLines, overheadLine,
   datasetLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 import { hasWorkload, STATEMENT_HEAD, statementRows, workloadLines } from './bench-workload.js';
+import { generatorsLine } from './bench-generators.js';
 
 /** Escapes what would break a table cell or start Markdown formatting. */
 function cell(text: string): string {
@@ -25,6 +26,8 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
   const out: string[] = ['## perfbench bench', '', `${cell(runLine(result))}`, ''];
   const dataset = datasetLine(result);
   if (dataset) out.push(cell(dataset), '');
+  const generators = generatorsLine(result);
+  if (generators) out.push(cell(generators), '');
   out.push(`> ${latencyKind(result)}`, '');
   if (result.options.trials > 1) out.push(`Each row adds the histograms of ${result.options.trials} trials.`, '');
 
@@ -35,7 +38,7 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
   for (const p of paths) {
     const s = p.summary;
     const cells = [
-      `\`${p.name}\``, String(p.concurrency * p.sources), formatInt(p.ops), formatInt(p.errors), formatRate(p.throughputOpsPerSec),
+      `\`${p.name}\``, String(runConcurrency(p)), formatInt(p.ops), formatInt(p.errors), formatRate(p.throughputOpsPerSec),
       latencyCell(p, s.meanUs), ...(server ? [serverMean(p)] : []), `**${latencyCell(p, s.p50Us)}**`, latencyCell(p, s.p90Us), `**${latencyCell(p, s.p99Us)}**`,
       latencyCell(p, s.p999Us), latencyCell(p, s.maxUs),
     ];

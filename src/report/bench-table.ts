@@ -5,12 +5,13 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
-import { foldTrials, type BenchResult, type Comparison, type PathResult, type RatioEstimate } from '../measure/result.js';
+import { foldTrials, runConcurrency, type BenchResult, type Comparison, type PathResult, type RatioEstimate } from '../measure/result.js';
 import { formatInt } from './format.js';
 import {
   bar, describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, logShare, loopLagLines,
   datasetLine, NO_FIGURE, overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
+import { generatorsLine } from './bench-generators.js';
 import { hasWorkload, STATEMENT_HEAD, statementRows, workloadLines } from './bench-workload.js';
 
 export interface BenchTableOptions {
@@ -37,6 +38,8 @@ export function renderBenchTable(result: BenchResult, comparisons: readonly Comp
   lines.push(chalk.bold('perfbench bench') + chalk.dim(` · ${runLine(result)}`));
   const dataset = datasetLine(result);
   if (dataset) lines.push(chalk.dim(dataset));
+  const generators = generatorsLine(result);
+  if (generators) lines.push(chalk.dim(generators));
   lines.push(chalk.dim(latencyKind(result)));
   if (result.options.trials > 1) lines.push(chalk.dim(`Each row adds the histograms of ${result.options.trials} trials.`));
   lines.push('');
@@ -77,7 +80,7 @@ function percentileTable(paths: readonly PathResult[], open: boolean, chalk: Cha
     const s = p.summary;
     const row = [
       p.name,
-      String(p.concurrency * p.sources),
+      String(runConcurrency(p)),
       formatInt(p.ops),
       p.errors > 0 ? chalk.red(formatInt(p.errors)) : '0',
       formatRate(p.throughputOpsPerSec),
@@ -133,7 +136,7 @@ function distributionBlock(paths: readonly PathResult[], width: number, chalk: C
   // The scale starts a decade below the fastest p50 so the fastest path still shows a bar.
   const lowUs = Math.min(...shown.map((p) => p.summary.p50Us)) / 10;
   const highUs = Math.max(...shown.map((p) => p.summary.p999Us));
-  const labels = shown.map((p) => `${p.name} c=${p.concurrency * p.sources}`);
+  const labels = shown.map((p) => `${p.name} c=${runConcurrency(p)}`);
   const labelWidth = Math.max(...labels.map((l) => l.length));
   const values = shown.flatMap((p) => BAR_PERCENTILES.map(([, of]) => formatMsFromUs(of(p))));
   const valueWidth = Math.max(...values.map((v) => v.length));

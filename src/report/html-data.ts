@@ -13,7 +13,7 @@
 import type { GateReport, Verdict } from '../measure/gate.js';
 import { LatencyHistogram } from '../measure/histogram.js';
 import type { IntervalSample } from '../measure/intervals.js';
-import { foldTrials, type BenchResult, type Comparison, type LoopMode, type MeasuredComparison, type PathResult } from '../measure/result.js';
+import { foldTrials, runConcurrency, type BenchResult, type Comparison, type LoopMode, type MeasuredComparison, type PathResult } from '../measure/result.js';
 
 /** One bench result to report, with what was derived from it. */
 export interface HtmlRun {
@@ -152,7 +152,7 @@ interface Group {
 }
 
 function groupOf(p: PathResult): Group {
-  const c = p.concurrency * p.sources;
+  const c = runConcurrency(p);
   const title = p.mode === 'open'
     ? `open loop${p.ratePerSec ? ` at ${rateCell(p.ratePerSec)} ops/s` : ''}, at most ${c} outstanding`
     : `closed loop, concurrency ${c}`;
@@ -383,10 +383,10 @@ function kneeCharts(run: HtmlRun, colour: (name: string) => number, prefix: stri
           color: colour(name),
           ...(dash ? { dash } : {}),
           points: levels.map((p) => [sig(p.throughputOpsPerSec), sig((which === 'p99' ? p.summary.p99Us : p.summary.p50Us) / 1000)]),
-          pointLabels: levels.map((p) => `c=${p.concurrency * p.sources}`),
+          pointLabels: levels.map((p) => `c=${runConcurrency(p)}`),
         });
       }
-      for (const p of levels) rows.push([name, String(p.concurrency * p.sources), rateCell(p.throughputOpsPerSec), msCell(p.summary.p50Us), msCell(p.summary.p99Us)]);
+      for (const p of levels) rows.push([name, String(runConcurrency(p)), rateCell(p.throughputOpsPerSec), msCell(p.summary.p50Us), msCell(p.summary.p99Us)]);
     }
     out.push({
       id: idOf(prefix, 'knee', mode),
@@ -410,7 +410,7 @@ function pathKeys(runs: readonly HtmlRun[]): Array<{ key: string; label: string;
   for (const run of runs) {
     for (const p of foldTrials(run.result.paths).filter(charted)) {
       const key = `${p.name}-${p.mode}-${p.concurrency}`;
-      const label = levels.size > 1 ? `${p.name} ${p.mode === 'open' ? 'open ' : ''}c=${p.concurrency * p.sources}` : p.name;
+      const label = levels.size > 1 ? `${p.name} ${p.mode === 'open' ? 'open ' : ''}c=${runConcurrency(p)}` : p.name;
       if (!seen.has(key)) seen.set(key, { key, label, name: p.name, mode: p.mode, concurrency: p.concurrency });
     }
   }

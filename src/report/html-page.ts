@@ -8,7 +8,7 @@
  * from the chart data embedded as JSON (html-data.ts). Every chart has its numbers in a table.
  */
 import type { GateReport } from '../measure/gate.js';
-import { foldTrials, type BenchResult, type PathResult } from '../measure/result.js';
+import { foldTrials, runConcurrency, type BenchResult, type PathResult } from '../measure/result.js';
 import type { PlanRecord, PlanRecordNode } from '../plan/plan-record.js';
 import { MISESTIMATE_FACTOR } from '../plan/plan-warnings.js';
 import { datasetLine, latencyKind, loopLagLines, overheadLine, pathWarnings, runLine } from './bench-format.js';
@@ -94,7 +94,7 @@ function summaryTable(result: BenchResult): string {
   const cell = (p: PathResult, us: number): string => (p.ops === 0 ? '—' : msCell(us));
   const rows = paths.map((p) => {
     const s = p.summary;
-    const row = [p.name, ...(mixed ? [p.mode] : []), String(p.concurrency * p.sources), cell(p, s.p50Us), cell(p, s.p90Us), cell(p, s.p99Us),
+    const row = [p.name, ...(mixed ? [p.mode] : []), String(runConcurrency(p)), cell(p, s.p50Us), cell(p, s.p90Us), cell(p, s.p99Us),
       cell(p, s.p999Us), cell(p, s.maxUs), cell(p, s.meanUs), rateCell(p.throughputOpsPerSec), int(p.ops), int(p.errors)];
     if (open) {
       row.push(p.uncorrected && p.ops > 0 ? msCell(p.uncorrected.summary.p99Us) : '', p.scheduleLag ? `${msCell(p.scheduleLag.meanUs)} / ${msCell(p.scheduleLag.maxUs)}` : '');

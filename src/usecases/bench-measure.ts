@@ -11,16 +11,18 @@ import { firstLine } from '../errors.js';
 import { describeOutage } from '../report/bench-format.js';
 import { formatInt } from '../report/format.js';
 import type { PathResult } from '../measure/result.js';
-import { runTarget, type ProgressEvent } from '../measure/runner.js';
+import { runTarget, type ProgressEvent, type RunOptions } from '../measure/runner.js';
+import { operationSlice, rateShare, shareOf } from '../measure/shard.js';
 import type { BenchPath, RunFindings } from '../targets/path.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { BenchHooks, BenchOptions } from './bench-options.js';
+import type { ShardGate } from './shard-start.js';
 
 /** The flag of a path that lost its PostgreSQL connection during a run (`PathResult.outages` has the windows). */
 export const CONNECTION_LOST = 'connection-lost';
 
 export async function measure(paths: readonly BenchPath[], options: BenchOptions, sequence: CategorySequence, signal: AbortSignal,
-  hooks: BenchHooks, warn: (line: string) => void): Promise<PathResult[]> {
+  hooks: BenchHooks, warn: (line: string) => void, gate?: ShardGate): Promise<PathResult[]> {
   const results: PathResult[] = [];
   const runs = options.concurrency.length * options.trials * paths.length;
   const flagged = new Set<string>();
@@ -37,18 +39,33 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
         if (signal.aborted) return results;
         run++;
         const position = { run, runs, trials: options.trials };
-        const result = await runTarget(path.target(concurrency), {
-          concurrency,
-          ...(options.iterations !== undefined ? { iterations: options.iterations } : { durationMs: options.durationMs! }),
-          // At least one warm-up operation per worker, so every connection has prepared its statement.
-          warmupMs: options.warmupMs,
-          warmupIterations: options.warmupMs > 0 ? concurrency : 0,
-          ...(options.ratePerSec !== undefined ? { ratePerSec: options.ratePerSec } : {}),
-          sequence,
-          trial,
-          signal,
-          ...(hooks.onProgress ? { onProgress: (event: ProgressEvent) => hooks.onProgress!(event, position) } : {}),
-        });
+        const setup = runOptions(options, concurrency, sequence, trial, signal);
+        const workers = setup.concurrency;
+        // A shard notes the wall-clock start of its measured phase, for the start skew of the merged shards.
+        let measureStartedAt: string | undefined;
+        if (options.shard || hooks.onProgress) {
+          setup.onProgress = (event: ProgressEvent) => {
+            if (options.shard && event.phase === 'measure' && measureStartedAt === undefined) measureStartedAt = new Date().toISOString();
+            hooks.onProgress?.(event, position);
+          };
+        }
+        // Shards start each measured phase together: at the gate (--start-at, --barrier) after their
+        // setup and warm-up, whose lengths differ between processes.
+        let gated = false;
+        const passGate = async (): Promise<void> => {
+          if (gated || !gate) return;
+          gated = true;
+          await gate(run);
+        };
+        if (gate) setup.beforePhase = async (phase) => (phase === 'measure' ? passGate() : undefined);
+        else await passGate();
+        if (signal.aborted) return results;
+        const ran = { result: await runTarget(path.target(workers), setup) };
+        // A run whose setup failed still counts itself in, so the other shards are not left waiting.
+        if (!signal.aborted) await passGate();
+        const result: PathResult = { ...ran.result, ...(measureStartedAt ? { measureStartedAt } : {}) };
+        // A shard ran its share of the level: results are matched (and merged) by the level.
+        if (options.shard) result.totalConcurrency = concurrency;
         const findings = await findingsOf(path, result.interrupted);
         for (const [i, flag] of findings.flags.entries()) warnOnce(`${path.name}:${flag}`, findings.notes[i] ?? `${path.name}: ${flag}`);
         // Every outage, with its window: a restart mid-bench must be visible where the errors are.
@@ -64,6 +81,27 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
   }
   if (!signal.aborted) await checkPlansAtEnd(paths, results, warnOnce);
   return results;
+}
+
+/**
+ * How one path runs at one level in one trial. A shard (--shard I/N) runs its share of the workers,
+ * of the iterations and of the rate, on every Nth operation of the run's sequence (measure/shard.ts).
+ */
+function runOptions(options: BenchOptions, level: number, sequence: CategorySequence, trial: number, signal: AbortSignal): RunOptions {
+  const shard = options.shard?.shard;
+  const concurrency = shard ? shareOf(level, shard) : level;
+  return {
+    concurrency,
+    ...(options.iterations !== undefined ? { iterations: shard ? shareOf(options.iterations, shard) : options.iterations } : { durationMs: options.durationMs! }),
+    // At least one warm-up operation per worker, so every connection has prepared its statement.
+    warmupMs: options.warmupMs,
+    warmupIterations: options.warmupMs > 0 ? concurrency : 0,
+    ...(options.ratePerSec !== undefined ? { ratePerSec: shard ? rateShare(options.ratePerSec, shard) : options.ratePerSec } : {}),
+    sequence,
+    ...(shard ? { slice: operationSlice(shard) } : {}),
+    trial,
+    signal,
+  };
 }
 
 /** The end-of-run plan check: a change or a failed check joins the path's last result. */

@@ -1,6 +1,7 @@
 /** Use case: what a bench run is asked to do, parsed from the flags (src/flags/bench-flags.ts). */
 import type { ReplicaUrl } from '../config.js';
 import type { Distribution } from '../measure/random.js';
+import type { Shard } from '../measure/shard.js';
 import type { ProgressEvent } from '../measure/runner.js';
 import type { BenchFormat } from '../report/bench-report.js';
 import type { Identifier } from '../workload/identifiers.js';
@@ -50,6 +51,23 @@ export interface BenchOptions {
   replicaUrls?: ReplicaUrl[];
   /** `--replica-timeout`: the longest wait for the replicas to replay the run's setup. */
   replicaTimeoutMs?: number;
+  /** `--shard I/N`: this process generates shard I of the run's load (usecases/shard-start.ts). */
+  shard?: ShardOptions;
+}
+
+/** How the shards of one run start together. */
+export type ShardStart =
+  | { kind: 'none' }
+  /** `--start-at`: every shard sleeps until this instant (epoch ms). */
+  | { kind: 'start-at'; atMs: number }
+  /** `--barrier KEY`: every shard counts itself in at a Redis key and waits for all N, up to timeoutMs. */
+  | { kind: 'barrier'; key: string; timeoutMs: number };
+
+export interface ShardOptions {
+  shard: Shard;
+  /** The same for every shard of one run; merge checks it. */
+  runId: string;
+  start: ShardStart;
 }
 
 /** One script of a workload: a file (`--workload FILE@W`) or pgbench's built-in (`--builtin NAME@W`). */

@@ -34,6 +34,7 @@ import { readResultFile } from './result-file.js';
 import type { ReplicaSession } from './replicas.js';
 import { acquireTableLease } from './table-lease.js';
 import { openWorkload } from './workload.js';
+import { requireDataset, requireRunIndex } from './shard-prepare.js';
 
 /** Filter values read from a table perfbench did not seed (bounds the cache fill too). */
 const MAX_VALUES = 10_000;
@@ -71,8 +72,10 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
   talk.status('connecting to PostgreSQL');
   const admin = await runtime.client();
   // Runs on one table take turns (table-lease.ts): taken before the dataset, which bench may seed.
-  const lease = await acquireTableLease(runtime, options.table, 'bench', options.lock, talk);
-  await ensureDataset(runtime, admin, options.table, talk);
+  // The shards of one run share the table (a shared lock) and change nothing on it (shard-prepare.ts).
+  const lease = await acquireTableLease(runtime, options.table, 'bench', options.lock, talk, options.shard ? 'shared' : 'exclusive');
+  if (options.shard) await requireDataset(admin, options.table);
+  else await ensureDataset(runtime, admin, options.table, talk);
   stopIfAborted('stopped while preparing the dataset');
   const workload = await openWorkload(admin, { table: options.table, column: options.column });
   // From here on the table and column as the catalog resolved them (schema-qualified, typed).
@@ -82,10 +85,12 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
   const dataset = await describeDataset(admin, filter, { fingerprint, distinctValues: sequence.names.length, valuesCap: MAX_VALUES });
   const notDefault = notDefaultDatasetWarning(dataset, options.table.text === REPORT_DEFAULTS.table && options.column.text === REPORT_DEFAULTS.column);
   if (notDefault) talk.warn(notDefault);
-  // What crashed runs left on the table (an index a killed bench never dropped) goes first.
-  await reconcileIndexes(admin, filter.table, talk.say);
+  // What crashed runs left on the table (an index a killed bench never dropped) goes first; not by a
+  // shard, which changes nothing while the other shards of its run measure.
+  if (!options.shard) await reconcileIndexes(admin, filter.table, talk.say);
 
-  if (definitions.some((d) => d.needsIndex)) {
+  if (options.shard && definitions.some((d) => d.needsIndex)) await requireRunIndex(admin, filter);
+  else if (definitions.some((d) => d.needsIndex)) {
     await ensureRunIndex(runtime, admin, filter, lease, { keep: options.keepIndex, status: talk.status, say: talk.say });
     stopIfAborted('stopped after preparing the index');
   }

@@ -21,6 +21,8 @@ export type { BenchHooks } from './bench-options.js';
 import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
 import { benchReplicas } from './replicas.js';
 import { prepareWorkloadBench, type WorkloadHooks } from './bench-workload.js';
+import { checkStartAt, shardGate } from './shard-start.js';
+import { shardRecord } from './shard-record.js';
 
 export interface BenchOutcome {
   result: BenchResult;
@@ -35,13 +37,15 @@ export interface BenchOutcome {
 /** Runs the benchmark and returns its result; never prints data (the caller publishes it). */
 export async function bench(runtime: Runtime, options: BenchOptions, hooks: BenchHooks & WorkloadHooks = {}): Promise<BenchOutcome> {
   const talk = benchTalk(runtime, hooks);
+  if (options.shard) checkStartAt(options.shard);
   // A workload (pgbench scripts) has its own preparation and paths; measuring and summarizing are shared.
   // Read replicas (--replica-url) are checked before anything is prepared, and caught up with the setup after.
   const replicas = await benchReplicas(runtime, options, talk);
   const prepared = options.workload ? await prepareWorkloadBench(runtime, options, talk, hooks) : await prepareBench(runtime, options, talk, replicas);
   await replicas?.start();
   if ('pathNames' in prepared) options = { ...options, paths: prepared.pathNames };
-  const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn);
+  const startGate = options.shard ? shardGate(runtime, options.shard, talk.say) : undefined;
+  const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn, startGate);
 
   // Summarize: client-bound checks, speed-ups, and the gate against the baseline.
   const interrupted = runtime.signal.aborted || results.some((r) => r.interrupted);
@@ -55,6 +59,10 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   }
   const replication = interrupted ? undefined : await replicas?.finish();
   const result = createResult({ environment: prepared.environment, options: record, paths: checked.paths, notes: prepared.notes, ...(replication ? { replication } : {}) });
+  if (options.shard) {
+    result.shard = shardRecord(options.shard);
+    (result.notes ??= []).push(`shard ${options.shard.shard.index}/${options.shard.shard.count} of run ${options.shard.runId}: this process ran its share of the load; merge the ${options.shard.shard.count} results`);
+  }
   const outcome: BenchOutcome = { result, comparisons: compareResult(result), warnings: talk.warnings, interrupted };
   if (prepared.baseline && !interrupted) {
     outcome.gate = gate(result, prepared.baseline, { thresholdPct: options.thresholdPct });

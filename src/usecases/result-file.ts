@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { firstLine, usageError } from '../errors.js';
 import { compareResult, type Comparison } from '../measure/compare.js';
 import { initHistograms } from '../measure/histogram.js';
-import { describeDifference, mergeDifferences } from '../measure/merge-check.js';
+import { describeDifference, mergeDifferences, shardProblems } from '../measure/merge-check.js';
 import { mergeResults, validateResult, type BenchResult } from '../measure/result.js';
 
 /**
@@ -49,14 +49,24 @@ export async function merge(files: readonly string[], options: { force?: boolean
   await initHistograms();
   const results: BenchResult[] = [];
   for (const file of files) results.push(await readResultFile(file));
-  const differences = mergeDifferences(results, files.map((file) => basename(file)));
+  const labels = files.map((file) => basename(file));
+  const differences = mergeDifferences(results, labels);
   if (differences.length > 0 && !options.force) {
     throw usageError(`these results are not runs of one benchmark: they differ in ${differences.map(describeDifference).join('; ')}`,
       'merge the results of one run (same options and dataset), or pass --force to add them anyway');
   }
+  // Shards (bench --shard I/N) merge only as a whole run: one run id, each shard once, none missing.
+  const shards = shardProblems(results, labels);
+  if (shards.length > 0 && !options.force) {
+    throw usageError(`these results are not the shards of one run: ${shards.join('; ')}`,
+      'merge every shard of one run once (same --run-id, shards 1..N), or pass --force to add them anyway');
+  }
   const result = mergeResults(results);
-  const merged = `merged ${files.length} results (${files.map((file) => basename(file)).join(', ')})`;
-  const forced = differences.length > 0 ? [`merged with --force although they differ in ${differences.map(describeDifference).join('; ')}`] : [];
+  const merged = `merged ${files.length} results (${labels.join(', ')})`;
+  const forced = [
+    ...(differences.length > 0 ? [`merged with --force although they differ in ${differences.map(describeDifference).join('; ')}`] : []),
+    ...(shards.length > 0 ? [`merged with --force although they are not the shards of one run: ${shards.join('; ')}`] : []),
+  ];
   result.notes = [...(result.notes ?? []), merged, ...forced];
   return { result, comparisons: compareResult(result) };
 }

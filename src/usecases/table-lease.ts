@@ -41,6 +41,13 @@ export interface LockOptions {
 
 export const DEFAULT_LOCK: LockOptions = { wait: true, timeoutMs: DEFAULT_LOCK_TIMEOUT_MS };
 
+/**
+ * `exclusive`: the run has the table to itself. `shared`: the shards of one run (bench --shard),
+ * which change nothing on the table, hold it together; a run that wants it exclusively waits for
+ * all of them, and they wait for it.
+ */
+export type LeaseMode = 'exclusive' | 'shared';
+
 /** The table's run lock, held until the runtime closes. */
 export interface TableLease {
   table: Identifier;
@@ -66,7 +73,8 @@ export function newRunOwner(command: string): RunOwner {
  * deferred on the runtime, so it happens after the cleanups registered later (the run's index is
  * dropped while the lock is still held).
  */
-export async function acquireTableLease(runtime: Runtime, table: Identifier, command: string, lock: LockOptions, talk: LeaseTalk): Promise<TableLease> {
+export async function acquireTableLease(runtime: Runtime, table: Identifier, command: string, lock: LockOptions, talk: LeaseTalk,
+  mode: LeaseMode = 'exclusive'): Promise<TableLease> {
   const session = await connectClient(await runtime.database(), runtime.config.connectTimeoutMs);
   let lost = false;
   session.on('error', () => void (lost = true));
@@ -85,9 +93,11 @@ export async function acquireTableLease(runtime: Runtime, table: Identifier, com
     }
     records = await ensureRunMetadata(session);
     if (!records) talk.warn(noRecordsWarning(table));
-    await waitForLock(runtime, session, key, table, records, lock, talk);
+    await waitForLock(runtime, session, key, table, records, lock, talk, mode);
     owner.startedAt = new Date();
-    if (records) records = await recordHolder(session, key, owner, table, talk);
+    // perfbench_runs has one row per table: shards sharing the lock do not record themselves.
+    if (mode === 'shared') records = false;
+    else if (records) records = await recordHolder(session, key, owner, table, talk);
   } catch (error) {
     await session.end().catch(() => undefined);
     throw error;
@@ -103,7 +113,7 @@ export async function acquireTableLease(runtime: Runtime, table: Identifier, com
     }
     try {
       if (records) await forgetRunHolder(session, key, owner);
-      await releaseRunLock(session, key);
+      await releaseRunLock(session, key, mode === 'shared');
     } finally {
       await session.end().catch(() => undefined);
     }
@@ -115,10 +125,10 @@ export async function acquireTableLease(runtime: Runtime, table: Identifier, com
 const leases = new WeakMap<Runtime, Map<string, TableLease>>();
 
 async function waitForLock(runtime: Runtime, session: pg.ClientBase, key: string, table: Identifier, records: boolean,
-  lock: LockOptions, talk: LeaseTalk): Promise<void> {
+  lock: LockOptions, talk: LeaseTalk, mode: LeaseMode): Promise<void> {
   const started = performance.now();
   let told = '';
-  while (!(await tryRunLock(session, key))) {
+  while (!(await tryRunLock(session, key, mode === 'shared'))) {
     const holder = await readRunHolder(session, key, records);
     if (!holder) continue; // released between the two statements: try again at once
     const who = describeHolder(holder);
