@@ -10,7 +10,9 @@
  *   dataset (DATABASE_URL, else the embedded default, seeded when missing);
  * - the cached GET through perfbench's `cache` path (GET only, and GET + JSON.parse as bench runs
  *   it) and through `redis-benchmark -t get` with the same value size and clients, same Redis;
- * - the harness cost from the no-op path, and this process's RSS sampled every 250 ms.
+ * - the harness cost from the no-op path, and this process's RSS sampled every 250 ms;
+ * - pgbench's built-in select-only and tpcb-like scripts through perfbench's workload path and
+ *   through pgbench, c=1 and c=2 (fidelity-scripts.ts; alone: `npm run bench:fidelity -- --only scripts`).
  *
  * Targets (issue 4): index p50 within 25% of pgbench's average at c=1; throughput >= 0.8x pgbench
  * at c=2; harness overhead < 5 µs per operation; RSS flat and under 200 MB.
@@ -41,6 +43,11 @@ import { indexScanPath } from '../../src/targets/index-scan.js';
 import { noopPath } from '../../src/targets/noop.js';
 import type { BenchPath, PathContext } from '../../src/targets/path.js';
 import { seqScanPath } from '../../src/targets/seq-scan.js';
+import { scriptFidelity } from './fidelity-scripts.js';
+
+/** `--only scripts` (or FIDELITY_ONLY=scripts): only pgbench's built-in scripts, perfbench vs pgbench (fidelity-scripts.ts). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : process.env.FIDELITY_ONLY;
+if (only !== undefined && only !== 'scripts') throw new Error(`--only ${only}: the one part that runs alone is 'scripts'`);
 
 /** Measurement slots: index c1/c2, seq c1 (perfbench and pgbench each), cache 2 variants x 2 client counts, redis-benchmark x 2, noop. */
 const SLOTS = 15;
@@ -210,6 +217,9 @@ async function main(): Promise<void> {
   const noop = await measure(paths.noop, 1);
   const harnessUs = (noop.elapsedMs * 1000) / noop.ops;
 
+  log("\npgbench's built-in scripts (same server):");
+  const scriptLines = await scriptFidelity(runtime, controller.signal, log);
+
   clearInterval(sampler);
   rss.push(process.memoryUsage.rss());
   await runtime.close();
@@ -243,6 +253,8 @@ async function main(): Promise<void> {
     `cache hits verified by INFO: ${check.cacheCheck ? `${check.cacheCheck.hits} GETs hit, server keyspace_hits +${check.cacheCheck.serverHits}: ${verdict(check.cacheCheck.verified)}` : 'n/a'}`,
     '',
     `harness overhead (no-op path)          ${harnessUs.toFixed(3)} µs/op                                          < 5 µs: ${verdict(harnessUs < 5)}`,
+    '',
+    ...scriptLines,
     `RSS over ${totalSeconds} s (${rss.length} samples)       min ${mb(Math.min(...settled))}, max ${mb(rssMax)}, first ${mb(settled[0]!)}, last ${mb(rss[rss.length - 1]!)}   < 200 MB: ${verdict(rssMax < 200e6)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -269,7 +281,9 @@ async function meanBodyBytes(tier: Awaited<ReturnType<Runtime['cache']>>, namesp
 }
 
 try {
-  await main();
+  if (only === 'scripts') process.stdout.write(`${['', ...(await scriptFidelity(runtime, controller.signal, log))].join('\n')}\n`);
+  else await main();
+  if (only === 'scripts') await runtime.close();
 } catch (error) {
   process.stderr.write(`fidelity failed: ${(error as Error).stack ?? error}\n`);
   await runtime.close();

@@ -1,0 +1,161 @@
+/**
+ * Fidelity of `perfbench bench --builtin` against pgbench itself (issue 11, item 7), part of
+ * `npm run bench:fidelity` (alone: `npm run bench:fidelity -- --only scripts`, or FIDELITY_ONLY=scripts).
+ *
+ * pgbench's built-in select-only and tpcb-like scripts, at 1 and 2 clients, through perfbench's
+ * workload path (the `as-is` path of `bench --builtin NAME`: the same target, runner and
+ * histograms) and through `pgbench -M prepared -b NAME`, on the same server and the same tables
+ * made by `pgbench -i -s 1` (made here when missing, and then dropped at the end). Each pair runs
+ * ROUNDS times, alternating which tool goes first; before every tpcb-like measurement the tables
+ * pgbench itself would clean are cleaned (VACUUM of branches and tellers, TRUNCATE of history), for
+ * both tools alike, and both run with -n semantics (no vacuum of their own).
+ *
+ * Printed: perfbench's tps / pgbench's tps, and perfbench's mean latency / pgbench's "latency
+ * average" (target: each within 10%). pgbench computes that average as clients x run time /
+ * transactions (without --rate or --progress it measures no latency), so it includes the client's
+ * own time between transactions; perfbench's mean is of the measured executions, and its
+ * clients / tps equivalent is printed beside it.
+ */
+import { spawn } from 'node:child_process';
+import { initHistograms } from '../../src/measure/histogram.js';
+import type { PathResult } from '../../src/measure/result.js';
+import { runTarget } from '../../src/measure/runner.js';
+import { connectClient } from '../../src/db/connection.js';
+import type { Runtime } from '../../src/runtime.js';
+import { workloadPath, type WorkloadContext } from '../../src/targets/workload-path.js';
+import { builtinScript, type BuiltinScriptName } from '../../src/workload/pgbench/index.js';
+import { hasPgbenchTables, pgbenchBinary, pgbenchInit, PGBENCH_TABLES } from '../support/pgbench.js';
+
+const SCRIPTS: BuiltinScriptName[] = ['select-only', 'tpcb-like'];
+const CLIENTS = [1, 2];
+/** Seconds per measurement (each tool, each script and client count, each round). */
+const SECONDS = Number(process.env.FIDELITY_SCRIPT_SECONDS ?? 5);
+const ROUNDS = Number(process.env.FIDELITY_SCRIPT_ROUNDS ?? 2);
+const WARMUP_MS = 1000;
+
+interface Figures {
+  tps: number;
+  /** perfbench: the mean of the measured executions; pgbench: its latency average. */
+  latencyMs: number;
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} exited ${code}: ${output.trim().slice(-500)}`))));
+  });
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * Runs the scripts through both tools and returns the summary lines; `log` gets each measurement
+ * as it is made.
+ */
+export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log: (line: string) => void): Promise<string[]> {
+  await initHistograms();
+  const database = await runtime.database();
+  const url = `postgresql://${encodeURIComponent(database.user)}${database.password ? `:${encodeURIComponent(database.password)}` : ''}@` +
+    `${database.host.includes(':') ? `[${database.host}]` : database.host}:${database.port}/${encodeURIComponent(database.database)}`;
+  const admin = await runtime.client();
+  const made = !(await hasPgbenchTables(admin));
+  if (made) {
+    log('  making pgbench\'s tables: pgbench -i -s 1');
+    pgbenchInit(url);
+  }
+  const scale = Number((await admin.query('SELECT count(*) AS n FROM pgbench_branches')).rows[0].n);
+  const clean = async (script: BuiltinScriptName): Promise<void> => {
+    if (script !== 'tpcb-like') return;
+    await admin.query('VACUUM pgbench_branches');
+    await admin.query('VACUUM pgbench_tellers');
+    await admin.query('TRUNCATE pgbench_history');
+  };
+
+  const perfbench = async (script: BuiltinScriptName, clients: number): Promise<Figures> => {
+    const context: WorkloadContext = {
+      connect: () => connectClient(database, runtime.config.connectTimeoutMs),
+      scripts: [builtinScript(script)],
+      seed: 1,
+      scale,
+      defines: {},
+      draw: () => {
+        throw new Error('the built-in scripts draw no \\pb_from values');
+      },
+      maxTries: 1,
+      cache: () => runtime.cache(),
+      keyNamespace: 'fidelity-scripts',
+      ttlSeconds: 60,
+      signal,
+    };
+    const path = workloadPath(context, { kind: 'as-is' });
+    try {
+      const result: PathResult = await runTarget(path.target(clients), {
+        concurrency: clients, durationMs: SECONDS * 1000, warmupMs: WARMUP_MS, sequence: { at: () => '' }, signal,
+      });
+      if (result.errors > 0) throw new Error(`perfbench ${script} c=${clients}: ${result.errors} errors, first: ${result.firstError}`);
+      return { tps: result.throughputOpsPerSec, latencyMs: result.summary.meanUs / 1000 };
+    } finally {
+      await path.close();
+    }
+  };
+
+  const pgbench = async (script: BuiltinScriptName, clients: number): Promise<Figures> => {
+    const args = ['-n', '-M', 'prepared', '-b', script, '-c', String(clients), '-j', String(clients), '-T', String(SECONDS), url];
+    const text = await run(pgbenchBinary(), args, {});
+    const latency = /latency average = ([\d.]+) ms/.exec(text);
+    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(text);
+    if (!latency || !tps) throw new Error(`cannot read pgbench output:\n${text}`);
+    return { tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+  };
+
+  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures; pgbench: Figures }[] = [];
+  try {
+    for (const script of SCRIPTS) {
+      for (const clients of CLIENTS) {
+        const ours: Figures[] = [];
+        const theirs: Figures[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          // Alternate which goes first: neither always runs on the other's warm cache or after its bloat.
+          for (const tool of round % 2 === 0 ? ['perfbench', 'pgbench'] : ['pgbench', 'perfbench']) {
+            if (signal.aborted) throw new Error('interrupted');
+            await clean(script);
+            const figures = tool === 'perfbench' ? await perfbench(script, clients) : await pgbench(script, clients);
+            (tool === 'perfbench' ? ours : theirs).push(figures);
+            log(`  ${tool.padEnd(9)} ${script.padEnd(11)} c=${clients} round ${round + 1}: ${figures.tps.toFixed(0)} tps, ` +
+              `${tool === 'perfbench' ? 'mean' : 'latency average'} ${figures.latencyMs.toFixed(3)} ms`);
+          }
+        }
+        rows.push({
+          script, clients,
+          perfbench: { tps: median(ours.map((f) => f.tps)), latencyMs: median(ours.map((f) => f.latencyMs)) },
+          pgbench: { tps: median(theirs.map((f) => f.tps)), latencyMs: median(theirs.map((f) => f.latencyMs)) },
+        });
+      }
+    }
+  } finally {
+    if (made) await admin.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+  }
+
+  const within = (ratio: number): string => (Math.abs(ratio - 1) <= 0.1 ? 'PASS' : 'MISS');
+  return [
+    `pgbench's built-in scripts (pgbench -i -s ${scale} tables, same server; medians of ${ROUNDS} alternating ${SECONDS} s runs per tool)`,
+    'script       c   perfbench tps   pgbench tps   ratio        perfbench mean (c/tps)     pgbench latency avg   ratio',
+    ...rows.map(({ script, clients, perfbench: ours, pgbench: theirs }) => {
+      const tpsRatio = ours.tps / theirs.tps;
+      const latencyRatio = ours.latencyMs / theirs.latencyMs;
+      const perClient = (1000 * clients) / ours.tps;
+      return `${script.padEnd(12)} ${clients}   ${ours.tps.toFixed(0).padStart(13)}   ${theirs.tps.toFixed(0).padStart(11)}   ` +
+        `${`${tpsRatio.toFixed(2)}x ${within(tpsRatio)}`.padEnd(11)}  ${`${ours.latencyMs.toFixed(3)} ms (${perClient.toFixed(3)} ms)`.padEnd(25)}  ` +
+        `${`${theirs.latencyMs.toFixed(3)} ms`.padStart(19)}   ${latencyRatio.toFixed(2)}x ${within(latencyRatio)}`;
+    }),
+    'target: perfbench tps within 10% of pgbench\'s, and its mean latency within 10% of pgbench\'s latency average',
+  ];
+}
