@@ -69,8 +69,8 @@ export function wireChannel(client: pg.ClientBase): WireChannel | undefined {
 export class WireChannel {
   private readonly statements = new Map<string, Statement>();
   private current: Exchange | undefined;
-  /** Settles when the current exchange does: a second caller on the same connection waits for it. */
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Callers waiting for the exchange in flight (the paths never share a connection, so this is rare). */
+  private readonly waiting: Array<() => void> = [];
   /** Why the socket is gone, once it is. */
   private lost: Error | undefined;
 
@@ -104,7 +104,7 @@ export class WireChannel {
    */
   run(prefix: string, text: string, values: readonly (string | null)[]): Promise<WireResult | undefined> {
     // One exchange at a time per connection: a second caller waits for the one in flight, then looks again.
-    if (this.current) return this.tail.then(() => this.run(prefix, text, values));
+    if (this.current) return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.run(prefix, text, values));
     if (this.lost) return Promise.reject(this.lost);
     if (!this.pgIdle()) return Promise.resolve(undefined);
     let statement = this.statements.get(text);
@@ -117,7 +117,6 @@ export class WireChannel {
     const promise = new Promise<WireResult>((resolve, reject) => {
       this.current = { reader: new AnswerReader(statement.columns), statement, copyFailSent: false, resolve, reject };
     });
-    this.tail = promise.catch(() => undefined);
     this.stream.write(message);
     return promise;
   }
@@ -151,6 +150,7 @@ export class WireChannel {
     this.current = undefined;
     this.settle(exchange);
     if (rest.length > 0) this.pgParser(rest);
+    this.wakeWaiting();
   }
 
   private settle(exchange: Exchange): void {
@@ -173,6 +173,15 @@ export class WireChannel {
     }
   }
 
+  /**
+   * Every waiting caller looks again, in the order they came: the first starts its exchange and the
+   * others wait again behind it, or each goes through pg (pg busy) or fails (connection lost).
+   * Waking only the first would strand the rest when it needs no exchange.
+   */
+  private wakeWaiting(): void {
+    for (const next of this.waiting.splice(0)) next();
+  }
+
   /** The socket failed or closed: the exchange in flight fails with the server's last word (FATAL…) or the socket's. */
   private fail(error: Error): void {
     this.lost ??= error;
@@ -181,6 +190,7 @@ export class WireChannel {
     this.current = undefined;
     const said = exchange.reader.answer.error;
     exchange.reject(said ? databaseError(said) : this.lost);
+    this.wakeWaiting();
   }
 }
 

@@ -58,8 +58,13 @@ export class AnswerReader {
   /** The start of a message whose needed part has not fully arrived (a few bytes, rarely more). */
   private carry: Buffer | undefined;
 
-  /** `expectColumns`: each DataRow must have this many fields (the statement's shape, described when it was prepared). */
-  constructor(private readonly expectColumns?: number) {}
+  /** The field count every DataRow must have: the statement's shape, when known. */
+  private width: number | undefined;
+
+  /** `expectColumns`: the statement's column count, described when it was prepared. */
+  constructor(expectColumns?: number) {
+    this.width = expectColumns;
+  }
 
   /** Consumes one chunk. Throws on bytes that cannot be a message (the connection is then unusable). */
   feed(chunk: Buffer): Buffer | undefined {
@@ -79,20 +84,29 @@ export class AnswerReader {
       this.carry = undefined;
     }
     const end = buffer.length;
+    const answer = this.answer;
     while (end - offset >= 5) {
       const type = buffer[offset]!;
-      const length = buffer.readUInt32BE(offset + 1);
-      if (length < 4) throw new Error(`PostgreSQL protocol error: message '${String.fromCharCode(type)}' with length ${length}`);
+      const length = ((buffer[offset + 1]! << 24) | (buffer[offset + 2]! << 16) | (buffer[offset + 3]! << 8) | buffer[offset + 4]!) >>> 0;
       const total = 1 + length;
-      const need = 5 + neededBody(type, length - 4);
-      if (end - offset < need) break;
-      const done = this.message(type, buffer, offset + 5, offset + need);
+      if (type === BACKEND.dataRow && length >= 6) {
+        // The hot path, once per row: count it, check its width, skip its values.
+        if (end - offset < 7) break;
+        answer.rows++;
+        answer.rowBytes += total;
+        const fields = (buffer[offset + 5]! << 8) | buffer[offset + 6]!;
+        if (this.width !== undefined && fields !== this.width) answer.badRowWidth ??= fields;
+      } else {
+        if (length < (type === BACKEND.dataRow ? 6 : 4)) throw new Error(`PostgreSQL protocol error: message '${String.fromCharCode(type)}' with length ${length}`);
+        const need = 5 + neededBody(type, length - 4);
+        if (end - offset < need) break;
+        if (this.message(type, buffer, offset + 5, offset + need)) return buffer.subarray(offset + total);
+      }
       if (end - offset < total) {
         this.skip = total - (end - offset);
         return undefined;
       }
       offset += total;
-      if (done) return buffer.subarray(offset);
     }
     // Copied: a view would keep the whole socket chunk alive for a few bytes.
     if (offset < end) this.carry = Buffer.from(buffer.subarray(offset));
@@ -103,17 +117,10 @@ export class AnswerReader {
   private message(type: number, buffer: Buffer, start: number, end: number): boolean {
     const answer = this.answer;
     switch (type) {
-      case BACKEND.dataRow: {
-        answer.rows++;
-        answer.rowBytes += 1 + buffer.readUInt32BE(start - 4);
-        const fields = buffer.readUInt16BE(start);
-        // The shape described before (or by this exchange's own Describe, which precedes its rows).
-        const expected = this.expectColumns ?? answer.columns;
-        if (expected !== undefined && fields !== expected) answer.badRowWidth ??= fields;
-        return false;
-      }
       case BACKEND.rowDescription:
         answer.columns = buffer.readUInt16BE(start);
+        // This exchange's own Describe precedes its rows: they are checked against it.
+        this.width ??= answer.columns;
         return false;
       case BACKEND.commandComplete:
         answer.commandTag = cstring(buffer, start, end);
@@ -141,7 +148,6 @@ export class AnswerReader {
 /** How many bytes of a message's body (`bodyLength` long) the reader needs to see at once. */
 function neededBody(type: number, bodyLength: number): number {
   switch (type) {
-    case BACKEND.dataRow:
     case BACKEND.rowDescription:
       return Math.min(2, bodyLength);
     case BACKEND.commandComplete:
