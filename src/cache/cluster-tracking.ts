@@ -61,17 +61,7 @@ export class ClusterTrackingHub {
     if (this.closed) throw new Error('the Redis invalidation channel is closed');
     if (!prefix.startsWith(this.prefix)) throw new Error(`cannot track '${prefix}': this cluster client tracks '${this.prefix}'`);
     if (!this.started) this.start();
-    const hub = this;
-    return this.listeners.add(prefix, listener, {
-      get active() {
-        return hub.active;
-      },
-      get problem() {
-        return hub.problem;
-      },
-      sync: (timeoutMs) => this.sync(timeoutMs),
-      idle: () => this.close(),
-    });
+    return this.listeners.add(prefix, listener, this);
   }
 
   /** Resolves once a write made now on every master has been told back, with the slowest one's ms. */
@@ -95,8 +85,18 @@ export class ClusterTrackingHub {
   private start(): void {
     this.started = true;
     for (const event of ['refresh', '+node', '-node']) this.cluster.on(event, this.onTopology);
-    this.timer = setInterval(this.onTopology, this.reconcileMs);
+    this.timer = setInterval(() => this.tick(), this.reconcileMs);
     this.timer.unref();
+    this.reconcile();
+  }
+
+  /**
+   * The once-a-second check. While some slot is uncovered, the slot map is also asked for again:
+   * the cluster client refreshes it only when a command meets a moved or failed slot, and a
+   * failover of slots nobody reads would otherwise stay unseen (its 'refresh' reconciles again).
+   */
+  private tick(): void {
+    if (!this.active) this.cluster.refreshSlotsCache();
     this.reconcile();
   }
 

@@ -42,13 +42,14 @@ interface Registration {
   closed: boolean;
 }
 
-/** What a registration asks of the channel it is registered with. */
+/** What a registration asks of the channel (a hub) it is registered with. */
 export interface TrackingChannel {
-  readonly active: boolean;
+  readonly isActive: boolean;
+  /** Why invalidations do not arrive now, when known. */
   readonly problem: string | undefined;
   sync(timeoutMs: number): Promise<number>;
-  /** The last registration left: the channel may stop. */
-  idle(): Promise<void>;
+  /** Called when the last registration leaves. */
+  close(): Promise<void>;
 }
 
 /**
@@ -63,21 +64,21 @@ export class Listeners {
     const registration: Registration = { prefix, listener, closed: false };
     this.registrations.add(registration);
     // Told after register returns, as every later state change is (never inside the caller's own call).
-    if (channel.active) queueMicrotask(() => { if (!registration.closed && channel.active) listener.tracking(); });
+    if (channel.isActive) queueMicrotask(() => { if (!registration.closed && channel.isActive) listener.tracking(); });
     const listeners = this;
     return {
       get active() {
-        return !registration.closed && channel.active;
+        return !registration.closed && channel.isActive;
       },
       get problem() {
-        return channel.active ? undefined : channel.problem;
+        return channel.isActive ? undefined : channel.problem;
       },
       sync: (timeoutMs) => channel.sync(timeoutMs),
       close: async () => {
         if (registration.closed) return;
         registration.closed = true;
         listeners.registrations.delete(registration);
-        if (listeners.registrations.size === 0) await channel.idle();
+        if (listeners.registrations.size === 0) await channel.close();
       },
     };
   }
@@ -161,6 +162,10 @@ export class TrackingHub {
     return this.active;
   }
 
+  get problem(): string | undefined {
+    return this.lastError;
+  }
+
   /** Closed hubs take no registrations; the connection's next `track` starts a new one. */
   get isClosed(): boolean {
     return this.closed;
@@ -171,17 +176,7 @@ export class TrackingHub {
     if (this.closed) throw new Error('the Redis invalidation channel is closed');
     if (!prefix.startsWith(this.prefix)) throw new Error(`cannot track '${prefix}': this connection tracks '${this.prefix}'`);
     if (!this.redirect) this.start();
-    const hub = this;
-    return this.listeners.add(prefix, listener, {
-      get active() {
-        return hub.active;
-      },
-      get problem() {
-        return hub.lastError;
-      },
-      sync: (timeoutMs) => this.sync(timeoutMs),
-      idle: () => this.close(),
-    });
+    return this.listeners.add(prefix, listener, this);
   }
 
   /** Resolves (with the ms it took) once the invalidation of a write made now has arrived. */

@@ -98,6 +98,12 @@ export class PrivateRedisCluster {
     return (await this.state()).filter((node) => node.role === 'master' && !node.failed && node.slots > 0).map((node) => node.address).sort();
   }
 
+  /** How many replicas follow `master` now (its INFO replication). */
+  async replicasOf(master: string): Promise<number> {
+    const fields = parseFields(await withNode(Number(master.split(':')[1]), (redis) => redis.info('replication')));
+    return Number(fields.connected_slaves ?? 0);
+  }
+
   /** Every key on every live master, by master address (SCAN on each: a cluster has no global keyspace). */
   async keysByMaster(): Promise<Map<string, string[]>> {
     const byMaster = new Map<string, string[]>();
