@@ -24,8 +24,9 @@
  *    `perfbench bench --paths index --concurrency 2` runs it, against `pgbench -c 2 -j 2 -T
  *    DURATION` with the same script; and the same path with node-postgres parsing the rows (before).
  *
- * The routes alternate within each of ROUNDS rounds and the medians are compared, so the load of
- * other work on the machine weighs on each alike; the load average is printed with the figures.
+ * The three take turns within each of ROUNDS rounds, each round in another order, and each ratio is
+ * taken within a round (then the median of the rounds, with their range), so the load of other
+ * work on the machine weighs on each alike; the load average is printed with the figures.
  * Targets: client CPU ≤ 2x libpq's; index throughput at c=2 ≥ 0.95x pgbench's, on each server.
  * Needs pgbench (`apt-get install postgresql-client`).
  */
@@ -88,10 +89,39 @@ function servers(): Array<{ name: string; env: NodeJS.ProcessEnv; cwd: string }>
   return list;
 }
 
+/** One figure of perfbench, of perfbench before the wire channel, and of the peer tool, per round. */
+interface Compared {
+  perfbench: number[];
+  before: number[];
+  peer: number[];
+}
+
 interface ServerFigures {
   version: string;
-  cpu: { wire: number; parsed: number; libpq: number; rowsPerReport: number };
-  throughput: { wire: number; parsed: number; pgbench: number; wireCpuUs: number; pgbenchCpuUs: number };
+  rowsPerReport: number;
+  /** Client CPU µs per report: perfbench, before, libpq. */
+  cpu: Compared;
+  /** ops/s at c=2: perfbench's index path, before, pgbench. */
+  throughput: Compared;
+  cpuPerOpAtC2: { perfbench: number; peer: number };
+}
+
+/**
+ * ROUNDS rounds of the three measurements, each round in another order (perfbench first, then
+ * before first, then the peer first…), so a drift of the machine's load favours none of them.
+ */
+async function rounds(label: string, steps: Record<keyof Compared, () => Promise<number>>): Promise<Compared> {
+  const figures: Compared = { perfbench: [], before: [], peer: [] };
+  const names = Object.keys(figures) as Array<keyof Compared>;
+  for (let round = 0; round < ROUNDS && !controller.signal.aborted; round++) {
+    for (let k = 0; k < names.length; k++) {
+      const name = names[(round + k) % names.length]!;
+      figures[name].push(await steps[name]());
+    }
+    const last = (name: keyof Compared): string => figures[name][round]!.toFixed(0);
+    log(`  round ${round + 1} ${label}: perfbench ${last('perfbench')} (before ${last('before')}), peer ${last('peer')} · load ${load()}`);
+  }
+  return figures;
 }
 
 async function measureServer(name: string, env: NodeJS.ProcessEnv, cwd: string): Promise<ServerFigures> {
@@ -115,49 +145,41 @@ async function measureServer(name: string, env: NodeJS.ProcessEnv, cwd: string):
     const pgbench = pgbenchRunner(database, writeScript(scratch, categories));
     const connect = (): Promise<pg.Client> => connectClient(database, runtime.config.connectTimeoutMs);
 
-    const cpu = { wire: [] as number[], parsed: [] as number[], libpq: [] as number[], rows: [] as number[] };
     const client = await connect();
-    try {
-      for (let round = 1; round <= ROUNDS; round++) {
+    let rowsPerReport = 0;
+    const cpu = await rounds('CPU µs/report', {
+      perfbench: async () => {
         const wire = await clientCpu(sequence, (value) => runWorkloadRaw(client, workload, value));
-        const parsed = await clientCpu(sequence, (value) => runRawParsed(client, 'perfbench_bench', workload.statement.text, [value]));
+        rowsPerReport = wire.rowsPerReport;
+        return wire.cpuUs;
+      },
+      before: async () => (await clientCpu(sequence, (value) => runRawParsed(client, 'perfbench_bench', workload.statement.text, [value]))).cpuUs,
+      peer: async () => {
         const libpq = await pgbench({ clients: 1, transactions: REPORTS });
-        cpu.wire.push(wire.cpuUs);
-        cpu.parsed.push(parsed.cpuUs);
-        cpu.libpq.push(libpq.cpuUs / libpq.transactions);
-        cpu.rows.push(wire.rowsPerReport);
-        log(`  round ${round} CPU µs/report: perfbench ${wire.cpuUs.toFixed(0)} (pg parser ${parsed.cpuUs.toFixed(0)}), libpq ${(libpq.cpuUs / libpq.transactions).toFixed(0)} · load ${load()}`);
-      }
-    } finally {
-      await client.end().catch(() => undefined);
-    }
+        return libpq.cpuUs / libpq.transactions;
+      },
+    }).finally(() => client.end().catch(() => undefined));
 
     const context: PathContext = {
       connect, workload, sequence, keyNamespace: 'bench-db', ttlSeconds: 0, signal: controller.signal,
       cache: () => Promise.reject(new Error('the index path has no cache')),
     };
-    const throughput = { wire: [] as number[], parsed: [] as number[], pgbench: [] as number[], wireCpu: [] as number[], pgbenchCpu: [] as number[] };
-    for (let round = 1; round <= ROUNDS; round++) {
-      const wirePath = indexScanPath.create(context);
-      const wire = await timed(wirePath.target(2), sequence).finally(() => wirePath.close());
-      const before = parsedIndexTarget(context, workload);
-      const parsed = await timed(before, sequence);
-      const peer = await pgbench({ clients: 2, seconds: DURATION_S });
-      throughput.wire.push(wire.throughputOpsPerSec);
-      throughput.parsed.push(parsed.throughputOpsPerSec);
-      throughput.pgbench.push(peer.tps);
-      throughput.wireCpu.push(((wire.clientCpuMs ?? NaN) * 1000) / wire.ops);
-      throughput.pgbenchCpu.push(peer.cpuUs / peer.transactions);
-      log(`  round ${round} c=2: perfbench index ${wire.throughputOpsPerSec.toFixed(0)} ops/s (pg parser ${parsed.throughputOpsPerSec.toFixed(0)}), pgbench ${peer.tps.toFixed(0)} tps · load ${load()}`);
-    }
-    return {
-      version,
-      cpu: { wire: median(cpu.wire), parsed: median(cpu.parsed), libpq: median(cpu.libpq), rowsPerReport: median(cpu.rows) },
-      throughput: {
-        wire: median(throughput.wire), parsed: median(throughput.parsed), pgbench: median(throughput.pgbench),
-        wireCpuUs: median(throughput.wireCpu), pgbenchCpuUs: median(throughput.pgbenchCpu),
+    const cpuPerOp = { perfbench: [] as number[], peer: [] as number[] };
+    const throughput = await rounds('c=2 ops/s', {
+      perfbench: async () => {
+        const path = indexScanPath.create(context);
+        const result = await timed(path.target(2), sequence).finally(() => path.close());
+        cpuPerOp.perfbench.push(((result.clientCpuMs ?? NaN) * 1000) / result.ops);
+        return result.throughputOpsPerSec;
       },
-    };
+      before: async () => (await timed(parsedIndexTarget(context, workload), sequence)).throughputOpsPerSec,
+      peer: async () => {
+        const run = await pgbench({ clients: 2, seconds: DURATION_S });
+        cpuPerOp.peer.push(run.cpuUs / run.transactions);
+        return run.tps;
+      },
+    });
+    return { version, rowsPerReport, cpu, throughput, cpuPerOpAtC2: { perfbench: median(cpuPerOp.perfbench), peer: median(cpuPerOp.peer) } };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
     await runtime.close();
@@ -249,19 +271,28 @@ async function main(): Promise<void> {
     if (controller.signal.aborted) break;
     results.push({ name: server.name, figures: await measureServer(server.name, server.env, server.cwd) });
   }
-  const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
   const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
-  const lines = [`\nperfbench bench:db · ${new Date().toISOString()} · load average ${load()} (medians of ${ROUNDS} rounds)`];
+  /** The ratio of each round (a over b in the same round), as median and range. */
+  const ratios = (a: number[], b: number[]): { median: number; text: string } => {
+    const each = a.map((value, i) => value / b[i]!);
+    const mid = median(each);
+    return { median: mid, text: `${mid.toFixed(2)}x (rounds ${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)})` };
+  };
+  const lines = [`\nperfbench bench:db · ${new Date().toISOString()} · load average ${load()} · medians of ${ROUNDS} rounds, ratios taken within each round`];
   for (const { name, figures } of results) {
     const { cpu, throughput } = figures;
+    const cpuNow = ratios(cpu.perfbench, cpu.peer);
+    const tputNow = ratios(throughput.perfbench, throughput.peer);
     lines.push(
       '',
       `PostgreSQL ${figures.version} (${name})`,
-      `  client CPU per report (${cpu.rowsPerReport.toFixed(0)} rows)  perfbench ${cpu.wire.toFixed(0)} µs, libpq (pgbench) ${cpu.libpq.toFixed(0)} µs: ${ratio(cpu.wire, cpu.libpq)}` +
-        `  (target ≤ ${CPU_TARGET}x: ${verdict(cpu.wire / cpu.libpq <= CPU_TARGET)}); before, through pg's parser: ${cpu.parsed.toFixed(0)} µs, ${ratio(cpu.parsed, cpu.libpq)}`,
-      `  index c=2 throughput               perfbench ${throughput.wire.toFixed(0)} ops/s, pgbench ${throughput.pgbench.toFixed(0)} tps: ${ratio(throughput.wire, throughput.pgbench)}` +
-        `  (target ≥ ${THROUGHPUT_TARGET}x: ${verdict(throughput.wire / throughput.pgbench >= THROUGHPUT_TARGET)}); before: ${throughput.parsed.toFixed(0)} ops/s, ${ratio(throughput.parsed, throughput.pgbench)}`,
-      `  client CPU per operation at c=2    perfbench ${throughput.wireCpuUs.toFixed(0)} µs (the runner's own accounting), pgbench ${throughput.pgbenchCpuUs.toFixed(0)} µs`,
+      `  client CPU per report (${figures.rowsPerReport.toFixed(0)} rows): perfbench ${median(cpu.perfbench).toFixed(0)} µs, libpq (pgbench) ${median(cpu.peer).toFixed(0)} µs: ` +
+        `${cpuNow.text}, target ≤ ${CPU_TARGET}x: ${verdict(cpuNow.median <= CPU_TARGET)}`,
+      `    before (rows through node-postgres' parser): ${median(cpu.before).toFixed(0)} µs, ${ratios(cpu.before, cpu.peer).text}`,
+      `  index path throughput at c=2: perfbench ${median(throughput.perfbench).toFixed(0)} ops/s, pgbench ${median(throughput.peer).toFixed(0)} tps: ` +
+        `${tputNow.text}, target ≥ ${THROUGHPUT_TARGET}x: ${verdict(tputNow.median >= THROUGHPUT_TARGET)}`,
+      `    before: ${median(throughput.before).toFixed(0)} ops/s, ${ratios(throughput.before, throughput.peer).text}`,
+      `  client CPU per operation at c=2: perfbench ${figures.cpuPerOpAtC2.perfbench.toFixed(0)} µs (the runner's own accounting), pgbench ${figures.cpuPerOpAtC2.peer.toFixed(0)} µs`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
