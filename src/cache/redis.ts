@@ -129,8 +129,13 @@ export class RedisCache implements CacheTier {
       return { outcome: 'open', arrived };
     }
     const deadline = performance.now() + timeoutMs;
-    // Giving up takes this process's arrival back, so the others do not open with it gone.
-    const leave = async (outcome: 'timeout' | 'aborted'): Promise<BarrierOutcome> => ({ outcome, arrived: (await this.client.decr(count).catch(() => arrived)) + 1 });
+    // Giving up takes this process's arrival back, so the others do not open with it gone (and the
+    // last to give up removes the count).
+    const leave = async (outcome: 'timeout' | 'aborted'): Promise<BarrierOutcome> => {
+      const others = await this.client.decr(count).catch(() => arrived - 1);
+      if (others <= 0) await this.client.del(count).catch(() => undefined);
+      return { outcome, arrived: others + 1 };
+    };
     for (;;) {
       if (signal?.aborted) return leave('aborted');
       if (deadline - performance.now() <= 0) return leave('timeout');
