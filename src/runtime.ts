@@ -1,7 +1,7 @@
 /** Shared: the configuration, the output and the servers a command runs with, started lazily and stopped in order. */
 import type pg from 'pg';
 import type { CacheTier } from './cache/tier.js';
-import type { Config } from './config.js';
+import type { Config, RedisConfig } from './config.js';
 import type { ConnectionTarget } from './db/connection.js';
 import type { EmbeddedPostgres } from './db/embedded-postgres.js';
 import { sql } from './db/sql.js';
@@ -18,6 +18,11 @@ export class Runtime {
   private cacheTier?: Promise<CacheTier>;
   /** Set once the embedded PostgreSQL runs (for doctor). */
   embedded?: EmbeddedPostgres;
+  /**
+   * The Redis the cache tier talks to, once `cache()` resolved it (a private redis-server's address
+   * included), for other threads to connect to the same one; undefined for the in-process tier.
+   */
+  redisTarget?: RedisConfig;
 
   constructor(
     readonly config: Config,
@@ -119,7 +124,11 @@ export class Runtime {
     const { MemoryCache } = await import('./cache/memory.js');
     if (redis.mode === 'memory') return new MemoryCache();
     const { connectRedis } = await import('./cache/redis.js');
-    if (redis.mode === 'external' || redis.mode === 'cluster') return connectRedis(redis, this.config.connectTimeoutMs);
+    if (redis.mode === 'external' || redis.mode === 'cluster') {
+      const tier = await connectRedis(redis, this.config.connectTimeoutMs);
+      this.redisTarget = redis;
+      return tier;
+    }
     const { startEmbeddedRedis } = await import('./cache/embedded-redis.js');
     const server = await startEmbeddedRedis();
     if (!server) {
@@ -127,7 +136,10 @@ export class Runtime {
       return new MemoryCache();
     }
     this.defer(() => server.stop());
-    return connectRedis({ ...redis, host: server.host, port: server.port }, this.config.connectTimeoutMs, 'embedded-redis');
+    const target = { ...redis, host: server.host, port: server.port };
+    const tier = await connectRedis(target, this.config.connectTimeoutMs, 'embedded-redis');
+    this.redisTarget = target;
+    return tier;
   }
 
   /** Runs every cleanup, newest first; one failing does not stop the others. */

@@ -36,6 +36,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--duration <time>', `measured time per path and trial, e.g. 500ms, 5s, 1m (default ${d.duration})`)
     .option('--iterations <n>', 'measured operations per path and trial, instead of --duration')
     .option('--warmup <time>', 'unrecorded warm-up per path and trial (0 for none)', d.warmup)
+    .option('--workers <n>', 'worker threads generating the load, sharing --concurrency (or --rate); histograms added exactly (default 1)')
     .option('--rate <ops/s>', 'open loop: operations per second on a fixed schedule (coordinated omission corrected)')
     .option('--trials <n>', 'rounds of all paths, interleaved; 3 or more give trial-based intervals', d.trials)
     .option('--distribution <d>', 'category draw: uniform | zipf', d.distribution)
@@ -95,6 +96,7 @@ Examples:
   perfbench bench
   perfbench bench --paths seq,index --concurrency 1,4,16 --duration 5s
   perfbench bench --http
+  perfbench bench --paths cache,http-fast --http --concurrency 16 --workers 2
   perfbench bench --builtin select-only --paths as-is,no-index,cache
   perfbench bench --workload my.sql@2 --builtin tpcb-like -D delta=5 --max-tries 3 --paths 'as-is,index=orders(customer_id)'
   perfbench bench --http http://127.0.0.1:8080 --paths http-slow,http-fast

@@ -63,6 +63,21 @@ export interface BenchFlags extends LockFlags, WorkloadFlags, ShardFlags {
   /** `--replica-url` (repeatable) and `--replica-timeout`: see replica-flags.ts. */
   replicaUrl?: string[];
   replicaTimeout?: string;
+  workers?: string;
+}
+
+/**
+ * `--workers N`: threads that share the concurrency, so each needs at least one of the lowest
+ * level's clients (in an open loop, one of its outstanding operations).
+ */
+export function workersOption(text: string, concurrency: readonly number[]): number {
+  const workers = integerOption(text, '--workers', 1, 64);
+  const lowest = Math.min(...concurrency);
+  if (workers > lowest) {
+    throw usageError(`--workers ${workers} is more than --concurrency ${lowest}: the worker threads share the concurrency, at least one client each`,
+      `use --workers ${lowest} or fewer, or raise --concurrency`);
+  }
+  return workers;
 }
 
 /** `10%` or `10` -> 10 (strictly between 0 and 100). */
@@ -131,6 +146,9 @@ function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOpti
   if (http) throw usageError('--http does not time a workload yet', 'drop --http, or run the report without --workload');
   const kinds = flags.paths === undefined ? undefined : workloadPathsOption(flags.paths);
   const options = unshardedOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, paths: undefined, http: undefined } as BenchFlags);
+  if (options.workers !== undefined && options.workers > 1) {
+    throw usageError('--workers does not time a workload yet', 'drop --workers (or use --workers 1), or run the report without --workload');
+  }
   options.workload = workload;
   options.paths = [];
   if (kinds) options.workloadPaths = kinds;
@@ -185,6 +203,7 @@ function unshardedOptions(flags: BenchFlags): BenchOptions {
   if (iterations !== undefined) options.iterations = iterations;
   if (durationMs !== undefined) options.durationMs = durationMs;
   if (flags.rate !== undefined) options.ratePerSec = numberOption(flags.rate, '--rate', 0.001, 10_000_000);
+  if (flags.workers !== undefined) options.workers = workersOption(flags.workers, options.concurrency);
   Object.assign(options, replicaOptions(flags));
   if (distribution === 'zipf') options.skew = flags.skew === undefined ? DEFAULT_ZIPF_SKEW : numberOption(flags.skew, '--skew', 0.01, 10);
   if (flags.baseline !== undefined) options.baseline = flags.baseline;

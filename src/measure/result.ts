@@ -264,8 +264,13 @@ export interface PathResult {
   ratePerSec?: number;
   /** 1-based trial number. */
   trial: number;
-  /** How many runs were added into this one (worker threads or machines); 1 for a plain run. */
+  /** How many runs were added into this one (processes or machines); 1 for a plain run. */
   sources: number;
+  /**
+   * Load-generating threads behind this result, over all its sources (`bench --workers`); absent:
+   * one per source. A process's threads share its `concurrency`, which counts them all.
+   */
+  workers?: number;
   /**
    * `bench --shard`: the run's concurrency level, of which `concurrency` is this process's share
    * (after a merge, `concurrency` is the sum of the shares: the level again). Paths are matched by it.
@@ -592,6 +597,7 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
     histogram,
     interrupted: parts.some((p) => p.interrupted),
   };
+  if (how === 'concurrent' && parts.some((p) => p.workers !== undefined)) combined.workers = sum(parts, (p) => p.workers ?? p.sources);
   const firstError = parts.find((p) => p.firstError !== undefined)?.firstError;
   if (firstError !== undefined) combined.firstError = firstError;
   else delete combined.firstError;

@@ -23,10 +23,10 @@ export interface SelfCheckOptions {
   busyShare?: number;
 }
 
-/** How busy the client process was during a path's measured phase (0..1 per source), if known. */
+/** How busy the client was during a path's measured phase (0..1 per load-generating thread), if known. */
 export function clientBusyShare(path: PathResult): number | undefined {
   if (path.clientCpuMs === undefined || path.elapsedMs <= 0) return undefined;
-  return path.clientCpuMs / (path.elapsedMs * Math.max(1, path.sources));
+  return path.clientCpuMs / (path.elapsedMs * Math.max(1, path.workers ?? path.sources));
 }
 
 /** The no-op path's wall time per operation: what measuring itself costs (0 without a no-op path). */

@@ -16,13 +16,14 @@ import { operationSlice, rateShare, shareOf } from '../measure/shard.js';
 import type { BenchPath, RunFindings } from '../targets/path.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import type { BenchHooks, BenchOptions } from './bench-options.js';
+import type { LoadThreads } from './bench-threads.js';
 import type { ShardGate } from './shard-start.js';
 
 /** The flag of a path that lost its PostgreSQL connection during a run (`PathResult.outages` has the windows). */
 export const CONNECTION_LOST = 'connection-lost';
 
 export async function measure(paths: readonly BenchPath[], options: BenchOptions, sequence: CategorySequence, signal: AbortSignal,
-  hooks: BenchHooks, warn: (line: string) => void, gate?: ShardGate): Promise<PathResult[]> {
+  hooks: BenchHooks, warn: (line: string) => void, gate?: ShardGate, threads?: LoadThreads): Promise<PathResult[]> {
   const results: PathResult[] = [];
   const runs = options.concurrency.length * options.trials * paths.length;
   const flagged = new Set<string>();
@@ -50,7 +51,8 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
           };
         }
         // Shards start each measured phase together: at the gate (--start-at, --barrier) after their
-        // setup and warm-up, whose lengths differ between processes.
+        // setup and warm-up, whose lengths differ between processes (with --workers, once every
+        // thread is at its measured phase: bench-threads.ts calls the hook at its barrier).
         let gated = false;
         const passGate = async (): Promise<void> => {
           if (gated || !gate) return;
@@ -60,13 +62,14 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
         if (gate) setup.beforePhase = async (phase) => (phase === 'measure' ? passGate() : undefined);
         else await passGate();
         if (signal.aborted) return results;
-        const ran = { result: await runTarget(path.target(workers), setup) };
+        // bench --workers N: the threads make the run together, and bring their paths' findings with it.
+        const ran: { result: PathResult; findings?: RunFindings } = threads ? await threads.run(path.name, setup) : { result: await runTarget(path.target(workers), setup) };
         // A run whose setup failed still counts itself in, so the other shards are not left waiting.
         if (!signal.aborted) await passGate();
         const result: PathResult = { ...ran.result, ...(measureStartedAt ? { measureStartedAt } : {}) };
         // A shard ran its share of the level: results are matched (and merged) by the level.
         if (options.shard) result.totalConcurrency = concurrency;
-        const findings = await findingsOf(path, result.interrupted);
+        const findings = ran.findings ?? await findingsOf(path, result.interrupted);
         for (const [i, flag] of findings.flags.entries()) warnOnce(`${path.name}:${flag}`, findings.notes[i] ?? `${path.name}: ${flag}`);
         // Every outage, with its window: a restart mid-bench must be visible where the errors are.
         for (const outage of findings.outages ?? []) {
@@ -79,7 +82,7 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
       }
     }
   }
-  if (!signal.aborted) await checkPlansAtEnd(paths, results, warnOnce);
+  if (!signal.aborted) await checkPlansAtEnd(paths, results, warnOnce, threads);
   return results;
 }
 
@@ -105,7 +108,8 @@ function runOptions(options: BenchOptions, level: number, sequence: CategorySequ
 }
 
 /** The end-of-run plan check: a change or a failed check joins the path's last result. */
-async function checkPlansAtEnd(paths: readonly BenchPath[], results: PathResult[], warnOnce: (key: string, line: string) => void): Promise<void> {
+async function checkPlansAtEnd(paths: readonly BenchPath[], results: PathResult[], warnOnce: (key: string, line: string) => void,
+  threads?: LoadThreads): Promise<void> {
   for (const path of paths) {
     if (!path.checkPlan) continue;
     let last = -1;
@@ -113,7 +117,8 @@ async function checkPlansAtEnd(paths: readonly BenchPath[], results: PathResult[
     if (last < 0) continue;
     let findings: RunFindings;
     try {
-      findings = await path.checkPlan();
+      // With threads, this thread's path never connected: the first thread checks the plan.
+      findings = threads ? await threads.checkPlan(path.name) : await path.checkPlan();
     } catch (error) {
       findings = { notes: [`the plan check at the end of the run failed: ${firstLine((error as Error).message)}`], flags: ['check-failed'] };
     }
@@ -127,7 +132,7 @@ async function checkPlansAtEnd(paths: readonly BenchPath[], results: PathResult[
 }
 
 /** The path's findings; checks that fail after the run flag the path instead of failing the bench. */
-async function findingsOf(path: BenchPath, interrupted: boolean): Promise<RunFindings> {
+export async function findingsOf(path: BenchPath, interrupted: boolean): Promise<RunFindings> {
   try {
     return await path.findings(interrupted);
   } catch (error) {

@@ -51,6 +51,8 @@ export interface BenchOptions {
   replicaUrls?: ReplicaUrl[];
   /** `--replica-timeout`: the longest wait for the replicas to replay the run's setup. */
   replicaTimeoutMs?: number;
+  /** `--workers N`: worker threads that generate the load together (absent or 1: this thread alone). */
+  workers?: number;
   /** `--shard I/N`: this process generates shard I of the run's load (usecases/shard-start.ts). */
   shard?: ShardOptions;
 }

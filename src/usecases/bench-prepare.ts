@@ -22,9 +22,10 @@ import { httpTarget } from '../targets/http.js';
 import type { BenchPath, HttpServerInfo, PathContext, PathDefinition } from '../targets/path.js';
 import { pathDefinition } from '../targets/registry.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
-import { categorySequence, type CategorySequence } from '../workload/sequence.js';
-import type { FilterTarget, Workload } from '../workload/workload.js';
+import { categorySequence, valuesSequence, type CategorySequence } from '../workload/sequence.js';
+import type { FilterTarget, ValueDraw, Workload } from '../workload/workload.js';
 import type { BenchOptions } from './bench-options.js';
+import type { ThreadContext } from './bench-threads.js';
 import { ensureDataset } from './dataset.js';
 import { describeDataset, notDefaultDatasetWarning } from './dataset-description.js';
 import { reconcileIndexes } from './index-ownership.js';
@@ -56,6 +57,8 @@ export interface PreparedBench {
   paths: BenchPath[];
   /** Notes that go into the result (which cache tier, which server…). */
   notes: string[];
+  /** What worker threads build the same paths from (bench --workers N; the report's paths only). */
+  threadContext?: ThreadContext;
 }
 
 export async function prepareBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, replicas?: ReplicaSession): Promise<PreparedBench> {
@@ -123,7 +126,15 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
     // bench --replica-url: the paths' reads go to the replicas; writes, DDL and bookkeeping stay on the primary.
     ...(replicas ? { readServers: replicas.readServers } : {}),
   };
-  return { ...(baseline ? { baseline } : {}), workload, sequence, environment, paths: createPaths(runtime, definitions, context), notes };
+  const threadContext: ThreadContext = {
+    database, connectTimeoutMs: runtime.config.connectTimeoutMs,
+    ...(runtime.redisTarget && tier && tier.kind !== 'in-process' ? { redis: { config: runtime.redisTarget, kind: tier.kind } } : {}),
+    filter, values: sequence.names, draw: sequenceDraw(options), keyNamespace: namespace, ttlSeconds: options.ttlSeconds,
+    // A server sharing an in-process tier cannot share it with other threads: to them it is a server at a URL.
+    ...(http ? { http: tier?.kind === 'in-process' ? { baseUrl: http.baseUrl } : http } : {}),
+    paths: options.paths, histogramBackend: backend,
+  };
+  return { ...(baseline ? { baseline } : {}), workload, sequence, environment, paths: createPaths(runtime, definitions, context), notes, threadContext };
 }
 
 /** The paths of the run; each one's close() is deferred, so connections and keys go with the run. */
@@ -213,14 +224,17 @@ async function checkServer(url: string, timeoutMs: number, status: (text: string
  * its metadata); for another table (or another filter column), the column's distinct values.
  */
 async function valueSequence(client: pg.ClientBase, filter: FilterTarget, options: BenchOptions): Promise<CategorySequence> {
-  const draw = { distribution: options.distribution, seed: options.seed, ...(options.skew !== undefined ? { skew: options.skew } : {}) };
+  const draw = sequenceDraw(options);
   const seeded = await readDataset(client, filter.table);
   if (seeded && filter.column.name === REPORT_DEFAULTS.column) return categorySequence({ categories: seeded.parameters.categories, ...draw });
   const values = await columnValues(client, filter, MAX_VALUES);
   if (values.length === 0) throw usageError(`column ${filter.column.text} of ${filter.table.text} has no values`, 'pass --column with a filled column');
-  const base = categorySequence({ categories: values.length, ...draw });
-  const byName = new Map(base.names.map((name, k) => [name, values[k]!]));
-  return { names: values, at: (index) => byName.get(base.at(index))! };
+  return valuesSequence(values, draw);
+}
+
+/** How the run draws its values: the same on every thread and machine. */
+function sequenceDraw(options: BenchOptions): ValueDraw {
+  return { distribution: options.distribution, seed: options.seed, ...(options.skew !== undefined ? { skew: options.skew } : {}) };
 }
 
 /** The machine and server a run measured on: what every result's environment starts with. */

@@ -19,6 +19,7 @@ import type { BenchHooks, BenchOptions } from './bench-options.js';
 
 export type { BenchHooks } from './bench-options.js';
 import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
+import { LoadThreads, type ThreadContext } from './bench-threads.js';
 import { benchReplicas } from './replicas.js';
 import { prepareWorkloadBench, type WorkloadHooks } from './bench-workload.js';
 import { checkStartAt, shardGate } from './shard-start.js';
@@ -45,13 +46,15 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   await replicas?.start();
   if ('pathNames' in prepared) options = { ...options, paths: prepared.pathNames };
   const startGate = options.shard ? shardGate(runtime, options.shard, talk.say) : undefined;
-  const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn, startGate);
+  const threads = await startThreads(runtime, options, 'threadContext' in prepared ? prepared.threadContext : undefined, talk);
+  const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn, startGate, threads);
 
   // Summarize: client-bound checks, speed-ups, and the gate against the baseline.
   const interrupted = runtime.signal.aborted || results.some((r) => r.interrupted);
   const checked = checkClientBoundByGroup(results);
   for (const line of checked.warnings) talk.warn(line);
   const record = optionsRecord(options, prepared.sequence);
+  if (threads) record.workers = threads.count;
   if (options.workload) {
     record.workload = options.workload.scripts.map((s) => `${s.source === 'builtin' ? s.name : s.path}${s.weight === 1 ? '' : `@${s.weight}`}`).join(', ');
     record.maxTries = options.workload.maxTries;
@@ -69,6 +72,20 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
     for (const line of outcome.gate.warnings) talk.warn(line);
   }
   return outcome;
+}
+
+/**
+ * bench --workers N (N > 1): the threads that generate the load, each with the run's paths built
+ * afresh; closed before the paths, the keys and the in-process server go (deferred last, run first).
+ */
+async function startThreads(runtime: Runtime, options: BenchOptions, context: ThreadContext | undefined, talk: BenchTalk): Promise<LoadThreads | undefined> {
+  const count = options.workers ?? 1;
+  if (count <= 1) return undefined;
+  if (!context) throw new Error('worker threads time the report paths only');
+  talk.status(`starting ${count} worker threads`);
+  const threads = await LoadThreads.start(context, count, runtime.signal);
+  runtime.defer(() => threads.close());
+  return threads;
 }
 
 /** What bench says while it works: lines on stderr (around a spinner), warnings kept for the outcome. */

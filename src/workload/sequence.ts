@@ -58,3 +58,24 @@ export function categorySequence(options: SequenceOptions): CategorySequence {
     },
   };
 }
+
+/**
+ * The sequence over a column's own values: the draw of `categorySequence` over as many categories,
+ * each category k standing for `values[k]`. Every process and thread that builds it from the same
+ * values and draw gets the same sequence.
+ */
+export function valuesSequence(values: readonly string[], draw: Omit<SequenceOptions, 'categories'>): CategorySequence {
+  const base = categorySequence({ ...draw, categories: values.length });
+  const byName = new Map(base.names.map((name, k) => [name, values[k]!]));
+  return { names: values, at: (index) => byName.get(base.at(index))! };
+}
+
+/**
+ * Operations offset, offset + stride, offset + 2·stride… of `sequence`, as a sequence of their own:
+ * what one of several load generators (threads) asks for when they deal the one sequence
+ * round-robin, so that together they ask for the values one generator would, whatever their number.
+ */
+export function sliceOf(sequence: CategorySequence, offset: number, stride: number): CategorySequence {
+  if (offset === 0 && stride === 1) return sequence;
+  return { names: sequence.names, at: (index) => sequence.at(offset + index * stride) };
+}

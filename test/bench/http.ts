@@ -16,13 +16,13 @@
  * like the CLI (embedded servers otherwise). Needs wrk (apt-get install wrk).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { seed } from '../../src/usecases/dataset.js';
+import { childCpuUs, get, median, startServeChild, warmUntil, wrk, type WrkFigures } from './http-tools.js';
 import { loadConfig } from '../../src/config.js';
 import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { terminalOutput } from '../../src/output.js';
@@ -41,84 +41,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const CATEGORY = 'cat-00';
 const run = promisify(execFile);
 
-interface WrkFigures {
-  requests: number;
-  requestsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  transferPerSec: string;
-  errors: string | undefined;
-}
-
-async function wrk(url: string, headers: Record<string, string> = {}): Promise<WrkFigures> {
-  // One wrk thread: on a 2-core machine a second one only takes CPU from the server being measured.
-  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const { stdout } = await run('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${SECONDS}s`, '--latency', ...headerArgs, url], { timeout: (SECONDS + 30) * 1000 });
-  const number = (pattern: RegExp) => {
-    const match = pattern.exec(stdout);
-    if (!match) throw new Error(`unexpected wrk output:\n${stdout}`);
-    return match;
-  };
-  const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[unit]!;
-  const p50 = number(/50%\s+([\d.]+)(us|ms|s)/);
-  const p99 = number(/99%\s+([\d.]+)(us|ms|s)/);
-  return {
-    requests: Number(number(/(\d+) requests in/)[1]),
-    requestsPerSec: Number(number(/Requests\/sec:\s+([\d.]+)/)[1]),
-    p50Ms: ms(p50[1]!, p50[2]!),
-    p99Ms: ms(p99[1]!, p99[2]!),
-    transferPerSec: number(/Transfer\/sec:\s+(\S+)/)[1]!,
-    errors: /Socket errors: (.*)|Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[0],
-  };
-}
-
-interface Answer {
-  status: number;
-  cache: string | undefined;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent: false, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        // What the bare server replays: every header but those node:http adds per connection.
-        const replay: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (!['date', 'connection', 'keep-alive', 'transfer-encoding'].includes(name) && typeof value === 'string') replay[name] = value;
-        }
-        resolve({ status: res.statusCode ?? 0, cache: res.headers['x-cache'] as string | undefined, headers: replay, body: Buffer.concat(chunks) });
-      });
-    }).on('error', reject).end();
-  });
-}
-
-/** Requests `url` until the answer says `X-Cache: want` (the near cache stores a report once its encodings are made). */
-async function warmUntil(url: string, want: string, headers: Record<string, string> = {}): Promise<Answer> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const answer = await get(url, headers);
-    if (answer.status === 200 && answer.cache === want) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  throw new Error(`expected X-Cache: ${want} from ${url} after warming`);
-}
-
-/** CPU time (user + system) of a process so far, µs: /proc/<pid>/stat (Linux), else undefined. */
-function childCpuUs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are 14 and 15, in ticks of 1/100 s.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
-
 async function startBare(recordFile: string): Promise<{ url: string; cpuUs: () => number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [join(import.meta.dirname, 'http-bare.mjs'), recordFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
@@ -129,46 +51,6 @@ async function startBare(recordFile: string): Promise<{ url: string; cpuUs: () =
   return {
     url: `http://127.0.0.1:${line.trim()}`,
     cpuUs: () => childCpuUs(child.pid),
-    stop: async () => {
-      child.removeAllListeners('exit');
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-/** `perfbench serve` in a process of its own, as a user runs it (from source), with its CPU time and /metrics. */
-interface ServeChild {
-  url: string;
-  cpuUs: () => number | undefined;
-  /** A perfbench_report_cache_total{result=…} count, from /metrics. */
-  outcomes: (result: 'near' | 'hit') => Promise<number>;
-  stop: () => Promise<void>;
-}
-
-async function startServeChild(table: string, nearCacheMb: number): Promise<ServeChild> {
-  const cli = join(import.meta.dirname, '..', 'support', 'perfbench-src.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--table', table,
-    '--ttl', '3600', '--pool', '10', '--near-cache-mb', String(nearCacheMb)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  let stderr = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`perfbench serve exited with ${code}: ${stderr.trim()}`)));
-    child.stderr!.on('data', (chunk) => {
-      stderr += String(chunk);
-      const match = /listening on (http:\/\/\S+)/.exec(stderr);
-      if (match) resolve(match[1]!);
-    });
-  });
-  return {
-    url,
-    cpuUs: () => childCpuUs(child.pid),
-    outcomes: async (result) => {
-      const text = (await get(`${url}/metrics`)).body.toString();
-      const line = text.split('\n').find((l) => l.startsWith(`perfbench_report_cache_total{result="${result}"} `));
-      return Number(line?.split(' ')[1] ?? Number.NaN);
-    },
     stop: async () => {
       child.removeAllListeners('exit');
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -210,16 +92,10 @@ interface Measured extends WrkFigures {
 
 async function measured(url: string, headers: Record<string, string>, cpuUs: () => number | undefined): Promise<Measured> {
   const before = cpuUs();
-  const figures = await wrk(url, headers);
+  const figures = await wrk(url, headers, { connections: CONNECTIONS, seconds: SECONDS });
   const after = cpuUs();
   return { ...figures, cpuUsPerRequest: before === undefined || after === undefined ? undefined : (after - before) / figures.requests };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** The median round: req/s, latency and CPU per request each taken as their median over the rounds. */
 function medianOf(rounds: Measured[]): Measured {
@@ -314,7 +190,7 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
     rows.push(wrkRow('/report/fast HIT (Redis)', plain.body, redisFigures, `${versus(redisFigures.requestsPerSec / bareIdentity.requestsPerSec)}; ${fmt(redisHits)} Redis hits`));
 
     out.say('  perfbench (bench runner + HTTP target, own process) against /report/fast…');
-    const fastAgain = await wrk(fastUrl);
+    const fastAgain = await wrk(fastUrl, {}, { connections: CONNECTIONS, seconds: SECONDS });
     const own = await ownLoad(running.url);
     const ownRatio = own.opsPerSec / fastAgain.requestsPerSec;
     rows.push(['perfbench', '/report/fast NEAR', `${fmt(plain.body.length / 1000, 1)} kB`, fmt(own.opsPerSec), fmt(own.summary.p50Us / 1000, 2), fmt(own.summary.p99Us / 1000, 2), '',

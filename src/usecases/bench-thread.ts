@@ -1,0 +1,126 @@
+/**
+ * Use case (bench --workers N): the entry of one load-generating worker thread (started by
+ * bench-threads.ts). It builds the run's paths from the registry over connections of its own and
+ * the same value sequence as every other thread, then runs what the main thread asks: its share
+ * of a run, in step with the other threads, and that run's findings; the plan check at the end;
+ * and, on close, lets go of its connections.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { CacheTier } from '../cache/tier.js';
+import { connectClient } from '../db/connection.js';
+import { builtinReportWorkload } from '../db/report.js';
+import { initHistograms } from '../measure/histogram.js';
+import { runTarget, type LoopPhase, type RunOptions } from '../measure/runner.js';
+import type { BenchPath, PathContext } from '../targets/path.js';
+import { pathDefinition } from '../targets/registry.js';
+import { sliceOf, valuesSequence } from '../workload/sequence.js';
+import { findingsOf } from './bench-measure.js';
+import type { FromThread, ThreadData, ToThread } from './bench-threads.js';
+
+const port = parentPort;
+if (!port) throw new Error('bench-thread.ts runs as a worker thread (bench --workers)');
+const data = workerData as ThreadData;
+const abort = new AbortController();
+const post = (message: FromThread): void => port.postMessage(message);
+
+let tier: Promise<CacheTier> | undefined;
+async function openTier(): Promise<CacheTier> {
+  if (data.redis) {
+    const { connectRedis } = await import('../cache/redis.js');
+    return connectRedis(data.redis.config, data.connectTimeoutMs, data.redis.kind);
+  }
+  // The in-process tier cannot be shared between threads: each thread fills one of its own.
+  const { MemoryCache } = await import('../cache/memory.js');
+  return new MemoryCache();
+}
+
+await initHistograms(data.histogramBackend);
+const sequence = valuesSequence(data.values, data.draw);
+const context: PathContext = {
+  connect: () => connectClient(data.database, data.connectTimeoutMs),
+  workload: builtinReportWorkload(data.filter),
+  sequence,
+  cache: () => (tier ??= openTier()),
+  keyNamespace: data.keyNamespace,
+  ttlSeconds: data.ttlSeconds,
+  signal: abort.signal,
+  ...(data.http ? { http: data.http } : {}),
+};
+const paths = new Map<string, BenchPath>(data.paths.map((name) => [name, pathDefinition(name)!.create(context)]));
+
+/** Resolvers of the barriers this thread waits at, and of the go-ahead for findings, by run id. */
+const gates = new Map<string, () => void>();
+const gate = (key: string): Promise<void> => new Promise((resolve) => gates.set(key, resolve));
+const open = (key: string): void => {
+  const resolve = gates.get(key);
+  gates.delete(key);
+  resolve?.();
+};
+
+async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
+  const path = paths.get(message.path)!;
+  const { plan, id } = message;
+  const findingsAllowed = gate(`${id}:findings`);
+  const options: RunOptions = {
+    concurrency: plan.concurrency,
+    ...(plan.iterations !== undefined ? { iterations: plan.iterations } : { durationMs: plan.durationMs! }),
+    ...(plan.warmupMs !== undefined ? { warmupMs: plan.warmupMs } : {}),
+    ...(plan.warmupIterations !== undefined ? { warmupIterations: plan.warmupIterations } : {}),
+    ...(plan.ratePerSec !== undefined ? { ratePerSec: plan.ratePerSec } : {}),
+    sequence: sliceOf(sequence, plan.offset, plan.stride),
+    trial: plan.trial,
+    signal: abort.signal,
+    beforePhase: (phase: LoopPhase) => {
+      const go = gate(`${id}:${phase}`);
+      post({ type: 'at', id, phase });
+      return go;
+    },
+    ...(message.progress ? { onProgress: (event) => post({ type: 'progress', id, event }) } : {}),
+  };
+  const result = await runTarget(path.target(plan.concurrency), options);
+  post({ type: 'measured', id });
+  await findingsAllowed;
+  post({ type: 'result', id, result, findings: await findingsOf(path, result.interrupted) });
+}
+
+/** The end-of-run plan check; its failure goes back as a message, for the main thread to report as usual. */
+async function checkPlan(id: number, path: BenchPath): Promise<void> {
+  try {
+    post({ type: 'plan', id, findings: path.checkPlan ? await path.checkPlan() : { notes: [], flags: [] } });
+  } catch (error) {
+    post({ type: 'plan', id, error: (error as Error).message || String(error) });
+  }
+}
+
+async function close(): Promise<void> {
+  for (const path of paths.values()) await path.close().catch(() => undefined);
+  if (tier) await (await tier.catch(() => undefined))?.close().catch(() => undefined);
+  post({ type: 'closed' });
+  port!.close();
+}
+
+port.on('message', (message: ToThread) => {
+  switch (message.type) {
+    case 'run':
+      // An error escaping a run is a bug of the thread: uncaught, it ends the thread and the main
+      // thread reports the crash (an operation's own error is counted by the runner, never thrown).
+      void run(message).catch((error: unknown) => setImmediate(() => { throw error; }));
+      break;
+    case 'go':
+      open(`${message.id}:${message.phase}`);
+      break;
+    case 'findings':
+      open(`${message.id}:findings`);
+      break;
+    case 'check-plan':
+      void checkPlan(message.id, paths.get(message.path)!);
+      break;
+    case 'abort':
+      abort.abort();
+      break;
+    case 'close':
+      void close();
+      break;
+  }
+});
+post({ type: 'ready' });
