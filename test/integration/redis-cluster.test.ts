@@ -220,6 +220,21 @@ describe('doctor and the flags', () => {
   });
 });
 
+describe('the shard barrier over a cluster', () => {
+  it('opens for every party: its two keys share a hash tag, so its MULTIs never span two slots', async () => {
+    const config = testConfig(clusterEnv()).redis;
+    const shards = await Promise.all([connectRedis(config, 2_000), connectRedis(config, 2_000), connectRedis(config, 2_000)]);
+    try {
+      const key = `perfbench:barrier:${uniqueNamespace('cluster')}`;
+      const outcomes = await Promise.all(shards.map((shard) => shard.meet!(key, 3, 10_000)));
+      expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['open', 'open', 'open']);
+    } finally {
+      await Promise.all(shards.map((shard) => shard.close()));
+    }
+    expect(await cluster.allKeys()).toEqual([]);
+  });
+});
+
 describe('a master killed mid-run, with no replica to take over', () => {
   it('counts the failed operations as errors and finishes within a bound', async () => {
     const runtime = testRuntime(clusterEnv());
