@@ -82,7 +82,8 @@ interface StatementStats {
 
 /** Per-run counters of a workload path; reset when a run's measured phase starts. */
 class WorkloadStats {
-  readonly statements = new Map<string, StatementStats>();
+  /** `[script index][statement index]`: the hot path finds a statement's counters without building a key. */
+  statements: StatementStats[][] = [];
   scripts = new Map<string, { ops: number; errors: number }>();
   failures: Record<string, number> = {};
   retries = 0;
@@ -94,13 +95,10 @@ class WorkloadStats {
   }
 
   reset(): void {
-    for (const stats of this.statements.values()) stats.histogram.destroy();
-    this.statements.clear();
-    for (const script of this.scriptList) {
-      for (const statement of script.statements) {
-        this.statements.set(statementKey(script, statement), { script: script.name, statement, ops: 0, errors: 0, histogram: LatencyHistogram.create() });
-      }
-    }
+    for (const stats of this.statements.flat()) stats.histogram.destroy();
+    this.statements = this.scriptList.map((script) => script.statements.map((statement) => ({
+      script: script.name, statement, ops: 0, errors: 0, histogram: LatencyHistogram.create(),
+    })));
     this.scripts = new Map(this.scriptList.map((s) => [s.name, { ops: 0, errors: 0 }]));
     this.failures = {};
     this.retries = 0;
@@ -109,7 +107,7 @@ class WorkloadStats {
   }
 
   statementRecords(): StatementRecord[] {
-    return [...this.statements.values()].map((s) => ({
+    return this.statements.flat().map((s) => ({
       script: s.script,
       name: s.statement.name,
       line: s.statement.line,
@@ -124,10 +122,6 @@ class WorkloadStats {
   scriptRecords(): ScriptRecord[] {
     return [...this.scripts.entries()].map(([name, counts]) => ({ name, ops: counts.ops, errors: counts.errors }));
   }
-}
-
-function statementKey(script: Script, statement: ScriptStatement): string {
-  return `${script.name}\u0000${statement.index}`;
 }
 
 /** The SQLSTATE of a failed query, or `client` for an error that never reached the server. */
@@ -146,8 +140,9 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   let firstAccess: string | undefined;
   let built: BuiltCandidate | undefined;
 
-  const plan = (i: number, concurrency: number): { script: Script; steps: Step[] } => {
-    const script = context.scripts[chooseScript(context.scripts, i, context.seed)]!;
+  const plan = (i: number, concurrency: number): { k: number; script: Script; steps: Step[] } => {
+    const k = chooseScript(context.scripts, i, context.seed);
+    const script = context.scripts[k]!;
     const steps = planExecution(script, {
       executionIndex: i,
       // The client number from i, not from whichever worker is free: so :client_id is the same on every path.
@@ -157,22 +152,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
       seed: context.seed,
       draw: context.draw,
     });
-    return { script, steps };
-  };
-
-  const runStep = async (client: pg.Client, script: Script, step: Extract<Step, { kind: 'sql' }>): Promise<void> => {
-    const { statement, values } = step;
-    const record = stats.statements.get(statementKey(script, statement))!;
-    const started = performance.now();
-    try {
-      if (tier && statement.access === 'read') await cachedRead(client, tier, statement.text, values);
-      else await runStatementRaw(client, statement.text, values);
-    } catch (error) {
-      record.errors++;
-      throw error;
-    }
-    record.histogram.record((performance.now() - started) * 1000);
-    record.ops++;
+    return { k, script, steps };
   };
 
   const cachedRead = async (client: pg.Client, cache: CacheTier, text: string, values: readonly string[]): Promise<void> => {
@@ -187,10 +167,30 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
     await cache.set(key, JSON.stringify(rows), context.ttlSeconds);
   };
 
-  const execute = async (client: pg.Client, script: Script, steps: readonly Step[]): Promise<void> => {
+  /**
+   * One execution's steps, each statement timed into its own histogram. The hot path of every
+   * operation, kept to one async frame per execution (a frame per statement cost a promise and a
+   * microtask each: measurable at pgbench's rates, see bench:fidelity).
+   */
+  const execute = async (client: pg.Client, k: number, steps: readonly Step[]): Promise<void> => {
+    const records = stats.statements[k]!;
     for (const step of steps) {
-      if (step.kind === 'sleep') await new Promise((resolve) => setTimeout(resolve, step.us / 1000));
-      else await runStep(client, script, step);
+      if (step.kind === 'sleep') {
+        await new Promise((resolve) => setTimeout(resolve, step.us / 1000));
+        continue;
+      }
+      const { statement, values } = step;
+      const record = records[statement.index]!;
+      const started = performance.now();
+      try {
+        if (tier && statement.access === 'read') await cachedRead(client, tier, statement.text, values);
+        else await runStatementRaw(client, statement.text, values);
+      } catch (error) {
+        record.errors++;
+        throw error;
+      }
+      record.histogram.record((performance.now() - started) * 1000);
+      record.ops++;
     }
   };
 
@@ -260,13 +260,13 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
         },
         async run(op) {
           const i = op.index;
-          const { script, steps } = plan(i, concurrency);
+          const { k, script, steps } = plan(i, concurrency);
           if (context.onStep) for (const step of steps) if (step.kind === 'sql') context.onStep(name, i, step.statement, step.values);
           const counts = stats.scripts.get(script.name)!;
           await connections.use(async (client) => {
             for (let attempt = 1; ; attempt++) {
               try {
-                await execute(client, script, steps);
+                await execute(client, k, steps);
                 counts.ops++;
                 return;
               } catch (error) {

@@ -37,6 +37,8 @@ interface Figures {
   tps: number;
   /** perfbench: the mean of the measured executions; pgbench: its latency average. */
   latencyMs: number;
+  /** The client's own CPU time (user + system) per transaction: what a loaded machine makes each tool wait for. */
+  cpuUs: number;
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -96,12 +98,15 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
       signal,
     };
     const path = workloadPath(context, { kind: 'as-is' });
+    const cpu = process.cpuUsage();
     try {
       const result: PathResult = await runTarget(path.target(clients), {
         concurrency: clients, durationMs: SECONDS * 1000, warmupMs: WARMUP_MS, sequence: { at: () => '' }, signal,
       });
       if (result.errors > 0) throw new Error(`perfbench ${script} c=${clients}: ${result.errors} errors, first: ${result.firstError}`);
-      return { tps: result.throughputOpsPerSec, latencyMs: result.summary.meanUs / 1000 };
+      const used = process.cpuUsage(cpu);
+      // Warm-up included (its operations are not counted): a slight overestimate.
+      return { tps: result.throughputOpsPerSec, latencyMs: result.summary.meanUs / 1000, cpuUs: (used.user + used.system) / result.ops };
     } finally {
       await path.close();
     }
@@ -109,11 +114,14 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
 
   const pgbench = async (script: BuiltinScriptName, clients: number): Promise<Figures> => {
     const args = ['-n', '-M', 'prepared', '-b', script, '-c', String(clients), '-j', String(clients), '-T', String(SECONDS), url];
-    const text = await run(pgbenchBinary(), args, {});
+    // bash's `time` gives pgbench's own CPU.
+    const text = await run('bash', ['-c', 'TIMEFORMAT="client-cpu %U %S"; time "$@"', 'pgbench', pgbenchBinary(), ...args], {});
     const latency = /latency average = ([\d.]+) ms/.exec(text);
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(text);
     if (!latency || !tps) throw new Error(`cannot read pgbench output:\n${text}`);
-    return { tps: Number(tps[1]), latencyMs: Number(latency[1]) };
+    const cpu = /client-cpu ([\d.]+) ([\d.]+)/.exec(text);
+    const cpuUs = cpu ? ((Number(cpu[1]) + Number(cpu[2])) * 1e6) / (Number(tps[1]) * SECONDS) : NaN;
+    return { tps: Number(tps[1]), latencyMs: Number(latency[1]), cpuUs };
   };
 
   const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures; pgbench: Figures }[] = [];
@@ -130,13 +138,13 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
             const figures = tool === 'perfbench' ? await perfbench(script, clients) : await pgbench(script, clients);
             (tool === 'perfbench' ? ours : theirs).push(figures);
             log(`  ${tool.padEnd(9)} ${script.padEnd(11)} c=${clients} round ${round + 1}: ${figures.tps.toFixed(0)} tps, ` +
-              `${tool === 'perfbench' ? 'mean' : 'latency average'} ${figures.latencyMs.toFixed(3)} ms`);
+              `${tool === 'perfbench' ? 'mean' : 'latency average'} ${figures.latencyMs.toFixed(3)} ms, client CPU ${figures.cpuUs.toFixed(1)} µs/transaction`);
           }
         }
         rows.push({
           script, clients,
-          perfbench: { tps: median(ours.map((f) => f.tps)), latencyMs: median(ours.map((f) => f.latencyMs)) },
-          pgbench: { tps: median(theirs.map((f) => f.tps)), latencyMs: median(theirs.map((f) => f.latencyMs)) },
+          perfbench: { tps: median(ours.map((f) => f.tps)), latencyMs: median(ours.map((f) => f.latencyMs)), cpuUs: median(ours.map((f) => f.cpuUs)) },
+          pgbench: { tps: median(theirs.map((f) => f.tps)), latencyMs: median(theirs.map((f) => f.latencyMs)), cpuUs: median(theirs.map((f) => f.cpuUs)) },
         });
       }
     }
@@ -147,14 +155,15 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
   const within = (ratio: number): string => (Math.abs(ratio - 1) <= 0.1 ? 'PASS' : 'MISS');
   return [
     `pgbench's built-in scripts (pgbench -i -s ${scale} tables, same server; medians of ${ROUNDS} alternating ${SECONDS} s runs per tool)`,
-    'script       c   perfbench tps   pgbench tps   ratio        perfbench mean (c/tps)     pgbench latency avg   ratio',
+    'script       c   perfbench tps   pgbench tps   ratio        perfbench mean (c/tps)     pgbench latency avg   ratio        client CPU/transaction',
     ...rows.map(({ script, clients, perfbench: ours, pgbench: theirs }) => {
       const tpsRatio = ours.tps / theirs.tps;
       const latencyRatio = ours.latencyMs / theirs.latencyMs;
       const perClient = (1000 * clients) / ours.tps;
       return `${script.padEnd(12)} ${clients}   ${ours.tps.toFixed(0).padStart(13)}   ${theirs.tps.toFixed(0).padStart(11)}   ` +
         `${`${tpsRatio.toFixed(2)}x ${within(tpsRatio)}`.padEnd(11)}  ${`${ours.latencyMs.toFixed(3)} ms (${perClient.toFixed(3)} ms)`.padEnd(25)}  ` +
-        `${`${theirs.latencyMs.toFixed(3)} ms`.padStart(19)}   ${latencyRatio.toFixed(2)}x ${within(latencyRatio)}`;
+        `${`${theirs.latencyMs.toFixed(3)} ms`.padStart(19)}   ${`${latencyRatio.toFixed(2)}x ${within(latencyRatio)}`.padEnd(11)}  ` +
+        `${ours.cpuUs.toFixed(1)} vs ${theirs.cpuUs.toFixed(1)} µs (${(ours.cpuUs / theirs.cpuUs).toFixed(1)}x)`;
     }),
     'target: perfbench tps within 10% of pgbench\'s, and its mean latency within 10% of pgbench\'s latency average',
   ];
