@@ -6,6 +6,7 @@
  */
 import { combineCacheChecks } from '../measure/thread-merge.js';
 import { combineOutages, combineServerTiming, type CacheCheck, type ServerTimingRecord } from '../measure/result.js';
+import { combineServers } from '../measure/servers.js';
 import type { RunFindings } from './path.js';
 
 export function combineFindings(parts: readonly RunFindings[]): RunFindings {
@@ -19,6 +20,8 @@ export function combineFindings(parts: readonly RunFindings[]): RunFindings {
   if (checks.length) out.cacheCheck = combineCacheChecks(checks);
   const outages = combineOutages(parts.flatMap((p) => p.outages ?? []));
   if (outages.length) out.outages = outages;
+  const servers = combineServers(parts.map((p) => p.servers));
+  if (servers) out.servers = servers;
   // Notes pair with flags by position (RunFindings): paired ones first, then the notes of no flag.
   const loose: string[] = [];
   for (const part of parts) {

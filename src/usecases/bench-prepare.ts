@@ -133,6 +133,7 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
     // A server sharing an in-process tier cannot share it with other threads: to them it is a server at a URL.
     ...(http ? { http: tier?.kind === 'in-process' ? { baseUrl: http.baseUrl } : http } : {}),
     paths: options.paths, histogramBackend: backend,
+    ...(replicas ? { replicas: replicas.targets } : {}),
   };
   return { ...(baseline ? { baseline } : {}), workload, sequence, environment, paths: createPaths(runtime, definitions, context), notes, threadContext };
 }

@@ -45,6 +45,7 @@ const context: PathContext = {
   ttlSeconds: data.ttlSeconds,
   signal: abort.signal,
   ...(data.http ? { http: data.http } : {}),
+  ...(data.replicas ? { readServers: data.replicas.map((r) => ({ label: r.label, role: 'replica' as const, connect: () => connectClient(r.target, data.connectTimeoutMs) })) } : {}),
 };
 const paths = new Map<string, BenchPath>(data.paths.map((name) => [name, pathDefinition(name)!.create(context)]));
 

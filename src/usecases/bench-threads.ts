@@ -18,6 +18,7 @@ import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { ConnectionTarget } from '../db/connection.js';
+import type { ReplicaTarget } from './replicas.js';
 import type { RedisConfig } from '../config.js';
 import type { CacheKind } from '../cache/tier.js';
 import { firstLine, UserError } from '../errors.js';
@@ -33,6 +34,8 @@ import type { ValueDraw, FilterTarget } from '../workload/workload.js';
 export interface ThreadContext {
   database: ConnectionTarget;
   connectTimeoutMs: number;
+  /** bench --replica-url: the replicas each thread's read paths go to (round-robin per operation). */
+  replicas?: ReplicaTarget[];
   /** The Redis the run's cache tier talks to; absent: the in-process tier (each thread then has its own). */
   redis?: { config: RedisConfig; kind: Exclude<CacheKind, 'in-process'> };
   /** The workload's table and column as the catalog resolved them (the thread rebuilds the report from it). */

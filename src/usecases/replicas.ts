@@ -21,9 +21,17 @@ import type { ServerEndpoint } from '../targets/path.js';
 /** How often the replay wait asks the replicas where they are. */
 const REPLAY_POLL_MS = 50;
 
+/** A replica as worker threads (bench --workers) get it: its label and where to connect. */
+export interface ReplicaTarget {
+  label: string;
+  target: ConnectionTarget;
+}
+
 export interface ReplicaSession {
   /** The replicas as the paths read from them. */
   readServers: ServerEndpoint[];
+  /** The same, for worker threads, which open connections of their own. */
+  targets: ReplicaTarget[];
   /** Waits for the replicas to replay the run's setup, then reads their lag: the start of the record. */
   start(): Promise<void>;
   /** Reads the lag once more and returns the run's replication record (undefined before `start`). */
@@ -91,6 +99,7 @@ export async function openReplicas(runtime: Runtime, admin: pg.Client, urls: rea
 
   return {
     readServers: replicas.map((replica) => ({ label: replica.label, role: 'replica', connect: () => connectClient(replica.target, connectTimeoutMs) })),
+    targets: replicas.map((replica) => ({ label: replica.label, target: replica.target })),
     async start() {
       const started = Date.now();
       const lsn = await currentWalLsn(admin);
@@ -161,8 +170,6 @@ export async function benchReplicas(runtime: Runtime, options: BenchOptions, tal
   if (urls.length === 0) return undefined;
   const source = urls[0]!.source;
   if (options.workload) throw usageError(`${source} does not route a --workload yet`, 'drop it, or time the report (no --workload) against the replicas');
-  // Worker threads build their paths from a context of their own, which carries no replicas yet.
-  if (((options as { workers?: number }).workers ?? 1) > 1) throw usageError(`${source} does not work with --workers yet`, 'drop --workers');
   talk.status('connecting to PostgreSQL');
   return openReplicas(runtime, await runtime.client(), urls, options.replicaTimeoutMs ?? DEFAULT_REPLICA_TIMEOUT_MS, talk);
 }

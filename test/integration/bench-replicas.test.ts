@@ -119,6 +119,22 @@ describe('bench --replica-url with two replicas', () => {
     expect(runtime.out.stderr).toMatch(/replicas .* replayed the run's setup \(primary LSN [0-9A-F]+\/[0-9A-F]+\) in \d+\.\d s/);
   }, 90_000);
 
+  it('with --workers 2, each worker thread reads from the replicas, and their per-server figures add up', async () => {
+    const runtime = testRuntime(env());
+    let outcome;
+    try {
+      outcome = await bench(runtime, benchOptions({ table, paths: 'index', concurrency: '2', workers: '2', iterations: '40', warmup: '0', trials: '1', replicaUrl: [replicaUrl(0), replicaUrl(1)] }));
+    } finally {
+      await runtime.close();
+    }
+    expect(benchVerdict(outcome, false).exitCode).toBe(ExitCode.ok);
+    const index = outcome.result.paths[0]!;
+    expect(index.workers).toBe(2);
+    expect(index.ops).toBe(40);
+    expect(index.servers?.map((s) => [s.server, s.ops, s.errors])).toEqual([0, 1].map((k) => [`127.0.0.1:${cluster.replicas[k]!.port}`, 20, 0]));
+    expect(index.plan?.usesIndex).toBe(true);
+  }, 60_000);
+
   it('refuses a URL that is not a replica (exit 2) and one that does not answer (exit 1), each in one line, before changing anything', async () => {
     const refused = async (url: string): Promise<UserError> => {
       const runtime = testRuntime(env());
