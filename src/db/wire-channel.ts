@@ -95,8 +95,8 @@ export class WireChannel {
 
   /**
    * Runs `text` with `values` as a named prepared statement (prepared and described on this
-   * connection's first run of it; the name is `prefix` plus a hash of the text, plus `_w`, apart
-   * from pg's own statements). Resolves with the rows counted once the server's CommandComplete
+   * connection's first run of it, as `<prefix>_w_<hash of the text>`: the `_w` keeps it apart from
+   * the statements pg prepares on the same connection). Resolves with the rows counted once the server's CommandComplete
    * confirms their number and every row had the statement's column count; rejects with the
    * server's error (a pg DatabaseError with its SQLSTATE `code`) once the connection is ready
    * again, or with the socket's error when the connection is lost. Resolves undefined, sending
