@@ -62,10 +62,8 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   }
   const replication = interrupted ? undefined : await replicas?.finish();
   const result = createResult({ environment: prepared.environment, options: record, paths: checked.paths, notes: prepared.notes, ...(replication ? { replication } : {}) });
-  if (options.shard) {
-    result.shard = shardRecord(options.shard);
-    (result.notes ??= []).push(`shard ${options.shard.shard.index}/${options.shard.shard.count} of run ${options.shard.runId}: this process ran its share of the load; merge the ${options.shard.shard.count} results`);
-  }
+  // A shard's report says what it is from this record (report/bench-generators.ts), not in a note merge would repeat N times.
+  if (options.shard) result.shard = shardRecord(options.shard);
   const outcome: BenchOutcome = { result, comparisons: compareResult(result), warnings: talk.warnings, interrupted };
   if (prepared.baseline && !interrupted) {
     outcome.gate = gate(result, prepared.baseline, { thresholdPct: options.thresholdPct });
