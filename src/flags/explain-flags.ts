@@ -131,9 +131,9 @@ function adviseMeasurement(flags: Flags): WorkloadAdviseRequest['advise'] {
 function workloadAdviseRequest(flags: Flags): WorkloadAdviseRequest {
   const clash = given(flags, ['query', 'file', 'param', 'category', 'table', 'column']);
   if (clash.length > 0) throw usageError(`--workload/--builtin give the statements; ${clash.map(flagName).join(', ')} cannot be combined with them`, `drop ${clash.map(flagName).join(', ')}`);
+  if (!flags.workload?.length && !flags.builtin?.length) throw usageError('-D, --scale and --seed apply to --workload or --builtin', 'add --workload FILE or --builtin NAME');
   const advise = adviseMeasurement(flags);
-  const workload = workloadOptions({ workload: flags.workload, builtin: flags.builtin, define: flags.define, scale: flags.scale });
-  if (!workload) throw usageError('-D, --scale and --seed apply to --workload or --builtin', 'add --workload FILE or --builtin NAME');
+  const workload = workloadOptions({ workload: flags.workload, builtin: flags.builtin, define: flags.define, scale: flags.scale })!;
   // bench's default seed: the values a default bench run binds.
   const seed = integerOption(flags.seed ?? BENCH_DEFAULTS.seed, '--seed', 0, 2 ** 32 - 1);
   return { advise, workload, seed };

@@ -26,6 +26,16 @@ describe('bench --workload flags', () => {
     expect(workloadPathsOption('as-is,no-index,index=t(a),cache').map((k) => k.kind)).toEqual(['as-is', 'no-index', 'index', 'cache']);
   });
 
+  it('--concurrently: only with a workload and an index= path; it reaches the workload options', () => {
+    expect(() => benchOptions({ concurrently: true })).toThrow(/--concurrently applies to a workload's index=TABLE\(COLUMN\) paths/);
+    expect(() => benchOptions({ builtin: ['select-only'], paths: 'as-is,cache', concurrently: true })).toThrow(/--paths names none/);
+    expect(() => benchOptions({ builtin: ['select-only'], concurrently: true })).toThrow(/--paths names none/);
+    const options = benchOptions({ builtin: ['select-only'], paths: 'as-is,index=pgbench_accounts(aid)', concurrently: true });
+    expect(options.workload?.concurrently).toBe(true);
+    expect(options.workloadPaths?.map((k) => k.kind)).toEqual(['as-is', 'index']);
+    expect(benchOptions({ builtin: ['select-only'], paths: 'as-is,index=pgbench_accounts(aid)' }).workload?.concurrently).toBeUndefined();
+  });
+
   it('reads scripts, builtins, -D, --scale and --max-tries; refuses workload-only flags without a workload', () => {
     expect(workloadOptions({})).toBeUndefined();
     expect(() => workloadOptions({ define: ['a=1'] })).toThrow(/apply only to a workload/);

@@ -14,6 +14,27 @@ function flags(extra: Partial<ExplainFlags> = {}): ExplainFlags {
 }
 
 describe('explain --advise flags', () => {
+  it('--workload/--builtin with -D, --scale and --seed: the scripts as bench reads them, bench\'s default seed', () => {
+    expect(explainOptions(flags({ workload: ['orders.sql@2'], builtin: ['tpcb-like'], define: ['delta=5'], scale: '3', runs: '5' }))).toEqual({
+      mode: 'advise-workload',
+      format: 'text',
+      request: {
+        advise: { timeoutMs: 30000, runs: 5, maxTableBytes: 1024 ** 3, force: false, maxCandidates: 8 },
+        workload: {
+          scripts: [{ source: 'file', path: 'orders.sql', weight: 2 }, { source: 'builtin', name: 'tpcb-like', weight: 1 }],
+          defines: { delta: '5' }, scale: 3, maxTries: 1,
+        },
+        seed: 1,
+      },
+    });
+    const seeded = explainOptions(flags({ builtin: ['select-only'], seed: '7' }));
+    expect(seeded.mode === 'advise-workload' && seeded.request.seed).toBe(7);
+    expect(usageLine(() => explainOptions(flags({ builtin: ['select-only'], query: 'SELECT 1' })))).toMatch(/--query cannot be combined with them/);
+    expect(usageLine(() => explainOptions(flags({ builtin: ['nope'] })))).toMatch(/unknown script 'nope'/);
+    expect(usageLine(() => explainOptions(flags({ define: ['a=1'] })))).toMatch(/apply to --workload or --builtin/);
+    expect(usageLine(() => explainOptions({ param: [], format: 'text', timeout: '30000', builtin: ['select-only'] }))).toMatch(/--builtin applies to --advise/);
+  });
+
   it('defaults: the report query, 3 runs, a 1 GB bound, 8 candidates, no --force', () => {
     expect(explainOptions(flags())).toEqual({
       mode: 'advise',
