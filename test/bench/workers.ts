@@ -6,12 +6,13 @@
  *
  * In one run: seeds serve_bench_products (100,000 rows, 100 categories, as bench:http) unless it is
  * there, starts `perfbench serve` with a near cache in a process of its own, then for BENCH_ROUNDS
- * rounds (default 2) runs, one after the other, wrk (-t1) on /report/fast and `perfbench bench
- * --http <serve> --paths noop,cache,http-fast --workers N` for each N, every one with
+ * rounds (default 2) runs `perfbench bench --http <serve> --paths http-fast,noop,cache --workers N`
+ * for each N, with wrk (-t1) on /report/fast before the first and after every run, all with
  * BENCH_CONNECTIONS (default 16) connections / clients for BENCH_SECONDS (default 5) per path.
- * Each figure is the median of its rounds, and so is each round's ratio to the wrk run just before
- * it. perfbench runs as a user runs it (from source, a process of its own); its JSON result gives
- * the figures and its client CPU. Uses DATABASE_URL / REDIS_URL like the CLI. Needs wrk.
+ * A run's ratio to wrk is against the mean of the wrk runs just before and after it (http-fast runs
+ * first, so only perfbench's start-up separates them), and each figure is the median of its rounds.
+ * perfbench runs as a user runs it (from source, a process of its own); its JSON result gives the
+ * figures and its client CPU. Uses DATABASE_URL / REDIS_URL like the CLI. Needs wrk.
  */
 import { execFile } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -30,7 +31,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2,4').split(',').map(Number);
 const TABLE = 'serve_bench_products';
-const PATHS = ['noop', 'cache', 'http-fast'] as const;
+const PATHS = ['http-fast', 'noop', 'cache'] as const;
 /** The target ratio of perfbench's HTTP load to wrk's (issue 13, item 2). */
 const TARGET = 0.9;
 const NEAR_CACHE_MB = 64;
@@ -60,21 +61,27 @@ async function main(): Promise<void> {
       const answer = await warmUntil(url, 'NEAR');
       out.say(`${cpus().length} CPUs, node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; ` +
         `${fmt(answer.body.length)}-byte reports; -c${CONNECTIONS}, ${SECONDS} s per path, ${ROUNDS} rounds`);
-      const wrkRounds: number[] = [];
+      const wrkRuns: number[] = [];
+      const wrkOnce = async (): Promise<number> => {
+        const peer = await wrk(url, {}, { connections: CONNECTIONS, seconds: SECONDS });
+        if (peer.errors) out.warn(`wrk: ${peer.errors}`);
+        wrkRuns.push(peer.requestsPerSec);
+        return peer.requestsPerSec;
+      };
+      let wrkBefore = await wrkOnce();
       const byWorkers = new Map<number, Array<{ paths: Map<string, PathResult>; wrk: number }>>();
       for (let round = 1; round <= ROUNDS; round++) {
         for (const workers of WORKERS) {
-          out.say(`round ${round}/${ROUNDS}: wrk on /report/fast, then perfbench bench --workers ${workers}…`);
-          const peer = await wrk(url, {}, { connections: CONNECTIONS, seconds: SECONDS });
-          if (peer.errors) out.warn(`wrk: ${peer.errors}`);
-          wrkRounds.push(peer.requestsPerSec);
+          out.say(`round ${round}/${ROUNDS}: perfbench bench --workers ${workers}, then wrk on /report/fast…`);
           const result = await benchRun(serve.url, workers);
+          const wrkAfter = await wrkOnce();
           const paths = new Map(result.paths.map((p) => [p.name, p]));
           for (const p of result.paths) if (p.errors > 0) out.warn(`${p.name} (--workers ${workers}): ${p.errors} errors; first: ${p.firstError ?? '?'}`);
-          byWorkers.set(workers, [...(byWorkers.get(workers) ?? []), { paths, wrk: peer.requestsPerSec }]);
+          byWorkers.set(workers, [...(byWorkers.get(workers) ?? []), { paths, wrk: (wrkBefore + wrkAfter) / 2 }]);
+          wrkBefore = wrkAfter;
         }
       }
-      const rows = [['workers', ...PATHS.map((p) => `${p} ops/s`), 'http-fast p50 / p99 ms', 'client CPU (http-fast)', 'http-fast vs wrk']];
+      const rows = [['workers', ...PATHS.map((p) => `${p} ops/s`), 'http-fast p50 / p99 ms', 'client CPU (http-fast)', 'http-fast vs wrk (before/after)']];
       const baseline = new Map<string, number>();
       for (const workers of WORKERS) {
         const rounds = byWorkers.get(workers)!;
@@ -90,7 +97,7 @@ async function main(): Promise<void> {
         rows.push([String(workers), ...cells, `${fmt(p50, 2)} / ${fmt(p99, 2)}`, `${fmt(cpu * 100)}% of a core`,
           `${ratio.toFixed(2)}x (rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}; target >= ${TARGET}x: ${ratio >= TARGET ? 'met' : 'NOT met'})`]);
       }
-      rows.push(['wrk', '', '', fmt(median(wrkRounds)), '', '', `-t1 -c${CONNECTIONS}, one category (cat-00); perfbench draws all 100`]);
+      rows.push(['wrk', fmt(median(wrkRuns)), '', '', '', '', `-t1 -c${CONNECTIONS}, one category (cat-00; perfbench draws all 100); runs: ${wrkRuns.map((r) => fmt(r)).join(', ')}`]);
       const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
       out.data(rows.map((row) => row.map((cell, c) => (cell ?? '').padEnd(widths[c]!)).join('  ').trimEnd()).join('\n'));
       out.say(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (other processes on the machine share its ${cpus().length} CPUs)`);

@@ -7,7 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { seedOptions } from '../../src/flags/seed-flags.js';
 import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
 import { LatencyHistogram, initHistograms } from '../../src/measure/histogram.js';
@@ -17,6 +17,7 @@ import { bench, benchVerdict, type BenchOutcome } from '../../src/usecases/bench
 import { LoadThreads, type ThreadContext } from '../../src/usecases/bench-threads.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
+import { eventually, exitOf, killAll, perfbench } from '../support/child-perfbench.js';
 import { cli } from '../support/cli.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 
@@ -31,6 +32,7 @@ beforeAll(async () => {
   await initHistograms();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '20000', categories: '40', distribution: 'uniform', seed: '11' })));
 }, 120_000);
+afterEach(() => killAll());
 afterAll(async () => {
   await admin.query(`DROP TABLE IF EXISTS ${table}`);
   await admin.query('DELETE FROM perfbench_datasets WHERE table_name IN ($1, $2, $3)', [name, table, `public.${table}`]);
@@ -151,6 +153,22 @@ describe('bench --workers', () => {
     expect(Date.now() - started).toBeLessThan(45_000);
     expect(path(outcome, 'index').interrupted).toBe(true);
     expect(benchVerdict(outcome, false).exitCode).toBe(130);
+    expect(await otherConnections()).toBe(0);
+  }, 120_000);
+
+  it('stops every thread on SIGTERM (a timeout) in a process of its own: exit 130, what was measured printed, no connection left', async () => {
+    const running = perfbench(['bench', '--table', table, '--paths', 'index', '--workers', '2', '--concurrency', '2', '--duration', '60s', '--trials', '1', '--warmup', '0']);
+    // Both threads' connections are running the report: the run is under way.
+    const reporting = async (): Promise<number> => Number((await admin.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'perfbench'
+          AND query LIKE '%' || $1 || '%' AND query NOT LIKE '%EXPLAIN%'`, [name])).rows[0]!.n);
+    await eventually('the threads ran reports', async () => ((await reporting()) >= 2 ? true : undefined), 60_000);
+    const stopped = Date.now();
+    running.child.kill('SIGTERM');
+    expect(await exitOf(running, 30_000)).toBe(130);
+    expect(Date.now() - stopped).toBeLessThan(25_000);
+    expect(running.output.stdout).toMatch(/2 worker threads/);
+    expect(running.output.stderr).toMatch(/interrupted/);
     expect(await otherConnections()).toBe(0);
   }, 120_000);
 
