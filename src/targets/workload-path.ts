@@ -31,7 +31,8 @@ import type { Target } from '../measure/target.js';
 import { parsePlan, scanIndexes } from '../plan/plan.js';
 import { planRecord } from '../plan/plan-record.js';
 import { chooseScript, planExecution, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
-import { Connections, type BenchPath, type RunFindings } from './path.js';
+import type { BenchPath, RunFindings, ServerEndpoint } from './path.js';
+import { RoutedConnections } from './routed-connections.js';
 import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex, type CandidateOwnership } from './workload-index.js';
 
 /** SQLSTATEs pgbench retries with --max-tries: serialization_failure and deadlock_detected. */
@@ -57,6 +58,12 @@ export interface WorkloadContext {
   indexOwnership?: CandidateOwnership;
   /** Test hook: told every statement step planned for execution i on a path (the bound values). */
   onStep?(path: string, executionIndex: number, statement: ScriptStatement, values: readonly string[]): void;
+  /**
+   * bench --replica-url: the replicas the executions of read-only scripts go to (round-robin per
+   * operation; a script with a statement that writes runs on the primary, `connect`), the primary's
+   * `host:port`, and a wait until the replicas have replayed what the primary wrote so far (a candidate index).
+   */
+  replicas?: { readServers: ServerEndpoint[]; primaryLabel: string; catchUp(): Promise<void> };
 }
 
 export type { CandidateIndex } from './workload-index.js';
@@ -132,7 +139,13 @@ export function sqlstateOf(error: unknown): string {
 
 export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): BenchPath {
   const name = workloadPathName(kind);
-  const connections = new Connections(context.connect, { ...(kind.kind === 'no-index' ? { prepare: forbidIndexScans } : {}), signal: context.signal });
+  // With replicas, the executions of a script that only reads go round-robin to them and those of a
+  // script that writes to the primary (one script is one transaction: it runs on one server).
+  const writing = new Set(context.scripts.flatMap((script, k) => (script.statements.some((s) => s.access === 'write') ? [k] : [])));
+  const servers: ServerEndpoint[] = context.replicas
+    ? [...context.replicas.readServers, ...(writing.size ? [{ label: context.replicas.primaryLabel, role: 'primary' as const, connect: context.connect }] : [])]
+    : [{ label: 'primary', role: 'primary', connect: context.connect }];
+  const connections = new RoutedConnections(servers, { ...(kind.kind === 'no-index' ? { prepare: forbidIndexScans } : {}), signal: context.signal });
   const stats = new WorkloadStats(context.scripts);
   const scriptIndexes = new Map(context.scripts.map((s, k) => [s, k]));
   let tier: CacheTier | undefined;
@@ -196,7 +209,8 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
 
   /** The plans of each script's read statements for its first execution, judged against the path. */
   const capturePlans = async (concurrency: number): Promise<RunFindings> => {
-    const client = connections.any();
+    // On a server the reads ran on: the first replica when there are replicas.
+    const client = connections.any(connections.readServer(0));
     const findings: RunFindings = { notes: [], flags: [] };
     if (!client) return findings;
     const plans: Array<{ statement: ScriptStatement; summary: PlanSummary }> = [];
@@ -230,6 +244,24 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
     return findings;
   };
 
+  /**
+   * The candidate index, built on the primary (a worker's connection without replicas; else a
+   * connection of its own), then waited for on the replicas, whose reads must find it.
+   */
+  const buildOnPrimary = async (index: CandidateIndex): Promise<BuiltCandidate> => {
+    if (!context.replicas) return buildCandidate(connections.any()!, index, context.indexOwnership);
+    const client = await context.connect();
+    let candidate: BuiltCandidate;
+    try {
+      candidate = await buildCandidate(client, index, context.indexOwnership);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+    built = candidate;
+    await context.replicas.catchUp();
+    return candidate;
+  };
+
   const dropIndex = async (): Promise<void> => {
     if (kind.kind !== 'index' || !built) return;
     const client = await context.connect();
@@ -253,17 +285,18 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
           stats.reset();
           if (kind.kind === 'cache') tier ??= await context.cache();
           await connections.ensure(concurrency);
-          if (kind.kind === 'index' && !built) built = await buildCandidate(connections.any()!, kind.index, context.indexOwnership);
+          if (kind.kind === 'index' && !built) built = await buildOnPrimary(kind.index);
         },
         measureStart() {
           stats.reset();
+          connections.resetStats();
         },
         async run(op) {
           const i = op.index;
           const { k, script, steps } = plan(i, concurrency);
           if (context.onStep) for (const step of steps) if (step.kind === 'sql') context.onStep(name, i, step.statement, step.values);
           const counts = stats.scripts.get(script.name)!;
-          await connections.use(async (client) => {
+          await connections.use(writing.has(k) ? connections.primary : connections.readServer(i), async (client) => {
             for (let attempt = 1; ; attempt++) {
               try {
                 await execute(client, k, steps);
@@ -306,6 +339,8 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
       };
       const outages = connections.takeOutages();
       if (outages.length) findings.outages = outages;
+      const perServer = connections.serverRecords();
+      if (perServer) findings.servers = perServer;
       return findings;
     },
     async close() {

@@ -28,6 +28,7 @@ import type { CategorySequence } from '../workload/sequence.js';
 import type { BenchOptions, WorkloadOptions } from './bench-options.js';
 import { machineEnvironment, type BenchTalk } from './bench-prepare.js';
 import { reconcileIndexes } from './index-ownership.js';
+import type { ReplicaSession } from './replicas.js';
 import { readResultFile } from './result-file.js';
 import { acquireTableLease } from './table-lease.js';
 
@@ -92,7 +93,8 @@ export function noCacheReason(scripts: readonly Script[]): string | undefined {
     'and a cached read would hide its own writes';
 }
 
-export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, hooks: WorkloadHooks = {}): Promise<PreparedWorkloadBench> {
+export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, hooks: WorkloadHooks = {},
+  replicas?: ReplicaSession): Promise<PreparedWorkloadBench> {
   const workload = options.workload!;
   const baseline = options.baseline === undefined ? undefined : await readResultFile(options.baseline, '--baseline');
   const backend = await initHistograms();
@@ -159,6 +161,8 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     signal: runtime.signal,
     ...(owner ? { indexOwnership: { owner } } : {}),
     ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+    // bench --replica-url: read-only scripts on the replicas, scripts that write on the primary.
+    ...(replicas ? { replicas: { readServers: replicas.readServers, primaryLabel: replicas.primaryLabel, catchUp: () => replicas.catchUp() } } : {}),
   };
   const paths = kinds.map((kind) => {
     const path = workloadPath(context, kind);

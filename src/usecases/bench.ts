@@ -42,7 +42,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   // A workload (pgbench scripts) has its own preparation and paths; measuring and summarizing are shared.
   // Read replicas (--replica-url) are checked before anything is prepared, and caught up with the setup after.
   const replicas = await benchReplicas(runtime, options, talk);
-  const prepared = options.workload ? await prepareWorkloadBench(runtime, options, talk, hooks) : await prepareBench(runtime, options, talk, replicas);
+  const prepared = options.workload ? await prepareWorkloadBench(runtime, options, talk, hooks, replicas) : await prepareBench(runtime, options, talk, replicas);
   await replicas?.start();
   if ('pathNames' in prepared) options = { ...options, paths: prepared.pathNames };
   const startGate = options.shard ? shardGate(runtime, options.shard, talk.say) : undefined;

@@ -32,6 +32,10 @@ export interface ReplicaSession {
   readServers: ServerEndpoint[];
   /** The same, for worker threads, which open connections of their own. */
   targets: ReplicaTarget[];
+  /** `host:port` of the primary. */
+  primaryLabel: string;
+  /** Waits until every replica has replayed the primary's WAL up to its position now (after a write of the run: a candidate index). */
+  catchUp(): Promise<void>;
   /** Waits for the replicas to replay the run's setup, then reads their lag: the start of the record. */
   start(): Promise<void>;
   /** Reads the lag once more and returns the run's replication record (undefined before `start`). */
@@ -97,14 +101,23 @@ export async function openReplicas(runtime: Runtime, admin: pg.Client, urls: rea
     return { at, primaryLsn, replicas: lags, standbys: await standbys(admin) };
   };
 
+  /** Waits for every replica to replay up to the primary's LSN now; returns that LSN. */
+  const catchUp = async (): Promise<string> => {
+    const started = Date.now();
+    const lsn = await currentWalLsn(admin);
+    talk.status(`waiting for the replicas to replay the primary's WAL up to ${lsn}`);
+    for (const replica of replicas) await waitForReplay(replica, lsn, started + timeoutMs, timeoutMs, connectTimeoutMs, runtime.signal);
+    return lsn;
+  };
+
   return {
+    primaryLabel,
+    catchUp: async () => void (await catchUp()),
     readServers: replicas.map((replica) => ({ label: replica.label, role: 'replica', connect: () => connectClient(replica.target, connectTimeoutMs) })),
     targets: replicas.map((replica) => ({ label: replica.label, target: replica.target })),
     async start() {
       const started = Date.now();
-      const lsn = await currentWalLsn(admin);
-      talk.status(`waiting for the replicas to replay the primary's WAL up to ${lsn}`);
-      for (const replica of replicas) await waitForReplay(replica, lsn, started + timeoutMs, timeoutMs, connectTimeoutMs, runtime.signal);
+      const lsn = await catchUp();
       const replayWaitMs = Date.now() - started;
       talk.say(`replicas ${replicas.map((r) => r.label).join(', ')} replayed the run's setup (primary LSN ${lsn}) in ${(replayWaitMs / 1000).toFixed(1)} s; reads go to them round-robin per operation, writes to ${primaryLabel}`);
       record = { routing: 'per-operation', primary: primaryLabel, replicas: replicas.map((r) => r.label), replayWaitMs, start: await snapshot() };
@@ -168,8 +181,6 @@ async function waitForReplay(replica: Replica, lsn: string, deadline: number, ti
 export async function benchReplicas(runtime: Runtime, options: BenchOptions, talk: { status(text: string): void; say(line: string): void }): Promise<ReplicaSession | undefined> {
   const urls = options.replicaUrls ?? runtime.config.replicaUrls ?? [];
   if (urls.length === 0) return undefined;
-  const source = urls[0]!.source;
-  if (options.workload) throw usageError(`${source} does not route a --workload yet`, 'drop it, or time the report (no --workload) against the replicas');
   talk.status('connecting to PostgreSQL');
   return openReplicas(runtime, await runtime.client(), urls, options.replicaTimeoutMs ?? DEFAULT_REPLICA_TIMEOUT_MS, talk);
 }

@@ -6,6 +6,9 @@
  * the start and the end; a URL that is no replica, or does not answer, is one line; a replica
  * stopped mid-run costs counted errors, never a hang.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode, UserError } from '../../src/errors.js';
 import { benchOptions } from '../../src/flags/bench-flags.js';
@@ -133,6 +136,51 @@ describe('bench --replica-url with two replicas', () => {
     expect(index.ops).toBe(40);
     expect(index.servers?.map((s) => [s.server, s.ops, s.errors])).toEqual([0, 1].map((k) => [`127.0.0.1:${cluster.replicas[k]!.port}`, 20, 0]));
     expect(index.plan?.usesIndex).toBe(true);
+  }, 60_000);
+
+  it('--workload: a read-only script on the replicas, a script that writes on the primary, a candidate index waited for on the replicas', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perfbench-replica-workload-'));
+    await query(cluster.primaryUrl(), 'CREATE TABLE "Ledger Rows" ("Account Id" int NOT NULL, amount int NOT NULL)');
+    await query(cluster.primaryUrl(), 'INSERT INTO "Ledger Rows" SELECT g % 200, 1 FROM generate_series(1, 20000) g');
+    await query(cluster.primaryUrl(), 'ANALYZE "Ledger Rows"');
+    writeFileSync(join(dir, 'read.sql'), '\\pb_from aid "Ledger Rows"."Account Id"\n-- name: balance\nSELECT sum(amount) FROM "Ledger Rows" WHERE "Account Id" = :aid;\n');
+    writeFileSync(join(dir, 'write.sql'), '\\set aid random(0, 199)\n-- name: credit\nUPDATE "Ledger Rows" SET amount = amount + 1 WHERE "Account Id" = :aid;\n');
+    await cluster.waitForReplay();
+    const runtime = testRuntime(env());
+    let outcome;
+    try {
+      outcome = await bench(runtime, benchOptions({
+        workload: [join(dir, 'read.sql'), join(dir, 'write.sql')], paths: 'as-is,index="Ledger Rows"("Account Id")',
+        iterations: '60', warmup: '0', trials: '1', replicaUrl: [replicaUrl(0), replicaUrl(1)],
+      }));
+    } finally {
+      await runtime.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    try {
+      expect(benchVerdict(outcome, false).exitCode).toBe(ExitCode.ok);
+      const primary = `127.0.0.1:${cluster.primary.port}`;
+      for (const path of outcome.result.paths) {
+        const reads = path.scripts!.find((s) => s.name.endsWith('read.sql'))!.ops;
+        const writes = path.scripts!.find((s) => s.name.endsWith('write.sql'))!.ops;
+        expect(reads, path.name).toBeGreaterThan(10);
+        expect(writes, path.name).toBeGreaterThan(10);
+        const servers = path.servers!;
+        expect(servers.map((s) => s.role), path.name).toEqual(['replica', 'replica', 'primary']);
+        expect(servers[0]!.ops + servers[1]!.ops, path.name).toBe(reads);
+        expect(servers[2]!.server).toBe(primary);
+        expect(servers[2]!.ops, path.name).toBe(writes);
+      }
+      // The candidate index was built on the primary and found by the read statement on a replica.
+      const indexed = outcome.result.paths.find((p) => p.name.startsWith('index='))!;
+      expect(indexed.plan?.usesIndex).toBe(true);
+      expect(indexed.flags ?? []).not.toContain('plan-mismatch');
+      // Every write landed on the primary: 20,000 rows of amount 1, plus one per updated row.
+      const total = await query(cluster.primaryUrl(), 'SELECT sum(amount)::int AS total FROM "Ledger Rows"');
+      expect(total[0]!['total']).toBeGreaterThan(20_000);
+    } finally {
+      await query(cluster.primaryUrl(), 'DROP TABLE "Ledger Rows"');
+    }
   }, 60_000);
 
   it('refuses a URL that is not a replica (exit 2) and one that does not answer (exit 1), each in one line, before changing anything', async () => {
