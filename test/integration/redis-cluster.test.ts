@@ -262,5 +262,14 @@ describe('a master killed mid-run, with no replica to take over', () => {
     }
     // 4 s measured, the fill and the cleanup attempts bounded by the command timeout and retries.
     expect(Date.now() - started).toBeLessThan(45_000);
+    // doctor says the cluster is not whole: a slot without a master (or a master that does not answer).
+    const after = testRuntime(clusterEnv());
+    try {
+      const report = await doctor(after, tableIdentifier(table));
+      expect(report.healthy).toBe(false);
+      expect(renderDoctor(report)).toMatch(/cluster {4}state fail|FAILED/);
+    } finally {
+      await after.close();
+    }
   }, 90_000);
 });
