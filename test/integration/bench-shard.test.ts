@@ -177,3 +177,23 @@ describe('starting the shards together', () => {
     expect(await redis.keys(`{perfbench:barrier:${BARRIER}-alone*`)).toEqual([]);
   }, 60_000);
 });
+
+describe('a shard changes nothing on the table', () => {
+  it('stops at once (exit 2, one line) when the index its index path reads is missing, and creates none', async () => {
+    const indexes = async () => (await admin.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [TABLE.slice(1, -1)])).rows.map((r) => r.indexname);
+    const before = await indexes();
+    const run = perfbench(['bench', '--table', TABLE, '--column', 'name', '--paths', 'index', '--concurrency', '2', '--shard', '1/2']);
+    expect(await exitOf(run)).toBe(ExitCode.usage);
+    expect(run.output.stderr.trim().split('\n').at(-1)).toBe(`perfbench: ${TABLE} has no index on name, and a shard (--shard) does not create one — ` +
+      `create it once before starting the shards (perfbench index add --table ${TABLE} --column name) and drop it after (perfbench index drop …), or leave the index path out of --paths`);
+    expect(await indexes()).toEqual(before);
+  }, 60_000);
+
+  it('does not seed a missing table (exit 2, one line)', async () => {
+    const run = perfbench(['bench', '--table', '"No Such Shard Table"', '--paths', 'noop', '--concurrency', '2', '--shard', '2/2']);
+    expect(await exitOf(run)).toBe(ExitCode.usage);
+    expect(run.output.stderr.trim().split('\n').at(-1)).toBe('perfbench: table "No Such Shard Table" does not exist, and a shard (--shard) does not seed it — ' +
+      'seed it once before starting the shards: perfbench seed --table "No Such Shard Table"');
+    expect((await admin.query("SELECT to_regclass('public.\"No Such Shard Table\"') AS t")).rows[0].t).toBeNull();
+  }, 60_000);
+});
