@@ -9,6 +9,7 @@ import { withTimeout } from '../timeout.js';
 import type { BarrierOutcome, CacheKind, CacheServerInfo, CacheStats, CacheTier, InvalidationListener, Tracking } from './tier.js';
 import { ClusterTrackingHub } from './cluster-tracking.js';
 import { clusterClient, isCluster, mastersOf, nodeAddress } from './redis-cluster.js';
+import { GetChannel } from './get-channel.js';
 import { TrackingHub } from './tracking.js';
 
 /**
@@ -143,6 +144,16 @@ export class RedisCache implements CacheTier {
       const token = await this.client.blpop(open, Math.max(0.01, Math.min(0.2, left / 1000)));
       if (token) return { outcome: 'open', arrived: parties };
     }
+  }
+
+  /**
+   * A GET-only connection of its own to the same server and database, for the timed hit paths
+   * (get-channel.ts). None on a Redis Cluster, where a GET may be redirected: the paths use get().
+   */
+  async openGetChannel(): Promise<GetChannel | undefined> {
+    if (isCluster(this.client)) return undefined;
+    const { host, port, username, password, db, tls, connectTimeout } = this.client.options;
+    return GetChannel.open({ host: host ?? '127.0.0.1', port: port ?? 6379, username, password, db: db ?? 0, tls: Boolean(tls) }, connectTimeout ?? 10_000);
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,8 @@
  * redis-server, or (with no redis-server on the machine) an in-process map. The in-process tier is
  * always labelled as such: its numbers say nothing about Redis.
  */
+import type { GetChannel } from './get-channel.js';
+
 export type CacheKind = 'redis' | 'embedded-redis' | 'in-process';
 
 export interface CacheStats {
@@ -64,6 +66,8 @@ export interface CacheTier {
    * in-process tier).
    */
   track?(prefix: string, listener: InvalidationListener): Tracking;
+  /** Redis tiers: a GET-only connection of its own, lean enough to time Redis rather than the client (get-channel.ts). */
+  openGetChannel?(): Promise<GetChannel | undefined>;
   /**
    * `bench --shard … --barrier`: counts this process in at the barrier `key` and waits until
    * `parties` processes have, up to `timeoutMs`. Absent when the tier is not shared between

@@ -34,10 +34,10 @@ export interface CompareOptions {
 }
 
 /**
- * The pairs besides "everything vs seq": the cache against the index, the near cache against Redis
+ * The pairs besides "everything vs seq": the cache against the index (its GET alone too), the near cache against Redis
  * (what the round trip costs), the fast route against the slow one.
  */
-export const DEFAULT_PAIRS: ReadonlyArray<readonly [string, string]> = [['cache', 'index'], ['near', 'cache'], ['http-fast', 'http-slow'], ['cache', 'as-is']];
+export const DEFAULT_PAIRS: ReadonlyArray<readonly [string, string]> = [['cache-get', 'index'], ['cache', 'index'], ['near', 'cache'], ['http-fast', 'http-slow'], ['cache', 'as-is']];
 
 /** The default baseline among the paths a result has: the report's `seq`, a workload's `no-index`, else `as-is`. */
 const BASELINES = ['seq', 'no-index', 'as-is'];

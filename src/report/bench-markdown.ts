@@ -8,6 +8,7 @@ import {
   describeMethod, formatEstimate, formatMsFromUs, formatRate, latencyCell, latencyKind, loopLagLines, overheadLine,
   datasetLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
+import { cacheSplitLines } from './bench-cache-split.js';
 import { hasWorkload, STATEMENT_HEAD, statementRows, workloadLines } from './bench-workload.js';
 import { generatorsLine } from './bench-generators.js';
 
@@ -67,7 +68,7 @@ export function renderBenchMarkdown(result: BenchResult, comparisons: readonly C
     for (const line of workloadLines(paths)) out.push(`- ${cell(line)}`);
   }
 
-  const notes = [overheadLine(paths), ...loopLagLines(paths)].filter((l): l is string => l !== undefined);
+  const notes = [overheadLine(paths), ...cacheSplitLines(paths), ...loopLagLines(paths)].filter((l): l is string => l !== undefined);
   const warnings = pathWarnings(result, paths);
   if (notes.length || warnings.length) out.push('');
   for (const n of notes) out.push(`- ${cell(n)}`);

@@ -12,6 +12,7 @@ import {
   datasetLine, NO_FIGURE, overheadLine, pathWarnings, runLine, SERVER_HEAD, serverMean,
 } from './bench-format.js';
 import { generatorsLine } from './bench-generators.js';
+import { cacheSplitLines } from './bench-cache-split.js';
 import { hasWorkload, STATEMENT_HEAD, statementRows, workloadLines } from './bench-workload.js';
 
 export interface BenchTableOptions {
@@ -63,7 +64,7 @@ export function renderBenchTable(result: BenchResult, comparisons: readonly Comp
     lines.push(chalk.bold('Latency distribution') + chalk.dim(' (ms, log scale)'));
     lines.push(...distribution);
   }
-  const footer = [overheadLine(paths), ...loopLagLines(paths)].filter((l): l is string => l !== undefined);
+  const footer = [overheadLine(paths), ...cacheSplitLines(paths), ...loopLagLines(paths)].filter((l): l is string => l !== undefined);
   const warnings = pathWarnings(result, paths);
   if (footer.length || warnings.length) lines.push('');
   for (const line of footer) lines.push(chalk.dim(line));

@@ -3,11 +3,17 @@
  * JSON body. Setup fills every category of the sequence first (outside the measurement), under the
  * run's own key namespace (dataset fingerprint, table, column, run id) with the run's TTL.
  *
+ * With Redis the GETs go over a connection of the path's own (cache/get-channel.ts: commands encoded
+ * once, the value kept as the socket's chunks), so the path times Redis and the transfer rather than
+ * a client library; `cache-get` stops there (what `serve`'s fast route pays: it sends the bytes
+ * as they are), `cache` adds the JSON decode an application that uses the report would do.
+ *
  * The hits are verified, not assumed: the client counts the GETs that returned a value, and the
  * server's INFO keyspace_hits must have risen by at least as many over the same stretch (other
  * clients of a shared Redis can only add to it). A GET that finds nothing is an error of the path
  * (the key expired or was evicted), never a silent database fallback.
  */
+import { GetChannel, replyBytes } from '../cache/get-channel.js';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { Operation, Target } from '../measure/target.js';
@@ -26,7 +32,9 @@ export function cacheHitPath(options: CacheHitOptions = {}): PathDefinition {
   const decode = options.decode ?? true;
   return {
     name,
-    description: 'a Redis cache-aside hit: GET and JSON decode of the cached report',
+    description: decode
+      ? 'a Redis cache-aside hit: GET and JSON decode of the cached report'
+      : 'a Redis cache hit without the decode: GET of the cached report\'s bytes (what serve\'s fast route pays); opt-in (--paths …,cache-get)',
     needsIndex: false,
     needsCache: true,
     create: (context) => createCacheHit(context, name, decode),
@@ -35,22 +43,34 @@ export function cacheHitPath(options: CacheHitOptions = {}): PathDefinition {
 
 function createCacheHit(context: PathContext, name: string, decode: boolean): BenchPath {
   const keys = new Map(context.sequence.names.map((category) => [category, reportKey(context.keyNamespace, category)]));
+  // Encoded once: an operation writes these bytes as they are.
+  const commands = new Map([...keys].map(([category, key]) => [category, GetChannel.command(key)]));
   let tier: CacheTier | undefined;
+  let channel: GetChannel | undefined;
   let filled = false;
   let before: CacheStats = { hits: 0, misses: 0 };
   const seen = { gets: 0, hits: 0, misses: 0 };
 
-  const run = async (op: Operation): Promise<void> => {
-    const key = keys.get(op.category)!;
+  const miss = (category: string): Error => {
+    seen.misses++;
+    return new Error(`cache miss on the hit path: ${keys.get(category)} expired or was evicted (raise --ttl for long runs)`);
+  };
+  const overChannel = async (op: Operation): Promise<void> => {
     seen.gets++;
-    const body = await tier!.get(key);
-    if (body === null) {
-      seen.misses++;
-      throw new Error(`cache miss on the hit path: ${key} expired or was evicted (raise --ttl for long runs)`);
-    }
+    const reply = await channel!.get(commands.get(op.category)!);
+    if (reply === null) throw miss(op.category);
+    seen.hits++;
+    if (decode) JSON.parse(replyBytes(reply).toString('utf8'));
+  };
+  // The in-process tier (no Redis on the machine) has no channel.
+  const overTier = async (op: Operation): Promise<void> => {
+    seen.gets++;
+    const body = await tier!.get(keys.get(op.category)!);
+    if (body === null) throw miss(op.category);
     seen.hits++;
     if (decode) JSON.parse(body.toString('utf8'));
   };
+  const run = (op: Operation): Promise<void> => (channel ? overChannel(op) : overTier(op));
 
   return {
     name,
@@ -61,6 +81,7 @@ function createCacheHit(context: PathContext, name: string, decode: boolean): Be
         kind: 'cache',
         async setup() {
           tier ??= await context.cache();
+          channel ??= await tier.openGetChannel?.();
           if (!filled) {
             await fillReports(context, tier, keys);
             filled = true;
@@ -77,6 +98,8 @@ function createCacheHit(context: PathContext, name: string, decode: boolean): Be
       verifyCacheOutcome('hits', tier.label, seen, before, await tier.stats(), findings);
       return findings;
     },
-    close: async () => undefined,
+    close: async () => {
+      await channel?.close();
+    },
   };
 }

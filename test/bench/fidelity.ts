@@ -8,8 +8,8 @@
  * - the same report SQL through perfbench's `index` and `seq` paths and through
  *   `pgbench -M prepared -f <script with \set category …>` at concurrency 1 and 2, same server and
  *   dataset (DATABASE_URL, else the embedded default, seeded when missing);
- * - the cached GET through perfbench's `cache` path (GET only, and GET + JSON.parse as bench runs
- *   it) and through `redis-benchmark -t get` with the same value size and clients, same Redis;
+ * - the cached GET through perfbench's `cache-get` and `cache` paths against `redis-benchmark`
+ *   (fidelity-cache.ts, which also runs on its own);
  * - the harness cost from the no-op path, and this process's RSS sampled every 250 ms;
  * - pgbench's built-in select-only and tpcb-like scripts through perfbench's workload path and
  *   through pgbench, c=1 and c=2 (fidelity-scripts.ts; alone: `npm run bench:fidelity -- --only scripts`).
@@ -38,11 +38,11 @@ import { datasetVersion, readDataset, tableInfo } from '../../src/db/products.js
 import { builtinReportWorkload, reportQuery } from '../../src/db/report.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
-import { cacheHitPath } from '../../src/targets/cache-hit.js';
 import { indexScanPath } from '../../src/targets/index-scan.js';
 import { noopPath } from '../../src/targets/noop.js';
 import type { BenchPath, PathContext } from '../../src/targets/path.js';
 import { seqScanPath } from '../../src/targets/seq-scan.js';
+import { cacheFidelity } from './fidelity-cache.js';
 import { scriptFidelity } from './fidelity-scripts.js';
 
 /** `--only scripts` (or FIDELITY_ONLY=scripts): only pgbench's built-in scripts, perfbench vs pgbench (fidelity-scripts.ts). */
@@ -99,21 +99,6 @@ function parsePgbench(text: string): PgbenchFigures {
   return { latencyMs: Number(latency[1]), tps: Number(tps[1]) };
 }
 
-interface RedisFigures {
-  rps: number;
-  avgMs: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
-function parseRedisBenchmark(text: string): RedisFigures {
-  const line = text.split('\n').find((l) => l.startsWith('"GET"'));
-  if (!line) throw new Error(`cannot read redis-benchmark output:\n${text}`);
-  const cells = line.split(',').map((c) => Number(c.replace(/"/g, '')));
-  // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-  return { rps: cells[1]!, avgMs: cells[2]!, p50Ms: cells[4]!, p99Ms: cells[6]! };
-}
-
 const ms = (us: number): string => (us / 1000).toFixed(3);
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
@@ -135,7 +120,6 @@ async function main(): Promise<void> {
 
   const database = await runtime.database();
   const tier = await runtime.cache();
-  const cacheInfo = await tier.info();
   const namespace = `${await datasetVersion(admin, table)}:products:category:fidelity-${randomBytes(3).toString('hex')}`;
   runtime.defer(async () => void (await tier.deletePrefix(reportKey(namespace, ''))));
   const sequence = categorySequence({ categories, distribution: 'uniform', seed: 1 });
@@ -150,8 +134,6 @@ async function main(): Promise<void> {
   const paths = {
     index: open(indexScanPath.create(context)),
     seq: open(seqScanPath.create(context)),
-    get: open(cacheHitPath({ name: 'cache-get', decode: false }).create(context)),
-    cache: open(cacheHitPath().create(context)),
     noop: open(noopPath.create(context)),
   };
   const measure = async (path: BenchPath, concurrency: number): Promise<PathResult> => {
@@ -196,22 +178,8 @@ async function main(): Promise<void> {
   const pgSeq1 = await pgbench(1, true);
 
   log('\ncached GET (same Redis):');
-  const get1 = await measure(paths.get, 1);
-  const cache1 = await measure(paths.cache, 1);
-  const get8 = await measure(paths.get, 8);
-  const cache8 = await measure(paths.cache, 8);
-  const check = await paths.cache.findings(false);
-  const valueBytes = Math.round(await meanBodyBytes(tier, namespace, sequence.names));
-  const redisBenchmark = async (clients: number): Promise<RedisFigures> => {
-    const address = new URL(cacheInfo.address.startsWith('redis') ? cacheInfo.address : 'redis://127.0.0.1:6379');
-    const requests = Math.max(1000, Math.round(slotSeconds * (clients === 1 ? 6000 : 30_000)));
-    const args = ['-h', address.hostname, '-p', address.port || '6379', '-c', String(clients), '-n', String(requests), '-d', String(valueBytes), '-t', 'set,get', '--csv'];
-    const figures = parseRedisBenchmark(await run('redis-benchmark', args));
-    log(`  redis-benchmark GET c=${clients}: p50 ${figures.p50Ms.toFixed(3)} ms, avg ${figures.avgMs.toFixed(3)} ms, ${figures.rps.toFixed(0)} rps (${requests} requests, ${valueBytes} B values)`);
-    return figures;
-  };
-  const rb1 = tier.kind === 'in-process' ? undefined : await redisBenchmark(1);
-  const rb8 = tier.kind === 'in-process' ? undefined : await redisBenchmark(8);
+  // The 6 measurement slots of the cache paths and redis-benchmark.
+  const cacheLines = await cacheFidelity({ tier, context, seconds: 6 * slotSeconds, log });
 
   log('\nharness:');
   const noop = await measure(paths.noop, 1);
@@ -239,18 +207,7 @@ async function main(): Promise<void> {
     `index c=2  throughput                 ${index2.throughputOpsPerSec.toFixed(0).padStart(8)} ops/s       ${pgIndex2.tps.toFixed(0).padStart(8)} tps          ${ratio(index2.throughputOpsPerSec, pgIndex2.tps).padEnd(10)}  >= 0.8x: ${verdict(index2.throughputOpsPerSec / pgIndex2.tps >= 0.8)}`,
     `seq   c=1  mean vs latency average    ${ms(seq1.summary.meanUs).padStart(8)} ms          ${pgSeq1.latencyMs.toFixed(3).padStart(8)} ms           ${ratio(seq1.summary.meanUs / 1000, pgSeq1.latencyMs)}`,
     '',
-    `cached GET (${valueBytes} B)                  perfbench            redis-benchmark       ratio`,
-    ...[[1, get1, cache1, rb1], [8, get8, cache8, rb8]].flatMap(([clients, get, cache, rb]) => {
-      const g = get as PathResult;
-      const c = cache as PathResult;
-      const r = rb as RedisFigures | undefined;
-      return [
-        `GET only        c=${clients} p50             ${ms(g.summary.p50Us).padStart(8)} ms          ${r ? `${r.p50Ms.toFixed(3).padStart(8)} ms           ${ratio(g.summary.p50Us / 1000, r.p50Ms)}` : 'n/a (in-process tier)'}`,
-        `GET only        c=${clients} throughput      ${g.throughputOpsPerSec.toFixed(0).padStart(8)} ops/s       ${r ? `${r.rps.toFixed(0).padStart(8)} rps          ${ratio(g.throughputOpsPerSec, r.rps)}` : ''}`,
-        `GET+JSON.parse  c=${clients} p50             ${ms(c.summary.p50Us).padStart(8)} ms          (the bench \`cache\` path; decode cost ${ms(c.summary.p50Us - g.summary.p50Us)} ms)`,
-      ];
-    }),
-    `cache hits verified by INFO: ${check.cacheCheck ? `${check.cacheCheck.hits} GETs hit, server keyspace_hits +${check.cacheCheck.serverHits}: ${verdict(check.cacheCheck.verified)}` : 'n/a'}`,
+    ...cacheLines,
     '',
     `harness overhead (no-op path)          ${harnessUs.toFixed(3)} µs/op                                          < 5 µs: ${verdict(harnessUs < 5)}`,
     '',
@@ -264,20 +221,6 @@ async function main(): Promise<void> {
 function cpuPerOp(usage: NodeJS.CpuUsage, result: PathResult): string {
   const us = (usage.user + usage.system) / Math.max(1, result.ops);
   return us >= 1000 ? `${(us / 1000).toFixed(2)} ms/op` : `${us.toFixed(1)} µs/op`;
-}
-
-/** The mean size of the cached report bodies (the value size redis-benchmark should use). */
-async function meanBodyBytes(tier: Awaited<ReturnType<Runtime['cache']>>, namespace: string, names: readonly string[]): Promise<number> {
-  let bytes = 0;
-  let count = 0;
-  for (const name of names.slice(0, 50)) {
-    const body = await tier.get(reportKey(namespace, name));
-    if (body) {
-      bytes += body.length;
-      count++;
-    }
-  }
-  return count ? bytes / count : 60_000;
 }
 
 try {
