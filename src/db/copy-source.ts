@@ -2,6 +2,7 @@
  * Database adapter: the byte stream of a dataset's binary COPY (header, rows, trailer), generated
  * either on the main thread or in a worker thread that runs ahead of the sending.
  */
+import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../worker-thread.js';
@@ -9,7 +10,7 @@ import { createRowGenerator, type DatasetParams } from '../workload/dataset.js';
 import { BinaryRowWriter, copyHeader, copyTrailer } from './copy-binary.js';
 import type { CopyWorkerInput, CopyWorkerMessage } from './copy-worker.js';
 
-/** Where the rows are made: `auto` is the worker for loads big enough to repay its start-up. */
+/** Where the rows are made: `auto` is the worker where it can pay off (`usesWorker`). */
 export type RowGeneration = 'auto' | 'worker' | 'inline';
 
 /** Rows sent so far, after each chunk. */
@@ -21,14 +22,27 @@ export type RowsSent = (rows: number) => void;
  */
 export const WORKER_MIN_ROWS = 50_000;
 
+/**
+ * The worker needs a core of its own beside the main thread and the server's backend (on the same
+ * machine, as a local server is). With fewer, the three take turns: the rows are already made while
+ * the server digests the previous chunk (the socket buffers them), so the thread only adds its
+ * start-up and hand-over (bench:seed on 2 busy cores: worker 0.7x the inline rate).
+ */
+export const WORKER_MIN_CORES = 3;
+
+/** Whether a load of `rows` rows generates them in a worker thread. */
+export function usesWorker(rows: number, generation: RowGeneration, cores = availableParallelism()): boolean {
+  if (generation !== 'auto') return generation === 'worker';
+  return rows >= WORKER_MIN_ROWS && cores >= WORKER_MIN_CORES;
+}
+
 const CHUNK_BYTES = 1 << 20;
 /** Chunks the worker may have ready or in flight: enough to cover a hiccup, little memory (4 MB). */
 const WORKER_WINDOW = 4;
 const INLINE_BATCH_ROWS = 16_384;
 
 export function copySource(params: DatasetParams, generation: RowGeneration, onRows: RowsSent): Readable {
-  const useWorker = generation === 'worker' || (generation === 'auto' && params.rows >= WORKER_MIN_ROWS);
-  return useWorker ? workerCopySource(params, onRows) : inlineCopySource(params, onRows);
+  return usesWorker(params.rows, generation) ? workerCopySource(params, onRows) : inlineCopySource(params, onRows);
 }
 
 /** Generates a batch per read on the main thread: the stream's back-pressure paces it, but it takes turns with the sending. */

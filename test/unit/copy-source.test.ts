@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { copySource, WORKER_MIN_ROWS } from '../../src/db/copy-source.js';
+import { copySource, usesWorker, WORKER_MIN_ROWS } from '../../src/db/copy-source.js';
 import type { DatasetParams } from '../../src/workload/dataset.js';
 
 /** The whole COPY stream's SHA-256, its length, and the progress reports along the way. */
@@ -47,8 +47,12 @@ describe('the binary COPY stream of a dataset', () => {
     expect(source.destroyed).toBe(true);
   });
 
-  it('uses the worker only for loads that repay its start-up', () => {
-    expect(WORKER_MIN_ROWS).toBeGreaterThanOrEqual(10_000);
+  it('uses the worker by itself only for big loads on a machine with a core to spare for it', () => {
+    expect(usesWorker(WORKER_MIN_ROWS, 'auto', 8)).toBe(true);
+    expect(usesWorker(WORKER_MIN_ROWS - 1, 'auto', 8)).toBe(false);
+    expect(usesWorker(1_000_000, 'auto', 2)).toBe(false);
+    expect(usesWorker(10, 'worker', 1)).toBe(true);
+    expect(usesWorker(1_000_000, 'inline', 64)).toBe(false);
   });
 });
 
