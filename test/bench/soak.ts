@@ -2,7 +2,8 @@
  * Soak: 1,000 concurrent keep-alive connections against `perfbench serve` for DURATION seconds
  * (default 60) on loopback, every request a cache hit on /report/fast. Prints requests, errors,
  * latency percentiles, connections opened, and the server's RSS at the start, peak and end.
- * Target: zero errors, exactly CONNECTIONS connections opened (keep-alive held), no RSS growth.
+ * Target: zero errors, exactly CONNECTIONS connections opened (keep-alive held), no RSS growth, and
+ * the server's peak RSS under 150 MB (issue 13, item 6).
  *
  * The server runs as its own process (the CLI from source), so its RSS is the server's alone and
  * the load generator does not share its event loop. The table perfbench_soak is seeded for the
@@ -26,6 +27,7 @@ const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 const TABLE = 'perfbench_soak';
 const CATEGORIES = 100;
+const RSS_TARGET_MB = 150;
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 if (!(DURATION_S > 0 && DURATION_S <= 3600) || !(Number.isInteger(CONNECTIONS) && CONNECTIONS > 0 && CONNECTIONS <= 20_000)) {
@@ -195,7 +197,8 @@ const lines = [
   `  not a HIT     ${counts.notHit}`,
   `  latency       p50 ${ms(histogram.getValueAtPercentile(50))}  p99 ${ms(histogram.getValueAtPercentile(99))}  p99.9 ${ms(histogram.getValueAtPercentile(99.9))}  max ${ms(histogram.maxValue)}`,
   `  connections   ${opened} opened (${openedBefore} before measuring; ${opened === CONNECTIONS ? 'keep-alive held' : 'some were re-opened'})`,
-  `  server RSS    start ${mb(rss.start)}  at 25% ${mb(rss.settled)}  peak ${mb(rss.peak)}  end ${mb(rss.end)}  (end - 25%: ${rss.end >= rss.settled ? '+' : ''}${mb(rss.end - rss.settled)})`,
+  `  server RSS    start ${mb(rss.start)}  at 25% ${mb(rss.settled)}  peak ${mb(rss.peak)}  end ${mb(rss.end)}  (end - 25%: ${rss.end >= rss.settled ? '+' : ''}${mb(rss.end - rss.settled)})  `
+    + `peak < ${RSS_TARGET_MB} MB: ${rss.peak < RSS_TARGET_MB * 1e6 ? 'PASS' : 'MISS'}`,
   `  server        ${summary}`,
   `  cleanup       ${deleted} report keys removed, ${TABLE} dropped`,
 ];
