@@ -305,7 +305,9 @@ function parseClusterNodes(nodes: Field, problems: string[]): RedisNodeAddress[]
   for (const entry of nodes.value.split(',').map((part) => part.trim())) {
     const match = /^(?:\[([^\]]+)\]|([^:/@\[\]]+)):(\d+)$/.exec(entry);
     if (!match) {
-      problems.push(`${nodes.source} '${entry}' is not host:port (expected ${example}; credentials go in REDIS_PASSWORD)`);
+      // An entry with credentials in it is not echoed: it may hold the password.
+      const shown = entry.includes('@') ? 'has an entry with credentials (user:password@)' : `'${entry}' is not host:port`;
+      problems.push(`${nodes.source} ${shown} (expected ${example}; the password goes in REDIS_PASSWORD)`);
       continue;
     }
     parsed.push({ host: match[1] ?? match[2]!, port: parsePort(match[3]!, nodes.source, problems) });

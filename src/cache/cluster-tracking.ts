@@ -14,7 +14,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { InvalidationListener, Tracking } from './tier.js';
-import { nodeAddress, slotsCoveredBy, tagServedBy } from './redis-cluster.js';
+import { nodeAddress, servesTag, slotsCoveredBy, tagServedBy } from './redis-cluster.js';
 import { Listeners, TrackingHub, TrackingLost, type TrackingHubOptions } from './tracking.js';
 
 interface MasterTracking {
@@ -116,10 +116,14 @@ export class ClusterTrackingHub {
   private follow(address: string, node: Redis): void {
     // The cluster client connects to a node on its first command; tracking needs the connection now.
     if (node.status === 'wait') node.connect().catch(() => undefined);
+    let tag: string | undefined;
     const hub = new TrackingHub(node, this.prefix, {
       ...this.options,
-      // Asked at every proof: after a slot migration the tag that reaches this master changes.
-      keyTag: () => tagServedBy(this.cluster, address) ?? 'none',
+      // Checked at every proof: after a slot migration or a failover the tag that reaches this master changes.
+      keyTag: () => {
+        if (tag === undefined || !servesTag(this.cluster, address, tag)) tag = tagServedBy(this.cluster, address);
+        return tag ?? 'none';
+      },
     });
     const master: MasterTracking = { node, hub, tracking: undefined as unknown as Tracking, active: false };
     master.tracking = hub.register(this.prefix, {

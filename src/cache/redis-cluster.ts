@@ -55,15 +55,28 @@ export function nodeAddress(node: Redis): string {
 
 /**
  * A hash tag whose slot `master` (`host:port`) serves now, by the client's slot map; undefined when
- * it serves none. Keys `…{tag}…` then go to that master and no other.
+ * it serves none. Keys `…{tag}…` then go to that master and no other. The first base-36 number
+ * that hashes into one of its slots: a handful of CRC16s for a master with a share of the slots.
  */
 export function tagServedBy(cluster: Cluster, master: string): string | undefined {
-  // Masters split the slots in ranges, so a few hundred short tags always reach each of them.
-  for (let n = 0; n < SLOTS * 4; n++) {
-    const tag = n.toString(36);
-    if (cluster.slots[calculateSlot(tag)]?.[0] === master) return tag;
+  const served = new Uint8Array(SLOTS);
+  let count = 0;
+  for (let slot = 0; slot < SLOTS; slot++) {
+    if (cluster.slots[slot]?.[0] !== master) continue;
+    served[slot] = 1;
+    count++;
   }
-  return undefined;
+  if (count === 0) return undefined;
+  // Every slot is reached by some number below 100,000, so this ends.
+  for (let n = 0; ; n++) {
+    const tag = n.toString(36);
+    if (served[calculateSlot(tag)]) return tag;
+  }
+}
+
+/** Whether `master` still serves the slot of `tag` (one CRC16: cheap enough for every write that uses it). */
+export function servesTag(cluster: Cluster, master: string, tag: string): boolean {
+  return cluster.slots[calculateSlot(tag)]?.[0] === master;
 }
 
 /** Whether every slot's master (by the client's slot map) is one of `masters`. */

@@ -55,6 +55,12 @@ describe('--redis-cluster and REDIS_CLUSTER_NODES', () => {
     expect(usageLine(() => load({}, { redisCluster: nodes }))).toMatch(expected);
   });
 
+  it('never echoes an entry that holds credentials', () => {
+    const line = usageLine(() => load({}, { redisCluster: 'redis://:hunter2@cache-1:7000' }));
+    expect(line).toMatch(/flag --redis-cluster has an entry with credentials \(user:password@\) \(expected host:port.*the password goes in REDIS_PASSWORD\)/);
+    expect(line).not.toContain('hunter2');
+  });
+
   it('refuses an empty flag', () => {
     expect(usageLine(() => load({}, { redisCluster: ' ' }))).toMatch(/flag --redis-cluster is empty/);
   });
@@ -87,6 +93,11 @@ describe('hash slots', () => {
       expect(threeMasters.slots[calculateSlot(`perfbench:tracking:{${tag}}:x:1`)]![0]).toBe(master);
     }
     expect(tagServedBy(threeMasters, 'd:4')).toBeUndefined();
+  });
+
+  it('find a tag for a master that serves one slot only', () => {
+    const oneSlot = { slots: Array.from({ length: SLOTS }, (_, slot) => [slot === 12182 ? 'lone:1' : 'a:1']) } as unknown as Cluster;
+    expect(calculateSlot(tagServedBy(oneSlot, 'lone:1')!)).toBe(12182);
   });
 
   it('are covered only when every slot has a master of the set', () => {
