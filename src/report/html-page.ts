@@ -12,6 +12,7 @@ import { foldTrials, runConcurrency, type BenchResult, type PathResult } from '.
 import type { PlanRecord, PlanRecordNode } from '../plan/plan-record.js';
 import { MISESTIMATE_FACTOR } from '../plan/plan-warnings.js';
 import { datasetLine, latencyKind, loopLagLines, overheadLine, pathWarnings, runLine } from './bench-format.js';
+import { generatorsLine } from './bench-generators.js';
 import {
   comparisonCharts, int, msCell, pageData, rateCell, runCharts, type ChartSpec, type HtmlReportInput, type HtmlRun, type Table,
 } from './html-data.js';
@@ -268,10 +269,12 @@ function sideBySide(runs: readonly HtmlRun[], pick: (r: BenchResult) => Record<s
 function contextSection(runs: readonly HtmlRun[]): string {
   const last = runs[runs.length - 1]!;
   const dataset = datasetLine(last.result);
+  const generators = generatorsLine(last.result);
   const facts = [
     ['Latency', latencyKind(last.result)],
     ['Run', runLine(last.result)],
     ...(dataset ? [['Dataset', dataset.replace(/^Dataset: /, '')]] : []),
+    ...(generators ? [['Generators', generators]] : []),
     ...[overheadLine(foldTrials(last.result.paths)), ...loopLagLines(foldTrials(last.result.paths))].filter((l): l is string => l !== undefined).map((l) => ['Client', l]),
   ];
   const kv = `<dl class="kv">${facts.map(([k, v]) => `<dt>${esc(k!)}</dt><dd>${esc(v!)}</dd>`).join('')}</dl>`;

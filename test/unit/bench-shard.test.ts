@@ -12,6 +12,7 @@ import { createResult, mergeResults, runConcurrency, type BenchResult } from '..
 import { runTarget } from '../../src/measure/runner.js';
 import { operationSlice, rateShare, shareOf, startSkewMs, type Shard } from '../../src/measure/shard.js';
 import { generatorsLine } from '../../src/report/bench-generators.js';
+import { renderReport } from '../../src/report/bench-report.js';
 import { checkStartAt } from '../../src/usecases/shard-start.js';
 import { categorySequence } from '../../src/workload/sequence.js';
 import { usageLine } from '../support/usage.js';
@@ -143,6 +144,12 @@ describe('merging shards', () => {
     expect(generatorsLine(merged)).toBe('4 generators (shards 1, 2, 3, 4 of run run-a); start skew of their measured phases: 3.00 ms at the first, at most 3.00 ms over all');
     expect(generatorsLine(parts[1]!)).toBe('Shard 2/4 of run run-a (started at barrier k): one generator\'s share of the load; merge the 4 results for the run\'s figures');
     expect(runConcurrency(parts[2]!.paths[0]!)).toBe(2);
+    // Every human format states it: the table and Markdown under the title, the HTML page in its context.
+    const stub = { uplotJs: '', uplotCss: '', uplotVersion: '0.0.0' };
+    for (const format of ['table', 'markdown', 'html'] as const) {
+      expect(renderReport(format, { result: merged, comparisons: [], htmlAssets: stub })).toContain('4 generators (shards 1, 2, 3, 4 of run run-a)');
+    }
+    expect(renderReport('table', { result: merged, comparisons: [] })).toMatch(/│ index │ +10 │ +8 │/);
     expect(startSkewMs([])).toBeUndefined();
   });
 });
