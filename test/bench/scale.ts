@@ -2,8 +2,10 @@
  * npm run bench:scale — how the costs grow (issue 13, item 8). Prints figures; never a test.
  *
  *   npm run bench:scale                                 # SIZES=10k,100k,1M: ~3 minutes on 2 cores
- *   SIZES=10k,100k,1M,10M npm run bench:scale           # the full sweep: ~15 minutes (10M rows take
- *                                                       # ~1–2 min to seed, twice, and ~1 s per seq scan)
+ *   SIZES=10k,100k,1M,10M npm run bench:scale           # the full sweep: ~15 minutes, estimated from
+ *                                                       # the 1M figures (10M rows take ~2.5 min to seed
+ *                                                       # on 2 busy cores, twice, and ~4 s per seq scan,
+ *                                                       # 36 of them in part 2); not yet run end to end
  *
  * 1. Table size: for each size a uniform table with 1,000 rows per category (the default dataset's
  *    selectivity, so the report and its cached body stay the same size and only the table grows),
