@@ -39,6 +39,20 @@ export function clusterClient(config: RedisConfig, connectTimeoutMs: number): Cl
   });
 }
 
+/**
+ * Connects, failing as soon as no startup node answers (with a retry strategy the client would wait
+ * for one without end); once connected it reconnects in the background as its options say.
+ */
+export async function connectOnce(cluster: Cluster): Promise<void> {
+  const retry = cluster.options.clusterRetryStrategy;
+  cluster.options.clusterRetryStrategy = null;
+  try {
+    await cluster.connect();
+  } finally {
+    cluster.options.clusterRetryStrategy = retry;
+  }
+}
+
 export function isCluster(client: Redis | Cluster): client is Cluster {
   return client instanceof Cluster;
 }

@@ -8,7 +8,7 @@ import { firstLine, UserError } from '../errors.js';
 import { withTimeout } from '../timeout.js';
 import type { BarrierOutcome, CacheKind, CacheServerInfo, CacheStats, CacheTier, InvalidationListener, Tracking } from './tier.js';
 import { ClusterTrackingHub } from './cluster-tracking.js';
-import { clusterClient, isCluster, mastersOf, nodeAddress } from './redis-cluster.js';
+import { clusterClient, connectOnce, isCluster, mastersOf, nodeAddress } from './redis-cluster.js';
 import { GetChannel } from './get-channel.js';
 import { TrackingHub } from './tracking.js';
 
@@ -202,7 +202,8 @@ export async function connectRedis(config: RedisConfig, connectTimeoutMs: number
   try {
     // connectTimeout bounds only the TCP handshake; a peer that accepts and then stays silent
     // would hang the first command, so the whole exchange gets the same bound.
-    const fields = parseInfo(await withTimeout(client.connect().then(() => mastersOf(client)[0]!.info('server')), connectTimeoutMs));
+    const connected = isCluster(client) ? connectOnce(client) : client.connect();
+    const fields = parseInfo(await withTimeout(connected.then(() => mastersOf(client)[0]!.info('server')), connectTimeoutMs));
     const version = fields.redis_version ?? '';
     const label = isCluster(client)
       ? `redis cluster ${version}, ${mastersOf(client).length} masters`

@@ -97,6 +97,9 @@ const CASES: Case[] = [
   { name: '--dotenv missing', argv: () => ['--dotenv', file('missing.env'), 'doctor'], code: usage, stderr: /--dotenv .*missing\.env cannot be read \(ENOENT\)/ },
   { name: 'DATABASE_URL without //host', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: 'postgresql:/broken' }), code: usage, stderr: /env DATABASE_URL has no \/\/host after postgresql: \(expected postgres:\/\/user:password@host:5432\/database\)/ },
   { name: '--redis-url without //host', argv: () => ['--redis-url', 'redis:/broken', 'doctor'], code: usage, stderr: /flag --redis-url has no \/\/host after redis:/ },
+  { name: '--redis-cluster with --redis-url', argv: () => ['--redis-url', 'redis://127.0.0.1:6379', '--redis-cluster', '127.0.0.1:7000', 'doctor'], code: usage, stderr: /^perfbench: invalid configuration: flag --redis-url and flag --redis-cluster name two different Redis setups: give one of them/ },
+  { name: '--redis-cluster not host:port', argv: () => ['--redis-cluster', 'cache-1', 'doctor'], code: usage, stderr: /flag --redis-cluster 'cache-1' is not host:port \(expected host:port\[,host:port…\]/ },
+  { name: 'REDIS_CLUSTER_NODES with credentials', argv: () => ['doctor'], env: () => ({ REDIS_URL: '', REDIS_CLUSTER_NODES: 'redis://:Cl0ster-pw@127.0.0.1:7000' }), code: usage, stderr: /env REDIS_CLUSTER_NODES has an entry with credentials \(user:password@\)/, secret: 'Cl0ster-pw' },
   // PERFBENCH_CACHE_DIR (the embedded PostgreSQL's): read-only and not-permitted cases are in cache-dir.test.ts
   { name: 'PERFBENCH_CACHE_DIR a file', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: '', PERFBENCH_CACHE_DIR: file('corrupt.json') }), code: usage, stderr: /^perfbench: the cache directory .*corrupt\.json \(PERFBENCH_CACHE_DIR\) is a file, not a directory — set PERFBENCH_CACHE_DIR to a writable directory/ },
   { name: 'PERFBENCH_CACHE_DIR under a file', argv: () => ['index', 'list', '--table', T()], env: () => ({ DATABASE_URL: '', PERFBENCH_CACHE_DIR: file('corrupt.json/cache') }), code: usage, stderr: /the cache directory .*corrupt\.json\/cache \(PERFBENCH_CACHE_DIR\) cannot be created: .*corrupt\.json is a file/ },
@@ -120,6 +123,12 @@ const CASES: Case[] = [
     stderr: /cannot connect to Redis at 127\.0\.0\.1:\d+: authentication failed — check REDIS_PASSWORD/, secret: 'Wr0ng-redis-pw',
   },
   { name: 'Redis password missing', argv: () => ['serve', '--table', T(), '--port', '0'], env: () => ({ REDIS_URL: `redis://127.0.0.1:${ports.redisAuth}` }), code: failure, stderr: /cannot connect to Redis at 127\.0\.0\.1:\d+: authentication failed/ },
+  { name: 'Redis Cluster refused', argv: () => ['bench', '--table', T(), '--paths', 'cache', '--iterations', '5', '--trials', '1'], env: () => ({ REDIS_URL: '', REDIS_CLUSTER_NODES: `127.0.0.1:${ports.refused}` }), code: failure, stderr: /cannot connect to Redis Cluster at 127\.0\.0\.1:\d+: connection refused — check --redis-cluster \/ REDIS_CLUSTER_NODES/ },
+  {
+    name: 'Redis Cluster wrong password', argv: () => ['bench', '--table', T(), '--paths', 'cache', '--iterations', '5', '--trials', '1'],
+    env: () => ({ REDIS_URL: '', REDIS_CLUSTER_NODES: `127.0.0.1:${ports.redisAuth}`, REDIS_PASSWORD: 'Wr0ng-cluster-pw' }), code: failure,
+    stderr: /cannot connect to Redis Cluster at 127\.0\.0\.1:\d+: authentication failed — check --redis-cluster \/ REDIS_CLUSTER_NODES .* and REDIS_PASSWORD/, secret: 'Wr0ng-cluster-pw',
+  },
 
   // seed: numbers, choices, names, tables it must not replace
   { name: 'seed --rows 0', argv: () => ['seed', '--table', T(), '--rows', '0'], code: usage, stderr: /^perfbench: --rows '0' is not a whole number from 1 to 500,000,000$/ },
