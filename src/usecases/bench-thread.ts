@@ -13,7 +13,7 @@ import { initHistograms } from '../measure/histogram.js';
 import { runTarget, type LoopPhase, type RunOptions } from '../measure/runner.js';
 import type { BenchPath, PathContext } from '../targets/path.js';
 import { pathDefinition } from '../targets/registry.js';
-import { sliceOf, valuesSequence } from '../workload/sequence.js';
+import { valuesSequence } from '../workload/sequence.js';
 import { findingsOf } from './bench-measure.js';
 import type { FromThread, ThreadData, ToThread } from './bench-threads.js';
 
@@ -68,7 +68,9 @@ async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
     ...(plan.warmupMs !== undefined ? { warmupMs: plan.warmupMs } : {}),
     ...(plan.warmupIterations !== undefined ? { warmupIterations: plan.warmupIterations } : {}),
     ...(plan.ratePerSec !== undefined ? { ratePerSec: plan.ratePerSec } : {}),
-    sequence: sliceOf(sequence, plan.offset, plan.stride),
+    // The run's one sequence, this thread's slots of it (and, in an open loop, of its schedule).
+    sequence,
+    slice: { offset: plan.offset, stride: plan.stride },
     trial: plan.trial,
     signal: abort.signal,
     beforePhase: (phase: LoopPhase) => {

@@ -69,12 +69,6 @@ export type ThreadRunPlan = Pick<RunOptions, 'concurrency' | 'durationMs' | 'ite
   stride: number;
 };
 
-/**
- * What the process's run options may carry besides the runner's own: its slice of the run's
- * sequence when it is one of several generator processes (absent: every operation).
- */
-type ProcessRunOptions = RunOptions & { slice?: { offset: number; stride: number } };
-
 /** Thread `thread`'s share of a whole-number `total` (clients, iterations): as even as whole numbers allow, adding up to `total`. */
 export function shareOf(total: number, thread: number, threads: number): number {
   return Math.floor(total / threads) + (thread < total % threads ? 1 : 0);
@@ -195,7 +189,7 @@ export class LoadThreads {
    * One run of `path` with the process's `options` (its whole concurrency, iterations and rate),
    * split over the threads: the threads' results added into one, and their paths' findings as one.
    */
-  async run(path: string, options: ProcessRunOptions): Promise<{ result: PathResult; findings: RunFindings }> {
+  async run(path: string, options: RunOptions): Promise<{ result: PathResult; findings: RunFindings }> {
     const id = this.nextId++;
     this.runId = id;
     this.released.clear();

@@ -70,12 +70,3 @@ export function valuesSequence(values: readonly string[], draw: Omit<SequenceOpt
   return { names: values, at: (index) => byName.get(base.at(index))! };
 }
 
-/**
- * Operations offset, offset + stride, offset + 2·stride… of `sequence`, as a sequence of their own:
- * what one of several load generators (threads) asks for when they deal the one sequence
- * round-robin, so that together they ask for the values one generator would, whatever their number.
- */
-export function sliceOf(sequence: CategorySequence, offset: number, stride: number): CategorySequence {
-  if (offset === 0 && stride === 1) return sequence;
-  return { names: sequence.names, at: (index) => sequence.at(offset + index * stride) };
-}

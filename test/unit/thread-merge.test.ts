@@ -6,7 +6,10 @@ import { combinePaths, type CacheCheck } from '../../src/measure/result.js';
 import { combineCacheChecks, combineThreads } from '../../src/measure/thread-merge.js';
 import { combineFindings } from '../../src/targets/thread-findings.js';
 import { shareOf } from '../../src/usecases/bench-threads.js';
-import { categorySequence, sliceOf } from '../../src/workload/sequence.js';
+import { FakeClock } from '../../src/measure/clock.js';
+import { runTarget } from '../../src/measure/runner.js';
+import type { Target } from '../../src/measure/target.js';
+import { categorySequence } from '../../src/workload/sequence.js';
 import { pathOf } from './bench-helpers.js';
 
 const check = (extra: Partial<CacheCheck>): CacheCheck =>
@@ -95,14 +98,15 @@ describe('threads split the run exactly', () => {
     }
   });
 
-  it('deals the one sequence round-robin: together the threads ask for exactly what one thread would, for any N', () => {
+  it('deals the one sequence round-robin: together the threads run exactly the operations one thread would, for any N', async () => {
     const sequence = categorySequence({ categories: 50, distribution: 'zipf', skew: 1.1, seed: 9 });
     const single = Array.from({ length: 400 }, (_, i) => sequence.at(i));
     for (const threads of [2, 3, 4]) {
       const asked = new Array<string>(400);
       for (let t = 0; t < threads; t++) {
-        const slice = sliceOf(sequence, t, threads);
-        for (let k = 0; k < shareOf(400, t, threads); k++) asked[t + k * threads] = slice.at(k);
+        // What bench-thread.ts hands the runner for thread t of a whole run.
+        const target: Target = { name: 'probe', kind: 'other', run: async (op) => void (asked[op.index] = op.category) };
+        await runTarget(target, { concurrency: 1, iterations: shareOf(400, t, threads), sequence, slice: { offset: t, stride: threads }, clock: new FakeClock() });
       }
       expect(asked).toEqual(single);
     }
