@@ -149,7 +149,8 @@ export async function cacheFidelity(input: CacheFidelityInput): Promise<string[]
         const { get, cache, peer } = slot as Round;
         byClients.get(clients)!.push(slot as Round);
         log(`  round ${round} c=${clients}: cache-get p50 ${ms(get.summary.p50Us)} ms, ${get.throughputOpsPerSec.toFixed(0)} ops/s · ` +
-          `cache p50 ${ms(cache.summary.p50Us)} ms, ${cache.throughputOpsPerSec.toFixed(0)} ops/s · redis-benchmark p50 ${peer.p50Ms.toFixed(3)} ms, ${peer.rps.toFixed(0)} rps`);
+          `cache p50 ${ms(cache.summary.p50Us)} ms, ${cache.throughputOpsPerSec.toFixed(0)} ops/s · redis-benchmark p50 ${peer.p50Ms.toFixed(3)} ms, ${peer.rps.toFixed(0)} rps · `
+          + `RSS now ${(process.memoryUsage.rss() / 1e6).toFixed(0)} MB`);
       }
     }
     const check = await getPath.findings(false);
