@@ -21,11 +21,12 @@ const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const table = uniqueTable('workers_dist');
 
 beforeAll(async () => {
+  // First: afterAll's clean-up needs it even when the build fails.
+  await admin.connect();
   const built = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', outDir, '--sourceMap', 'false'],
     { cwd: root, encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`tsc failed: ${built.stdout}${built.stderr}`);
   writeFileSync(join(outDir, 'run.mjs'), "import { main } from './cli.js';\nprocess.exitCode = await main(process.argv);\n");
-  await admin.connect();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '5000', categories: '20', distribution: 'uniform', seed: '3' })));
 }, 240_000);
 afterAll(async () => {
