@@ -263,7 +263,7 @@ describe('perfbench bench and merge through the CLI', () => {
 
     const usage = await cli(['bench', '--table', table, '--paths', 'seq,bogus']);
     expect(usage.code).toBe(ExitCode.usage);
-    expect(usage.stderr).toBe("perfbench: --paths: unknown path 'bogus' — choose from seq, index, cache, near, miss, noop, http-slow, http-fast\n");
+    expect(usage.stderr).toBe("perfbench: --paths: unknown path 'bogus' — choose from seq, index, cache-get, cache, near, miss, noop, http-slow, http-fast\n");
     const missingTable = await cli(['bench', '--table', `${table}_missing`]);
     expect(missingTable.code).toBe(ExitCode.usage);
     expect(missingTable.stderr).toContain(`table ${table}_missing does not exist`);
