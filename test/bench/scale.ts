@@ -2,10 +2,9 @@
  * npm run bench:scale — how the costs grow (issue 13, item 8). Prints figures; never a test.
  *
  *   npm run bench:scale                                 # SIZES=10k,100k,1M: ~3 minutes on 2 cores
- *   SIZES=10k,100k,1M,10M npm run bench:scale           # the full sweep: ~15 minutes, estimated from
- *                                                       # the 1M figures (10M rows take ~2.5 min to seed
- *                                                       # on 2 busy cores, twice, and ~4 s per seq scan,
- *                                                       # 36 of them in part 2); not yet run end to end
+ *   SIZES=10k,100k,1M,10M npm run bench:scale           # the full sweep: ~9 minutes (520 s on 2 cores
+ *                                                       # shared with other jobs: 10M rows take 1–2.5 min
+ *                                                       # to seed, twice, and 2–8 s per EXPLAIN of part 2)
  *
  * 1. Table size: for each size a uniform table with 1,000 rows per category (the default dataset's
  *    selectivity, so the report and its cached body stay the same size and only the table grows),
@@ -163,7 +162,7 @@ async function selectivity(admin: Awaited<ReturnType<Runtime['client']>>, rows: 
     .map((row) => ({ category: row.category, rows: Number(row.n) }));
   log(`\n2. the plan as selectivity changes (${formatInt(rows)} rows, zipf (exponent 2) over ${formatInt(dataset.categories)} categories, ` +
     `seeded in ${(seeded.totalMs / 1000).toFixed(1)} s; custom plans, EXPLAIN ANALYZE warm, median of 3)`);
-  log(`${'target'.padStart(9)} ${'rows'.padStart(9)} ${'share'.padStart(7)}  ${'the planner\'s choice'.padEnd(50)} ${'ms'.padStart(8)}  ${'forced instead'.padEnd(17)} ${'ms'.padStart(8)}  choice`);
+  log(`${'target'.padStart(9)} ${'rows'.padStart(9)} ${'share'.padStart(7)}  ${'the planner\'s choice'.padEnd(60)} ${'ms'.padStart(8)}  ${'forced instead'.padEnd(17)} ${'ms'.padStart(8)}  choice`);
   const query = reportQuery({ table, column });
   const seen = new Set<string>();
   let previous = '';
@@ -181,7 +180,7 @@ async function selectivity(admin: Awaited<ReturnType<Runtime['client']>>, rows: 
     const speedUp = other.ms / chosen.ms;
     const verdict = speedUp >= 1 ? `${speedUp.toFixed(1)}x faster` : `${(1 / speedUp).toFixed(1)}x SLOWER`;
     log(`${formatInt(target).padStart(9)} ${formatInt(closest.rows).padStart(9)} ${`${((closest.rows / rows) * 100).toFixed(2)}%`.padStart(7)}  ` +
-      `${chosen.plan.padEnd(50)} ${chosen.ms.toFixed(2).padStart(8)}  ${other.plan.split(' using ')[0]!.padEnd(17)} ${other.ms.toFixed(2).padStart(8)}  ${verdict}${switched}`);
+      `${chosen.plan.padEnd(60)} ${chosen.ms.toFixed(2).padStart(8)}  ${other.plan.split(' using ')[0]!.padEnd(17)} ${other.ms.toFixed(2).padStart(8)}  ${verdict}${switched}`);
   }
 }
 
