@@ -26,7 +26,7 @@ export const WORKER_MIN_ROWS = 50_000;
  * The worker needs a core of its own beside the main thread and the server's backend (on the same
  * machine, as a local server is). With fewer, the three take turns: the rows are already made while
  * the server digests the previous chunk (the socket buffers them), so the thread only adds its
- * start-up and hand-over (bench:seed on 2 busy cores: worker 0.7x the inline rate).
+ * start-up and hand-over (bench:seed on 2 cores: the worker at 0.74–0.85x the inline rate).
  */
 export const WORKER_MIN_CORES = 3;
 
