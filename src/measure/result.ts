@@ -728,7 +728,7 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
     kind: RESULT_KIND,
     createdAt: first.createdAt,
     environment: first.environment,
-    options: { ...first.options, workers: sum(results, (r) => r.options.workers ?? 1) },
+    options: { ...first.options, ...mergedWorkers(results) },
     paths,
     interrupted: results.some((r) => r.interrupted),
   };
@@ -738,6 +738,16 @@ export function mergeResults(results: readonly BenchResult[]): BenchResult {
   const generators = generatorsOf(results, paths);
   if (generators) merged.generators = generators;
   return merged;
+}
+
+/**
+ * The threads behind merged results: every source's added, but only when some source ran more than
+ * one (`bench --workers`). Single-threaded shards are processes, not threads, and the merged report
+ * counts them as generators instead.
+ */
+function mergedWorkers(results: readonly BenchResult[]): { workers?: number } {
+  if (!results.some((r) => (r.options.workers ?? 1) > 1)) return {};
+  return { workers: sum(results, (r) => r.options.workers ?? 1) };
 }
 
 /** The generators behind merged shards: their count, run id and start skew (undefined: no shard among them). */

@@ -93,6 +93,8 @@ describe('mergeResults', () => {
     expect(seq.elapsedMs).toBe(Math.max(a.paths[0]!.elapsedMs, b.paths[0]!.elapsedMs));
     expect(merged.paths.find((p) => p.name === 'index')!.ops).toBe(100);
     expect(merged.options.workers).toBe(3);
+    // Single-threaded sources (shards) are processes: the merge records no threads for them.
+    expect(mergeResults([a, a]).options.workers).toBeUndefined();
     expect(merged.notes).toBeUndefined();
     expect(merged.comparisons).toBeUndefined();
   });
