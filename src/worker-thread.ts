@@ -1,11 +1,12 @@
 /** Shared: starts a worker thread on a module beside the caller, whether perfbench runs compiled (dist/) or from source (tsx, vitest). */
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
 /**
  * `moduleUrl` names the worker's module as the compiled tree has it: `new URL('./x.js',
- * import.meta.url)`. Installed, that .js file exists and runs as it is (inheriting node's flags).
+ * import.meta.url)` (or a .ts file, run from source: tests' own thread modules). Installed, that .js file exists and runs as it is (inheriting node's flags).
  *
  * From source only the .ts beside it exists, and node 20 cannot run TypeScript. tsx's own hook does
  * not help there: `tsx file.ts` passes `--import tsx` on to workers, but tsx 4 installs its hooks in
@@ -15,11 +16,22 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * then imports the module. tsx is a dev dependency, present wherever the .ts files are.
  */
 export function startWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
-  if (existsSync(moduleUrl)) return new Worker(moduleUrl, options);
-  const source = new URL(moduleUrl.href.replace(/\.js$/, '.ts'));
+  const isSource = moduleUrl.pathname.endsWith('.ts');
+  if (!isSource && existsSync(moduleUrl)) return new Worker(moduleUrl, options);
+  const source = isSource ? moduleUrl : new URL(moduleUrl.href.replace(/\.js$/, '.ts'));
   if (!existsSync(source)) throw new Error(`worker module ${fileURLToPath(moduleUrl)} is missing (and no .ts source beside it); reinstall perfbench`);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); })`;
+  const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); })`;
   // No inherited flags: tsx's --import would register a second time on node >= 22.
   return new Worker(bootstrap, { ...options, eval: true, execArgv: [] });
+}
+
+/**
+ * tsx's ESM API (its CommonJS build cannot register the loader from a worker), resolved from this
+ * module: the worker's own resolution would start from the working directory. Where
+ * import.meta.resolve is missing (some test transforms), through require.resolve.
+ */
+function tsxEsmApi(): string {
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  if (typeof resolve === 'function') return resolve('tsx/esm/api');
+  return pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
 }

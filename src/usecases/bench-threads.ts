@@ -14,9 +14,8 @@
  * line naming the thread; the others are stopped. Ctrl-C aborts every thread's run, which then
  * returns what it measured.
  */
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.js';
 import type { ConnectionTarget } from '../db/connection.js';
 import type { ReplicaTarget } from './replicas.js';
 import type { RedisConfig } from '../config.js';
@@ -101,29 +100,6 @@ const stageRank = (stage: Stage): number => STAGES.indexOf(stage);
 /** A bound on a thread's orderly close (its connections ended); after it, the thread is terminated. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
-/**
- * The thread's entry: the compiled module next to this one, or, when perfbench runs from its
- * TypeScript sources (tsx, vitest), the .ts source loaded through tsx's loader, which a worker
- * thread does not inherit from the process that started it. (`entry`: another module, for tests.)
- */
-function threadEntry(entry?: URL): { url: URL; eval?: string } {
-  const here = import.meta.url;
-  const url = entry ?? new URL(here.endsWith('.js') ? './bench-thread.js' : './bench-thread.ts', here);
-  if (!url.pathname.endsWith('.ts')) return { url };
-  const code = `import(${JSON.stringify(tsxApi(here))}).then(async (api) => { api.register(); await import(${JSON.stringify(url.href)}); })`;
-  return { url, eval: code };
-}
-
-/**
- * tsx's ESM API (its CommonJS build cannot register the loader from a worker), resolved from here:
- * the worker's own resolution would start from the working directory.
- */
-function tsxApi(here: string): string {
-  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
-  if (typeof resolve === 'function') return resolve('tsx/esm/api');
-  return pathToFileURL(createRequire(here).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-}
-
 interface ThreadHandle {
   worker: Worker;
   index: number;
@@ -166,12 +142,11 @@ export class LoadThreads {
   /** Starts `count` threads over `context` and waits until each has built its paths. */
   static async start(context: ThreadContext, count: number, signal: AbortSignal, entryModule?: URL): Promise<LoadThreads> {
     const pool = new LoadThreads();
-    const entry = threadEntry(entryModule);
+    // The compiled module beside this one, or its .ts source through tsx (see startWorker); `entryModule`: another module, for tests.
+    const entry = entryModule ?? new URL('./bench-thread.js', import.meta.url);
     for (let thread = 0; thread < count; thread++) {
       const workerData: ThreadData = { ...context, thread, threads: count };
-      const worker = entry.eval !== undefined
-        ? new Worker(entry.eval, { eval: true, workerData })
-        : new Worker(entry.url, { workerData });
+      const worker = startWorker(entry, { workerData });
       pool.watch({ worker, index: thread, stage: 'measured' }, count);
     }
     const abort = () => pool.broadcast({ type: 'abort' });
