@@ -6,7 +6,7 @@
  * answering from memory when a master dies, and comes back once the promoted replica's
  * invalidations arrive, never serving a key that was rewritten there.
  */
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
@@ -38,9 +38,7 @@ async function masterWithReplica(): Promise<string> {
 beforeAll(async () => {
   await admin.connect();
   cluster = await PrivateRedisCluster.start({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 1_000 });
-  other = new Cluster(cluster.startupNodes.split(',').map((address) => ({ host: '127.0.0.1', port: Number(address.split(':')[1]) })), { lazyConnect: true });
-  other.on('error', () => undefined);
-  await other.connect();
+  other = await cluster.client();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '6000', categories: '30', distribution: 'uniform', seed: '5' })));
   await seedTable();
 }, 120_000);

@@ -6,7 +6,7 @@
  * --redis-url and --redis-cluster is a usage error; and a master killed mid-run without a replica
  * to take over is counted as errors, with the run finishing within a bound.
  */
-import { Cluster } from 'ioredis';
+import type { Cluster } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis, type RedisCache } from '../../src/cache/redis.js';
@@ -40,9 +40,7 @@ const clusterEnv = () => ({ REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.startupN
 beforeAll(async () => {
   await admin.connect();
   cluster = await PrivateRedisCluster.start({ masters: 3 });
-  other = new Cluster(cluster.startupNodes.split(',').map((address) => ({ host: '127.0.0.1', port: Number(address.split(':')[1]) })), { lazyConnect: true });
-  other.on('error', () => undefined);
-  await other.connect();
+  other = await cluster.client();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '6000', categories: '30', distribution: 'uniform', seed: '11' })));
   await seedTable();
 }, 120_000);

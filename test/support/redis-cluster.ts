@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { freeLoopbackPort } from '../../src/net.js';
 import { scanKeys } from './leftovers.js';
 
@@ -82,6 +82,14 @@ export class PrivateRedisCluster {
   }
 
   /** The nodes as the cluster sees them now (from a live node's CLUSTER NODES). */
+  /** A connected ioredis Cluster client of the tests' own (an application beside perfbench); the caller disconnects it. */
+  async client(): Promise<Cluster> {
+    const client = new Cluster(this.startupNodes.split(',').map((address) => ({ host: '127.0.0.1', port: Number(address.split(':')[1]) })), { lazyConnect: true });
+    client.on('error', () => undefined);
+    await client.connect();
+    return client;
+  }
+
   async state(): Promise<ClusterNodeState[]> {
     for (const node of this.liveNodes()) {
       try {
