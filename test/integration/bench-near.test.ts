@@ -4,7 +4,7 @@
  * FLUSHALL mid-run is seen (the near cache drops everything: misses are errors, the hits are not
  * confirmed, exit 1), and the in-process tier, which sends no invalidations, is refused in one line.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -25,8 +25,7 @@ let control: Redis;
 beforeAll(async () => {
   await admin.connect();
   redis = await TestRedis.start();
-  control = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await control.connect();
+  control = await redis.client();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '4000', categories: '10', distribution: 'uniform', seed: '7' })));
 });
 

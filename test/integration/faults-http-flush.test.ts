@@ -5,7 +5,7 @@
  * latency and Server-Timing figures, be counted apart in X-Cache, and flag the path — and the hits
  * that remain are checked against the tier's INFO counters, as the cache path's are.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -25,8 +25,7 @@ let control: Redis;
 beforeAll(async () => {
   await admin.connect();
   redis = await TestRedis.start();
-  control = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await control.connect();
+  control = await redis.client();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '3000', categories: '12', distribution: 'uniform', seed: '11' })));
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@
  * `bench`'s cache and miss paths then have no successful operation (issue 15, item 5). They must get
  * no latency and no speed-up in any format — "—" and the reason — and the run exits 1.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
@@ -35,8 +35,7 @@ async function refuseWrites(): Promise<void> {
 beforeAll(async () => {
   await admin.connect();
   redis = await TestRedis.start();
-  control = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0 });
-  await control.connect();
+  control = await redis.client();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '4000', categories: '10', distribution: 'uniform', seed: '7' })));
   await refuseWrites();
 });

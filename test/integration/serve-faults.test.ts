@@ -4,7 +4,6 @@
  * route's connection terminated by the server (pg_terminate_backend).
  */
 import { Agent } from 'node:http';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
@@ -90,8 +89,7 @@ describe('Redis refusing writes (maxmemory reached, noeviction)', () => {
   it('/healthz says degraded (cache read-only) while /report/fast answers BYPASS, and the log says so once, not per request', async () => {
     const redis = await TestRedis.start();
     cleanups.push(() => redis.stop());
-    const control = new Redis({ host: '127.0.0.1', port: redis.port, lazyConnect: true, maxRetriesPerRequest: 0 });
-    await control.connect();
+    const control = await redis.client();
     cleanups.push(async () => control.disconnect());
     const tier = await connectRedis({ mode: 'external', host: '127.0.0.1', port: redis.port, password: undefined, username: undefined, db: 0, tls: false, sources: {} }, 2_000);
     cleanups.push(() => tier.close());

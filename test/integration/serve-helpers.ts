@@ -182,6 +182,13 @@ export class TestRedis {
     }, 10_000);
   }
 
+  /** A connected client of the test's own (commands fail at once, not queued, while the server is down); the caller disconnects it. */
+  async client(): Promise<Redis> {
+    const client = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, maxRetriesPerRequest: 0 });
+    await client.connect();
+    return client;
+  }
+
   /** Stops the server and waits until it has exited. */
   async stop(): Promise<void> {
     const child = this.child;
