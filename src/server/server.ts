@@ -32,23 +32,27 @@ import { slowRoute } from './routes/slow.js';
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 
 /** What the server needs, injected. It closes only what it opened itself (the slow connection). */
-export interface ReportServerDeps {
-  /** What the report routes run and serve. */
-  workload: Workload;
+/** What both servers (the report's and a workload's) serve from: a slow and a fast route's backends. */
+export interface RouteBackends {
   /** The fast route's pool (and `/healthz`'s probe). Owned by the caller. */
   pool: pg.Pool;
   /** Opens the slow route's dedicated connection; called again after it dies. */
   connectSlow: () => Promise<pg.Client>;
   /** The fast route's cache tier. Owned by the caller. */
   cache: CacheTier;
-  /** Dataset version plus table and column: the version part of every cache key. */
+  /** The version part of every cache key: the dataset's version, plus the table and column or the script. */
   namespace: string;
   ttlSeconds: number;
   /**
-   * One line per notable event (cache or database down/back; the cache's at most one per
-   * `limits.cacheLogIntervalMs`); default: nowhere.
+   * One line per notable event (cache or database down/back; the report server's cache lines at
+   * most one per `limits.cacheLogIntervalMs`); default: nowhere.
    */
   log?: (line: string) => void;
+}
+
+export interface ReportServerDeps extends RouteBackends {
+  /** What the report routes run and serve. */
+  workload: Workload;
   limits?: Partial<ServerLimits>;
   /** A value the table holds, for the hint of a 400 (default `cat-001`, the seeded dataset's). */
   exampleValue?: string;

@@ -11,10 +11,10 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
-import type { CacheTier } from '../cache/tier.js';
 import { runStatementRows } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
 import { drain, listen, type BoundAddress } from './lifecycle.js';
+import type { RouteBackends } from './server.js';
 
 /** One statement the server answers. */
 export interface ServedStatement {
@@ -25,15 +25,8 @@ export interface ServedStatement {
   parameters: readonly string[];
 }
 
-export interface WorkloadServerDeps {
+export interface WorkloadServerDeps extends RouteBackends {
   statements: readonly ServedStatement[];
-  pool: pg.Pool;
-  connectSlow: () => Promise<pg.Client>;
-  cache: CacheTier;
-  /** The cache keys' namespace (dataset version, script). */
-  namespace: string;
-  ttlSeconds: number;
-  log?: (line: string) => void;
   drainTimeoutMs?: number;
 }
 
