@@ -3,7 +3,8 @@
  * client-side decoding, its plan, the seq-scan-only session settings, the cache fill and the
  * server facts of the environment fingerprint. Statements live in sql/bench-*.sql.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import type { FilterTarget, Row, Workload } from '../workload/workload.js';
 import { runWorkload, statementName } from './report.js';
 import { sql } from './sql.js';
@@ -46,7 +47,7 @@ export function runRaw(client: pg.ClientBase, prefix: string, text: string, valu
  * fallback and as the benchmark's "before" figure).
  */
 export function runRawParsed(client: pg.ClientBase, prefix: string, text: string, values: readonly string[]): Promise<number> {
-  const query = new pg.Query({ name: statementName(prefix, text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
+  const query = new pgDriver.Query({ name: statementName(prefix, text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
   let rows = 0;
   // Count the DataRow messages the driver has parsed off the wire, without building row arrays.
   (query as unknown as { handleDataRow: () => void }).handleDataRow = () => void rows++;

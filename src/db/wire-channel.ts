@@ -16,7 +16,8 @@
  * to pg's own parser (test/integration/wire-channel.test.ts fails if the pinned pg stops fitting).
  */
 import type { Duplex } from 'node:stream';
-import pg from 'pg';
+import type pg from 'pg';
+import { pgDriver } from './pg-driver.js';
 import { statementName } from './report.js';
 import { AnswerReader, COPY_FAIL_SYNC, EXECUTE_SYNC, bindExecuteSync, parseAndDescribe, rowCountMismatch, type ErrorFields } from './wire-protocol.js';
 
@@ -196,7 +197,7 @@ export class WireChannel {
 
 /** An ErrorResponse as node-postgres reports it (pg.DatabaseError, the same fields), so callers see one kind of error. */
 function databaseError(fields: ErrorFields): pg.DatabaseError {
-  const error = new pg.DatabaseError(fields.M ?? 'PostgreSQL error', 0, 'error');
+  const error = new pgDriver.DatabaseError(fields.M ?? 'PostgreSQL error', 0, 'error');
   Object.assign(error, {
     severity: fields.S, code: fields.C, detail: fields.D, hint: fields.H, position: fields.P,
     internalPosition: fields.p, internalQuery: fields.q, where: fields.W, schema: fields.s, table: fields.t,

@@ -5,7 +5,7 @@
  * pgbench's :scale, the candidate index of an index=EXPR path, and the dataset version of the
  * cache keys. Statements perfbench itself runs live in sql/workload-*.sql.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { runRaw } from './bench-queries.js';
 import { statementName } from './report.js';
 import { sql } from './sql.js';
