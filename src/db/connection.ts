@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { DatabaseConfig, SslMode } from '../config.js';
 import { firstLine, UserError } from '../errors.js';
 import { pgDriver } from './pg-driver.js';
+import { pgSocket } from './reader-socket.js';
 import { SQLSTATE } from './sqlstate.js';
 
 /** Where to connect: a configured server, or the embedded one once it runs. */
@@ -28,6 +29,7 @@ export function clientOptions(target: ConnectionTarget, connectTimeoutMs: number
     ssl: sslOption(target.sslmode),
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: applicationName,
+    stream: pgSocket,
   };
 }
 

@@ -18,6 +18,7 @@
 import type { Duplex } from 'node:stream';
 import type pg from 'pg';
 import { pgDriver } from './pg-driver.js';
+import { borrowReads } from './reader-socket.js';
 import { statementName } from './report.js';
 import { AnswerReader, COPY_FAIL_SYNC, EXECUTE_SYNC, bindExecuteSync, parseAndDescribe, rowCountMismatch, type ErrorFields } from './wire-protocol.js';
 
@@ -86,10 +87,19 @@ export class WireChannel {
     return new WireChannel(internals, stream, parsers[0] as (chunk: Buffer) => void);
   }
 
-  private constructor(private readonly client: PgClientInternals, private readonly stream: Duplex, private readonly pgParser: (chunk: Buffer) => void) {
+  /** Hands bytes that are not the channel's to pg's parser, which keeps them: a copy when the socket lends its reads. */
+  private readonly handOn: (chunk: Buffer) => void;
+
+  private constructor(private readonly client: PgClientInternals, private readonly stream: Duplex, pgParser: (chunk: Buffer) => void) {
     // Swapped in one synchronous step: no chunk can arrive in between.
     stream.removeListener('data', pgParser);
-    stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    // A pgSocket lends each read (reader-socket.ts): the rows are counted in place, and only what
+    // goes on to pg, or the few bytes the reader carries over, is copied.
+    if (borrowReads(stream, (chunk) => this.receive(chunk))) this.handOn = (chunk) => pgParser(Buffer.from(chunk));
+    else {
+      this.handOn = pgParser;
+      stream.on('data', (chunk: Buffer) => this.receive(chunk));
+    }
     stream.on('error', (error: Error) => this.fail(error));
     stream.on('close', () => this.fail(new Error('Connection terminated unexpectedly')));
   }
@@ -132,7 +142,7 @@ export class WireChannel {
   private receive(chunk: Buffer): void {
     const exchange = this.current;
     if (!exchange) {
-      this.pgParser(chunk);
+      this.handOn(chunk);
       return;
     }
     let rest: Buffer | undefined;
@@ -150,7 +160,7 @@ export class WireChannel {
     if (rest === undefined) return;
     this.current = undefined;
     this.settle(exchange);
-    if (rest.length > 0) this.pgParser(rest);
+    if (rest.length > 0) this.handOn(rest);
     this.wakeWaiting();
   }
 

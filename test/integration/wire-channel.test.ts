@@ -4,12 +4,15 @@
  * NULLs and multi-byte text; server errors arrive with their SQLSTATE and leave the connection
  * usable; pg's own queries and the channel's share one connection in any order; a terminated
  * backend fails the run in flight as "unavailable" (what the paths' reconnect logic keys on); and
- * a client the channel cannot serve falls back to pg's parser.
+ * a client the channel cannot serve falls back to pg's parser. All of it on both sockets pg may
+ * connect with: its own plain one, and perfbench's pgSocket, which lends the channel its reads from
+ * one reused buffer and hands pg copies (src/db/reader-socket.ts).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isUnavailable } from '../../src/db/availability.js';
 import { runRaw, runRawParsed } from '../../src/db/bench-queries.js';
+import { pgSocket } from '../../src/db/reader-socket.js';
 import { wireChannel } from '../../src/db/wire-channel.js';
 import { TEST_DATABASE_URL, uniqueTable } from '../support/services.js';
 
@@ -17,15 +20,15 @@ const table = `"${uniqueTable('Wire Ümlaut')}"`;
 const select = `SELECT id, label, price, at FROM ${table} WHERE grp = $1 ORDER BY id`;
 let admin: pg.Client;
 
-async function connect(): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, application_name: 'perfbench-wire-test' });
+async function connect(stream?: typeof pgSocket): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL, application_name: 'perfbench-wire-test', ...(stream ? { stream } : {}) });
   client.on('error', () => undefined);
   await client.connect();
   return client;
 }
 
-async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = await connect();
+async function withClientOn<T>(stream: typeof pgSocket | undefined, body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(stream);
   try {
     return await body(client);
   } finally {
@@ -44,13 +47,22 @@ afterAll(async () => {
   await admin?.end();
 });
 
-describe('the wire channel', () => {
+const SOCKETS = [
+  { kind: "pg's own plain socket", stream: undefined },
+  { kind: 'a pgSocket, reads lent from one reused buffer', stream: pgSocket },
+];
+
+describe.each(SOCKETS)('the wire channel, on $kind', ({ stream }) => {
+  const withClient = <T>(body: (client: pg.Client) => Promise<T>): Promise<T> => withClientOn(stream, body);
+
   it('serves a pg.Client of the pinned pg, and counts exactly the rows pg decodes, prepared once per connection', async () => {
     await withClient(async (client) => {
       expect(wireChannel(client)).toBeDefined();
       for (const group of ['g0', 'g1', 'g2', 'g0', 'nothing']) {
         const decoded = await admin.query(select, [group]);
         expect(await runRaw(client, 'pbt_wire', select, [group])).toBe(decoded.rowCount);
+        // pg's own parser on the same socket: about 500 kB of rows, over many reads, decoded alike.
+        expect((await client.query(select, [group])).rows).toEqual(decoded.rows);
       }
       const prepared = await client.query<{ name: string }>("SELECT name FROM pg_prepared_statements WHERE name LIKE 'pbt_wire%'");
       expect(prepared.rows.map((row) => row.name)).toEqual([expect.stringMatching(/^pbt_wire_w_[0-9a-f]{12}$/)]);
