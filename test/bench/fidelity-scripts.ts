@@ -15,6 +15,10 @@
  * transactions (without --rate or --progress it measures no latency), so it includes the client's
  * own time between transactions; perfbench's mean is of the measured executions, and its
  * clients / tps equivalent is printed beside it.
+ *
+ * For select-only, a third client runs too: the same transaction from a bare Node.js socket loop
+ * (bare-node-client.ts), the floor under any Node.js client, so the gap to pgbench splits into
+ * perfbench's own part and Node's.
  */
 import { spawn } from 'node:child_process';
 import { initHistograms } from '../../src/measure/histogram.js';
@@ -24,6 +28,7 @@ import { connectClient } from '../../src/db/connection.js';
 import type { Runtime } from '../../src/runtime.js';
 import { workloadPath, type WorkloadContext } from '../../src/targets/workload-path.js';
 import { builtinScript, type BuiltinScriptName } from '../../src/workload/pgbench/index.js';
+import { bareNodeSelectOnly } from './bare-node-client.js';
 import { hasPgbenchTables, pgbenchBinary, pgbenchInit, PGBENCH_TABLES } from '../support/pgbench.js';
 
 const SCRIPTS: BuiltinScriptName[] = ['select-only', 'tpcb-like'];
@@ -52,11 +57,18 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<s
   });
 }
 
+type Tool = 'perfbench' | 'pgbench' | 'bare';
+const TOOL_LABEL: Record<Tool, string> = { perfbench: 'perfbench', pgbench: 'pgbench', bare: 'bare Node' };
+
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+
+const medians = (figures: Figures[]): Figures => ({
+  tps: median(figures.map((f) => f.tps)), latencyMs: median(figures.map((f) => f.latencyMs)), cpuUs: median(figures.map((f) => f.cpuUs)),
+});
 
 /**
  * Runs the scripts through both tools and returns the summary lines; `log` gets each measurement
@@ -124,27 +136,33 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
     return { tps: Number(tps[1]), latencyMs: Number(latency[1]), cpuUs };
   };
 
-  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures; pgbench: Figures }[] = [];
+  const bareNode = async (clients: number): Promise<Figures> => {
+    const figures = await bareNodeSelectOnly(() => connectClient(database, runtime.config.connectTimeoutMs), clients, SECONDS, scale);
+    return { ...figures, latencyMs: (1000 * clients) / figures.tps };
+  };
+
+  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures; pgbench: Figures; bare?: Figures }[] = [];
   try {
     for (const script of SCRIPTS) {
       for (const clients of CLIENTS) {
-        const ours: Figures[] = [];
-        const theirs: Figures[] = [];
+        const measured: Record<Tool, Figures[]> = { perfbench: [], pgbench: [], bare: [] };
+        const tools: Tool[] = script === 'select-only' ? ['perfbench', 'pgbench', 'bare'] : ['perfbench', 'pgbench'];
         for (let round = 0; round < ROUNDS; round++) {
-          // Alternate which goes first: neither always runs on the other's warm cache or after its bloat.
-          for (const tool of round % 2 === 0 ? ['perfbench', 'pgbench'] : ['pgbench', 'perfbench']) {
+          // Alternate the order: no tool always runs on another's warm cache or after its bloat.
+          for (const tool of round % 2 === 0 ? tools : [...tools].reverse()) {
             if (signal.aborted) throw new Error('interrupted');
             await clean(script);
-            const figures = tool === 'perfbench' ? await perfbench(script, clients) : await pgbench(script, clients);
-            (tool === 'perfbench' ? ours : theirs).push(figures);
-            log(`  ${tool.padEnd(9)} ${script.padEnd(11)} c=${clients} round ${round + 1}: ${figures.tps.toFixed(0)} tps, ` +
-              `${tool === 'perfbench' ? 'mean' : 'latency average'} ${figures.latencyMs.toFixed(3)} ms, client CPU ${figures.cpuUs.toFixed(1)} µs/transaction`);
+            const figures = tool === 'perfbench' ? await perfbench(script, clients) : tool === 'pgbench' ? await pgbench(script, clients) : await bareNode(clients);
+            measured[tool].push(figures);
+            log(`  ${TOOL_LABEL[tool].padEnd(9)} ${script.padEnd(11)} c=${clients} round ${round + 1}: ${figures.tps.toFixed(0)} tps, ` +
+              `${tool === 'pgbench' ? 'latency average' : 'mean'} ${figures.latencyMs.toFixed(3)} ms, client CPU ${figures.cpuUs.toFixed(1)} µs/transaction`);
           }
         }
         rows.push({
           script, clients,
-          perfbench: { tps: median(ours.map((f) => f.tps)), latencyMs: median(ours.map((f) => f.latencyMs)), cpuUs: median(ours.map((f) => f.cpuUs)) },
-          pgbench: { tps: median(theirs.map((f) => f.tps)), latencyMs: median(theirs.map((f) => f.latencyMs)), cpuUs: median(theirs.map((f) => f.cpuUs)) },
+          perfbench: medians(measured.perfbench),
+          pgbench: medians(measured.pgbench),
+          ...(measured.bare.length ? { bare: medians(measured.bare) } : {}),
         });
       }
     }
@@ -166,5 +184,9 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
         `${ours.cpuUs.toFixed(1)} vs ${theirs.cpuUs.toFixed(1)} µs (${(ours.cpuUs / theirs.cpuUs).toFixed(1)}x)`;
     }),
     'target: perfbench tps within 10% of pgbench\'s, and its mean latency within 10% of pgbench\'s latency average',
+    ...rows.flatMap(({ script, clients, perfbench: ours, pgbench: theirs, bare }) => (bare ? [
+      `the floor of a Node.js client, ${script} c=${clients}: a bare socket loop (no perfbench code) ${bare.tps.toFixed(0)} tps = ${(bare.tps / theirs.tps).toFixed(2)}x pgbench, ` +
+      `client CPU ${bare.cpuUs.toFixed(1)} µs/transaction; perfbench = ${(ours.tps / bare.tps).toFixed(2)}x the bare loop`,
+    ] : [])),
   ];
 }
