@@ -14,6 +14,8 @@ interface Token {
   text: string;
   /** For `ident` and `quoted`: the name as the catalog spells it. */
   value: string;
+  /** Where it starts in the printed expression. */
+  at: number;
 }
 
 const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/y;
@@ -48,20 +50,20 @@ function tokenize(text: string): Token[] | undefined {
         }
         value += text[j++];
       }
-      tokens.push({ kind: c === "'" ? 'string' : 'quoted', text: text.slice(i, j + 1), value });
+      tokens.push({ kind: c === "'" ? 'string' : 'quoted', text: text.slice(i, j + 1), value, at: i });
       i = j + 1;
     } else if (text.startsWith('::', i)) {
-      tokens.push({ kind: 'punct', text: '::', value: '::' });
+      tokens.push({ kind: 'punct', text: '::', value: '::', at: i });
       i += 2;
     } else if ('(),.[]'.includes(c)) {
-      tokens.push({ kind: 'punct', text: c, value: c });
+      tokens.push({ kind: 'punct', text: c, value: c, at: i });
       i++;
     } else {
       const token = [['ident', WORD], ['number', NUMBER], ['param', PARAM], ['op', OPERATOR]]
         .map(([kind, re]) => ({ kind, text: at(re as RegExp) }))
         .find((candidate) => candidate.text !== undefined) as { kind: Token['kind']; text: string } | undefined;
       if (token === undefined) return undefined;
-      tokens.push({ ...token, value: token.text });
+      tokens.push({ ...token, value: token.text, at: i });
       i += token.text.length;
     }
   }
@@ -135,6 +137,11 @@ function typeEnd(tokens: readonly Token[], from: number): { end: number; type: s
   return { end: i, type: words.join(' ') };
 }
 
+/** A name token, plain or double-quoted. */
+function isName(token: Token | undefined): boolean {
+  return token !== undefined && (token.kind === 'ident' || token.kind === 'quoted');
+}
+
 /** The tokens as a column reference, or undefined when they are anything else. */
 function columnRefOf(input: Token[]): ColumnRef | undefined {
   let tokens = unwrap(input);
@@ -146,7 +153,6 @@ function columnRefOf(input: Token[]): ColumnRef | undefined {
     tokens = unwrap(tokens.slice(0, castAt));
   }
   const names = tokens.filter((t) => t.kind === 'ident' || t.kind === 'quoted');
-  const isName = (t: Token | undefined) => t !== undefined && (t.kind === 'ident' || t.kind === 'quoted');
   if (tokens.length === 1 && isName(tokens[0])) return { column: nameOf(tokens[0]!) };
   if (tokens.length === 3 && isName(tokens[0]) && tokens[1]!.text === '.' && isName(tokens[2]) && names.length === 2) {
     return { qualifier: nameOf(tokens[0]!), column: nameOf(tokens[2]!) };
@@ -251,18 +257,11 @@ export function comparisonsOf(condition: string, own: (qualifier: string) => boo
   return found;
 }
 
-function comparisonOf(tokens: Token[], own: (qualifier: string) => boolean, bareIsOwn: boolean): Omit<Comparison, 'text'> | undefined {
-  const isOwn = (ref: ColumnRef) => (ref.qualifier === undefined ? bareIsOwn : own(ref.qualifier));
-  const n = tokens.length;
-  // `col IS NULL`
-  if (n >= 3 && tokens[n - 2]!.value.toUpperCase() === 'IS' && tokens[n - 1]!.value.toUpperCase() === 'NULL') {
-    const column = columnRefOf(tokens.slice(0, -2));
-    return column && isOwn(column) ? { column, kind: 'null', outer: [] } : undefined;
-  }
-  // The one top-level comparison operator.
+/** The tokens either side of their one top-level operator; undefined when there is none, or more than one. */
+function operatorSides(tokens: Token[]): { left: Token[]; operator: string; right: Token[] } | undefined {
   let depth = 0;
   let at = -1;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind === 'punct' && (t.text === '(' || t.text === '[')) depth++;
     if (t.kind === 'punct' && (t.text === ')' || t.text === ']')) depth--;
@@ -272,10 +271,22 @@ function comparisonOf(tokens: Token[], own: (qualifier: string) => boolean, bare
     }
   }
   if (at === -1) return undefined;
-  const operator = tokens[at]!.text;
+  return { left: tokens.slice(0, at), operator: tokens[at]!.text, right: tokens.slice(at + 1) };
+}
+
+function comparisonOf(tokens: Token[], own: (qualifier: string) => boolean, bareIsOwn: boolean): Omit<Comparison, 'text'> | undefined {
+  const isOwn = (ref: ColumnRef) => (ref.qualifier === undefined ? bareIsOwn : own(ref.qualifier));
+  const n = tokens.length;
+  // `col IS NULL`
+  if (n >= 3 && tokens[n - 2]!.value.toUpperCase() === 'IS' && tokens[n - 1]!.value.toUpperCase() === 'NULL') {
+    const column = columnRefOf(tokens.slice(0, -2));
+    return column && isOwn(column) ? { column, kind: 'null', outer: [] } : undefined;
+  }
+  const sides = operatorSides(tokens);
+  if (!sides) return undefined;
+  const { left, operator } = sides;
   if (operator !== '=' && !RANGE_OPERATORS.has(operator)) return undefined;
-  const left = tokens.slice(0, at);
-  let right = tokens.slice(at + 1);
+  let right = sides.right;
   let kind: ComparisonKind = operator === '=' ? 'eq' : 'range';
   const isAny = right[0]?.kind === 'ident' && right[0].value.toUpperCase() === 'ANY' && right[1]?.text === '(';
   if (isAny) {
@@ -291,6 +302,57 @@ function comparisonOf(tokens: Token[], own: (qualifier: string) => boolean, bare
     if (value) return { column, kind, outer: value.outer };
   }
   return undefined;
+}
+
+/**
+ * A side of an equality as correlatedColumn reads it: a column, qualified or bare, in at most one
+ * pair of parentheses and with at most one cast, to any type (`s.id`, `"S".id`, `(station_id)::bigint`).
+ */
+function castColumnOf(tokens: readonly Token[]): ColumnRef | undefined {
+  let i = tokens[0]?.text === '(' ? 1 : 0;
+  const opened = i === 1;
+  if (!isName(tokens[i])) return undefined;
+  let ref: ColumnRef = { column: nameOf(tokens[i]!) };
+  i++;
+  if (tokens[i]?.text === '.' && isName(tokens[i + 1])) {
+    ref = { qualifier: ref.column, column: nameOf(tokens[i + 1]!) };
+    i += 2;
+  }
+  if (opened) {
+    if (tokens[i]?.text !== ')') return undefined;
+    i++;
+  }
+  if (tokens[i]?.text === '::' && tokens[i + 1]?.kind === 'ident') i = typeEnd(tokens, i + 1).end;
+  return i === tokens.length ? ref : undefined;
+}
+
+/**
+ * In a condition evaluated on a scan of `alias`, the scan's column that is compared for equality
+ * with a value from outside the scan (a column of another relation, or a `$n` parameter): in a
+ * correlated SubPlan `(station_id = s.id)`, on a Nested Loop `(s.id = o.station_id)` with `o` the
+ * inner scan. That is the column an index would let each run look up instead of reading every row.
+ * `ownUnqualified`: a bare column is the scan's own (true inside the scan's own Filter; false on a
+ * join, where every column is qualified). `outer` is the other side as EXPLAIN printed it, without
+ * the parentheses around it. Null when no conjunct has that shape.
+ */
+export function correlatedColumn(condition: string, alias: string | undefined, ownUnqualified: boolean): { column: string; outer: string } | null {
+  const tokens = tokenize(condition);
+  if (tokens === undefined || !balanced(tokens)) return null;
+  const isOwn = (ref: ColumnRef) => (ref.qualifier === undefined ? ownUnqualified : ref.qualifier === alias);
+  for (const part of splitTopLevel(unwrap(tokens), 'AND')) {
+    const sides = operatorSides(unwrap(part));
+    if (sides?.operator !== '=') continue;
+    for (const [mine, theirs] of [[sides.left, sides.right], [sides.right, sides.left]] as const) {
+      const column = castColumnOf(mine);
+      if (!column || !isOwn(column)) continue;
+      const other = castColumnOf(theirs);
+      const outside = (theirs.length === 1 && theirs[0]!.kind === 'param') || (other?.qualifier !== undefined && other.qualifier !== alias);
+      if (!outside) continue;
+      const printed = condition.slice(theirs[0]!.at, theirs.at(-1)!.at + theirs.at(-1)!.text.length);
+      return { column: column.column, outer: printed.replace(/^\((.*)\)$/, '$1') };
+    }
+  }
+  return null;
 }
 
 /** One key of a `Sort Key` or `Group Key`. */

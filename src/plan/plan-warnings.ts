@@ -4,6 +4,7 @@
  * compare us with; each constant cites its source.
  */
 import { displayName, shellWord } from '../workload/identifiers.js';
+import { correlatedColumn } from './plan-conditions.js';
 import { hashAggsByProcess, processName, sortsByProcess, type ParsedPlan, type PlanNode } from './plan.js';
 
 /**
@@ -125,78 +126,6 @@ function indexAdvice(node: PlanNode, column: string): { text: string; index: Non
   const table = node.schema === undefined ? displayName(node.relation!) : `${displayName(node.schema)}.${displayName(node.relation!)}`;
   const command = indexAddCommand(table, displayName(column));
   return { text: `${table}(${displayName(column)})`, index: { table, column, command } };
-}
-
-/** A comparison's side: `s.id`, `"Odd".x`, `station_id`, `$1`. */
-const OPERAND = new RegExp(String.raw`^\(?(?:(${IDENT})\.)?(${IDENT})\)?${CAST}?$`);
-const PARAM = /^\$\d+$/;
-
-/** Splits `((a = 1) AND (b = c.d))` into its top-level conjuncts, each without its parentheses. */
-function conjuncts(condition: string): string[] {
-  let text = condition.trim();
-  while (text.startsWith('(') && text.endsWith(')') && balanced(text.slice(1, -1))) text = text.slice(1, -1).trim();
-  const parts: string[] = [];
-  let depth = 0;
-  let quoted = false;
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === "'") quoted = !quoted;
-    if (quoted) continue;
-    if (c === '(') depth++;
-    if (c === ')') depth--;
-    if (depth === 0 && text.startsWith(' AND ', i)) {
-      parts.push(text.slice(start, i));
-      start = i + 5;
-    }
-  }
-  parts.push(text.slice(start));
-  return parts.map((part) => {
-    let p = part.trim();
-    while (p.startsWith('(') && p.endsWith(')') && balanced(p.slice(1, -1))) p = p.slice(1, -1).trim();
-    return p;
-  });
-}
-
-function balanced(text: string): boolean {
-  let depth = 0;
-  let quoted = false;
-  for (const c of text) {
-    if (c === "'") quoted = !quoted;
-    if (quoted) continue;
-    if (c === '(') depth++;
-    if (c === ')' && --depth < 0) return false;
-  }
-  return depth === 0;
-}
-
-const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
-
-/**
- * In a condition evaluated on a scan of `alias`, the scan's column that is compared for equality
- * with a value from outside the scan (a column of another relation, or a `$n` parameter): in a
- * correlated SubPlan `(station_id = s.id)`, on a Nested Loop `(s.id = o.station_id)` with `o` the
- * inner scan. That is the column an index would let each run look up instead of reading every row.
- * `ownUnqualified`: a bare column is the scan's own (true inside the scan's own Filter; false on a
- * join, where every column is qualified). Null when no conjunct has that shape.
- */
-export function correlatedColumn(condition: string, alias: string | undefined, ownUnqualified: boolean): { column: string; outer: string } | null {
-  for (const conjunct of conjuncts(condition)) {
-    const sides = conjunct.split(' = ').map((side) => side.trim());
-    if (sides.length !== 2) continue;
-    const [left, right] = sides as [string, string];
-    for (const [mine, theirs] of [[left, right], [right, left]] as const) {
-      const own = OPERAND.exec(mine);
-      if (!own || PARAM.test(mine)) continue;
-      const qualifier = own[1] === undefined ? undefined : unquote(own[1]);
-      const isOwn = qualifier === undefined ? ownUnqualified : alias !== undefined && qualifier === alias;
-      if (!isOwn) continue;
-      const other = OPERAND.exec(theirs);
-      const outside = PARAM.test(theirs) || (other?.[1] !== undefined && unquote(other[1]) !== alias);
-      if (outside) return { column: unquote(own[2]!), outer: theirs.replace(/^\((.*)\)$/, '$1') };
-    }
-  }
-  return null;
 }
 
 /** Rows a node read: kept plus removed by its filter, over all loops. */

@@ -5,7 +5,8 @@
  * table 24 times (9.55M rows removed), and the inner Seq Scan of a Nested Loop Semi Join.
  */
 import { describe, expect, it } from 'vitest';
-import { correlatedColumn, planWarnings, type PlanWarning } from '../../src/plan/plan-warnings.js';
+import { correlatedColumn } from '../../src/plan/plan-conditions.js';
+import { planWarnings, type PlanWarning } from '../../src/plan/plan-warnings.js';
 import { fixture, fixtureJson } from './plan-fixture.js';
 import { parsePlan } from '../../src/plan/plan.js';
 
