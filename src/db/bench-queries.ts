@@ -87,22 +87,47 @@ export async function serverSettings(client: pg.ClientBase): Promise<{ version: 
 }
 
 /**
- * The bodies of several values, each byte-identical to `workload.body(value, runWorkload(...).rows)`:
- * in one query when the workload has a batch statement, else one execution per value. Values
- * without rows get the body of no rows.
+ * The bodies of several values, each byte-identical to `workload.body(value, runWorkload(...).rows)`,
+ * handed to `onBody` as each is made: in one query when the workload has a batch statement, else
+ * one execution per value. Values without rows get the body of no rows.
+ *
+ * The batch's rows are streamed: its rows come grouped by value, so a value's body is made as soon
+ * as the next value's first row arrives and only that one value's rows are alive at a time. Kept
+ * whole, a batch of 20 of the default dataset's reports was 20,000 row objects alive across socket
+ * reads: promoted to the old generation and collected late, they grew the heap by ~60 MB while a
+ * cache fill ran (the peak RSS of bench:fidelity, issue 13 item 6).
  */
-export async function workloadBodies(client: pg.ClientBase, workload: Workload, values: readonly string[]): Promise<Map<string, Buffer>> {
-  const groups = new Map<string, Row[]>();
-  if (workload.batch) {
-    for (const value of values) groups.set(value, []);
-    const result = await client.query(workload.batch.text, [[...values]]);
-    for (const row of result.rows as Row[]) groups.get(String(row.perfbench_key))?.push(row);
-  } else {
-    for (const value of values) groups.set(value, (await runWorkload(client, workload, value)).rows);
+export async function eachWorkloadBody(client: pg.ClientBase, workload: Workload, values: readonly string[],
+  onBody: (value: string, body: Buffer) => void): Promise<void> {
+  if (!workload.batch) {
+    for (const value of values) onBody(value, workload.body(value, (await runWorkload(client, workload, value)).rows));
+    return;
   }
-  const bodies = new Map<string, Buffer>();
-  for (const [value, rows] of groups) bodies.set(value, workload.body(value, rows));
-  return bodies;
+  const pending = new Set(values);
+  let key: string | undefined;
+  let rows: Row[] = [];
+  const flush = (): void => {
+    if (key === undefined) return;
+    if (pending.delete(key)) onBody(key, workload.body(key, rows));
+    rows = [];
+  };
+  const query = new pgDriver.Query({ text: workload.batch.text, values: [[...values]] } as pg.QueryConfig);
+  // A 'row' listener makes pg hand each row over instead of accumulating them in the result.
+  query.on('row', (row: Row) => {
+    const rowKey = String(row.perfbench_key);
+    if (rowKey !== key) {
+      flush();
+      key = rowKey;
+    }
+    rows.push(row);
+  });
+  await new Promise<void>((resolve, reject) => {
+    query.once('end', () => resolve());
+    query.once('error', reject);
+    client.query(query);
+  });
+  flush();
+  for (const value of pending) onBody(value, workload.body(value, []));
 }
 
 /** Up to `limit` distinct values of the filter column, as text, sorted. */

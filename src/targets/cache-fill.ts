@@ -4,7 +4,7 @@
  * slow state that would be a Seq Scan per category) and pipelined SETs.
  */
 import type { CacheTier } from '../cache/tier.js';
-import { workloadBodies } from '../db/bench-queries.js';
+import { eachWorkloadBody } from '../db/bench-queries.js';
 import type { PathContext } from './path.js';
 import { readEndpoints } from './routed-connections.js';
 
@@ -19,11 +19,16 @@ export async function fillReports(context: PathContext, tier: CacheTier, keys: R
   try {
     for (let from = 0; from < categories.length; from += CATEGORIES_PER_QUERY) {
       if (context.signal.aborted) throw new Error('interrupted while filling the cache');
-      const bodies = await workloadBodies(client, context.workload, categories.slice(from, from + CATEGORIES_PER_QUERY));
-      await Promise.all([...bodies].map(([category, body]) => {
+      // Each body is SET as soon as it is made: the query's rows are never all alive at once.
+      const writes: Promise<void>[] = [];
+      await eachWorkloadBody(client, context.workload, categories.slice(from, from + CATEGORIES_PER_QUERY), (category, body) => {
         bytes += body.length;
-        return tier.set(keys.get(category)!, body, context.ttlSeconds);
-      }));
+        const write = tier.set(keys.get(category)!, body, context.ttlSeconds);
+        // Handled now, while the query still runs (a failure is not "unhandled"); Promise.all below rethrows it.
+        write.catch(() => undefined);
+        writes.push(write);
+      });
+      await Promise.all(writes);
     }
   } finally {
     await client.end().catch(() => undefined);
