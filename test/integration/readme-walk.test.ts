@@ -6,10 +6,11 @@
  * - In a copy of the checkout (the files git would give a clone, plus the work tree's changes) with
  *   the checkout's node_modules linked in: `npx perfbench` resolves to this project only from
  *   inside it, and `npm run build` there leaves the checkout's dist/ alone.
- * - Against the test servers: DATABASE_URL is a scratch database created on the test PostgreSQL
- *   for the walk (a fresh clone finds no `products` table) and dropped afterwards; REDIS_URL is the
- *   test Redis. The Redis keys the walk leaves (serve's, which expire with their TTL as the README
- *   says) are deleted at the end.
+ * - Apart from the integration files, which run meanwhile (vitest.config.ts): DATABASE_URL is a
+ *   scratch database created on the test PostgreSQL for the walk (a fresh clone finds no `products`
+ *   table) and dropped afterwards; REDIS_URL is a redis-server of the walk's own, stopped at the
+ *   end with the keys the walk leaves in it (serve's, which expire with their TTL as the README
+ *   says). The walk touches neither the test database nor the test Redis.
  * - Each command runs with `bash -c`, CI=true and NO_COLOR=1, bounded by COMMAND_TIMEOUT_MS.
  *
  * What the README's commands imply, and what the walk does about it:
@@ -31,11 +32,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freeLoopbackPort } from '../../src/net.js';
-import { ownedByRunningProcess, redisKeys } from '../support/leftovers.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/services.js';
+import { TEST_DATABASE_URL } from '../support/services.js';
+import { TestRedis } from './serve-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const COMMAND_TIMEOUT_MS = 6 * 60_000;
@@ -138,7 +138,7 @@ interface Ran {
 const scratchDatabase = `pbt_readme_${process.pid}`;
 let workDir = '';
 let databaseUrl = '';
-let keysBefore: string[] = [];
+let redis: TestRedis | undefined;
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 
 /** A copy of the checkout as a clone plus the work tree's changes would have it, with node_modules linked. */
@@ -161,7 +161,7 @@ function env(): NodeJS.ProcessEnv {
     if (/^(VITEST|TEST$|NODE_ENV$|FORCE_COLOR$|DATABASE_URL$|REDIS_|DB_|PG[A-Z]+$|PERFBENCH_)/.test(key)) continue;
     base[key] = value;
   }
-  return { ...base, DATABASE_URL: databaseUrl, REDIS_URL: TEST_REDIS_URL, CI: 'true', NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' };
+  return { ...base, DATABASE_URL: databaseUrl, REDIS_URL: `redis://127.0.0.1:${redis!.port}`, CI: 'true', NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' };
 }
 
 function start(command: string): { child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> } {
@@ -206,16 +206,12 @@ beforeAll(async () => {
   const url = new URL(TEST_DATABASE_URL);
   url.pathname = `/${scratchDatabase}`;
   databaseUrl = url.toString();
-  keysBefore = await redisKeys(TEST_REDIS_URL);
+  redis = await TestRedis.start();
 }, 120_000);
 
 afterAll(async () => {
-  // serve's report keys outlive it until their TTL (as the README says); the walk removes the keys it left.
-  const left = (await redisKeys(TEST_REDIS_URL)).filter((key) => !keysBefore.includes(key) && !ownedByRunningProcess(key, isRunning));
-  if (left.length > 0) {
-    const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-    await redis.del(...left).finally(() => redis.disconnect());
-  }
+  // serve's report keys outlive it until their TTL (as the README says): they go with the walk's redis-server.
+  await redis?.stop();
   await admin.query(`DROP DATABASE IF EXISTS ${scratchDatabase} WITH (FORCE)`).catch(() => undefined);
   await admin.end().catch(() => undefined);
   if (workDir) {
@@ -241,15 +237,6 @@ function forgetNpxEntries(dir: string): void {
     } catch {
       // not an entry of that shape: not ours
     }
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -4,7 +4,8 @@ import { configuredTestUrls, printableUrl } from './service-urls.js';
 import { ServiceSetupError, settlePostgres, settleRedis, type Settled } from './start-services.js';
 
 /**
- * The integration project's global setup, run once in vitest's main process before any worker:
+ * The global setup of the projects that use the services (`integration` and `readme`), run in
+ * vitest's main process before any worker:
  *
  * 1. settles PostgreSQL and Redis (start-services.ts: PERFBENCH_TEST_* if set, else the machine's
  *    servers on the defaults, else an embedded PostgreSQL and a private redis-server it starts) and
@@ -16,8 +17,37 @@ import { ServiceSetupError, settlePostgres, settleRedis, type Settled } from './
  * When a service cannot be had, the run ends here with one line on stderr and exit code 1: vitest
  * would otherwise go on to report "No test files found", a 0% coverage table and this file's
  * stack. What is printed before that line is vitest's own banner (and npm's, through `npm test`).
+ *
+ * vitest runs a project's global setup once per project, each project loading this file anew, so
+ * the work is shared through globalThis (one main process): the first project to call settles the
+ * services and takes the inventory, the others are handed the same URLs, and only the last teardown
+ * (vitest runs them one after another, after every project's last test) checks for leftovers and
+ * stops the servers. One inventory before any test and one check after the last covers every
+ * project's tests, whichever ran when.
  */
+interface Shared {
+  settled: Promise<{ urls: { databaseUrl: string; redisUrl: string }; teardown: () => Promise<void> }>;
+  users: number;
+}
+const SHARED = Symbol.for('perfbench.test.services');
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const holder = globalThis as { [SHARED]?: Shared };
+  const shared = (holder[SHARED] ??= { settled: settleServices(), users: 0 });
+  shared.users += 1;
+  const { urls, teardown } = await shared.settled;
+  project.provide('perfbenchTestServices', urls);
+  // vitest's main process: one per run, so the integration files of two runs do not wait for each other.
+  project.provide('perfbenchFileLock', process.pid);
+  return async () => {
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    delete holder[SHARED];
+    await teardown();
+  };
+}
+
+async function settleServices(): Promise<Awaited<Shared['settled']>> {
   const started: Settled[] = [];
   const stopAll = async () => {
     for (const service of started.splice(0).reverse()) await service.stop().catch(() => undefined);
@@ -57,9 +87,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     // Straight out: anything vitest does after a failed global setup is noise around this line.
     process.exit(1);
   }
-  project.provide('perfbenchTestServices', urls);
 
-  return async () => {
+  const teardown = async () => {
     try {
       const after = await takeInventory(urls.databaseUrl, urls.redisUrl);
       const left = leftBehind(before, after);
@@ -73,4 +102,5 @@ export default async function setup(project: TestProject): Promise<() => Promise
       await stopAll();
     }
   };
+  return { urls, teardown };
 }

@@ -20,6 +20,8 @@ declare module 'vitest' {
   /** What global-setup hands the test workers (vitest `provide`/`inject`): the URLs it settled on. */
   export interface ProvidedContext {
     perfbenchTestServices: TestServiceUrls;
+    /** The advisory lock key that keeps the integration files one at a time (one-file-at-a-time.ts): this run's own. */
+    perfbenchFileLock: number;
   }
 }
 

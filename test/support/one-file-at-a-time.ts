@@ -1,0 +1,28 @@
+/**
+ * A setup file of the integration project: each integration file runs alone, whatever vitest's pool
+ * size. The files share one PostgreSQL and one Redis (tables, indexes, keys, timings), so each one
+ * first takes a PostgreSQL advisory lock, on a connection of its own, and holds it until its last
+ * hook has run (or its process ends, which releases it too).
+ *
+ * Why not vitest's fileParallelism: false: that makes the pool 1 for the whole group, and the README
+ * walk (the `README` project), which keeps to its own scratch database and its own redis-server,
+ * runs in the same group so that its 4-5 minutes, mostly spent waiting on the commands it runs,
+ * overlap the integration files instead of adding to them. The lock's key is the vitest run's
+ * (global-setup provides it), so two runs on one machine do not wait for each other's files.
+ *
+ * The wait is taken here, at import, before the file is collected: it counts against no test or
+ * hook timeout.
+ */
+import pg from 'pg';
+import { afterAll, inject } from 'vitest';
+import { TEST_DATABASE_URL } from './services.js';
+
+const holder = new pg.Client({ connectionString: TEST_DATABASE_URL, application_name: 'perfbench-test-file-lock' });
+holder.on('error', () => undefined);
+await holder.connect();
+await holder.query('SELECT pg_advisory_lock($1)', [inject('perfbenchFileLock')]);
+
+// Registered before the file's own hooks, so it runs after all of them (vitest runs after-hooks in reverse).
+afterAll(async () => {
+  await holder.end().catch(() => undefined);
+});
