@@ -25,7 +25,7 @@ import { ExitCode } from '../../src/errors.js';
 import { freeLoopbackPort } from '../../src/net.js';
 import { cli } from '../support/cli.js';
 import { eventually } from './serve-helpers.js';
-import { TEST_DATABASE_URL, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, uniqueTable, withRuntime } from '../support/services.js';
 
 const MAX_LINE = 400;
 const COMMANDER_HINT = '(run with --help for usage)';
@@ -297,9 +297,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  await dropSeededTable(admin, table);
   await admin.query(`DROP TABLE IF EXISTS ${plain}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
   await admin.end();
   await embedded?.release();
   if (embeddedDir) rmSync(embeddedDir, { recursive: true, force: true });

@@ -16,7 +16,7 @@ import { validateResult, type BenchResult, type PathResult } from '../../src/mea
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { freeLoopbackPort } from '../../src/net.js';
 import { cli } from '../support/cli.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
@@ -32,8 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await redis.eval("for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end return 0", 0, `perfbench:report:v1:*:${table}:*`);
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
   redis.disconnect();
 });

@@ -18,7 +18,7 @@ import { initHistograms, LatencyHistogram } from '../../src/measure/histogram.js
 import type { BenchResult, PathResult } from '../../src/measure/result.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { exitOf, killAll, perfbench, type Running } from '../support/child-perfbench.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, dropSeededTable, withRuntime } from '../support/services.js';
 
 // A quoted, mixed-case name, nothing like products.
 const TABLE = `"Shard Load ${process.pid}"`;
@@ -40,8 +40,7 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(killAll);
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${TABLE}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [TABLE]);
+  await dropSeededTable(admin, TABLE);
   // A barrier that opened leaves nothing; one that timed out removed its count: nothing may be left.
   const left = await redis.keys(`{perfbench:barrier:${BARRIER}*`);
   if (left.length > 0) await redis.del(...left);

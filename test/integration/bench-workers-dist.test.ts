@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedOptions } from '../../src/flags/seed-flags.js';
 import { seed } from '../../src/usecases/dataset.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, dropSeededTable, uniqueTable, withRuntime } from '../support/services.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 // Directly under the checkout, as dist/ is: the compiled code finds sql/ and package.json at ../
@@ -31,8 +31,7 @@ beforeAll(async () => {
 }, 240_000);
 afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true });
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
 });
 

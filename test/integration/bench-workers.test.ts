@@ -19,7 +19,7 @@ import { seed } from '../../src/usecases/dataset.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { eventually, exitOf, killAll, perfbench } from '../support/child-perfbench.js';
 import { cli } from '../support/cli.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
@@ -34,8 +34,7 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(() => killAll());
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name IN ($1, $2, $3)', [name, table, `public.${table}`]);
+  await dropSeededTable(admin, table, { recordedAs: [name, table, `public.${table}`] });
   await admin.end();
   redis.disconnect();
 });

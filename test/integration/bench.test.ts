@@ -14,7 +14,7 @@ import { gate } from '../../src/measure/gate.js';
 import { validateResult, type BenchResult, type PathResult } from '../../src/measure/result.js';
 import { ExitCode } from '../../src/errors.js';
 import type { CacheCheck, PlanSummary } from '../../src/targets/path.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
@@ -29,8 +29,7 @@ beforeAll(async () => {
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '20000', categories: '40', distribution: 'uniform', seed: '7' })));
 });
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
   redis.disconnect();
 });

@@ -3,14 +3,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { freeLoopbackPort } from '../../src/net.js';
 import { cli } from '../support/cli.js';
-import { TEST_DATABASE_URL, uniqueTable } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, uniqueTable } from '../support/services.js';
 
 const table = uniqueTable('cli');
 afterAll(async () => {
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
 });
 

@@ -16,7 +16,7 @@ import { bench, benchVerdict } from '../../src/usecases/bench.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { cli } from '../support/cli.js';
 import { eventually, exitOf, killAll, perfbench } from '../support/child-perfbench.js';
-import { indexNamesOf, TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { dropSeededTable, indexNamesOf, TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const tables: string[] = [];
@@ -26,8 +26,7 @@ beforeAll(() => admin.connect());
 afterEach(killAll);
 afterAll(async () => {
   for (const table of tables) {
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
-    await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+    await dropSeededTable(admin, table);
   }
   await admin.end();
 });

@@ -13,7 +13,7 @@ import { seedOptions } from '../../src/flags/seed-flags.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { dropIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 /** 100,000 rows over 200 categories (cat-000 … cat-199): 0.5% per category, so an index pays. */
@@ -51,8 +51,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const name of [tableName, defaultsTable, fewTable]) {
-    await admin.query(`DROP TABLE IF EXISTS ${name}`);
-    await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [name]);
+    await dropSeededTable(admin, name);
   }
   await admin.end();
 });

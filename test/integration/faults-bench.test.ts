@@ -13,7 +13,7 @@ import { publish } from '../../src/usecases/publish.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { seedOptions } from '../../src/flags/seed-flags.js';
 import { TestRedis } from './serve-helpers.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const table = uniqueTable('fault_bench');
@@ -26,8 +26,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await redis.stop();
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
 });
 

@@ -15,7 +15,7 @@ import { renderReport } from '../../src/report/bench-report.js';
 import { bench, benchVerdict } from '../../src/usecases/bench.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { TestRedis } from './serve-helpers.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const table = uniqueTable('http_flush');
@@ -31,8 +31,7 @@ beforeAll(async () => {
 afterAll(async () => {
   control.disconnect();
   await redis.stop();
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
 });
 

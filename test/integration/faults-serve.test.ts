@@ -12,7 +12,7 @@ import { startServe } from '../../src/usecases/report-server.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import pg from 'pg';
 import { PgProxy, TestRedis, eventually, fetchRaw, json } from './serve-helpers.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 
 const table = uniqueTable('fault_serve');
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -22,8 +22,7 @@ beforeAll(async () => {
   await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '4000', categories: '10', distribution: 'uniform', seed: '6' })));
 });
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
 });
 

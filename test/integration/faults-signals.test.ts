@@ -12,7 +12,7 @@ import { seed } from '../../src/usecases/dataset.js';
 import { seedOptions } from '../../src/flags/seed-flags.js';
 import { ExitCode } from '../../src/errors.js';
 import { TestRedis, eventually } from './serve-helpers.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, dropSeededTable, uniqueTable, withRuntime } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const tables: string[] = [];
@@ -25,8 +25,7 @@ afterEach(() => {
 });
 afterAll(async () => {
   for (const table of tables) {
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
-    await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+    await dropSeededTable(admin, table);
   }
   await admin.end();
 });

@@ -7,7 +7,7 @@ import { seedOptions } from '../../src/flags/seed-flags.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { dropIndexes, listIndexes } from '../../src/db/indexes.js';
 import { ExitCode, UserError } from '../../src/errors.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime, indexNamesOf } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const tableName = uniqueTable('idx');
@@ -21,8 +21,7 @@ beforeAll(async () => {
   await withRuntime((runtime) => seed(runtime, seedOptions({ table: tableName, rows: '30000', categories: '30', distribution: 'uniform', seed: '1' })));
 });
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${tableName}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [tableName]);
+  await dropSeededTable(admin, tableName);
   await admin.end();
 });
 

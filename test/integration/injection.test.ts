@@ -13,7 +13,7 @@ import { columnIdentifier, tableIdentifier } from '../../src/workload/identifier
 import { ExitCode } from '../../src/errors.js';
 import { cli } from '../support/cli.js';
 import { fetchRaw, json } from './serve-helpers.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const table = uniqueTable('inject');
@@ -52,9 +52,8 @@ beforeAll(async () => {
   expect(before.count).toBe(3000);
 });
 afterAll(async () => {
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  await dropSeededTable(admin, table);
   await admin.query(`DROP TABLE IF EXISTS ${canary}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
   await admin.end();
 });
 

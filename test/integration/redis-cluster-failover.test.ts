@@ -17,7 +17,7 @@ import { createReportServer } from '../../src/server/server.js';
 import { bench } from '../../src/usecases/bench.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { PrivateRedisCluster } from '../support/redis-cluster.js';
-import { TEST_DATABASE_URL, testConfig, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testConfig, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 import { WORKLOAD, countingPool, dropTable, eventually, fetchRaw, seedTable, slowFactory, uniqueNamespace } from './serve-helpers.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -46,8 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   other?.disconnect();
   await cluster?.stop();
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
   await dropTable();
 });

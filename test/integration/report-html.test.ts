@@ -26,7 +26,7 @@ import { validateResult, type BenchResult } from '../../src/measure/result.js';
 import { seedOptions } from '../../src/flags/seed-flags.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { cli } from '../support/cli.js';
-import { TEST_DATABASE_URL, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, uniqueTable, withRuntime } from '../support/services.js';
 
 const CHROMIUM = process.env['PERFBENCH_CHROMIUM'] ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../fixtures/results/', import.meta.url));
@@ -369,8 +369,7 @@ describe('bench --output run.html and merge --output merged.html on real runs', 
     await withRuntime((runtime) => seed(runtime, seedOptions({ table, rows: '20000', categories: '40', distribution: 'uniform', seed: '7' })));
   });
   afterAll(async () => {
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
-    await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+    await dropSeededTable(admin, table);
     await admin.end();
   });
 

@@ -16,7 +16,7 @@ import { ExitCode } from '../../src/errors.js';
 import { freeLoopbackPort } from '../../src/net.js';
 import { cli } from '../support/cli.js';
 import { eventually, fetchRaw } from './serve-helpers.js';
-import { TEST_DATABASE_URL, uniqueTable } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, uniqueTable } from '../support/services.js';
 
 const SECRET = 'S3cr3t-Pb-pw-7391';
 const table = uniqueTable('secrets');
@@ -83,8 +83,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   redis?.kill('SIGKILL');
-  await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]);
+  await dropSeededTable(admin, table);
   await admin.end();
   rmSync(dir, { recursive: true, force: true });
 });

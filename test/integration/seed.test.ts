@@ -6,7 +6,7 @@ import { describeSeed } from '../../src/report/seed-text.js';
 import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { datasetFingerprint } from '../../src/workload/dataset.js';
 import { ExitCode, UserError } from '../../src/errors.js';
-import { TEST_DATABASE_URL, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, testRuntime, uniqueTable, withRuntime } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const created: string[] = [];
@@ -25,8 +25,7 @@ async function checksum(table: string): Promise<string> {
 
 beforeAll(() => admin.connect());
 afterAll(async () => {
-  for (const table of created) await admin.query(`DROP TABLE IF EXISTS ${table}`);
-  await admin.query('DELETE FROM perfbench_datasets WHERE table_name = ANY($1)', [created]).catch(() => undefined);
+  for (const table of created) await dropSeededTable(admin, table, { ignoreRecordError: true });
   await admin.end();
 });
 

@@ -16,7 +16,7 @@ import { builtinReportWorkload } from '../../src/db/report.js';
 import type { Workload } from '../../src/workload/workload.js';
 import { freeLoopbackPort } from '../../src/net.js';
 import { cli } from '../support/cli.js';
-import { TEST_DATABASE_URL, uniqueTable } from '../support/services.js';
+import { TEST_DATABASE_URL, dropSeededTable, uniqueTable } from '../support/services.js';
 
 /** This test file's own table (each file loads this module afresh), so parallel runs never share one. */
 export const TABLE = uniqueTable('serve');
@@ -37,8 +37,7 @@ export async function dropTable(): Promise<void> {
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   try {
-    await admin.query(`DROP TABLE IF EXISTS ${TABLE}`);
-    await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [TABLE]);
+    await dropSeededTable(admin, TABLE);
   } finally {
     await admin.end();
   }

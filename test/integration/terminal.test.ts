@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
-import { TEST_DATABASE_URL, TEST_REDIS_URL, uniqueTable } from '../support/services.js';
+import { TEST_DATABASE_URL, TEST_REDIS_URL, dropSeededTable, uniqueTable } from '../support/services.js';
 
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
 const tables: string[] = [];
@@ -30,8 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const table of tables) {
-    await admin.query(`DROP TABLE IF EXISTS ${table}`);
-    await admin.query('DELETE FROM perfbench_datasets WHERE table_name = $1', [table]).catch(() => undefined);
+    await dropSeededTable(admin, table, { ignoreRecordError: true });
   }
   await admin.end();
 });

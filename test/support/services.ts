@@ -47,6 +47,23 @@ export async function withRuntime<T>(body: (runtime: ReturnType<typeof testRunti
   }
 }
 
+/**
+ * Drops a table a test seeded and deletes its perfbench_datasets record, which DROP TABLE leaves
+ * behind: the test database outlives the run, and a record whose table is gone would pile up.
+ * `recordedAs`: the names to delete records under, when that is not the name dropped (a quoted
+ * name may have been recorded bare, quoted or schema-qualified). `ignoreRecordError`: a failed
+ * delete is ignored, for files whose tests may end before any seed created perfbench_datasets.
+ */
+export async function dropSeededTable(
+  admin: { query: (text: string, values?: unknown[]) => Promise<unknown> },
+  table: string,
+  { recordedAs = [table], ignoreRecordError = false }: { recordedAs?: readonly string[]; ignoreRecordError?: boolean } = {},
+): Promise<void> {
+  await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  const deleted = admin.query('DELETE FROM perfbench_datasets WHERE table_name = ANY($1)', [recordedAs]);
+  await (ignoreRecordError ? deleted.catch(() => undefined) : deleted);
+}
+
 /** The names of a table's indexes, sorted: what "the index state is as before" compares. */
 export async function indexNamesOf(client: { query: (text: string, values: unknown[]) => Promise<{ rows: Array<{ indexname: string }> }> }, table: string): Promise<string[]> {
   const result = await client.query('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1', [table]);
