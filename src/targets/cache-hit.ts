@@ -19,26 +19,17 @@ import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { Operation, Target } from '../measure/target.js';
 import { fillReports } from './cache-fill.js';
 import { verifyCacheOutcome } from './cache-check.js';
+import { cacheReadPath, type CacheReadOptions } from './cache-read-path.js';
 import type { BenchPath, PathContext, PathDefinition, RunFindings } from './path.js';
 
-export interface CacheHitOptions {
-  name?: string;
-  /** JSON.parse the body as an app would (default). Off: the GET alone, as redis-benchmark times it. */
-  decode?: boolean;
-}
-
-export function cacheHitPath(options: CacheHitOptions = {}): PathDefinition {
-  const name = options.name ?? 'cache';
-  const decode = options.decode ?? true;
-  return {
-    name,
-    description: decode
+export function cacheHitPath(options: CacheReadOptions = {}): PathDefinition {
+  return cacheReadPath(
+    options, 'cache',
+    (decode) => (decode
       ? 'a Redis cache-aside hit: GET and JSON decode of the cached report'
-      : 'a Redis cache hit without the decode: GET of the cached report\'s bytes (what serve\'s fast route pays); opt-in (--paths …,cache-get)',
-    needsIndex: false,
-    needsCache: true,
-    create: (context) => createCacheHit(context, name, decode),
-  };
+      : 'a Redis cache hit without the decode: GET of the cached report\'s bytes (what serve\'s fast route pays); opt-in (--paths …,cache-get)'),
+    createCacheHit,
+  );
 }
 
 function createCacheHit(context: PathContext, name: string, decode: boolean): BenchPath {

@@ -16,27 +16,21 @@ import { KEY_PREFIX, reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier, Tracking } from '../cache/tier.js';
 import type { Operation, Target } from '../measure/target.js';
 import { fillReports } from './cache-fill.js';
+import { cacheReadPath, type CacheReadOptions } from './cache-read-path.js';
 import type { BenchPath, PathContext, PathDefinition, RunFindings } from './path.js';
 
-export interface NearHitOptions {
-  name?: string;
-  /** JSON.parse the body as an app would (default, like `cache`). Off: the lookup alone. */
-  decode?: boolean;
+export interface NearHitOptions extends CacheReadOptions {
   /** How long setup waits for tracking, and a check for an invalidation (default 5 s). */
   timeoutMs?: number;
 }
 
 export function nearHitPath(options: NearHitOptions = {}): PathDefinition {
-  const name = options.name ?? 'near';
-  const decode = options.decode ?? true;
-  return {
-    name,
-    description: 'a near-cache hit: the report from process memory, kept coherent by Redis invalidations (CLIENT TRACKING), and JSON decode; '
+  return cacheReadPath(
+    options, 'near',
+    () => 'a near-cache hit: the report from process memory, kept coherent by Redis invalidations (CLIENT TRACKING), and JSON decode; '
       + 'opt-in (--paths …,near), needs Redis',
-    needsIndex: false,
-    needsCache: true,
-    create: (context) => createNearHit(context, name, decode, options.timeoutMs ?? 5_000),
-  };
+    (context, name, decode) => createNearHit(context, name, decode, options.timeoutMs ?? 5_000),
+  );
 }
 
 function createNearHit(context: PathContext, name: string, decode: boolean, timeoutMs: number): BenchPath {
