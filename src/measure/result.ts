@@ -657,7 +657,7 @@ export function combinePaths(parts: readonly PathResult[], how: Combination): Pa
  * The `bench --workload` fields of several runs of one path: statement histograms added exactly
  * (statements matched by script and name), counts and failures summed. Absent when no part has them.
  */
-export function combineWorkload(parts: readonly PathResult[], into: PathResult): void {
+export function combineWorkload(parts: readonly Partial<WorkloadRecord>[], into: Partial<WorkloadRecord>): void {
   const withStatements = parts.filter((p) => p.statements !== undefined);
   if (withStatements.length > 0) {
     const groups = new Map<string, StatementRecord[]>();

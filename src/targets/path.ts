@@ -84,8 +84,11 @@ export interface RunFindings {
 export interface BenchPath {
   readonly name: string;
   readonly kind: TargetKind;
-  /** The Target the runner drives for one run at `concurrency` workers (or outstanding ops). */
-  target(concurrency: number): Target;
+  /**
+   * The Target the runner drives for one run at `concurrency` workers (or outstanding ops);
+   * `runConcurrency`, when this target makes a share of a run (a worker thread's), is the whole run's.
+   */
+  target(concurrency: number, runConcurrency?: number): Target;
   /** Called after each run, outside the measurement: what to record next to its figures. */
   findings(interrupted: boolean): Promise<RunFindings>;
   /**

@@ -1,11 +1,12 @@
 /**
  * Targets: the findings of one path from each worker thread of a run (`bench --workers N`) as the
  * findings of one path. The plan is the table's, so the first thread's stands for all (a thread that
- * saw another plan still adds its flag and note); server timings, cache checks and outages are
- * added; each flag is told once, with the note that came with it.
+ * saw another plan still adds its flag and note); server timings, cache checks, outages and a
+ * workload's statement histograms and counts are added; each flag is told once, with the note that
+ * came with it.
  */
 import { combineCacheChecks } from '../measure/thread-merge.js';
-import { combineOutages, combineServerTiming, type CacheCheck, type ServerTimingRecord } from '../measure/result.js';
+import { combineOutages, combineServerTiming, combineWorkload, type CacheCheck, type ServerTimingRecord, type WorkloadRecord } from '../measure/result.js';
 import { combineServers } from '../measure/servers.js';
 import type { RunFindings } from './path.js';
 
@@ -22,6 +23,12 @@ export function combineFindings(parts: readonly RunFindings[]): RunFindings {
   if (outages.length) out.outages = outages;
   const servers = combineServers(parts.map((p) => p.servers));
   if (servers) out.servers = servers;
+  const workloads = parts.map((p) => p.workload).filter((w): w is WorkloadRecord => w !== undefined);
+  if (workloads.length) {
+    const workload: Partial<WorkloadRecord> = {};
+    combineWorkload(workloads, workload);
+    out.workload = workload as WorkloadRecord;
+  }
   // Notes pair with flags by position (RunFindings): paired ones first, then the notes of no flag.
   const loose: string[] = [];
   for (const part of parts) {

@@ -158,7 +158,8 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
     const script = context.scripts[k]!;
     const steps = planExecution(script, {
       executionIndex: i,
-      // The client number from i, not from whichever worker is free: so :client_id is the same on every path.
+      // The client number from i and the run's concurrency, not from whichever worker (or thread) is
+      // free: so :client_id is the same on every path, with or without --workers.
       clientId: i % concurrency,
       scale: context.scale,
       defines: context.defines,
@@ -276,7 +277,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   return {
     name,
     kind: kind.kind === 'cache' ? 'cache' : 'db',
-    target(concurrency): Target {
+    target(concurrency, runConcurrency = concurrency): Target {
       return {
         name,
         kind: kind.kind === 'cache' ? 'cache' : 'db',
@@ -293,7 +294,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
         },
         async run(op) {
           const i = op.index;
-          const { k, script, steps } = plan(i, concurrency);
+          const { k, script, steps } = plan(i, runConcurrency);
           if (context.onStep) for (const step of steps) if (step.kind === 'sql') context.onStep(name, i, step.statement, step.values);
           const counts = stats.scripts.get(script.name)!;
           await connections.use(writing.has(k) ? connections.primary : connections.readServer(i), async (client) => {
@@ -319,7 +320,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
         async teardown() {
           // The plan is read before the candidate index goes: after the run, outside the measurement.
           try {
-            pending = await capturePlans(concurrency);
+            pending = await capturePlans(runConcurrency);
           } catch (error) {
             pending = { notes: [`${name}: the plan check failed: ${firstLine((error as Error).message)}`], flags: ['check-failed'] };
           }

@@ -25,7 +25,7 @@ import { REPORT_DEFAULTS } from '../workload/report.js';
 import { categorySequence, valuesSequence, type CategorySequence } from '../workload/sequence.js';
 import type { FilterTarget, ValueDraw, Workload } from '../workload/workload.js';
 import type { BenchOptions } from './bench-options.js';
-import type { ThreadContext } from './bench-threads.js';
+import { threadRedis, type ThreadContext } from './bench-threads.js';
 import { ensureDataset } from './dataset.js';
 import { describeDataset, notDefaultDatasetWarning } from './dataset-description.js';
 import { reconcileIndexes } from './index-ownership.js';
@@ -128,7 +128,7 @@ export async function prepareBench(runtime: Runtime, options: BenchOptions, talk
   };
   const threadContext: ThreadContext = {
     database, connectTimeoutMs: runtime.config.connectTimeoutMs,
-    ...(runtime.redisTarget && tier && tier.kind !== 'in-process' ? { redis: { config: runtime.redisTarget, kind: tier.kind } } : {}),
+    ...threadRedis(runtime.redisTarget, tier),
     filter, values: sequence.names, draw: sequenceDraw(options), keyNamespace: namespace, ttlSeconds: options.ttlSeconds,
     // A server sharing an in-process tier cannot share it with other threads: to them it is a server at a URL.
     ...(http ? { http: tier?.kind === 'in-process' ? { baseUrl: http.baseUrl } : http } : {}),

@@ -1,21 +1,25 @@
 /**
  * Use case (bench --workers N): the entry of one load-generating worker thread (started by
- * bench-threads.ts). It builds the run's paths from the registry over connections of its own and
- * the same value sequence as every other thread, then runs what the main thread asks: its share
+ * bench-threads.ts). It builds the run's paths over connections of its own: the report's from the
+ * registry, on the same value sequence as every other thread, or a workload's from its scripts,
+ * which plan execution i from i alone. Then it runs what the main thread asks: its share
  * of a run, in step with the other threads, and that run's findings; the plan check at the end;
  * and, on close, lets go of its connections.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
 import { connectClient } from '../db/connection.js';
 import { builtinReportWorkload } from '../db/report.js';
 import { initHistograms } from '../measure/histogram.js';
 import { runTarget, type LoopPhase, type RunOptions } from '../measure/runner.js';
-import type { BenchPath, PathContext } from '../targets/path.js';
+import type { BenchPath, PathContext, ServerEndpoint } from '../targets/path.js';
 import { pathDefinition } from '../targets/registry.js';
-import { valuesSequence } from '../workload/sequence.js';
+import { workloadPath, workloadPathName, type WorkloadContext } from '../targets/workload-path.js';
+import { pbFromDraw } from '../workload/pb-from-draw.js';
+import { valuesSequence, type CategorySequence } from '../workload/sequence.js';
 import { findingsOf } from './bench-measure.js';
-import type { FromThread, ThreadData, ToThread } from './bench-threads.js';
+import type { FromThread, ReportThreadContext, ThreadData, ToThread, WorkloadThreadContext } from './bench-threads.js';
 
 const port = parentPort;
 if (!port) throw new Error('bench-thread.ts runs as a worker thread (bench --workers)');
@@ -35,19 +39,47 @@ async function openTier(): Promise<CacheTier> {
 }
 
 await initHistograms(data.histogramBackend);
-const sequence = valuesSequence(data.values, data.draw);
-const context: PathContext = {
-  connect: () => connectClient(data.database, data.connectTimeoutMs),
-  workload: builtinReportWorkload(data.filter),
-  sequence,
-  cache: () => (tier ??= openTier()),
-  keyNamespace: data.keyNamespace,
-  ttlSeconds: data.ttlSeconds,
-  signal: abort.signal,
-  ...(data.http ? { http: data.http } : {}),
-  ...(data.replicas ? { readServers: data.replicas.map((r) => ({ label: r.label, role: 'replica' as const, connect: () => connectClient(r.target, data.connectTimeoutMs) })) } : {}),
-};
-const paths = new Map<string, BenchPath>(data.paths.map((name) => [name, pathDefinition(name)!.create(context)]));
+const connect = (): Promise<pg.Client> => connectClient(data.database, data.connectTimeoutMs);
+const readServers = data.replicas?.map((r): ServerEndpoint => ({ label: r.label, role: 'replica', connect: () => connectClient(r.target, data.connectTimeoutMs) }));
+const cache = (): Promise<CacheTier> => (tier ??= openTier());
+const { sequence, paths } = data.kind === 'workload' ? workloadPaths(data) : reportPaths(data);
+
+/** The report's paths from the registry, over the run's one value sequence. */
+function reportPaths(report: ReportThreadContext): { sequence: CategorySequence; paths: Map<string, BenchPath> } {
+  const sequence = valuesSequence(report.values, report.draw);
+  const context: PathContext = {
+    connect,
+    workload: builtinReportWorkload(report.filter),
+    sequence,
+    cache,
+    keyNamespace: report.keyNamespace,
+    ttlSeconds: report.ttlSeconds,
+    signal: abort.signal,
+    ...(report.http ? { http: report.http } : {}),
+    ...(readServers ? { readServers } : {}),
+  };
+  return { sequence, paths: new Map(report.paths.map((name) => [name, pathDefinition(name)!.create(context)])) };
+}
+
+/** A workload's paths: execution i planned from i alone, so every thread's share is the one process's. */
+function workloadPaths(workload: WorkloadThreadContext): { sequence: CategorySequence; paths: Map<string, BenchPath> } {
+  const context: WorkloadContext = {
+    connect,
+    scripts: workload.scripts,
+    seed: workload.seed,
+    scale: workload.scale,
+    defines: workload.defines,
+    draw: pbFromDraw(workload.pbFrom, workload.seed),
+    maxTries: workload.maxTries,
+    cache,
+    keyNamespace: workload.keyNamespace,
+    ttlSeconds: workload.ttlSeconds,
+    signal: abort.signal,
+    // No index= path runs in a thread, so nothing is built that the replicas would need to catch up with.
+    ...(readServers ? { replicas: { readServers, primaryLabel: workload.primaryLabel ?? 'primary', catchUp: () => Promise.resolve() } } : {}),
+  };
+  return { sequence: { names: [], at: () => '' }, paths: new Map(workload.kinds.map((kind) => [workloadPathName(kind), workloadPath(context, kind)])) };
+}
 
 /** Resolvers of the barriers this thread waits at, and of the go-ahead for findings, by run id. */
 const gates = new Map<string, () => void>();
@@ -80,7 +112,7 @@ async function run(message: Extract<ToThread, { type: 'run' }>): Promise<void> {
     },
     ...(message.progress ? { onProgress: (event) => post({ type: 'progress', id, event }) } : {}),
   };
-  const result = await runTarget(path.target(plan.concurrency), options);
+  const result = await runTarget(path.target(plan.concurrency, plan.runConcurrency), options);
   post({ type: 'measured', id });
   await findingsAllowed;
   post({ type: 'result', id, result, findings: await findingsOf(path, result.interrupted) });

@@ -27,34 +27,68 @@ import type { LoopPhase, ProgressEvent, RunOptions } from '../measure/runner.js'
 import { combineThreads } from '../measure/thread-merge.js';
 import type { HttpServerInfo, RunFindings } from '../targets/path.js';
 import { combineFindings } from '../targets/thread-findings.js';
+import type { WorkloadPathKind } from '../targets/workload-path.js';
+import type { PbFromValues } from '../workload/pb-from-draw.js';
+import type { Script } from '../workload/pgbench/index.js';
 import type { ValueDraw, FilterTarget } from '../workload/workload.js';
 
 /** What every thread builds its paths from: plain data, copied to the thread when it starts. */
-export interface ThreadContext {
+interface ThreadCommon {
   database: ConnectionTarget;
   connectTimeoutMs: number;
   /** bench --replica-url: the replicas each thread's read paths go to (round-robin per operation). */
   replicas?: ReplicaTarget[];
   /** The Redis the run's cache tier talks to; absent: the in-process tier (each thread then has its own). */
   redis?: { config: RedisConfig; kind: Exclude<CacheKind, 'in-process'> };
+  keyNamespace: string;
+  ttlSeconds: number;
+  /** The run's paths, by name (the registry's, or a workload path's). */
+  paths: readonly string[];
+  histogramBackend: HistogramBackend;
+}
+
+/** The report's paths (the registry's seq, index, cache…). */
+export interface ReportThreadContext extends ThreadCommon {
+  kind?: 'report';
   /** The workload's table and column as the catalog resolved them (the thread rebuilds the report from it). */
   filter: FilterTarget;
   /** The filter column's values and the draw over them: every thread rebuilds the same sequence. */
   values: readonly string[];
   draw: ValueDraw;
-  keyNamespace: string;
-  ttlSeconds: number;
   http?: HttpServerInfo;
-  /** The run's paths, by registry name. */
-  paths: readonly string[];
-  histogramBackend: HistogramBackend;
+}
+
+/**
+ * bench --workload: the scripts (a parsed Script is plain data, copied as it is), their variables'
+ * sources, and the paths' kinds; each thread plans execution i from i alone, as one process does.
+ * An index= path is not among them: its candidate index is built and dropped once, by one
+ * connection, which threads that each set a path up cannot share (bench-flags.ts refuses it).
+ */
+export interface WorkloadThreadContext extends ThreadCommon {
+  kind: 'workload';
+  scripts: readonly Script[];
+  seed: number;
+  scale: number;
+  defines: Readonly<Record<string, string>>;
+  pbFrom: readonly PbFromValues[];
+  maxTries: number;
+  kinds: readonly WorkloadPathKind[];
+  /** With replicas: the primary's label in the per-server figures. */
+  primaryLabel?: string;
+}
+
+export type ThreadContext = ReportThreadContext | WorkloadThreadContext;
+
+/** A ThreadContext's `redis`: the run's Redis when its tier is one (an in-process tier cannot leave its thread). */
+export function threadRedis(redisTarget: RedisConfig | undefined, tier: { kind: CacheKind } | undefined): Pick<ThreadCommon, 'redis'> {
+  return redisTarget && tier && tier.kind !== 'in-process' ? { redis: { config: redisTarget, kind: tier.kind } } : {};
 }
 
 /** What the thread `thread` of `threads` is started with. */
-export interface ThreadData extends ThreadContext {
+export type ThreadData = ThreadContext & {
   thread: number;
   threads: number;
-}
+};
 
 /**
  * One thread's part of a run: the runner's options without what stays on the main thread (the
@@ -62,6 +96,8 @@ export interface ThreadData extends ThreadContext {
  * process's place in the run's sequence (a shard's slice; absent: every operation).
  */
 export type ThreadRunPlan = Pick<RunOptions, 'concurrency' | 'durationMs' | 'iterations' | 'warmupMs' | 'warmupIterations' | 'ratePerSec'> & {
+  /** The process's concurrency, of which `concurrency` is this thread's share. */
+  runConcurrency: number;
   trial: number;
   /** The thread asks for operations offset, offset + stride, offset + 2·stride… of the run's sequence. */
   offset: number;
@@ -182,6 +218,7 @@ export class LoadThreads {
     for (const t of this.threads) {
       const plan: ThreadRunPlan = {
         concurrency: shareOf(options.concurrency, t.index, n),
+        runConcurrency: options.concurrency,
         ...(options.iterations !== undefined ? { iterations: shareOf(options.iterations, t.index, n) } : { durationMs: options.durationMs! }),
         ...(options.warmupMs !== undefined ? { warmupMs: options.warmupMs } : {}),
         ...(options.warmupIterations !== undefined ? { warmupIterations: shareOf(options.warmupIterations, t.index, n) } : {}),

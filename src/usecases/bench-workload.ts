@@ -27,6 +27,7 @@ import { builtinScript, parseScript, type Script, type ScriptStatement } from '.
 import type { CategorySequence } from '../workload/sequence.js';
 import type { BenchOptions, WorkloadOptions } from './bench-options.js';
 import { machineEnvironment, type BenchTalk } from './bench-prepare.js';
+import { threadRedis, type WorkloadThreadContext } from './bench-threads.js';
 import { reconcileIndexes } from './index-ownership.js';
 import type { ReplicaSession } from './replicas.js';
 import { readResultFile } from './result-file.js';
@@ -45,6 +46,8 @@ export interface PreparedWorkloadBench {
   /** The names of the paths, in order (for the options record). */
   pathNames: string[];
   notes: string[];
+  /** What bench --workers N threads build the same paths from. */
+  threadContext: WorkloadThreadContext;
 }
 
 /** Test hook: every statement step a workload path planned (see WorkloadContext.onStep). */
@@ -186,7 +189,14 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     environment.redis = tier.kind === 'in-process' ? tier.label : (await tier.info()).version;
   }
   const sequence: CategorySequence = { names: [], at: () => '' };
-  return { ...(baseline ? { baseline } : {}), sequence, environment, paths, pathNames: kinds.map(workloadPathName), notes };
+  const pathNames = kinds.map(workloadPathName);
+  const threadContext: WorkloadThreadContext = {
+    kind: 'workload', database, connectTimeoutMs: runtime.config.connectTimeoutMs, ...threadRedis(runtime.redisTarget, tier),
+    keyNamespace: namespace, ttlSeconds: options.ttlSeconds, paths: pathNames, histogramBackend: backend,
+    scripts, seed: options.seed, scale, defines: workload.defines, pbFrom: values, maxTries: workload.maxTries, kinds,
+    ...(replicas ? { replicas: replicas.targets, primaryLabel: replicas.primaryLabel } : {}),
+  };
+  return { ...(baseline ? { baseline } : {}), sequence, environment, paths, pathNames, notes, threadContext };
 }
 
 /**

@@ -204,6 +204,46 @@ describe('failures and retries', () => {
   }, 120_000);
 });
 
+describe('bench --workload --workers 2: the executions of one thread, made by two, their figures added', () => {
+  it('writes the same rows (values, \\pb_from draws and :client_id) as --workers 1, with the same failures by SQLSTATE and the same per-statement counts', async () => {
+    const log = `"${SCHEMA}"."Worker Log"`;
+    await admin.query(`CREATE TABLE ${log} (aid int, "Client" int, customer int)`);
+    const file = script('workers.sql', [
+      '\\set aid random(1, 100000)',
+      `\\pb_from customer "${SCHEMA}"."Order Items"."Customer Id"`,
+      `INSERT INTO ${log} VALUES (:aid, :client_id, :customer);`,
+      // A quarter of the executions fail here (22012), after their INSERT committed.
+      'SELECT 1 / (:aid % 4) AS "Ratio";',
+      '',
+    ].join('\n'));
+    const rows = async () => (await admin.query(`SELECT aid, "Client", customer FROM ${log} ORDER BY 1, 2, 3`)).rows;
+    const one = byName((await run({ workload: [file], paths: 'as-is', concurrency: '4' })).result.paths).get('as-is')!;
+    const written = await rows();
+    await admin.query(`TRUNCATE ${log}`);
+    const two = byName((await run({ workload: [file], paths: 'as-is', concurrency: '4', workers: '2' })).result.paths).get('as-is')!;
+    expect(await rows()).toEqual(written);
+    expect(written).toHaveLength(200);
+    expect(new Set(written.map((row) => row.Client))).toEqual(new Set([0, 1, 2, 3]));
+    expect(two.workers).toBe(2);
+    expect(two.concurrency).toBe(4);
+    expect(one.failures!['22012']).toBeGreaterThan(0);
+    expect(two.failures).toEqual(one.failures);
+    expect([two.ops, two.errors]).toEqual([one.ops, one.errors]);
+    const counts = (p: PathResult) => p.statements!.map((s) => [s.name, s.ops, s.errors, s.summary.count]);
+    expect(counts(two)).toEqual(counts(one));
+    expect(two.scripts).toEqual(one.scripts);
+    expect(two.summary.count).toBe(two.ops);
+  }, 120_000);
+
+  it('a cache path: every read answered by the cache or PostgreSQL, counted across both threads', async () => {
+    const p = byName((await run({ builtin: ['select-only'], paths: 'as-is,cache', concurrency: '2', workers: '2' })).result.paths).get('cache')!;
+    expect(p.workers).toBe(2);
+    expect(p.ops).toBe(200);
+    expect(p.cacheHits! + p.cacheMisses!).toBe(200);
+    expect(p.statements![0]!.summary.count).toBe(200);
+  }, 120_000);
+});
+
 describe('serve --workload', () => {
   it('serves each read statement at /q/<name>/slow and /fast (cache-aside: MISS then HIT, same rows); writes are not served', async () => {
     const file = script('served.sql', [
