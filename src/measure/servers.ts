@@ -52,6 +52,12 @@ export class ServerStats {
   records(): ServerRecord[] {
     return this.counts.map((c) => ({ server: c.server, role: c.role, ops: c.ops, errors: c.errors, summary: summarize(c.histogram), histogram: c.histogram.encode() }));
   }
+
+  /** Frees the histograms (WASM memory, never reclaimed otherwise); no records after this. */
+  destroy(): void {
+    for (const c of this.counts) c.histogram.destroy();
+    this.counts = [];
+  }
 }
 
 /** The records of several runs of one path (trials, or sources merged), added server by server. */

@@ -23,17 +23,18 @@ export function readEndpoints(context: Pick<PathContext, 'connect' | 'readServer
 
 export class RoutedConnections {
   private readonly pools: Connections[];
-  private readonly stats: ServerStats;
+  /** Only with replicas: a path on one server times nothing per server, and needs no histogram for it. */
+  private readonly stats: ServerStats | undefined;
   private readonly reads: number[];
   /** Replicas are in play: only then are operations timed per server (no cost without them). */
   readonly routed: boolean;
 
   constructor(readonly servers: readonly ServerEndpoint[], options: ConnectionsOptions = {}) {
     this.pools = servers.map((server) => new Connections(server.connect, options));
-    this.stats = new ServerStats(servers.map((s) => ({ label: s.label, role: s.role })));
     const replicas = servers.flatMap((s, k) => (s.role === 'replica' ? [k] : []));
     this.reads = replicas.length ? replicas : servers.map((_, k) => k);
     this.routed = replicas.length > 0;
+    this.stats = this.routed ? new ServerStats(servers.map((s) => ({ label: s.label, role: s.role }))) : undefined;
   }
 
   /** The server operation i reads from: round-robin over the replicas (or the servers there are). */
@@ -52,26 +53,27 @@ export class RoutedConnections {
 
   /** Runs `work` on server k's idle connection; with replicas, the operation counts for that server. */
   async use<T>(k: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
-    if (!this.routed) return this.pools[k]!.use(work);
+    const stats = this.stats;
+    if (!stats) return this.pools[k]!.use(work);
     const started = performance.now();
     try {
       const result = await this.pools[k]!.use(work);
-      this.stats.record(k, (performance.now() - started) * 1000, false);
+      stats.record(k, (performance.now() - started) * 1000, false);
       return result;
     } catch (error) {
-      this.stats.record(k, 0, true);
+      stats.record(k, 0, true);
       throw error;
     }
   }
 
   /** The measured phase starts: the per-server counts start from zero (the warm-up is left out). */
   resetStats(): void {
-    if (this.routed) this.stats.reset();
+    this.stats?.reset();
   }
 
   /** With replicas: each server's operations and latency in the run; else undefined. */
   serverRecords(): ServerRecord[] | undefined {
-    return this.routed ? this.stats.records() : undefined;
+    return this.stats?.records();
   }
 
   /** A live connection to server k, if any (plan checks run on the server that ran the path). */
@@ -85,6 +87,8 @@ export class RoutedConnections {
   }
 
   async close(): Promise<void> {
+    // WASM histograms are not garbage-collected: a closed path's would stay for the life of the process.
+    this.stats?.destroy();
     await Promise.all(this.pools.map((pool) => pool.close()));
   }
 }

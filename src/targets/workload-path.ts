@@ -126,6 +126,12 @@ class WorkloadStats {
     }));
   }
 
+  /** Frees the statements' histograms (WASM memory, never reclaimed otherwise); no records after this. */
+  destroy(): void {
+    for (const stats of this.statements.flat()) stats.histogram.destroy();
+    this.statements = [];
+  }
+
   scriptRecords(): ScriptRecord[] {
     return [...this.scripts.entries()].map(([name, counts]) => ({ name, ops: counts.ops, errors: counts.errors }));
   }
@@ -345,6 +351,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
       return findings;
     },
     async close() {
+      stats.destroy();
       await dropIndex().catch(() => undefined);
       await connections.close();
     },
