@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import { ownBytes } from '../cache/near-cache.js';
+import { inEncodeSlot } from './encode-slots.js';
 
 export type ContentCoding = 'identity' | 'gzip' | 'br';
 
@@ -48,13 +49,14 @@ export function entityTag(body: Buffer, coding: ContentCoding = 'identity'): str
 
 /**
  * The body's identity tag now, and its encodings when zlib (on libuv's thread pool, off the event
- * loop) has made them. An encoding that is not smaller than the body is left out.
+ * loop) has made them, a few bodies at a time (encode-slots.ts). An encoding that is not smaller
+ * than the body is left out.
  */
 export async function represent(body: Buffer, tag = entityTag(body)): Promise<Representation> {
   // Kept for long in the near cache: each encoding in memory of its own (see ownBytes).
   const identity: Encoded = { body: ownBytes(body), etag: tag };
   if (body.length < MIN_COMPRESS_BYTES) return { identity };
-  const [gzipped, brotli] = await Promise.all([
+  const [gzipped, brotli] = await inEncodeSlot(() => Promise.all([
     gzipAsync(body, { level: 9 }),
     brotliAsync(body, {
       params: {
@@ -63,7 +65,7 @@ export async function represent(body: Buffer, tag = entityTag(body)): Promise<Re
         [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
       },
     }),
-  ]);
+  ]));
   const tagged = (coded: Buffer, coding: ContentCoding): Encoded | undefined =>
     coded.length < body.length ? { body: ownBytes(coded), etag: `${tag.slice(0, -1)}-${coding}"` } : undefined;
   const representation: Representation = { identity };
