@@ -326,6 +326,18 @@ function castColumnOf(tokens: readonly Token[]): ColumnRef | undefined {
   return i === tokens.length ? ref : undefined;
 }
 
+/** True when the first token opens a parenthesis that the last token closes: one pair around them all. */
+function wrapped(tokens: readonly Token[]): boolean {
+  if (tokens.length < 2 || tokens[0]!.text !== '(' || tokens.at(-1)!.text !== ')') return false;
+  let depth = 0;
+  for (let i = 0; i < tokens.length - 1; i++) {
+    if (tokens[i]!.text === '(') depth++;
+    else if (tokens[i]!.text === ')') depth--;
+    if (depth === 0) return false;
+  }
+  return true;
+}
+
 /**
  * In a condition evaluated on a scan of `alias`, the scan's column that is compared for equality
  * with a value from outside the scan (a column of another relation, or a `$n` parameter): in a
@@ -348,8 +360,9 @@ export function correlatedColumn(condition: string, alias: string | undefined, o
       const other = castColumnOf(theirs);
       const outside = (theirs.length === 1 && theirs[0]!.kind === 'param') || (other?.qualifier !== undefined && other.qualifier !== alias);
       if (!outside) continue;
-      const printed = condition.slice(theirs[0]!.at, theirs.at(-1)!.at + theirs.at(-1)!.text.length);
-      return { column: column.column, outer: printed.replace(/^\((.*)\)$/, '$1') };
+      // Without the parentheses around the whole side, not those of `(s.id)::numeric(10,2)`.
+      const bare = wrapped(theirs) ? theirs.slice(1, -1) : theirs;
+      return { column: column.column, outer: condition.slice(bare[0]!.at, bare.at(-1)!.at + bare.at(-1)!.text.length) };
     }
   }
   return null;

@@ -103,6 +103,8 @@ describe('correlatedColumn', () => {
     ['(o.station_id = $1)', 'o', true, { column: 'station_id', outer: '$1' }],
     ['(s.id = o.station_id)', 'o', false, { column: 'station_id', outer: 's.id' }],
     ['("Station Id" = "S".id)', 'o', true, { column: 'Station Id', outer: '"S".id' }],
+    // The outer side keeps its own parentheses: only a pair around the whole side goes.
+    ['(amount = (s.id)::numeric(10,2))', 'o', true, { column: 'amount', outer: '(s.id)::numeric(10,2)' }],
   ] as const)('%s on %s -> %j', (condition, alias, bare, found) => {
     expect(correlatedColumn(condition, alias, bare)).toEqual(found);
   });
