@@ -14,38 +14,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
+import { BIN, ensureBuilt, ROOT } from './built-cli.js';
 
 const RUNS = Number(process.env.RUNS ?? 30);
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = join(ROOT, 'bin', 'perfbench');
 const TARGET_FACTOR = 1.3;
 const TARGET_EXTRA_MS = 50;
-
-/** The newest modification time of a file under `dir`, ms. */
-function newestMtimeMs(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtimeMs(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** bin/perfbench runs dist/ when it exists: build it when it is missing or older than src/. */
-function ensureBuilt(): void {
-  const compiled = join(ROOT, 'dist', 'cli.js');
-  if (existsSync(compiled) && statSync(compiled).mtimeMs >= newestMtimeMs(join(ROOT, 'src'))) return;
-  process.stderr.write('dist/ is missing or older than src/: building it (npm run build)…\n');
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run build failed: fix the type errors above, then rerun');
-}
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
