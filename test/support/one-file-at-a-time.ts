@@ -20,7 +20,14 @@ import { TEST_DATABASE_URL } from './services.js';
 const holder = new pg.Client({ connectionString: TEST_DATABASE_URL, application_name: 'perfbench-test-file-lock' });
 holder.on('error', () => undefined);
 await holder.connect();
-await holder.query('SELECT pg_advisory_lock($1)', [inject('perfbenchFileLock')]);
+// Polled, never waited for in pg_advisory_lock: a statement waiting there keeps its snapshot, and a
+// CREATE INDEX CONCURRENTLY in the running file waits for every older snapshot of the database, so
+// the two would wait for each other for ever (seen: bench-workload-concurrently, crash-ownership).
+// Between tries this connection is idle, with no snapshot, and holds nothing up.
+const key = inject('perfbenchFileLock');
+while (!(await holder.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [key])).rows[0]!.locked) {
+  await new Promise((done) => setTimeout(done, 200));
+}
 
 // Registered before the file's own hooks, so it runs after all of them (vitest runs after-hooks in reverse).
 afterAll(async () => {
