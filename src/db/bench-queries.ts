@@ -104,25 +104,37 @@ export async function eachWorkloadBody(client: pg.ClientBase, workload: Workload
     return;
   }
   const pending = new Set(values);
+  const done = new Set<string>();
   let key: string | undefined;
   let rows: Row[] = [];
   const flush = (): void => {
     if (key === undefined) return;
+    // The batch sorts by the key: a key seen again means its rows were split, and a body would lose some.
+    if (done.has(key)) throw new Error(`the batch report query returned the rows of ${JSON.stringify(key)} apart`);
+    done.add(key);
     if (pending.delete(key)) onBody(key, workload.body(key, rows));
     rows = [];
   };
   const query = new pgDriver.Query({ text: workload.batch.text, values: [[...values]] } as pg.QueryConfig);
+  // A throw in the 'row' listener would escape from pg's socket callback as an uncaught exception:
+  // the first one is kept, later rows are ignored, and the query rejects with it once it ends.
+  let failure: unknown;
   // A 'row' listener makes pg hand each row over instead of accumulating them in the result.
   query.on('row', (row: Row) => {
-    const rowKey = String(row.perfbench_key);
-    if (rowKey !== key) {
-      flush();
-      key = rowKey;
+    if (failure !== undefined) return;
+    try {
+      const rowKey = String(row.perfbench_key);
+      if (rowKey !== key) {
+        flush();
+        key = rowKey;
+      }
+      rows.push(row);
+    } catch (error) {
+      failure = error;
     }
-    rows.push(row);
   });
   await new Promise<void>((resolve, reject) => {
-    query.once('end', () => resolve());
+    query.once('end', () => (failure === undefined ? resolve() : reject(failure)));
     query.once('error', reject);
     client.query(query);
   });

@@ -21,13 +21,18 @@ export async function fillReports(context: PathContext, tier: CacheTier, keys: R
       if (context.signal.aborted) throw new Error('interrupted while filling the cache');
       // Each body is SET as soon as it is made: the query's rows are never all alive at once.
       const writes: Promise<void>[] = [];
-      await eachWorkloadBody(client, context.workload, categories.slice(from, from + CATEGORIES_PER_QUERY), (category, body) => {
-        bytes += body.length;
-        const write = tier.set(keys.get(category)!, body, context.ttlSeconds);
-        // Handled now, while the query still runs (a failure is not "unhandled"); Promise.all below rethrows it.
-        write.catch(() => undefined);
-        writes.push(write);
-      });
+      try {
+        await eachWorkloadBody(client, context.workload, categories.slice(from, from + CATEGORIES_PER_QUERY), (category, body) => {
+          bytes += body.length;
+          const write = tier.set(keys.get(category)!, body, context.ttlSeconds);
+          // Handled now, while the query still runs (a failure is not "unhandled"); Promise.all below rethrows it.
+          write.catch(() => undefined);
+          writes.push(write);
+        });
+      } finally {
+        // Also when the query failed: the SETs already sent land before the caller removes the run's keys.
+        await Promise.allSettled(writes);
+      }
       await Promise.all(writes);
     }
   } finally {
