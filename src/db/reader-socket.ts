@@ -11,12 +11,18 @@
  *   reused buffer, valid only during its call: it counts rows and copies the few bytes it keeps.
  *
  * TLS connections keep a plain socket: pg wraps it with tls.connect, which reads the socket itself.
+ * Only 'data' listeners see what a pgSocket reads: a reader that pulls through 'readable' / read()
+ * (pg-copy-streams' copy-to, pipe) would get nothing, and none is used on these connections.
  */
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-/** One read's size: the most a single read returns (the reused buffer is allocated per socket). */
-const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * Every pgSocket of this thread reads into this one buffer: each read is used, or copied, within its
+ * synchronous callback, so no socket's bytes are there when the next read (of any socket) comes.
+ * One per socket would hold 64 kB per connection for its life (a --concurrency 1024 run's worth).
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
 /** The sockets pgSocket made with a reused buffer (weak: nothing is kept alive by being here). */
 const readsIntoReusedBuffer = new WeakSet<Duplex>();
@@ -29,7 +35,7 @@ export function pgSocket(config?: { ssl?: unknown }): Duplex {
   // Node's Socket constructor takes `onread` (lib/net.js) though @types/node lists it only for connect().
   const options: SocketConstructorOpts & { onread: OnReadOpts } = {
     onread: {
-      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      buffer: readBuffer,
       callback: (bytes: number, buffer: Uint8Array) => {
         const chunk = Buffer.from(buffer.buffer, buffer.byteOffset, bytes);
         const borrower = borrowers.get(socket);

@@ -95,11 +95,10 @@ export class WireChannel {
     stream.removeListener('data', pgParser);
     // A pgSocket lends each read (reader-socket.ts): the rows are counted in place, and only what
     // goes on to pg, or the few bytes the reader carries over, is copied.
-    if (borrowReads(stream, (chunk) => this.receive(chunk))) this.handOn = (chunk) => pgParser(Buffer.from(chunk));
-    else {
-      this.handOn = pgParser;
-      stream.on('data', (chunk: Buffer) => this.receive(chunk));
-    }
+    this.handOn = borrowReads(stream, (chunk) => this.receive(chunk)) ? (chunk) => pgParser(Buffer.from(chunk)) : pgParser;
+    // Also when borrowing, where no 'data' comes (pgSocket emits none while a borrower is set): had
+    // Node ignored the socket's onread, the reads would arrive here instead of never.
+    stream.on('data', (chunk: Buffer) => this.receive(chunk));
     stream.on('error', (error: Error) => this.fail(error));
     stream.on('close', () => this.fail(new Error('Connection terminated unexpectedly')));
   }
