@@ -57,8 +57,8 @@ export interface PreparedBench {
   paths: BenchPath[];
   /** Notes that go into the result (which cache tier, which server…). */
   notes: string[];
-  /** What worker threads build the same paths from (bench --workers N; the report's paths only). */
-  threadContext?: ThreadContext;
+  /** What worker threads build the same paths from (bench --workers N). */
+  threadContext: ThreadContext;
 }
 
 export async function prepareBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, replicas?: ReplicaSession): Promise<PreparedBench> {

@@ -46,7 +46,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   await replicas?.start();
   if ('pathNames' in prepared) options = { ...options, paths: prepared.pathNames };
   const startGate = options.shard ? shardGate(runtime, options.shard, talk.say) : undefined;
-  const threads = await startThreads(runtime, options, 'threadContext' in prepared ? prepared.threadContext : undefined, talk);
+  const threads = await startThreads(runtime, options, prepared.threadContext, talk);
   const results = await measure(prepared.paths, options, prepared.sequence, runtime.signal, hooks, talk.warn, startGate, threads);
 
   // Summarize: client-bound checks, speed-ups, and the gate against the baseline.
@@ -76,10 +76,11 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
  * bench --workers N (N > 1): the threads that generate the load, each with the run's paths built
  * afresh; closed before the paths, the keys and the in-process server go (deferred last, run first).
  */
-async function startThreads(runtime: Runtime, options: BenchOptions, context: ThreadContext | undefined, talk: BenchTalk): Promise<LoadThreads | undefined> {
+async function startThreads(runtime: Runtime, options: BenchOptions, context: ThreadContext, talk: BenchTalk): Promise<LoadThreads | undefined> {
   const count = options.workers ?? 1;
   if (count <= 1) return undefined;
-  if (!context) throw new Error('worker threads time the report paths only');
+  // bench-flags.ts refuses this with one line; here it would make every thread build the same candidate.
+  if (context.kind === 'workload' && context.kinds.some((kind) => kind.kind === 'index')) throw new Error('an index= path cannot run on worker threads');
   talk.status(`starting ${count} worker threads`);
   const threads = await LoadThreads.start(context, count, runtime.signal);
   runtime.defer(() => threads.close());
