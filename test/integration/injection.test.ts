@@ -161,9 +161,12 @@ describe('injection through the HTTP query string of serve', () => {
       expect(real.status).toBe(200);
       expect((json(real) as { count: number }).count).toBeGreaterThan(0);
     } finally {
-      // The fast route cached every category it answered: the keys go with the test.
-      if (running) await (await runtime.cache()).deletePrefix(reportKey(running.namespace, ''));
-      await runtime.close();
+      try {
+        // The fast route cached every category it answered: the keys go with the test.
+        if (running) await (await runtime.cache()).deletePrefix(reportKey(running.namespace, ''));
+      } finally {
+        await runtime.close();
+      }
     }
     expect(await state()).toEqual(before);
   });

@@ -11,6 +11,7 @@
  */
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { PROBE_KEY } from '../../src/server/routes/health.js';
 
 export interface Inventory {
   /** `schema.relation` of every user table, view and sequence outside perfbench's own metadata tables. */
@@ -91,8 +92,15 @@ export async function scanKeys(redis: Redis): Promise<string[]> {
  * What `after` holds that `before` did not, less what belongs to a run still in progress. Lines
  * ready to print, one per kind, empty when nothing was left.
  */
+/**
+ * Keys perfbench writes with a short TTL of their own, by design: serve's /healthz probe key lives
+ * 10 s, so it is there at the end whenever a serve test probed in the run's last seconds.
+ */
+const SELF_EXPIRING_KEYS = new Set([PROBE_KEY]);
+
 export function leftBehind(before: Inventory, after: Inventory, isRunning: (pid: number) => boolean = processRuns): string[] {
-  const fresh = (kind: keyof Inventory) => after[kind].filter((name) => !before[kind].includes(name) && !ownedByRunningProcess(name, isRunning));
+  const fresh = (kind: keyof Inventory) => after[kind].filter((name) => !before[kind].includes(name) && !ownedByRunningProcess(name, isRunning)
+    && !(kind === 'keys' && SELF_EXPIRING_KEYS.has(name)));
   const lines: string[] = [];
   const say = (what: string, names: string[]) => {
     if (names.length > 0) lines.push(`${what} (${names.length}): ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`);

@@ -28,7 +28,7 @@ export interface HealthDeps {
 }
 
 /** The probe's own key; it expires by itself. */
-const PROBE_KEY = `${KEY_PREFIX}healthz`;
+export const PROBE_KEY = `${KEY_PREFIX}healthz`;
 const PROBE_TTL_SECONDS = 10;
 
 /** One probe's outcome, as `/healthz` shows it. */
