@@ -146,12 +146,6 @@ function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOpti
   if (http) throw usageError('--http does not time a workload yet', 'drop --http, or run the report without --workload');
   const kinds = flags.paths === undefined ? undefined : workloadPathsOption(flags.paths);
   const options = unshardedOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, paths: undefined, http: undefined } as BenchFlags);
-  // A candidate index is built and dropped once, around each of its path's runs, by the process that
-  // sets the path up; threads that each set up their share of a run cannot share that.
-  const index = kinds?.find((kind) => kind.kind === 'index');
-  if (index && options.workers !== undefined && options.workers > 1) {
-    throw usageError(`--workers does not time an index= path yet (index=${index.index.expression})`, 'run the index= path with --workers 1, or drop it from --paths');
-  }
   options.workload = workload;
   options.paths = [];
   if (kinds) options.workloadPaths = kinds;

@@ -96,6 +96,12 @@ export interface BenchPath {
    * trial still means something altered the table mid-bench). Only `plan-…` flags and their notes.
    */
   checkPlan?(): Promise<RunFindings>;
+  /**
+   * bench --workers: what the process sets up once around each run its threads make of this path
+   * (a workload's candidate index, which the threads' own paths then share), and takes down after it.
+   */
+  beforeThreadedRun?(): Promise<void>;
+  afterThreadedRun?(): Promise<void>;
   /** Releases connections and removes what the path wrote that nobody else needs; idempotent. */
   close(): Promise<void>;
 }

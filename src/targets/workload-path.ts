@@ -56,6 +56,11 @@ export interface WorkloadContext {
   signal: AbortSignal;
   /** Who records the index= paths' candidate builds (the run's owner, under the table's run lock); absent: not recorded. */
   indexOwnership?: CandidateOwnership;
+  /**
+   * bench --workers, in a thread: an index= path's candidate index is built and dropped around each
+   * run by the process (the path's beforeThreadedRun/afterThreadedRun there), not by this path.
+   */
+  sharedCandidate?: boolean;
   /** Test hook: told every statement step planned for execution i on a path (the bound values). */
   onStep?(path: string, executionIndex: number, statement: ScriptStatement, values: readonly string[]): void;
   /**
@@ -256,17 +261,17 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
    * connection of its own), then waited for on the replicas, whose reads must find it.
    */
   const buildOnPrimary = async (index: CandidateIndex): Promise<BuiltCandidate> => {
-    if (!context.replicas) return buildCandidate(connections.any()!, index, context.indexOwnership);
+    // With bench --workers, the process builds it while its threads hold the connections: one of its own then.
+    const worker = context.replicas ? undefined : connections.any();
+    if (worker) return (built = await buildCandidate(worker, index, context.indexOwnership));
     const client = await context.connect();
-    let candidate: BuiltCandidate;
     try {
-      candidate = await buildCandidate(client, index, context.indexOwnership);
+      built = await buildCandidate(client, index, context.indexOwnership);
     } finally {
       await client.end().catch(() => undefined);
     }
-    built = candidate;
-    await context.replicas.catchUp();
-    return candidate;
+    await context.replicas?.catchUp();
+    return built;
   };
 
   const dropIndex = async (): Promise<void> => {
@@ -292,7 +297,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
           stats.reset();
           if (kind.kind === 'cache') tier ??= await context.cache();
           await connections.ensure(concurrency);
-          if (kind.kind === 'index' && !built) built = await buildOnPrimary(kind.index);
+          if (kind.kind === 'index' && !built && !context.sharedCandidate) await buildOnPrimary(kind.index);
         },
         measureStart() {
           stats.reset();
@@ -349,6 +354,14 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
       const perServer = connections.serverRecords();
       if (perServer) findings.servers = perServer;
       return findings;
+    },
+    // bench --workers: the process builds the candidate once around each threaded run (its threads' paths,
+    // made with sharedCandidate, only time it and check their plans against it, in their teardown).
+    async beforeThreadedRun() {
+      if (kind.kind === 'index' && !built) await buildOnPrimary(kind.index);
+    },
+    async afterThreadedRun() {
+      await dropIndex();
     },
     async close() {
       stats.destroy();

@@ -63,7 +63,7 @@ export async function measure(paths: readonly BenchPath[], options: BenchOptions
         else await passGate();
         if (signal.aborted) return results;
         // bench --workers N: the threads make the run together, and bring their paths' findings with it.
-        const ran: { result: PathResult; findings?: RunFindings } = threads ? await threads.run(path.name, setup) : { result: await runTarget(path.target(workers), setup) };
+        const ran: { result: PathResult; findings?: RunFindings } = threads ? await runOnThreads(threads, path, setup) : { result: await runTarget(path.target(workers), setup) };
         // A run whose setup failed still counts itself in, so the other shards are not left waiting.
         if (!signal.aborted) await passGate();
         const result: PathResult = { ...ran.result, ...(measureStartedAt ? { measureStartedAt } : {}) };
@@ -128,6 +128,16 @@ async function checkPlansAtEnd(paths: readonly BenchPath[], results: PathResult[
     const flags = changed ? ['plan-changed'] : ['check-failed'];
     for (const note of notes) warnOnce(`${path.name}:${flags[0]}`, note);
     results[last] = withFindings(results[last]!, { notes, flags });
+  }
+}
+
+/** One run of `path` made by the threads, between what the process sets up for them and takes down after. */
+async function runOnThreads(threads: LoadThreads, path: BenchPath, setup: RunOptions): Promise<{ result: PathResult; findings: RunFindings }> {
+  await path.beforeThreadedRun?.();
+  try {
+    return await threads.run(path.name, setup);
+  } finally {
+    await path.afterThreadedRun?.();
   }
 }
 

@@ -75,7 +75,8 @@ function workloadPaths(workload: WorkloadThreadContext): { sequence: CategorySeq
     keyNamespace: workload.keyNamespace,
     ttlSeconds: workload.ttlSeconds,
     signal: abort.signal,
-    // No index= path runs in a thread, so nothing is built that the replicas would need to catch up with.
+    // An index= path's candidate is built by the process around each run (and the replicas caught up there).
+    sharedCandidate: true,
     ...(readServers ? { replicas: { readServers, primaryLabel: workload.primaryLabel ?? 'primary', catchUp: () => Promise.resolve() } } : {}),
   };
   return { sequence: { names: [], at: () => '' }, paths: new Map(workload.kinds.map((kind) => [workloadPathName(kind), workloadPath(context, kind)])) };

@@ -61,8 +61,8 @@ export interface ReportThreadContext extends ThreadCommon {
 /**
  * bench --workload: the scripts (a parsed Script is plain data, copied as it is), their variables'
  * sources, and the paths' kinds; each thread plans execution i from i alone, as one process does.
- * An index= path is not among them: its candidate index is built and dropped once, by one
- * connection, which threads that each set a path up cannot share (bench-flags.ts refuses it).
+ * An index= path's candidate index is built and dropped by the process around each run, once for
+ * all threads (bench-measure.ts runOnThreads); the threads time it and check their plans against it.
  */
 export interface WorkloadThreadContext extends ThreadCommon {
   kind: 'workload';

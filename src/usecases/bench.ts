@@ -79,8 +79,6 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
 async function startThreads(runtime: Runtime, options: BenchOptions, context: ThreadContext, talk: BenchTalk): Promise<LoadThreads | undefined> {
   const count = options.workers ?? 1;
   if (count <= 1) return undefined;
-  // bench-flags.ts refuses this with one line; here it would make every thread build the same candidate.
-  if (context.kind === 'workload' && context.kinds.some((kind) => kind.kind === 'index')) throw new Error('an index= path cannot run on worker threads');
   talk.status(`starting ${count} worker threads`);
   const threads = await LoadThreads.start(context, count, runtime.signal);
   runtime.defer(() => threads.close());

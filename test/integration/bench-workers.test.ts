@@ -195,14 +195,10 @@ describe('bench --workers', () => {
     }
   }, 60_000);
 
-  it('refuses more threads than clients, and a workload\'s index= path, with one line (exit 2)', async () => {
+  it('refuses more threads than clients, with one line (exit 2)', async () => {
     const more = await cli(['bench', '--table', table, '--workers', '3', '--concurrency', '2']);
     expect(more.code).toBe(2);
     expect(more.stderr.trim().split('\n')).toHaveLength(1);
     expect(more.stderr).toMatch(/--workers 3 is more than --concurrency 2.*use --workers 2 or fewer/);
-    const index = await cli(['bench', '--builtin', 'select-only', '--paths', 'as-is,index=pgbench_accounts(abalance)', '--workers', '2', '--concurrency', '2']);
-    expect(index.code).toBe(2);
-    expect(index.stderr.trim().split('\n')).toHaveLength(1);
-    expect(index.stderr).toMatch(/--workers does not time an index= path yet \(index=pgbench_accounts\(abalance\)\) — run the index= path with --workers 1, or drop it from --paths/);
   });
 });

@@ -235,6 +235,25 @@ describe('bench --workload --workers 2: the executions of one thread, made by tw
     expect(two.summary.count).toBe(two.ops);
   }, 120_000);
 
+  it('an index= path: the process builds the candidate once around each run, both threads read through it, then it is gone', async () => {
+    const file = script('workers-index.sql', [
+      `\\pb_from cid "${SCHEMA}"."Order Items"."Customer Id"`,
+      `SELECT count(*), sum(amount) FROM "${SCHEMA}"."Order Items" WHERE "Customer Id" = :cid;`,
+      '',
+    ].join('\n'));
+    const outcome = await run({ workload: [file], paths: `as-is,index="${SCHEMA}"."Order Items"("Customer Id")`, concurrency: '2', workers: '2', trials: '2' });
+    const paths = byName(outcome.result.paths);
+    const indexPath = paths.get(`index=${TABLE}("Customer Id")`)!;
+    expect(indexPath.workers).toBe(2);
+    expect([indexPath.ops, indexPath.errors]).toEqual([400, 0]);
+    expect(indexPath.plan!.usesIndex).toBe(true);
+    expect(indexPath.flags ?? []).not.toContain('plan-mismatch');
+    expect(paths.get('as-is')!.plan!.usesIndex).toBe(false);
+    const left = await admin.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [SCHEMA]);
+    expect(left.rows.map((r: { indexname: string }) => r.indexname).filter((name) => name.startsWith('pbw_'))).toEqual([]);
+    expect((await admin.query('SELECT count(*)::int AS n FROM perfbench_index_intents WHERE index_schema = $1', [SCHEMA])).rows[0].n).toBe(0);
+  }, 120_000);
+
   it('a cache path: every read answered by the cache or PostgreSQL, counted across both threads', async () => {
     const p = byName((await run({ builtin: ['select-only'], paths: 'as-is,cache', concurrency: '2', workers: '2' })).result.paths).get('cache')!;
     expect(p.workers).toBe(2);
