@@ -31,7 +31,6 @@ import { slowRoute } from './routes/slow.js';
 // The server's limits are part of its contract (ReportServerDeps.limits): importers find them here too.
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 
-/** What the server needs, injected. It closes only what it opened itself (the slow connection). */
 /** What both servers (the report's and a workload's) serve from: a slow and a fast route's backends. */
 export interface RouteBackends {
   /** The fast route's pool (and `/healthz`'s probe). Owned by the caller. */
@@ -50,6 +49,7 @@ export interface RouteBackends {
   log?: (line: string) => void;
 }
 
+/** What the server needs, injected. It closes only what it opened itself (the slow connection). */
 export interface ReportServerDeps extends RouteBackends {
   /** What the report routes run and serve. */
   workload: Workload;

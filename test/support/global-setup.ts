@@ -4,7 +4,7 @@ import { configuredTestUrls, printableUrl } from './service-urls.js';
 import { ServiceSetupError, settlePostgres, settleRedis, type Settled } from './start-services.js';
 
 /**
- * The global setup of the projects that use the services (`integration` and `readme`), run in
+ * The global setup of the projects that use the services (`integration` and `README`), run in
  * vitest's main process before any worker:
  *
  * 1. settles PostgreSQL and Redis (start-services.ts: PERFBENCH_TEST_* if set, else the machine's
