@@ -1,45 +1,23 @@
 /**
  * The floor under any Node.js client, for bench:fidelity's scripts part: pgbench's select-only
  * transaction (one prepared SELECT of pgbench_accounts by a uniformly drawn aid) sent from a bare
- * socket in a callback loop: no promises, no histograms, no statement planning, none of
- * perfbench's code. Set beside pgbench's figure, it tells how much of perfbench's gap to pgbench
- * is perfbench's own and how much is what one round trip costs Node (its event loop, the socket
- * write, the read callback) against pgbench's C.
+ * socket in a callback loop: no promises, no histograms, no statement planning, no row reader.
+ * Set beside pgbench's figure, it tells how much of perfbench's gap to pgbench is perfbench's own
+ * and how much is what one round trip costs Node (its event loop, the socket write, the read
+ * callback) against pgbench's C.
  *
  * pg opens each connection (authentication, the statement prepared by name); then the loop takes
- * the socket from pg's parser and speaks the protocol itself: Bind, Execute, Sync per transaction,
- * the next one sent when ReadyForQuery arrives.
+ * the socket from pg's parser and speaks the protocol itself: Bind, Execute, Sync per transaction
+ * (encoded by wire-protocol.ts's bindExecuteSync, a pure function: the one piece of perfbench it
+ * shares), the next one sent when ReadyForQuery arrives.
  */
 import type pg from 'pg';
+import { bindExecuteSync } from '../../src/db/wire-protocol.js';
 
 const STATEMENT = 'perfbench_bare_select';
 const TEXT = 'SELECT abalance FROM pgbench_accounts WHERE aid = $1';
 const READY_FOR_QUERY = 0x5a;
 const ERROR_RESPONSE = 0x45;
-
-/** Bind (one text parameter) + Execute (all rows) + Sync, as one write. */
-function transaction(aid: string): Buffer {
-  const name = Buffer.from(`${STATEMENT}\0`);
-  const value = Buffer.from(aid);
-  const bindLength = 4 + 1 + name.length + 2 + 2 + 4 + value.length + 2;
-  const out = Buffer.alloc(1 + bindLength + 10 + 5);
-  let at = 0;
-  out[at++] = 0x42; // 'B'
-  at = out.writeUInt32BE(bindLength, at);
-  out[at++] = 0; // unnamed portal
-  at += name.copy(out, at);
-  at = out.writeUInt16BE(0, at); // parameters in text
-  at = out.writeUInt16BE(1, at);
-  at = out.writeInt32BE(value.length, at);
-  at += value.copy(out, at);
-  at = out.writeUInt16BE(0, at); // results in text
-  out[at++] = 0x45; // 'E'
-  at = out.writeUInt32BE(9, at);
-  at = out.writeUInt32BE(0, at + 1); // unnamed portal (the byte skipped is its NUL), no row limit
-  out[at++] = 0x53; // 'S'
-  out.writeUInt32BE(4, at);
-  return out;
-}
 
 /**
  * Runs `clients` bare loops for `seconds` on connections from `connect` (each is closed after),
@@ -72,7 +50,7 @@ function loop(client: pg.Client, accounts: number, deadline: number): Promise<nu
     let skip = 0;
     let header: number[] = [];
     const send = (): void => {
-      socket.write(transaction(String(1 + Math.floor(Math.random() * accounts))));
+      socket.write(bindExecuteSync(STATEMENT, [String(1 + Math.floor(Math.random() * accounts))]));
     };
     socket.on('data', (chunk: Buffer) => {
       let at = skip;

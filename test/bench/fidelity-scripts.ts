@@ -185,7 +185,7 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
     }),
     'target: perfbench tps within 10% of pgbench\'s, and its mean latency within 10% of pgbench\'s latency average',
     ...rows.flatMap(({ script, clients, perfbench: ours, pgbench: theirs, bare }) => (bare ? [
-      `the floor of a Node.js client, ${script} c=${clients}: a bare socket loop (no perfbench code) ${bare.tps.toFixed(0)} tps = ${(bare.tps / theirs.tps).toFixed(2)}x pgbench, ` +
+      `the floor of a Node.js client, ${script} c=${clients}: a bare socket loop (none of perfbench's runner, planning or reader) ${bare.tps.toFixed(0)} tps = ${(bare.tps / theirs.tps).toFixed(2)}x pgbench, ` +
       `client CPU ${bare.cpuUs.toFixed(1)} µs/transaction; perfbench = ${(ours.tps / bare.tps).toFixed(2)}x the bare loop`,
     ] : [])),
   ];
