@@ -142,14 +142,17 @@ export async function main(argv: string[]): Promise<number> {
     if (stack) process.stderr.write(`${stack}\n(this is a bug in perfbench; please report it with the command you ran)\n`);
     return exitCode;
   } finally {
-    // After a Ctrl-C the handler stays a moment: its echo (npx forwarding it) may land after the
-    // work is done, and must not kill the process with the default action (exit 130) as it exits.
+    // After a Ctrl-C the handler stays until the duplicate window has passed: its echo (npx
+    // forwarding it) may land after the work is done, and must not kill the process with the default
+    // action. The timer keeps the process alive that long (at most DUPLICATE_SIGNAL_MS after the
+    // press): an unref'd one let a quick stop exit inside the window, and an echo arriving while the
+    // process tore itself down killed it by signal instead of letting it exit with its code.
     const detach = () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     };
     if (firstSignalAt === undefined) detach();
-    else setTimeout(detach, DUPLICATE_SIGNAL_MS).unref();
+    else setTimeout(detach, Math.max(0, firstSignalAt + DUPLICATE_SIGNAL_MS - Date.now()));
   }
 }
 
