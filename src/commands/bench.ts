@@ -10,6 +10,7 @@ import type { CommandContext } from '../flags/context.js';
 import { repeatable } from '../flags/options.js';
 import { REPLICA_FLAG_HELP } from '../flags/replica-flags.js';
 import { SHARD_FLAG_HELP } from '../flags/shard-flags.js';
+import { DRIVER_HELP } from '../flags/workload-flags.js';
 import { startSpinner } from '../output.js';
 import { progressText } from '../report/bench-progress.js';
 import { BENCH_FORMATS } from '../report/bench-report.js';
@@ -36,6 +37,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--duration <time>', `measured time per path and trial, e.g. 500ms, 5s, 1m (default ${d.duration})`)
     .option('--iterations <n>', 'measured operations per path and trial, instead of --duration')
     .option('--warmup <time>', 'unrecorded warm-up per path and trial (0 for none)', d.warmup)
+    .option('--driver <name>', DRIVER_HELP)
     .option('--workers <n>', 'worker threads generating the load, sharing --concurrency (or --rate); histograms added exactly (default 1)')
     .option('--rate <ops/s>', 'open loop: operations per second on a fixed schedule (coordinated omission corrected)')
     .option('--trials <n>', 'rounds of all paths, interleaved; 3 or more give trial-based intervals', d.trials)

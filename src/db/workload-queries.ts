@@ -6,9 +6,16 @@
  * cache keys. Statements perfbench itself runs live in sql/workload-*.sql.
  */
 import type pg from 'pg';
-import { runRaw } from './bench-queries.js';
+import { forbidIndexScans, runRaw } from './bench-queries.js';
+import { LibpqSession } from './libpq-session.js';
 import { statementName } from './report.js';
 import { sql } from './sql.js';
+
+/**
+ * A connection a workload path's statements run on: node-postgres, or a libpq session (bench
+ * --driver libpq), whose calls block until the answer is in. Every function here takes either.
+ */
+export type WorkloadSession = pg.ClientBase | LibpqSession;
 
 /** Returns every value as the text PostgreSQL sent: no Date, numeric or JSON parsing in the client. */
 const RAW_TYPES = { getTypeParser: () => (value: string) => value };
@@ -18,12 +25,14 @@ const RAW_TYPES = { getTypeParser: () => (value: string) => value };
  * the connection's first use) with its values bound as text. Rows are counted as the driver parses
  * them off the wire, never decoded or kept. Resolves with the number of rows.
  */
-export function runStatementRaw(client: pg.ClientBase, text: string, values: readonly string[]): Promise<number> {
+export function runStatementRaw(client: WorkloadSession, text: string, values: readonly string[]): Promise<number> | number {
+  if (client instanceof LibpqSession) return client.run(text, values);
   return runRaw(client, 'perfbench_wl', text, values);
 }
 
 /** The same statement with its rows kept as arrays of text: what the cache path stores. */
-export async function runStatementRows(client: pg.ClientBase, text: string, values: readonly string[]): Promise<unknown[][]> {
+export async function runStatementRows(client: WorkloadSession, text: string, values: readonly string[]): Promise<unknown[][]> {
+  if (client instanceof LibpqSession) return client.rows(text, values);
   const result = await client.query({ name: statementName('perfbench_wl', text), text, values: [...values], rowMode: 'array', types: RAW_TYPES } as pg.QueryConfig);
   return result.rows as unknown[][];
 }
@@ -32,7 +41,17 @@ export async function runStatementRows(client: pg.ClientBase, text: string, valu
  * The plan of a script statement for one operation's values: EXPLAIN (ANALYZE, BUFFERS) inside a
  * transaction that is rolled back for a read, plain EXPLAIN (not executed) for a write.
  */
-export async function explainStatement(client: pg.ClientBase, text: string, values: readonly string[], analyze: boolean): Promise<unknown> {
+export async function explainStatement(client: WorkloadSession, text: string, values: readonly string[], analyze: boolean): Promise<unknown> {
+  if (client instanceof LibpqSession) {
+    // libpq hands back the json column as text.
+    if (!analyze) return parsePlanText(client.value(sql('workload-explain', { statement: text }), values));
+    client.command(sql('workload-begin'));
+    try {
+      return parsePlanText(client.value(sql('bench-explain', { statement: text }), values));
+    } finally {
+      client.command(sql('workload-rollback'));
+    }
+  }
   if (!analyze) {
     const result = await client.query(sql('workload-explain', { statement: text }), [...values]);
     return result.rows[0]?.['QUERY PLAN'];
@@ -47,9 +66,18 @@ export async function explainStatement(client: pg.ClientBase, text: string, valu
 }
 
 /** Ends whatever transaction a failed statement left open (a warning only when there is none). */
-export async function rollback(client: pg.ClientBase): Promise<void> {
-  await client.query(sql('workload-rollback'));
+export async function rollback(client: WorkloadSession): Promise<void> {
+  if (client instanceof LibpqSession) client.command(sql('workload-rollback'));
+  else await client.query(sql('workload-rollback'));
 }
+
+/** The no-index path's session settings (index scans off) on a connection of either driver. */
+export async function forbidIndexScansOn(client: WorkloadSession): Promise<void> {
+  if (client instanceof LibpqSession) client.command(sql('bench-seq-only'));
+  else await forbidIndexScans(client);
+}
+
+const parsePlanText = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(text));
 
 /** pgbench's default :scale: the rows of pgbench_branches, or undefined when the table does not exist. */
 export async function pgbenchScale(client: pg.ClientBase): Promise<number | undefined> {

@@ -15,7 +15,7 @@ import type { BenchOptions } from '../usecases/bench-options.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 import { lockOptions, type LockFlags } from './lock-flags.js';
 import { choiceOption, durationOption, integerOption, numberOption } from './options.js';
-import { workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
+import { libpqClients, workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
 import { replicaOptions } from './replica-flags.js';
 import { shardOptions, type ShardFlags } from './shard-flags.js';
 
@@ -145,10 +145,14 @@ export function outputFormat(path: string): BenchFormat {
 function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOptions['workload']>, http: boolean): BenchOptions {
   if (http) throw usageError('--http does not time a workload yet', 'drop --http, or run the report without --workload');
   const kinds = flags.paths === undefined ? undefined : workloadPathsOption(flags.paths);
-  const options = unshardedOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, paths: undefined, http: undefined } as BenchFlags);
+  const options = unshardedOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, driver: undefined, paths: undefined, http: undefined } as BenchFlags);
   options.workload = workload;
   options.paths = [];
   if (kinds) options.workloadPaths = kinds;
+  if (workload.driver === 'libpq') {
+    const clients = libpqClients(options.concurrency, options.workers, options.replicaUrls !== undefined);
+    if (clients > 1) options.workers = clients;
+  }
   return options;
 }
 

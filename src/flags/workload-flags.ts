@@ -1,6 +1,6 @@
 /**
  * Flags: `perfbench bench --workload FILE[@WEIGHT] / --builtin NAME[@WEIGHT]`, `-D NAME=VALUE`,
- * `--scale`, `--max-tries`, and the workload's `--paths` (as-is, no-index, index=EXPR, cache). Pure:
+ * `--scale`, `--max-tries`, `--driver`, and the workload's `--paths` (as-is, no-index, index=EXPR, cache). Pure:
  * every bad value is a one-line usage error (exit 2).
  */
 import { createHash } from 'node:crypto';
@@ -10,7 +10,7 @@ import type { WorkloadPathKind } from '../targets/workload-path.js';
 import type { WorkloadOptions, WorkloadScriptSpec } from '../usecases/bench-options.js';
 import { columnIdentifier, printable, quote, tableIdentifier } from '../workload/identifiers.js';
 import { BUILTIN_SCRIPT_NAMES, isBuiltinScriptName, parseDefine, parseScriptSpec } from '../workload/pgbench/index.js';
-import { integerOption } from './options.js';
+import { choiceOption, integerOption } from './options.js';
 
 export interface WorkloadFlags {
   workload?: string[];
@@ -22,7 +22,15 @@ export interface WorkloadFlags {
   concurrently?: boolean;
   /** bench's --paths (read here only to check that --concurrently has an index= path to apply to). */
   paths?: string;
+  /** `--driver pg|libpq`: the client library the scripts' statements run on. */
+  driver?: string;
 }
+
+export const DRIVERS = ['pg', 'libpq'] as const;
+/** As many as --workers allows. */
+const MAX_LIBPQ_CLIENTS = 64;
+export const DRIVER_HELP = 'with a workload: the client the statements run on: pg (node-postgres, asynchronous) or libpq ' +
+  '(blocking calls, one client per worker process, as pgbench; needs the optional libpq module)';
 
 /** The names a workload's --paths accepts besides index=EXPR. */
 export const WORKLOAD_PATH_NAMES = ['as-is', 'no-index', 'cache'] as const;
@@ -41,7 +49,9 @@ export function workloadOptions(flags: WorkloadFlags): WorkloadOptions | undefin
     scripts.push({ source: 'builtin', name, weight });
   }
   const workloadOnly = flags.define?.length || flags.scale !== undefined || flags.maxTries !== undefined;
+  const driver = flags.driver === undefined ? 'pg' : choiceOption(flags.driver, '--driver', DRIVERS);
   if (scripts.length === 0) {
+    if (flags.driver !== undefined) throw usageError('--driver applies only to a workload (the report runs on node-postgres)', 'add --workload FILE or --builtin NAME, or drop --driver');
     if (workloadOnly) throw usageError('-D, --scale and --max-tries apply only to a workload', 'add --workload FILE or --builtin NAME');
     if (flags.concurrently) throw usageError("--concurrently applies to a workload's index=TABLE(COLUMN) paths", 'add --workload FILE or --builtin NAME with --paths index=…, or drop --concurrently');
     return undefined;
@@ -62,6 +72,7 @@ export function workloadOptions(flags: WorkloadFlags): WorkloadOptions | undefin
   };
   if (flags.scale !== undefined) options.scale = integerOption(flags.scale, '--scale', 1, 1_000_000_000);
   if (flags.concurrently) options.concurrently = true;
+  if (driver === 'libpq') options.driver = 'libpq';
   return options;
 }
 
@@ -128,4 +139,20 @@ export function candidateIndex(expression: string): CandidateIndex {
     columns,
     concurrently: false,
   };
+}
+
+/**
+ * `--driver libpq`: each client blocks its process for its round trips, so there is one client per
+ * worker process: --workers equal to --concurrency (given, or set so), one level, and no replicas
+ * (their per-operation routing needs a connection per server in each client).
+ */
+export function libpqClients(concurrency: readonly number[], workers: number | undefined, replicas: boolean): number {
+  if (concurrency.length > 1) throw usageError('--driver libpq runs one level of --concurrency (one worker process per client)', 'give one level, e.g. --concurrency 2');
+  const clients = concurrency[0]!;
+  if (clients > MAX_LIBPQ_CLIENTS) throw usageError(`--driver libpq starts a process per client: at most ${MAX_LIBPQ_CLIENTS}, not --concurrency ${clients}`, 'lower --concurrency, or use --driver pg');
+  if (workers !== undefined && workers !== clients) {
+    throw usageError(`--driver libpq runs one client per worker process, so --workers must equal --concurrency (${clients})`, `drop --workers, or give --workers ${clients}`);
+  }
+  if (replicas) throw usageError('--driver libpq does not route reads to replicas', 'drop --replica-url (and PERFBENCH_REPLICA_URLS), or use --driver pg');
+  return clients;
 }

@@ -43,11 +43,21 @@ export interface PathContext {
 }
 
 /** A server a path sends operations to, and how to open a connection to it. */
-export interface ServerEndpoint {
+export interface ServerEndpoint<C extends PooledClient = pg.Client> {
   /** `host:port`, as reports name it. */
   label: string;
   role: 'primary' | 'replica';
-  connect(): Promise<pg.Client>;
+  connect(): Promise<C>;
+}
+
+/**
+ * What Connections keeps: a node-postgres client, or a libpq session (bench --driver libpq). `on`:
+ * told when the connection ends or errs on its own (pg); without it, a lost connection shows only
+ * as an operation's failure (libpq, whose calls block and emit nothing).
+ */
+export interface PooledClient {
+  end(): Promise<unknown>;
+  on?(event: 'end' | 'error', listener: () => void): unknown;
 }
 
 /** Where the HTTP paths send their requests. */
@@ -135,9 +145,9 @@ export function reconnectDelayMs(attempt: number, policy: ReconnectPolicy = DEFA
   return Math.min(policy.firstDelayMs * 2 ** (attempt - 2), policy.maxDelayMs);
 }
 
-export interface ConnectionsOptions {
+export interface ConnectionsOptions<C extends PooledClient = pg.Client> {
   /** Runs once on every new connection (session settings), replacements included. */
-  prepare?: (client: pg.Client) => Promise<void>;
+  prepare?: (client: C) => Promise<void>;
   /** Ctrl-C: a wait for the next reconnect attempt ends at once. */
   signal?: AbortSignal;
   policy?: ReconnectPolicy;
@@ -163,11 +173,11 @@ interface OpenOutage {
  * operation to the reconnect that ended it (or to the end of the run), is kept for the path's
  * findings (`takeOutages`).
  */
-export class Connections {
-  private readonly all: pg.Client[] = [];
-  private readonly idle: pg.Client[] = [];
+export class Connections<C extends PooledClient = pg.Client> {
+  private readonly all: C[] = [];
+  private readonly idle: C[] = [];
   /** Clients the server or the network ended: replaced before their next use. */
-  private readonly lost = new WeakSet<pg.Client>();
+  private readonly lost = new WeakSet<C>();
   private readonly policy: ReconnectPolicy;
   private outage: OpenOutage | undefined;
   /** Outages that ended since the last `takeOutages`. */
@@ -178,17 +188,17 @@ export class Connections {
   private closed = false;
 
   constructor(
-    private readonly open: () => Promise<pg.Client>,
+    private readonly open: () => Promise<C>,
     /** Session settings for every new connection, or the options. */
-    options?: ((client: pg.Client) => Promise<void>) | ConnectionsOptions,
+    options?: ((client: C) => Promise<void>) | ConnectionsOptions<C>,
   ) {
-    const o: ConnectionsOptions = typeof options === 'function' ? { prepare: options } : options ?? {};
+    const o: ConnectionsOptions<C> = typeof options === 'function' ? { prepare: options } : options ?? {};
     this.prepare = o.prepare;
     this.signal = o.signal;
     this.policy = o.policy ?? DEFAULT_RECONNECT;
   }
 
-  private readonly prepare: ((client: pg.Client) => Promise<void>) | undefined;
+  private readonly prepare: ((client: C) => Promise<void>) | undefined;
   private readonly signal: AbortSignal | undefined;
 
   get size(): number {
@@ -224,7 +234,7 @@ export class Connections {
    * that means the connection is gone marks it lost and starts an outage; the error is rethrown, so
    * the operation counts as an error of the path.
    */
-  async use<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  async use<T>(work: (client: C) => Promise<T>): Promise<T> {
     let client = this.idle.pop();
     if (!client) throw new Error('no idle connection: more operations in flight than connections opened');
     try {
@@ -245,7 +255,7 @@ export class Connections {
   }
 
   /** Any one live connection (for the plan capture), or undefined before `ensure` or while all are lost. */
-  any(): pg.Client | undefined {
+  any(): C | undefined {
     return this.all.find((client) => !this.lost.has(client));
   }
 
@@ -271,13 +281,13 @@ export class Connections {
   }
 
   /** A new connection with its session settings; it is marked lost as soon as it ends or errs. */
-  private async connect(): Promise<pg.Client> {
+  private async connect(): Promise<C> {
     const client = await this.open();
     const lose = (): void => {
       this.lost.add(client);
     };
-    client.on('end', lose);
-    client.on('error', lose);
+    client.on?.('end', lose);
+    client.on?.('error', lose);
     try {
       await this.prepare?.(client);
     } catch (error) {
@@ -295,7 +305,7 @@ export class Connections {
    * A replacement for a lost connection: waits for the backoff (or for the attempt another worker
    * is making), then connects. Throws when the attempt fails; the lost client stays in its slot.
    */
-  private async replace(dead: pg.Client): Promise<pg.Client> {
+  private async replace(dead: C): Promise<C> {
     for (;;) {
       if (this.signal?.aborted) throw new Error('interrupted while reconnecting to PostgreSQL');
       const pending = this.attempt;
@@ -309,7 +319,7 @@ export class Connections {
       if (waitMs <= 0) break;
       await sleep(waitMs, this.signal);
     }
-    let fresh: pg.Client | undefined;
+    let fresh: C | undefined;
     const attempt = (async () => {
       fresh = await this.connect();
     })();
@@ -336,7 +346,7 @@ export class Connections {
   }
 
   /** Puts `fresh` where `dead` was (in `all`; the caller puts it back in `idle`) and ends `dead`. */
-  private swap(dead: pg.Client, fresh: pg.Client, at = this.all.indexOf(dead)): void {
+  private swap(dead: C, fresh: C, at = this.all.indexOf(dead)): void {
     if (at >= 0) this.all[at] = fresh;
     else this.all.push(fresh);
     const idleAt = this.idle.indexOf(dead);

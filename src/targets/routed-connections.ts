@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import { ServerStats, type ServerRecord } from '../measure/servers.js';
 import { firstLine } from '../errors.js';
-import { Connections, type ConnectionOutage, type ConnectionsOptions, type PathContext, type RunFindings, type ServerEndpoint } from './path.js';
+import { Connections, type ConnectionOutage, type ConnectionsOptions, type PathContext, type PooledClient, type RunFindings, type ServerEndpoint } from './path.js';
 import type { PlanWatch } from './plan-check.js';
 
 /** The servers the context's reads go to: its replicas, else the primary alone. */
@@ -21,15 +21,15 @@ export function readEndpoints(context: Pick<PathContext, 'connect' | 'readServer
   return context.readServers?.length ? context.readServers : [{ label: 'primary', role: 'primary', connect: context.connect }];
 }
 
-export class RoutedConnections {
-  private readonly pools: Connections[];
+export class RoutedConnections<C extends PooledClient = pg.Client> {
+  private readonly pools: Connections<C>[];
   /** Only with replicas: a path on one server times nothing per server, and needs no histogram for it. */
   private readonly stats: ServerStats | undefined;
   private readonly reads: number[];
   /** Replicas are in play: only then are operations timed per server (no cost without them). */
   readonly routed: boolean;
 
-  constructor(readonly servers: readonly ServerEndpoint[], options: ConnectionsOptions = {}) {
+  constructor(readonly servers: readonly ServerEndpoint<C>[], options: ConnectionsOptions<C> = {}) {
     this.pools = servers.map((server) => new Connections(server.connect, options));
     const replicas = servers.flatMap((s, k) => (s.role === 'replica' ? [k] : []));
     this.reads = replicas.length ? replicas : servers.map((_, k) => k);
@@ -52,7 +52,7 @@ export class RoutedConnections {
   }
 
   /** Runs `work` on server k's idle connection; with replicas, the operation counts for that server. */
-  async use<T>(k: number, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  async use<T>(k: number, work: (client: C) => Promise<T>): Promise<T> {
     const stats = this.stats;
     if (!stats) return this.pools[k]!.use(work);
     const started = performance.now();
@@ -77,7 +77,7 @@ export class RoutedConnections {
   }
 
   /** A live connection to server k, if any (plan checks run on the server that ran the path). */
-  any(k = 0): pg.Client | undefined {
+  any(k = 0): C | undefined {
     return this.pools[k]?.any();
   }
 

@@ -22,8 +22,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
-import { forbidIndexScans } from '../db/bench-queries.js';
-import { explainStatement, rollback, runStatementRaw, runStatementRows } from '../db/workload-queries.js';
+import { LibpqSession } from '../db/libpq-session.js';
+import { explainStatement, forbidIndexScansOn, rollback, runStatementRaw, runStatementRows, type WorkloadSession } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
 import { LatencyHistogram, summarize } from '../measure/histogram.js';
 import type { PlanSummary, ScriptRecord, StatementRecord } from '../measure/result.js';
@@ -31,7 +31,7 @@ import type { Target } from '../measure/target.js';
 import { parsePlan, scanIndexes } from '../plan/plan.js';
 import { planRecord } from '../plan/plan-record.js';
 import { chooseScript, planExecution, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
-import type { BenchPath, RunFindings, ServerEndpoint } from './path.js';
+import type { BenchPath, PooledClient, RunFindings, ServerEndpoint } from './path.js';
 import { RoutedConnections } from './routed-connections.js';
 import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex, type CandidateOwnership } from './workload-index.js';
 
@@ -41,6 +41,12 @@ export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01
 /** What every workload path is built from; the bench use case fills it once per run. */
 export interface WorkloadContext {
   connect(): Promise<pg.Client>;
+  /**
+   * bench --driver libpq: the connections the scripts' statements run on are libpq sessions opened
+   * by this, whose calls block (one client per process: see libpq-session.ts); absent: node-postgres.
+   * Plans, candidate indexes and the cache path's misses go through the same sessions.
+   */
+  connectLibpq?(): Promise<LibpqSession>;
   scripts: readonly Script[];
   seed: number;
   scale: number;
@@ -153,10 +159,10 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   // With replicas, the executions of a script that only reads go round-robin to them and those of a
   // script that writes to the primary (one script is one transaction: it runs on one server).
   const writing = new Set(context.scripts.flatMap((script, k) => (script.statements.some((s) => s.access === 'write') ? [k] : [])));
-  const servers: ServerEndpoint[] = context.replicas
+  const servers: ServerEndpoint<WorkloadSession & PooledClient>[] = context.replicas
     ? [...context.replicas.readServers, ...(writing.size ? [{ label: context.replicas.primaryLabel, role: 'primary' as const, connect: context.connect }] : [])]
-    : [{ label: 'primary', role: 'primary', connect: context.connect }];
-  const connections = new RoutedConnections(servers, { ...(kind.kind === 'no-index' ? { prepare: forbidIndexScans } : {}), signal: context.signal });
+    : [{ label: 'primary', role: 'primary', connect: context.connectLibpq ?? context.connect }];
+  const connections = new RoutedConnections(servers, { ...(kind.kind === 'no-index' ? { prepare: forbidIndexScansOn } : {}), signal: context.signal });
   const stats = new WorkloadStats(context.scripts);
   const scriptIndexes = new Map(context.scripts.map((s, k) => [s, k]));
   let tier: CacheTier | undefined;
@@ -180,7 +186,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
     return { k, script, steps };
   };
 
-  const cachedRead = async (client: pg.Client, cache: CacheTier, text: string, values: readonly string[]): Promise<void> => {
+  const cachedRead = async (client: WorkloadSession, cache: CacheTier, text: string, values: readonly string[]): Promise<void> => {
     const key = reportKey(context.keyNamespace, createHash('sha1').update(text).update('\u0000').update(JSON.stringify(values)).digest('hex'));
     const hit = await cache.get(key);
     if (hit) {
@@ -197,7 +203,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
    * operation, kept to one async frame per execution (a frame per statement cost a promise and a
    * microtask each: measurable at pgbench's rates, see bench:fidelity).
    */
-  const execute = async (client: pg.Client, k: number, steps: readonly Step[]): Promise<void> => {
+  const execute = async (client: WorkloadSession, k: number, steps: readonly Step[]): Promise<void> => {
     const records = stats.statements[k]!;
     for (const step of steps) {
       if (step.kind === 'sleep') {
@@ -209,7 +215,11 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
       const started = performance.now();
       try {
         if (tier && statement.access === 'read') await cachedRead(client, tier, statement.text, values);
-        else await runStatementRaw(client, statement.text, values);
+        else {
+          // A libpq session answers synchronously: no promise (and microtask) to wait for then.
+          const rows = runStatementRaw(client, statement.text, values);
+          if (typeof rows !== 'number') await rows;
+        }
       } catch (error) {
         record.errors++;
         throw error;
@@ -263,7 +273,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   const buildOnPrimary = async (index: CandidateIndex): Promise<BuiltCandidate> => {
     // With bench --workers, the process builds it while its threads hold the connections: one of its own then.
     const worker = context.replicas ? undefined : connections.any();
-    if (worker) return (built = await buildCandidate(worker, index, context.indexOwnership));
+    if (worker && !(worker instanceof LibpqSession)) return (built = await buildCandidate(worker, index, context.indexOwnership));
     const client = await context.connect();
     try {
       built = await buildCandidate(client, index, context.indexOwnership);

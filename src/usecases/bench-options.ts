@@ -87,6 +87,8 @@ export interface WorkloadOptions {
   maxTries: number;
   /** --concurrently: the index= paths build and drop their candidate index CONCURRENTLY. */
   concurrently?: boolean;
+  /** --driver libpq: the statements run on blocking libpq sessions, one client per worker process (absent: node-postgres). */
+  driver?: 'libpq';
 }
 
 /** Progress and status of a run, for the spinner (TTY only); all optional. */

@@ -1,15 +1,16 @@
 /**
- * Use case (bench --workers N): the entry of one load-generating worker thread (started by
- * bench-threads.ts). It builds the run's paths over connections of its own: the report's from the
+ * Use case (bench --workers N): the entry of one load-generating worker thread, or child process
+ * with --driver libpq (started by bench-threads.ts). It builds the run's paths over connections of its own: the report's from the
  * registry, on the same value sequence as every other thread, or a workload's from its scripts,
  * which plan execution i from i alone. Then it runs what the main thread asks: its share
  * of a run, in step with the other threads, and that run's findings; the plan check at the end;
  * and, on close, lets go of its connections.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
 import { connectClient } from '../db/connection.js';
+import { LibpqSession } from '../db/libpq-session.js';
+import { parentChannel } from '../load-worker.js';
 import { builtinReportWorkload } from '../db/report.js';
 import { initHistograms } from '../measure/histogram.js';
 import { runTarget, type LoopPhase, type RunOptions } from '../measure/runner.js';
@@ -21,11 +22,11 @@ import { valuesSequence, type CategorySequence } from '../workload/sequence.js';
 import { findingsOf } from './bench-measure.js';
 import type { FromThread, ReportThreadContext, ThreadData, ToThread, WorkloadThreadContext } from './bench-threads.js';
 
-const port = parentPort;
-if (!port) throw new Error('bench-thread.ts runs as a worker thread (bench --workers)');
-const data = workerData as ThreadData;
+// A worker thread, or a child process with bench --driver libpq (load-worker.ts).
+const port = await parentChannel<ThreadData>();
+const data = port.data;
 const abort = new AbortController();
-const post = (message: FromThread): void => port.postMessage(message);
+const post = (message: FromThread): void => port.post(message);
 
 let tier: Promise<CacheTier> | undefined;
 async function openTier(): Promise<CacheTier> {
@@ -75,6 +76,7 @@ function workloadPaths(workload: WorkloadThreadContext): { sequence: CategorySeq
     keyNamespace: workload.keyNamespace,
     ttlSeconds: workload.ttlSeconds,
     signal: abort.signal,
+    ...(workload.driver === 'libpq' ? { connectLibpq: () => LibpqSession.connect(data.database, data.connectTimeoutMs) } : {}),
     // An index= path's candidate is built by the process around each run (and the replicas caught up there).
     sharedCandidate: true,
     ...(readServers ? { replicas: { readServers, primaryLabel: workload.primaryLabel ?? 'primary', catchUp: () => Promise.resolve() } } : {}),
@@ -132,10 +134,10 @@ async function close(): Promise<void> {
   for (const path of paths.values()) await path.close().catch(() => undefined);
   if (tier) await (await tier.catch(() => undefined))?.close().catch(() => undefined);
   post({ type: 'closed' });
-  port!.close();
+  port.close();
 }
 
-port.on('message', (message: ToThread) => {
+port.onMessage((message: ToThread) => {
   switch (message.type) {
     case 'run':
       // An error escaping a run is a bug of the thread: uncaught, it ends the thread and the main

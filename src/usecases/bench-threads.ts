@@ -14,8 +14,7 @@
  * line naming the thread; the others are stopped. Ctrl-C aborts every thread's run, which then
  * returns what it measured.
  */
-import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../worker-thread.js';
+import { startLoadWorker, type LoadWorker, type LoadWorkerKind } from '../load-worker.js';
 import type { ConnectionTarget } from '../db/connection.js';
 import type { ReplicaTarget } from './replicas.js';
 import type { RedisConfig } from '../config.js';
@@ -73,6 +72,8 @@ export interface WorkloadThreadContext extends ThreadCommon {
   pbFrom: readonly PbFromValues[];
   maxTries: number;
   kinds: readonly WorkloadPathKind[];
+  /** bench --driver libpq: the statements run on libpq sessions, one client per worker process. */
+  driver?: 'libpq';
   /** With replicas: the primary's label in the per-server figures. */
   primaryLabel?: string;
 }
@@ -109,6 +110,11 @@ export function shareOf(total: number, thread: number, threads: number): number 
   return Math.floor(total / threads) + (thread < total % threads ? 1 : 0);
 }
 
+/** Threads, or processes for the libpq driver (a native addon Node.js loads in a main thread only). */
+export function workerKind(context: ThreadContext): LoadWorkerKind {
+  return context.kind === 'workload' && context.driver === 'libpq' ? 'process' : 'thread';
+}
+
 /** Messages to a thread. */
 export type ToThread =
   | { type: 'run'; id: number; path: string; plan: ThreadRunPlan; progress: boolean }
@@ -137,7 +143,7 @@ const stageRank = (stage: Stage): number => STAGES.indexOf(stage);
 const CLOSE_TIMEOUT_MS = 5_000;
 
 interface ThreadHandle {
-  worker: Worker;
+  worker: LoadWorker;
   index: number;
   stage: Stage;
   /** The latest progress event of the current run. */
@@ -175,14 +181,17 @@ export class LoadThreads {
     this.failed.catch(() => undefined);
   }
 
-  /** Starts `count` threads over `context` and waits until each has built its paths. */
+  /**
+   * Starts `count` threads over `context` and waits until each has built its paths. With the libpq
+   * driver they are child processes instead (load-worker.ts says why); everything else is the same.
+   */
   static async start(context: ThreadContext, count: number, signal: AbortSignal, entryModule?: URL): Promise<LoadThreads> {
     const pool = new LoadThreads();
     // The compiled module beside this one, or its .ts source through tsx (see startWorker); `entryModule`: another module, for tests.
     const entry = entryModule ?? new URL('./bench-thread.js', import.meta.url);
     for (let thread = 0; thread < count; thread++) {
       const workerData: ThreadData = { ...context, thread, threads: count };
-      const worker = startWorker(entry, { workerData });
+      const worker = startLoadWorker(entry, workerKind(context), workerData);
       pool.watch({ worker, index: thread, stage: 'measured' }, count);
     }
     const abort = () => pool.broadcast({ type: 'abort' });

@@ -12,6 +12,7 @@ import { keyNamespace, reportKey } from '../cache/report-cache.js';
 import { columnValues } from '../db/bench-queries.js';
 import { resolveColumn, resolveTable } from '../db/catalog.js';
 import { connectClient } from '../db/connection.js';
+import { LibpqSession, requireLibpq } from '../db/libpq-session.js';
 import type { RunOwner } from '../db/runs.js';
 import { pgbenchScale, workloadDataVersion } from '../db/workload-queries.js';
 import { firstLine, usageError, UserError } from '../errors.js';
@@ -99,6 +100,10 @@ export function noCacheReason(scripts: readonly Script[]): string | undefined {
 export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, hooks: WorkloadHooks = {},
   replicas?: ReplicaSession): Promise<PreparedWorkloadBench> {
   const workload = options.workload!;
+  if (workload.driver === 'libpq') {
+    requireLibpq();
+    if (replicas) throw usageError('--driver libpq does not route reads to replicas', 'unset PERFBENCH_REPLICA_URLS, or use --driver pg');
+  }
   const baseline = options.baseline === undefined ? undefined : await readResultFile(options.baseline, '--baseline');
   const backend = await initHistograms();
   const scripts = await readScripts(workload);
@@ -162,6 +167,7 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     keyNamespace: namespace,
     ttlSeconds: options.ttlSeconds,
     signal: runtime.signal,
+    ...(workload.driver === 'libpq' ? { connectLibpq: () => LibpqSession.connect(database, runtime.config.connectTimeoutMs) } : {}),
     ...(owner ? { indexOwnership: { owner } } : {}),
     ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
     // bench --replica-url: read-only scripts on the replicas, scripts that write on the primary.
@@ -194,6 +200,7 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     kind: 'workload', database, connectTimeoutMs: runtime.config.connectTimeoutMs, ...threadRedis(runtime.redisTarget, tier),
     keyNamespace: namespace, ttlSeconds: options.ttlSeconds, paths: pathNames, histogramBackend: backend,
     scripts, seed: options.seed, scale, defines: workload.defines, pbFrom: values, maxTries: workload.maxTries, kinds,
+    ...(workload.driver ? { driver: workload.driver } : {}),
     ...(replicas ? { replicas: replicas.targets, primaryLabel: replicas.primaryLabel } : {}),
   };
   return { ...(baseline ? { baseline } : {}), sequence, environment, paths, pathNames, notes, threadContext };

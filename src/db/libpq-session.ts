@@ -1,0 +1,180 @@
+/**
+ * Database adapter: one PostgreSQL connection through libpq (the `libpq` package, an optional
+ * native dependency), for `bench --workload --driver libpq`. Its statements run **synchronously**:
+ * the calling thread blocks in libpq's own poll() until the answer is in, as pgbench's client does,
+ * with no event loop, promise or socket callback in the round trip. That is the point: on a small
+ * machine the Node.js event loop's cost per round trip (an epoll wake-up, the read callback, the
+ * write) is what keeps an async client at 0.3–0.9x pgbench's rate (bench:fidelity), and a blocked
+ * thread does not pay it. The price is one connection per process: a session blocks everything else
+ * its thread would do, so bench gives each client its own worker process (bench-threads.ts).
+ *
+ * Statements are named prepared statements bound as text (`-M prepared`); rows are counted, or kept
+ * as text for the cache path. A server error becomes an Error with the SQLSTATE as `code`, as
+ * node-postgres reports it, so failures are counted the same on both drivers.
+ */
+import { createRequire } from 'node:module';
+import { firstLine, usageError, UserError } from '../errors.js';
+import type { ConnectionTarget } from './connection.js';
+
+/** The part of the `libpq` package's PQ class this adapter uses (the package ships no types). */
+interface NativeConnection {
+  connect(conninfo: string, callback: (error?: Error) => void): void;
+  prepare(name: string, text: string, nParams: number): void;
+  execPrepared(name: string, values: string[]): void;
+  exec(text: string): void;
+  execParams(text: string, values: string[]): void;
+  resultStatus(): string;
+  resultErrorMessage(): string;
+  resultErrorFields(): { sqlState?: string } | null;
+  errorMessage(): string;
+  ntuples(): number;
+  nfields(): number;
+  getvalue(row: number, column: number): string;
+  getisnull(row: number, column: number): boolean;
+  finish(): void;
+}
+
+type NativeConstructor = new () => NativeConnection;
+let native: NativeConstructor | undefined;
+
+/** The `libpq` package, loaded on first use: only `--driver libpq` needs it, and it may be absent (it is optional). */
+function loadLibpq(): NativeConstructor {
+  if (native) return native;
+  try {
+    native = createRequire(import.meta.url)('libpq') as NativeConstructor;
+  } catch (error) {
+    throw usageError(
+      `--driver libpq needs the optional native module 'libpq', which did not load (${(error as Error).message.split('\n')[0]})`,
+      "install libpq's headers (apt install libpq-dev) and run npm install again, or drop --driver libpq",
+    );
+  }
+  return native;
+}
+
+/** Checks, before anything connects, that the libpq driver can run here: a one-line usage error (exit 2) if the optional module did not build. */
+export function requireLibpq(): void {
+  loadLibpq();
+}
+
+/** A libpq connection string for `target`: key='value' pairs, quoted as libpq requires. */
+export function conninfo(target: ConnectionTarget, connectTimeoutMs: number, applicationName = 'perfbench'): string {
+  const pairs: Record<string, string | undefined> = {
+    host: target.host,
+    port: String(target.port),
+    user: target.user,
+    password: target.password,
+    dbname: target.database,
+    sslmode: target.sslmode,
+    // libpq counts whole seconds, and 0 would mean "wait forever".
+    connect_timeout: String(Math.max(1, Math.ceil(connectTimeoutMs / 1000))),
+    application_name: applicationName,
+  };
+  return Object.entries(pairs)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined)
+    .map(([key, value]) => `${key}='${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`)
+    .join(' ');
+}
+
+/** SQLSTATE 08006, connection_failure: what a libpq error without a server SQLSTATE means on an open connection. */
+const CONNECTION_FAILURE = '08006';
+
+/** A server error as node-postgres reports one: the message, and the SQLSTATE as `code`. */
+class LibpqError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = 'LibpqError';
+  }
+}
+
+export class LibpqSession {
+  /** The statements prepared on this connection: text -> name (named here: hashing the text per call would cost more than the call's own JS). */
+  private readonly prepared = new Map<string, string>();
+  private closed = false;
+
+  private constructor(private readonly connection: NativeConnection) {}
+
+  /** Connects (off the thread: libpq's connect runs in the thread pool); a failure is a one-line error. */
+  static connect(target: ConnectionTarget, connectTimeoutMs: number): Promise<LibpqSession> {
+    const Native = loadLibpq();
+    const connection = new Native();
+    return new Promise((resolve, reject) => {
+      connection.connect(conninfo(target, connectTimeoutMs), (error) => {
+        if (!error) return resolve(new LibpqSession(connection));
+        connection.finish();
+        reject(new UserError(`cannot connect to PostgreSQL at ${target.host}:${target.port} through libpq: ${error.message.split('\n')[0]}`,
+          'check DATABASE_URL and that the server is running'));
+      });
+    });
+  }
+
+  /**
+   * Runs `text` as a named prepared statement (prepared on its first use on this connection) with
+   * `values` bound as text, blocking this thread until the answer is in. Returns the number of rows.
+   */
+  run(text: string, values: readonly string[]): number {
+    this.execute(text, values);
+    return this.connection.ntuples();
+  }
+
+  /** The same, with the rows kept as arrays of text (NULL as null): what the cache path stores. */
+  rows(text: string, values: readonly string[]): Array<Array<string | null>> {
+    this.execute(text, values);
+    const c = this.connection;
+    const rows: Array<Array<string | null>> = [];
+    for (let r = 0, n = c.ntuples(), m = c.nfields(); r < n; r++) {
+      const row: Array<string | null> = [];
+      for (let f = 0; f < m; f++) row.push(c.getisnull(r, f) ? null : c.getvalue(r, f));
+      rows.push(row);
+    }
+    return rows;
+  }
+
+  /** A statement with no parameters and no rows wanted (a SET, a ROLLBACK). */
+  command(text: string): void {
+    this.connection.exec(text);
+    this.check();
+  }
+
+  /** The first column of the first row of `text` run with `values` (EXPLAIN's plan), or undefined. */
+  value(text: string, values: readonly string[]): string | undefined {
+    this.connection.execParams(text, [...values]);
+    this.check();
+    return this.connection.ntuples() > 0 ? this.connection.getvalue(0, 0) : undefined;
+  }
+
+  /** Closes the connection (a Promise, as Connections ends a pg client; libpq's finish is immediate). */
+  end(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.connection.finish();
+    }
+    return Promise.resolve();
+  }
+
+  private execute(text: string, values: readonly string[]): void {
+    const c = this.connection;
+    let name = this.prepared.get(text);
+    if (name === undefined) {
+      name = `perfbench_wl_${this.prepared.size + 1}`;
+      c.prepare(name, text, values.length);
+      this.check();
+      this.prepared.set(text, name);
+    }
+    c.execPrepared(name, values as string[]);
+    this.check();
+  }
+
+  /**
+   * Throws the last command's error, if it failed: the server's message and SQLSTATE; or, for a
+   * failure libpq raised itself (no SQLSTATE: on an open connection, only its loss, such as "server
+   * closed the connection unexpectedly"), 08006 connection_failure, so the pool replaces it.
+   */
+  private check(): void {
+    const status = this.connection.resultStatus();
+    if (status !== 'PGRES_FATAL_ERROR' && status !== 'PGRES_BAD_RESPONSE') return;
+    if (this.closed) throw new LibpqError('the libpq session is closed', CONNECTION_FAILURE);
+    const sqlState = this.connection.resultErrorFields()?.sqlState;
+    const message = (this.connection.resultErrorMessage() || this.connection.errorMessage() || 'the command failed').trim();
+    throw new LibpqError(firstLine(message.replace(/^(ERROR|FATAL):\s+/, '')), sqlState ?? CONNECTION_FAILURE);
+  }
+}
