@@ -58,6 +58,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   if (options.workload) {
     record.workload = options.workload.scripts.map((s) => `${s.source === 'builtin' ? s.name : s.path}${s.weight === 1 ? '' : `@${s.weight}`}`).join(', ');
     record.maxTries = options.workload.maxTries;
+    if (options.workload.driver) record.driver = options.workload.driver;
     delete record.categories;
   }
   const replication = interrupted ? undefined : await replicas?.finish();

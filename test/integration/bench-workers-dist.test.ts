@@ -2,7 +2,7 @@
  * bench --workers N as installed: compiled to JavaScript (tsc into a directory of its own, so the
  * shared dist/ is left alone) and run by plain node, without tsx. The worker threads then start
  * from the compiled entry next to the compiled pool (bench-threads.ts's threadEntry), which the
- * source-run tests never load.
+ * source-run tests never load; and so do --driver libpq's worker processes (load-worker.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -68,5 +68,17 @@ describe('bench --workers, compiled', () => {
     for (const name of ['noop', 'cache']) {
       expect(result.paths.find((p) => p.name === name)).toMatchObject({ ops: 300, errors: 0, workers: 2 });
     }
+  }, 120_000);
+
+  it('runs a workload on 2 compiled worker processes with --driver libpq (the addon loads in each, under plain node)', async () => {
+    const file = join(outDir, 'by-category.sql');
+    writeFileSync(file, `\\pb_from c ${table}.category\nSELECT count(*) FROM ${table} WHERE category = :c;\n`);
+    const { code, stdout, stderr } = await run(['bench', '--workload', file, '--paths', 'as-is', '--driver', 'libpq', '--concurrency', '2',
+      '--iterations', '300', '--warmup', '0', '--trials', '1', '--format', 'json']);
+    expect(stderr).not.toMatch(/crashed|exited unexpectedly/);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as { options: { workers?: number; driver?: string }; paths: Array<{ name: string; ops: number; errors: number; workers?: number }> };
+    expect(result.options).toMatchObject({ workers: 2, driver: 'libpq' });
+    expect(result.paths).toMatchObject([{ name: 'as-is', ops: 300, errors: 0, workers: 2 }]);
   }, 120_000);
 });

@@ -5,6 +5,9 @@
  * real signal path: the handler in main(), the exit code, and the cleanup before exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -36,11 +39,15 @@ interface Running {
   exited: Promise<number | null>;
 }
 
-/** Starts the CLI from source in its own process. */
-function perfbench(args: string[], env: Record<string, string> = {}): Running {
+/**
+ * Starts the CLI from source in its own process; `group`: in a process group of its own, so that a
+ * signal can go to the whole group, as a terminal's Ctrl-C does (process.kill(-pid)).
+ */
+function perfbench(args: string[], env: Record<string, string> = {}, group = false): Running {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/perfbench-src.ts', ...args], {
     env: { ...process.env, DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
   children.push(child);
   const output = { stdout: '', stderr: '' };
@@ -140,6 +147,25 @@ describe('SIGINT to a real perfbench process', () => {
       client.disconnect();
       await redis.stop();
     }
+  });
+
+  it('bench --driver libpq: Ctrl-C to the whole process group reaches the worker processes too; they stop gracefully, exit 130 with the report', async () => {
+    const table = await seeded('sig_libpq');
+    const file = join(mkdtempSync(join(tmpdir(), 'perfbench-sig-')), 'by-category.sql');
+    writeFileSync(file, `\\pb_from c ${table}.category\nSELECT count(*) FROM ${table} WHERE category = :c;\n`);
+    const running = perfbench(['bench', '--workload', file, '--paths', 'as-is', '--driver', 'libpq', '--concurrency', '2',
+      '--duration', '60s', '--trials', '1', '--warmup', '0', '--format', 'json'], {}, true);
+    // Both worker processes' sessions are running the statement.
+    await eventually('both libpq clients to run the statement', async () => ((await activity(`FROM ${table} WHERE category`)).length >= 2 ? true : undefined), 20_000);
+    process.kill(-running.child.pid!, 'SIGINT');
+    expect(await exitCode(running)).toBe(ExitCode.interrupted);
+    const report = JSON.parse(running.output.stdout) as { interrupted: boolean; options: { workers?: number }; paths: Array<{ name: string; ops: number; workers?: number }> };
+    expect(report.interrupted).toBe(true);
+    expect(report.paths).toMatchObject([{ name: 'as-is', workers: 2 }]);
+    expect(report.paths[0]!.ops).toBeGreaterThan(0);
+    expect(running.output.stderr).not.toMatch(/crashed|exited unexpectedly|\n\s+at /);
+    // The workers' sessions are gone with them.
+    await eventually('the libpq sessions to close', async () => ((await activity(`FROM ${table} WHERE category`)).length === 0 ? true : undefined), 10_000);
   });
 
   it('index add --concurrently: exits 130 and drops the INVALID index the cancelled build left', async () => {

@@ -7,6 +7,7 @@ import { benchOptions } from '../../src/flags/bench-flags.js';
 import { candidateIndex, splitPathList, workloadOptions, workloadPathsOption } from '../../src/flags/workload-flags.js';
 import { pbFromDraw } from '../../src/workload/pb-from-draw.js';
 import { UserError } from '../../src/errors.js';
+import { conninfo } from '../../src/db/libpq-session.js';
 
 describe('bench --workload flags', () => {
   it('splits --paths at the commas outside parentheses and quotes', () => {
@@ -34,6 +35,29 @@ describe('bench --workload flags', () => {
     expect(options.workload?.concurrently).toBe(true);
     expect(options.workloadPaths?.map((k) => k.kind)).toEqual(['as-is', 'index']);
     expect(benchOptions({ builtin: ['select-only'], paths: 'as-is,index=pgbench_accounts(aid)' }).workload?.concurrently).toBeUndefined();
+  });
+
+  it('--driver libpq: a workload only, one client per worker process (--workers set to --concurrency), one level, no replicas', () => {
+    expect(benchOptions({ builtin: ['select-only'] }).workload?.driver).toBeUndefined();
+    expect(benchOptions({ builtin: ['select-only'], driver: 'pg' }).workload?.driver).toBeUndefined();
+    const one = benchOptions({ builtin: ['select-only'], driver: 'libpq' });
+    expect([one.workload?.driver, one.workers]).toEqual(['libpq', undefined]);
+    const four = benchOptions({ builtin: ['select-only'], driver: 'libpq', concurrency: '4' });
+    expect(four.workers).toBe(4);
+    expect(benchOptions({ builtin: ['select-only'], driver: 'libpq', concurrency: '2', workers: '2' }).workers).toBe(2);
+    expect(() => benchOptions({ driver: 'libpq' })).toThrow(/--driver applies only to a workload/);
+    expect(() => benchOptions({ builtin: ['select-only'], driver: 'odbc' })).toThrow(/--driver/);
+    expect(() => benchOptions({ builtin: ['select-only'], driver: 'libpq', concurrency: '4', workers: '2' }))
+      .toThrow(/--driver libpq runs one client per worker process, so --workers must equal --concurrency \(4\)/);
+    expect(() => benchOptions({ builtin: ['select-only'], driver: 'libpq', concurrency: '1,2' })).toThrow(/one level of --concurrency/);
+    expect(() => benchOptions({ builtin: ['select-only'], driver: 'libpq', concurrency: '65' })).toThrow(/at most 64/);
+    expect(() => benchOptions({ builtin: ['select-only'], driver: 'libpq', replicaUrl: ['postgres://127.0.0.1:5433/x'] })).toThrow(/does not route reads to replicas/);
+  });
+
+  it("--driver libpq's connection string quotes every value as libpq requires", () => {
+    const info = conninfo({ host: '127.0.0.1', port: 5433, user: "o'brien", password: 'a\\b c', database: 'Sales DB', sslmode: 'require', mode: 'external' }, 2500);
+    expect(info).toBe("host='127.0.0.1' port='5433' user='o\\'brien' password='a\\\\b c' dbname='Sales DB' sslmode='require' connect_timeout='3' application_name='perfbench'");
+    expect(conninfo({ host: '/tmp', port: 5432, user: 'u', password: undefined, database: 'd', sslmode: 'disable', mode: 'embedded' }, 100)).not.toContain('password');
   });
 
   it('reads scripts, builtins, -D, --scale and --max-tries; refuses workload-only flags without a workload', () => {
