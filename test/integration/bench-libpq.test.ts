@@ -130,4 +130,27 @@ describe('bench --driver libpq: the same benchmark as --driver pg, through libpq
     for (const s of p.statements!) expect([s.ops, s.errors]).toEqual([100, 0]);
     expect(p.plan!.usesIndex).toBe(true);
   }, 120_000);
+
+  it('a session the server ends mid-run is replaced, as a pg connection is: a few 08006 failures, the outage window reported, then on', async () => {
+    const file = script('lookup.sql', [
+      `\\pb_from code "${SCHEMA}"."Journal Entries"."Account Code"`,
+      `SELECT "Entry №" FROM ${ENTRIES} WHERE "Entry №" = length(:code) * 97;`,
+      '',
+    ].join('\n'));
+    const terminate = setTimeout(() => {
+      void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%Journal Entries%' AND query NOT LIKE '%pg_stat_activity%'");
+    }, 1000);
+    try {
+      const outcome = await run({ workload: [file], paths: 'as-is', duration: '3s', iterations: undefined, driver: 'libpq' });
+      const p = byName(outcome.result.paths).get('as-is')!;
+      expect(p.outages).toHaveLength(1);
+      expect(p.outages![0]!.error).toMatch(/server closed the connection|terminat/i);
+      expect(Object.keys(p.failures!)).toEqual(['08006']);
+      expect(p.errors).toBeGreaterThan(0);
+      expect(p.errors).toBeLessThan(10);
+      expect(p.ops).toBeGreaterThan(100);
+    } finally {
+      clearTimeout(terminate);
+    }
+  }, 120_000);
 });
