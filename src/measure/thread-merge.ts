@@ -3,19 +3,24 @@
  * (`bench --workers N`) as one run of that process. Histograms and counts add exactly
  * (`combinePaths`); what differs from adding the runs of several machines is what stays the
  * process's: the concurrency is the process's (the threads' shares added), it is one source, and
- * the CPU time each thread read is the whole process's, so it is taken once, not N times.
+ * the CPU time each thread read is the whole process's, so it is taken once, not N times (worker
+ * processes, bench --driver libpq's, read their own: theirs add).
  */
 import type { CacheCheck, PathResult } from './result.js';
 import { combinePaths } from './result.js';
 
-/** The threads' results of one run of one path, added; `concurrency` is the process's in all. */
-export function combineThreads(parts: readonly PathResult[], concurrency: number): PathResult {
+/**
+ * The threads' results of one run of one path, added; `concurrency` is the process's in all.
+ * `processes`: the workers were child processes (bench --driver libpq), each with a CPU clock of its own.
+ */
+export function combineThreads(parts: readonly PathResult[], concurrency: number, processes = false): PathResult {
   if (parts.length === 0) throw new RangeError('combineThreads needs at least one part');
   const combined: PathResult = { ...combinePaths(parts, 'concurrent'), concurrency, sources: 1, workers: parts.length };
   // process.cpuUsage() in a thread is the process's: every thread read the same clock over (nearly)
-  // the same stretch, so the largest reading is the process's CPU time, not their sum.
+  // the same stretch, so the largest reading is the process's CPU time, not their sum. Worker
+  // processes read their own clocks: their CPU times add.
   const cpu = parts.map((p) => p.clientCpuMs);
-  if (cpu.every((ms) => ms !== undefined)) combined.clientCpuMs = Math.max(...(cpu as number[]));
+  if (cpu.every((ms) => ms !== undefined)) combined.clientCpuMs = processes ? cpu.reduce((a, ms) => a! + ms!, 0) : Math.max(...(cpu as number[]));
   return combined;
 }
 

@@ -169,7 +169,7 @@ export class LoadThreads {
   private hookFailed: (error: unknown) => void = () => undefined;
   private stopListening = (): void => undefined;
 
-  private constructor() {
+  private constructor(private readonly kind: LoadWorkerKind) {
     this.failed = new Promise<never>((_, reject) => {
       this.fail = (error) => {
         if (this.failure) return;
@@ -186,12 +186,12 @@ export class LoadThreads {
    * driver they are child processes instead (load-worker.ts says why); everything else is the same.
    */
   static async start(context: ThreadContext, count: number, signal: AbortSignal, entryModule?: URL): Promise<LoadThreads> {
-    const pool = new LoadThreads();
+    const pool = new LoadThreads(workerKind(context));
     // The compiled module beside this one, or its .ts source through tsx (see startWorker); `entryModule`: another module, for tests.
     const entry = entryModule ?? new URL('./bench-thread.js', import.meta.url);
     for (let thread = 0; thread < count; thread++) {
       const workerData: ThreadData = { ...context, thread, threads: count };
-      const worker = startLoadWorker(entry, workerKind(context), workerData);
+      const worker = startLoadWorker(entry, pool.kind, workerData);
       pool.watch({ worker, index: thread, stage: 'measured' }, count);
     }
     const abort = () => pool.broadcast({ type: 'abort' });
@@ -245,7 +245,8 @@ export class LoadThreads {
     this.broadcast({ type: 'findings', id });
     const parts = (await this.race(answers)) as Array<Extract<FromThread, { type: 'result' }>>;
     this.onProgress = undefined;
-    return { result: combineThreads(parts.map((p) => p.result), options.concurrency), findings: combineFindings(parts.map((p) => p.findings)) };
+    const processes = this.kind === 'process';
+    return { result: combineThreads(parts.map((p) => p.result), options.concurrency, processes), findings: combineFindings(parts.map((p) => p.findings)) };
   }
 
   /** The end-of-run plan check of `path`, made by the first thread (the plan is the table's, not the thread's). */

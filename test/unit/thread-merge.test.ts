@@ -37,6 +37,12 @@ describe('combineThreads (bench --workers)', () => {
     expect(clientBusyShare(merged)).toBeCloseTo(950 / (1010 * 2));
   });
 
+  it("adds the CPU times of worker processes (bench --driver libpq: each read its own clock)", () => {
+    const processes = combineThreads([a, b], 3, true);
+    expect(processes.clientCpuMs).toBe(1850);
+    expect(clientBusyShare(processes)).toBeCloseTo(1850 / (1010 * 2));
+  });
+
   it('adds thread counts when processes that used threads are merged', () => {
     const other = combineThreads([pathOf('index', [100]), pathOf('index', [120]), pathOf('index', [130])], 3);
     expect(combinePaths([merged, other], 'concurrent').workers).toBe(5);
