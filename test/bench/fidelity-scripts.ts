@@ -10,6 +10,10 @@
  * pgbench itself would clean are cleaned (VACUUM of branches and tellers, TRUNCATE of history), for
  * both tools alike, and both run with -n semantics (no vacuum of their own).
  *
+ * perfbench runs twice: on node-postgres in this process (the default driver: the workload path,
+ * runner and histograms, called directly), and as `perfbench bench --driver libpq` (the built CLI:
+ * blocking libpq sessions, one worker process per client, as pgbench -j equal to -c runs them).
+ *
  * Printed: perfbench's tps / pgbench's tps, and perfbench's mean latency / pgbench's "latency
  * average" (target: each within 10%). pgbench computes that average as clients x run time /
  * transactions (without --rate or --progress it measures no latency), so it includes the client's
@@ -21,6 +25,7 @@
  * perfbench's own part and Node's.
  */
 import { spawn } from 'node:child_process';
+import { BIN, ensureBuilt } from './built-cli.js';
 import { initHistograms } from '../../src/measure/histogram.js';
 import type { PathResult } from '../../src/measure/result.js';
 import { runTarget } from '../../src/measure/runner.js';
@@ -57,8 +62,8 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<s
   });
 }
 
-type Tool = 'perfbench' | 'pgbench' | 'bare';
-const TOOL_LABEL: Record<Tool, string> = { perfbench: 'perfbench', pgbench: 'pgbench', bare: 'bare Node' };
+type Tool = 'perfbench' | 'libpq' | 'pgbench' | 'bare';
+const TOOL_LABEL: Record<Tool, string> = { perfbench: 'perfbench (pg)', libpq: 'perfbench (libpq)', pgbench: 'pgbench', bare: 'bare Node' };
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -76,6 +81,7 @@ const medians = (figures: Figures[]): Figures => ({
  */
 export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log: (line: string) => void): Promise<string[]> {
   await initHistograms();
+  ensureBuilt();
   const database = await runtime.database();
   const url = `postgresql://${encodeURIComponent(database.user)}${database.password ? `:${encodeURIComponent(database.password)}` : ''}@` +
     `${database.host.includes(':') ? `[${database.host}]` : database.host}:${database.port}/${encodeURIComponent(database.database)}`;
@@ -136,31 +142,44 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
     return { tps: Number(tps[1]), latencyMs: Number(latency[1]), cpuUs };
   };
 
+  /** `perfbench bench --driver libpq`, as a user runs it: its JSON result's as-is path (the measured phase only). */
+  const perfbenchLibpq = async (script: BuiltinScriptName, clients: number): Promise<Figures> => {
+    const args = ['bench', '--builtin', script, '--paths', 'as-is', '--driver', 'libpq', '--concurrency', String(clients),
+      '--duration', `${SECONDS}s`, '--warmup', `${WARMUP_MS}ms`, '--trials', '1', '--format', 'json'];
+    const text = await run(process.execPath, [BIN, ...args], { DATABASE_URL: url, NO_COLOR: '1', GITHUB_STEP_SUMMARY: '' });
+    const path = (JSON.parse(text.slice(text.indexOf('{'))) as { paths: Array<{ ops: number; errors: number; throughputOpsPerSec: number; summary: { meanUs: number }; clientCpuMs?: number; firstError?: string }> }).paths[0]!;
+    if (path.errors > 0) throw new Error(`perfbench --driver libpq ${script} c=${clients}: ${path.errors} errors, first: ${path.firstError}`);
+    // The worker processes' own CPU over the measured phase, added (the parent waits meanwhile).
+    return { tps: path.throughputOpsPerSec, latencyMs: path.summary.meanUs / 1000, cpuUs: ((path.clientCpuMs ?? NaN) * 1000) / path.ops };
+  };
+
   const bareNode = async (clients: number): Promise<Figures> => {
     const figures = await bareNodeSelectOnly(() => connectClient(database, runtime.config.connectTimeoutMs), clients, SECONDS, scale);
     return { ...figures, latencyMs: (1000 * clients) / figures.tps };
   };
 
-  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures; pgbench: Figures; bare?: Figures }[] = [];
+  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures; libpq: Figures; pgbench: Figures; bare?: Figures }[] = [];
   try {
     for (const script of SCRIPTS) {
       for (const clients of CLIENTS) {
-        const measured: Record<Tool, Figures[]> = { perfbench: [], pgbench: [], bare: [] };
-        const tools: Tool[] = script === 'select-only' ? ['perfbench', 'pgbench', 'bare'] : ['perfbench', 'pgbench'];
+        const measured: Record<Tool, Figures[]> = { perfbench: [], libpq: [], pgbench: [], bare: [] };
+        const tools: Tool[] = script === 'select-only' ? ['perfbench', 'libpq', 'pgbench', 'bare'] : ['perfbench', 'libpq', 'pgbench'];
         for (let round = 0; round < ROUNDS; round++) {
           // Alternate the order: no tool always runs on another's warm cache or after its bloat.
           for (const tool of round % 2 === 0 ? tools : [...tools].reverse()) {
             if (signal.aborted) throw new Error('interrupted');
             await clean(script);
-            const figures = tool === 'perfbench' ? await perfbench(script, clients) : tool === 'pgbench' ? await pgbench(script, clients) : await bareNode(clients);
+            const figures = tool === 'perfbench' ? await perfbench(script, clients) : tool === 'libpq' ? await perfbenchLibpq(script, clients)
+              : tool === 'pgbench' ? await pgbench(script, clients) : await bareNode(clients);
             measured[tool].push(figures);
-            log(`  ${TOOL_LABEL[tool].padEnd(9)} ${script.padEnd(11)} c=${clients} round ${round + 1}: ${figures.tps.toFixed(0)} tps, ` +
+            log(`  ${TOOL_LABEL[tool].padEnd(17)} ${script.padEnd(11)} c=${clients} round ${round + 1}: ${figures.tps.toFixed(0)} tps, ` +
               `${tool === 'pgbench' ? 'latency average' : 'mean'} ${figures.latencyMs.toFixed(3)} ms, client CPU ${figures.cpuUs.toFixed(1)} µs/transaction`);
           }
         }
         rows.push({
           script, clients,
           perfbench: medians(measured.perfbench),
+          libpq: medians(measured.libpq),
           pgbench: medians(measured.pgbench),
           ...(measured.bare.length ? { bare: medians(measured.bare) } : {}),
         });
@@ -171,22 +190,26 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
   }
 
   const within = (ratio: number): string => (Math.abs(ratio - 1) <= 0.1 ? 'PASS' : 'MISS');
+  const line = (script: string, clients: number, driver: string, ours: Figures, theirs: Figures): string => {
+    const tpsRatio = ours.tps / theirs.tps;
+    const latencyRatio = ours.latencyMs / theirs.latencyMs;
+    const perClient = (1000 * clients) / ours.tps;
+    return `${script.padEnd(12)} ${clients}   ${driver.padEnd(6)} ${ours.tps.toFixed(0).padStart(13)}   ${theirs.tps.toFixed(0).padStart(11)}   ` +
+      `${`${tpsRatio.toFixed(2)}x ${within(tpsRatio)}`.padEnd(11)}  ${`${ours.latencyMs.toFixed(3)} ms (${perClient.toFixed(3)} ms)`.padEnd(25)}  ` +
+      `${`${theirs.latencyMs.toFixed(3)} ms`.padStart(19)}   ${`${latencyRatio.toFixed(2)}x ${within(latencyRatio)}`.padEnd(11)}  ` +
+      `${ours.cpuUs.toFixed(1)} vs ${theirs.cpuUs.toFixed(1)} µs (${(ours.cpuUs / theirs.cpuUs).toFixed(1)}x)`;
+  };
   return [
-    `pgbench's built-in scripts (pgbench -i -s ${scale} tables, same server; medians of ${ROUNDS} alternating ${SECONDS} s runs per tool)`,
-    'script       c   perfbench tps   pgbench tps   ratio        perfbench mean (c/tps)     pgbench latency avg   ratio        client CPU/transaction',
-    ...rows.map(({ script, clients, perfbench: ours, pgbench: theirs }) => {
-      const tpsRatio = ours.tps / theirs.tps;
-      const latencyRatio = ours.latencyMs / theirs.latencyMs;
-      const perClient = (1000 * clients) / ours.tps;
-      return `${script.padEnd(12)} ${clients}   ${ours.tps.toFixed(0).padStart(13)}   ${theirs.tps.toFixed(0).padStart(11)}   ` +
-        `${`${tpsRatio.toFixed(2)}x ${within(tpsRatio)}`.padEnd(11)}  ${`${ours.latencyMs.toFixed(3)} ms (${perClient.toFixed(3)} ms)`.padEnd(25)}  ` +
-        `${`${theirs.latencyMs.toFixed(3)} ms`.padStart(19)}   ${`${latencyRatio.toFixed(2)}x ${within(latencyRatio)}`.padEnd(11)}  ` +
-        `${ours.cpuUs.toFixed(1)} vs ${theirs.cpuUs.toFixed(1)} µs (${(ours.cpuUs / theirs.cpuUs).toFixed(1)}x)`;
-    }),
+    `pgbench's built-in scripts (pgbench -i -s ${scale} tables, same server; medians of ${ROUNDS} alternating ${SECONDS} s runs per tool; pgbench -j = -c)`,
+    'script       c   driver perfbench tps   pgbench tps   ratio        perfbench mean (c/tps)     pgbench latency avg   ratio        client CPU/transaction',
+    ...rows.flatMap(({ script, clients, perfbench: ours, libpq, pgbench: theirs }) => [
+      line(script, clients, 'pg', ours, theirs),
+      line(script, clients, 'libpq', libpq, theirs),
+    ]),
     'target: perfbench tps within 10% of pgbench\'s, and its mean latency within 10% of pgbench\'s latency average',
     ...rows.flatMap(({ script, clients, perfbench: ours, pgbench: theirs, bare }) => (bare ? [
       `the floor of a Node.js client, ${script} c=${clients}: a bare socket loop (none of perfbench's runner, planning or reader) ${bare.tps.toFixed(0)} tps = ${(bare.tps / theirs.tps).toFixed(2)}x pgbench, ` +
-      `client CPU ${bare.cpuUs.toFixed(1)} µs/transaction; perfbench = ${(ours.tps / bare.tps).toFixed(2)}x the bare loop`,
+      `client CPU ${bare.cpuUs.toFixed(1)} µs/transaction; perfbench (pg) = ${(ours.tps / bare.tps).toFixed(2)}x the bare loop`,
     ] : [])),
   ];
 }
