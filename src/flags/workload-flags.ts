@@ -1,7 +1,7 @@
 /**
  * Flags: `perfbench bench --workload FILE[@WEIGHT] / --builtin NAME[@WEIGHT]`, `-D NAME=VALUE`,
- * `--scale`, `--max-tries`, `--driver`, and the workload's `--paths` (as-is, no-index, index=EXPR, cache). Pure:
- * every bad value is a one-line usage error (exit 2).
+ * `--scale`, `--max-tries`, `--driver`, and the workload's `--paths` (as-is, no-index, index=EXPR,
+ * cache). Pure: every bad value is a one-line usage error (exit 2).
  */
 import { createHash } from 'node:crypto';
 import { usageError } from '../errors.js';

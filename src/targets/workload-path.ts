@@ -44,7 +44,8 @@ export interface WorkloadContext {
   /**
    * bench --driver libpq: the connections the scripts' statements run on are libpq sessions opened
    * by this, whose calls block (one client per process: see libpq-session.ts); absent: node-postgres.
-   * Plans, candidate indexes and the cache path's misses go through the same sessions.
+   * The plan capture, the no-index session settings and the cache path's misses use the same
+   * sessions; an index= path's candidate is built on a node-postgres connection of its own.
    */
   connectLibpq?(): Promise<LibpqSession>;
   scripts: readonly Script[];
@@ -271,7 +272,8 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
    * connection of its own), then waited for on the replicas, whose reads must find it.
    */
   const buildOnPrimary = async (index: CandidateIndex): Promise<BuiltCandidate> => {
-    // With bench --workers, the process builds it while its threads hold the connections: one of its own then.
+    // With bench --workers, the process builds it while its threads hold the connections, and the
+    // libpq driver's sessions run only statements: a node-postgres connection of its own then.
     const worker = context.replicas ? undefined : connections.any();
     if (worker && !(worker instanceof LibpqSession)) return (built = await buildCandidate(worker, index, context.indexOwnership));
     const client = await context.connect();

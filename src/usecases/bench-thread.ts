@@ -1,10 +1,10 @@
 /**
  * Use case (bench --workers N): the entry of one load-generating worker thread, or child process
- * with --driver libpq (started by bench-threads.ts). It builds the run's paths over connections of its own: the report's from the
- * registry, on the same value sequence as every other thread, or a workload's from its scripts,
- * which plan execution i from i alone. Then it runs what the main thread asks: its share
- * of a run, in step with the other threads, and that run's findings; the plan check at the end;
- * and, on close, lets go of its connections.
+ * with --driver libpq (started by bench-threads.ts). It builds the run's paths over connections of
+ * its own: the report's from the registry, on the same value sequence as every other thread, or a
+ * workload's from its scripts, which plan execution i from i alone. Then it runs what the main
+ * thread asks: its share of a run, in step with the other threads, and that run's findings; the
+ * plan check at the end; and, on close, lets go of its connections.
  */
 import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';
