@@ -11,18 +11,17 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import { startWorker } from './worker-thread.js';
+import { startWorker, workerModule } from './worker-thread.js';
 
 export type LoadWorkerKind = 'thread' | 'process';
 
 /** The part of Worker that bench-threads.ts uses; a child process is adapted to it. */
 export interface LoadWorker {
-  postMessage(message: unknown): void;
-  /** 'message' gets a message, 'error' an Error, 'exit' the exit code. */
+  /** 'message' gets a message, 'error' an Error, 'exit' the exit code (as Worker's: the listener's argument depends on the event). */
   on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown;
+  postMessage(message: unknown): void;
   terminate(): Promise<unknown>;
 }
 
@@ -41,6 +40,7 @@ interface InitMessage {
 export interface ParentChannel<T> {
   data: T;
   post(message: unknown): void;
+  /** Messages that came before this was called are delivered first, in order. */
   onMessage(listener: (message: any) => void): void;
   /** Lets go of the parent (a process then exits once its work is done). */
   close(): void;
@@ -53,18 +53,32 @@ export async function parentChannel<T>(): Promise<ParentChannel<T>> {
     return { data: workerData as T, post: (m) => port.postMessage(m), onMessage: (l) => port.on('message', l), close: () => port.close() };
   }
   if (!process.send) throw new Error('this module runs as a load worker (a worker thread or a child process of bench)');
-  // Ctrl-C reaches the whole process group: the parent turns it into an abort message, which stops
-  // this worker's run gracefully; the signal itself would kill it mid-run and fail the whole run.
-  process.on('SIGINT', () => undefined);
-  // The channel is gone: the worker closed (its paths already let go), or the parent died. Either way, leave.
+  // The channel gone means the worker closed (its paths already let go) or the parent died: either way, leave.
   process.on('disconnect', () => process.exit(0));
-  const init = await new Promise<InitMessage>((resolve) => process.once('message', (m) => resolve(m as InitMessage)));
+  // Node drops an IPC message that finds no listener: one listener from the start keeps every message
+  // that arrives before the worker is ready to take them (an abort during its start-up, say).
+  const early: unknown[] = [];
+  let deliver: ((message: unknown) => void) | undefined;
+  let init: (message: InitMessage) => void;
+  const initialized = new Promise<InitMessage>((resolve) => (init = resolve));
+  let first = true;
+  process.on('message', (message) => {
+    if (first) {
+      first = false;
+      init(message as InitMessage);
+    } else if (deliver) deliver(message);
+    else early.push(message);
+  });
+  const { perfbenchWorkerData } = await initialized;
   return {
-    data: init.perfbenchWorkerData as T,
+    data: perfbenchWorkerData as T,
     post: (m) => {
       if (process.connected) process.send!(m);
     },
-    onMessage: (l) => process.on('message', l as (m: unknown) => void),
+    onMessage: (listener) => {
+      deliver = listener;
+      for (const message of early.splice(0)) listener(message);
+    },
     close: () => process.disconnect(),
   };
 }
@@ -73,22 +87,26 @@ export async function parentChannel<T>(): Promise<ParentChannel<T>> {
 const EXIT_GRACE_MS = 2_000;
 
 /** How many lines of a child's stderr are kept to explain its death. */
-const STDERR_LINES = 20;
+const STDERR_LINES = 50;
 
-/** A child process behind Worker's interface. */
+/**
+ * A child process behind Worker's interface. It runs in a process group of its own (detached), so
+ * a terminal's Ctrl-C (or a SIGTERM to bench's group) reaches bench alone, which stops the child's
+ * run through an abort message, as it stops a thread's: the signal would kill the child mid-run.
+ */
 class ProcessWorker implements LoadWorker {
   private readonly child: ChildProcess;
   private stderr: string[] = [];
   private readonly errorListeners: Array<(error: Error) => void> = [];
 
   constructor(moduleUrl: URL, data: unknown) {
-    const compiled = !moduleUrl.pathname.endsWith('.ts') && existsSync(moduleUrl);
-    const file = compiled ? moduleUrl : new URL(moduleUrl.href.replace(/\.js$/, '.ts'));
-    if (!existsSync(file)) throw new Error(`worker module ${fileURLToPath(moduleUrl)} is missing (and no .ts source beside it); reinstall perfbench`);
+    const { url, compiled } = workerModule(moduleUrl);
     // From source, tsx's loader in the child's own main thread (where, unlike in a worker thread, --import registers it).
     const execArgv = compiled ? process.execArgv.filter((arg) => !arg.startsWith('--inspect')) : ['--import', tsxLoader()];
-    this.child = fork(fileURLToPath(file), [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+    this.child = fork(fileURLToPath(url), [], { execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'], detached: true });
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      // Passed on, as a thread's stderr would be, and its tail kept to name the error of a crash.
+      process.stderr.write(chunk);
       this.stderr.push(...chunk.split('\n').filter((line) => line.trim() !== ''));
       this.stderr = this.stderr.slice(-STDERR_LINES);
     });
@@ -102,14 +120,17 @@ class ProcessWorker implements LoadWorker {
   on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): this {
     if (event === 'message') this.child.on('message', listener);
     else if (event === 'error') {
-      this.errorListeners.push(listener as (error: Error) => void);
+      this.errorListeners.push(listener);
       this.child.on('error', listener);
     } else {
-      // A child that died of an error is reported as the thread's error would be: by its message (the first error line of its stderr).
-      this.child.on('exit', (code) => {
-        const reason = code !== 0 ? this.stderr.find((line) => /Error\b/.test(line)) : undefined;
-        if (reason) for (const report of this.errorListeners) report(new Error(reason.trim()));
-        else (listener as (code: number) => void)(code ?? 128);
+      // Once its stderr is read to the end ('close', not 'exit'): a child that died of an uncaught
+      // error is reported as a thread's would be, by that error (the line that names it, e.g.
+      // "TypeError: …", not the source line Node prints above it).
+      this.child.on('close', (code, signal) => {
+        const reason = code !== 0 ? this.stderr.find((line) => /^[A-Za-z]*(Error|Exception)\b/.test(line.trim())) : undefined;
+        // "Error: x" is reported as "x", as a thread's Error is; "TypeError: x" keeps its name.
+        if (reason) for (const report of this.errorListeners) report(new Error(reason.trim().replace(/^Error: /, '')));
+        else listener(code ?? `${signal}`);
       });
     }
     return this;

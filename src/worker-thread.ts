@@ -16,13 +16,23 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * then imports the module. tsx is a dev dependency, present wherever the .ts files are.
  */
 export function startWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
-  const isSource = moduleUrl.pathname.endsWith('.ts');
-  if (!isSource && existsSync(moduleUrl)) return new Worker(moduleUrl, options);
-  const source = isSource ? moduleUrl : new URL(moduleUrl.href.replace(/\.js$/, '.ts'));
-  if (!existsSync(source)) throw new Error(`worker module ${fileURLToPath(moduleUrl)} is missing (and no .ts source beside it); reinstall perfbench`);
-  const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source.href)}); })`;
+  const { url, compiled } = workerModule(moduleUrl);
+  if (compiled) return new Worker(url, options);
+  const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
   // No inherited flags: tsx's --import would register a second time on node >= 22.
   return new Worker(bootstrap, { ...options, eval: true, execArgv: [] });
+}
+
+/**
+ * The file a worker module named as the compiled tree has it (`./x.js` beside the caller) runs
+ * from: that .js when it exists (installed), else the .ts source beside it (run from source,
+ * through tsx). A worker thread or a child process (load-worker.ts) starts from it.
+ */
+export function workerModule(moduleUrl: URL): { url: URL; compiled: boolean } {
+  if (!moduleUrl.pathname.endsWith('.ts') && existsSync(moduleUrl)) return { url: moduleUrl, compiled: true };
+  const source = moduleUrl.pathname.endsWith('.ts') ? moduleUrl : new URL(moduleUrl.href.replace(/\.js$/, '.ts'));
+  if (!existsSync(source)) throw new Error(`worker module ${fileURLToPath(moduleUrl)} is missing (and no .ts source beside it); reinstall perfbench`);
+  return { url: source, compiled: false };
 }
 
 /**

@@ -25,7 +25,9 @@ interface NativeConnection {
   execParams(text: string, values: string[]): void;
   resultStatus(): string;
   resultErrorMessage(): string;
-  resultErrorFields(): { sqlState?: string } | null;
+  resultErrorFields(): { sqlState?: string; messagePrimary?: string } | null;
+  /** PQtransactionStatus: 0 idle, 1 active, 2 in a transaction, 3 in a failed one, 4 unknown (the connection is bad). */
+  transactionStatus(): number;
   errorMessage(): string;
   ntuples(): number;
   nfields(): number;
@@ -56,18 +58,31 @@ export function requireLibpq(): void {
   loadLibpq();
 }
 
-/** A libpq connection string for `target`: key='value' pairs, quoted as libpq requires. */
-export function conninfo(target: ConnectionTarget, connectTimeoutMs: number, applicationName = 'perfbench'): string {
+/** What the sessions call themselves in pg_stat_activity (node-postgres' connections say `perfbench`). */
+export const LIBPQ_APPLICATION_NAME = 'perfbench-libpq';
+
+/**
+ * A libpq connection string for `target`: key='value' pairs, quoted as libpq requires. It connects
+ * as node-postgres does, so that the two drivers measure the same connection:
+ * - sslmode `prefer` and `allow` connect in clear, as node-postgres (which has no TLS fallback)
+ *   does; libpq itself would use TLS whenever the server offers it. (`verify-ca`/`verify-full`
+ *   check the server's certificate against libpq's root certificate, ~/.postgresql/root.crt or
+ *   PGSSLROOTCERT, where node-postgres uses Node.js's CA list.)
+ * - notices and warnings are not sent (client_min_messages=error): node-postgres drops them, and
+ *   libpq would print each one on stderr, under the benchmark's own output.
+ */
+export function conninfo(target: ConnectionTarget, connectTimeoutMs: number, applicationName = LIBPQ_APPLICATION_NAME): string {
   const pairs: Record<string, string | undefined> = {
     host: target.host,
     port: String(target.port),
     user: target.user,
     password: target.password,
     dbname: target.database,
-    sslmode: target.sslmode,
+    sslmode: target.sslmode === 'prefer' || target.sslmode === 'allow' ? 'disable' : target.sslmode,
     // libpq counts whole seconds, and 0 would mean "wait forever".
     connect_timeout: String(Math.max(1, Math.ceil(connectTimeoutMs / 1000))),
     application_name: applicationName,
+    options: '-c client_min_messages=error',
   };
   return Object.entries(pairs)
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
@@ -77,6 +92,10 @@ export function conninfo(target: ConnectionTarget, connectTimeoutMs: number, app
 
 /** SQLSTATE 08006, connection_failure: what a libpq error without a server SQLSTATE means on an open connection. */
 const CONNECTION_FAILURE = '08006';
+/** PQtransactionStatus values. */
+const TRANSACTION_OPEN = 2;
+const TRANSACTION_FAILED = 3;
+const TRANSACTION_UNKNOWN = 4;
 
 /** A server error as node-postgres reports one: the message, and the SQLSTATE as `code`. */
 class LibpqError extends Error {
@@ -135,6 +154,12 @@ export class LibpqSession {
     this.check();
   }
 
+  /** Whether a transaction is open on the session (a failed one too): only then is there anything to roll back. */
+  inTransaction(): boolean {
+    const status = this.connection.transactionStatus();
+    return status === TRANSACTION_OPEN || status === TRANSACTION_FAILED;
+  }
+
   /** The first column of the first row of `text` run with `values` (EXPLAIN's plan), or undefined. */
   value(text: string, values: readonly string[]): string | undefined {
     this.connection.execParams(text, [...values]);
@@ -165,16 +190,20 @@ export class LibpqSession {
   }
 
   /**
-   * Throws the last command's error, if it failed: the server's message and SQLSTATE; or, for a
-   * failure libpq raised itself (no SQLSTATE: on an open connection, only its loss, such as "server
-   * closed the connection unexpectedly"), 08006 connection_failure, so the pool replaces it.
+   * Throws the last command's error, if it failed: the server's message and SQLSTATE, as node-postgres
+   * reports them. A failure that leaves the connection unusable is 08006 connection_failure whatever
+   * its SQLSTATE (a FATAL 57P01 at a server's shutdown, 57P05 idle_session_timeout) or without one
+   * (libpq's own, such as "server closed the connection unexpectedly"), so the pool replaces the
+   * session at once, as it replaces a node-postgres connection that ended.
    */
   private check(): void {
-    const status = this.connection.resultStatus();
+    const c = this.connection;
+    const status = c.resultStatus();
     if (status !== 'PGRES_FATAL_ERROR' && status !== 'PGRES_BAD_RESPONSE') return;
     if (this.closed) throw new LibpqError('the libpq session is closed', CONNECTION_FAILURE);
-    const sqlState = this.connection.resultErrorFields()?.sqlState;
-    const message = (this.connection.resultErrorMessage() || this.connection.errorMessage() || 'the command failed').trim();
-    throw new LibpqError(firstLine(message.replace(/^(ERROR|FATAL):\s+/, '')), sqlState ?? CONNECTION_FAILURE);
+    const fields = c.resultErrorFields();
+    const message = fields?.messagePrimary ?? firstLine(c.resultErrorMessage() || c.errorMessage() || 'the command failed');
+    const lost = fields?.sqlState === undefined || c.transactionStatus() === TRANSACTION_UNKNOWN;
+    throw new LibpqError(message, lost ? CONNECTION_FAILURE : fields!.sqlState!);
   }
 }

@@ -67,7 +67,10 @@ export async function explainStatement(client: WorkloadSession, text: string, va
 
 /** Ends whatever transaction a failed statement left open (a warning only when there is none). */
 export async function rollback(client: WorkloadSession): Promise<void> {
-  if (client instanceof LibpqSession) client.command(sql('workload-rollback'));
+  // libpq knows whether a transaction is open (a ROLLBACK outside one would only earn a warning).
+  if (client instanceof LibpqSession) {
+    if (client.inTransaction()) client.command(sql('workload-rollback'));
+  }
   else await client.query(sql('workload-rollback'));
 }
 

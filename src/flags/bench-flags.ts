@@ -15,7 +15,7 @@ import type { BenchOptions } from '../usecases/bench-options.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 import { lockOptions, type LockFlags } from './lock-flags.js';
 import { choiceOption, durationOption, integerOption, numberOption } from './options.js';
-import { libpqClients, workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
+import { libpqClients, MAX_WORKERS, workloadOptions, workloadPathsOption, type WorkloadFlags } from './workload-flags.js';
 import { replicaOptions } from './replica-flags.js';
 import { shardOptions, type ShardFlags } from './shard-flags.js';
 
@@ -71,7 +71,7 @@ export interface BenchFlags extends LockFlags, WorkloadFlags, ShardFlags {
  * level's clients (in an open loop, one of its outstanding operations).
  */
 export function workersOption(text: string, concurrency: readonly number[]): number {
-  const workers = integerOption(text, '--workers', 1, 64);
+  const workers = integerOption(text, '--workers', 1, MAX_WORKERS);
   const lowest = Math.min(...concurrency);
   if (workers > lowest) {
     throw usageError(`--workers ${workers} is more than --concurrency ${lowest}: the worker threads share the concurrency, at least one client each`,

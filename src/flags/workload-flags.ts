@@ -27,8 +27,8 @@ export interface WorkloadFlags {
 }
 
 export const DRIVERS = ['pg', 'libpq'] as const;
-/** As many as --workers allows. */
-const MAX_LIBPQ_CLIENTS = 64;
+/** The most worker threads (--workers) or processes (--driver libpq, one per client) bench starts. */
+export const MAX_WORKERS = 64;
 export const DRIVER_HELP = 'with a workload: the client the statements run on: pg (node-postgres, asynchronous) or libpq ' +
   '(blocking calls, one client per worker process, as pgbench; needs the optional libpq module)';
 
@@ -149,7 +149,7 @@ export function candidateIndex(expression: string): CandidateIndex {
 export function libpqClients(concurrency: readonly number[], workers: number | undefined, replicas: boolean): number {
   if (concurrency.length > 1) throw usageError('--driver libpq runs one level of --concurrency (one worker process per client)', 'give one level, e.g. --concurrency 2');
   const clients = concurrency[0]!;
-  if (clients > MAX_LIBPQ_CLIENTS) throw usageError(`--driver libpq starts a process per client: at most ${MAX_LIBPQ_CLIENTS}, not --concurrency ${clients}`, 'lower --concurrency, or use --driver pg');
+  if (clients > MAX_WORKERS) throw usageError(`--driver libpq starts a process per client: at most ${MAX_WORKERS}, not --concurrency ${clients}`, 'lower --concurrency, or use --driver pg');
   if (workers !== undefined && workers !== clients) {
     throw usageError(`--driver libpq runs one client per worker process, so --workers must equal --concurrency (${clients})`, `drop --workers, or give --workers ${clients}`);
   }

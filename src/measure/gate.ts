@@ -76,8 +76,8 @@ export interface GateOptions {
   seed?: number;
 }
 
-/** Options whose difference makes the two runs measure different things. */
-const COMPARABLE_OPTIONS = ['mode', 'ratePerSec', 'distribution', 'skew', 'seed', 'categories'] as const;
+/** Options whose difference makes the two runs measure different things (driver: --driver libpq times another client than node-postgres). */
+const COMPARABLE_OPTIONS = ['mode', 'ratePerSec', 'distribution', 'skew', 'seed', 'categories', 'driver'] as const;
 
 export function gate(current: BenchResult, baseline: BenchResult, options: GateOptions): GateReport {
   const threshold = options.thresholdPct / 100;

@@ -8,7 +8,7 @@
 import type { BenchResult } from './result.js';
 
 /** Options that define the benchmark a result measured. */
-const RUN_OPTIONS = ['mode', 'concurrency', 'durationMs', 'iterations', 'warmupMs', 'ratePerSec', 'trials', 'distribution', 'skew', 'seed', 'paths', 'ttlSeconds'] as const;
+const RUN_OPTIONS = ['mode', 'concurrency', 'durationMs', 'iterations', 'warmupMs', 'ratePerSec', 'trials', 'distribution', 'skew', 'seed', 'paths', 'ttlSeconds', 'driver'] as const;
 /** Environment keys that name the data it ran on. */
 const DATASET_KEYS = ['dataset', 'table', 'column'] as const;
 

@@ -68,6 +68,8 @@ export interface RunOptionsRecord {
   seed: number;
   categories?: number;
   workers?: number;
+  /** bench --driver libpq (absent: node-postgres). */
+  driver?: 'libpq';
   [key: string]: unknown;
 }
 

@@ -113,6 +113,11 @@ const LATE_NS = 1_000_000;
  * the cost (one setImmediate, ~1 µs) below a nanosecond per operation.
  */
 const YIELD_EVERY_MASK = 1023;
+/**
+ * ... and at least this often: an operation that blocks its thread (bench --driver libpq's calls)
+ * may take milliseconds, and 1024 of them would leave Ctrl-C and the parent's messages waiting for seconds.
+ */
+const YIELD_EVERY_NS = 20_000_000;
 
 /** A mutable Operation, reused by one worker for all of its operations. */
 interface OpSlot {
@@ -146,8 +151,9 @@ interface Tally {
 export async function runTarget(target: Target, options: RunOptions): Promise<PathResult> {
   checkOptions(options);
   const clock = options.clock ?? realClock();
-  // Off by default on a fake clock: real CPU time and loop delay would make exact tests inexact.
-  const monitor = options.loopMonitor === undefined ? (clock.real ? realEventLoopMonitor() : null) : options.loopMonitor;
+  // Off by default on a fake clock (real CPU time and loop delay would make exact tests inexact), and
+  // for a blocking target (its loop stands still by design).
+  const monitor = options.loopMonitor === undefined ? (clock.real && !target.blocking ? realEventLoopMonitor() : null) : options.loopMonitor;
   const cpuUsageUs = options.cpuUsageUs === undefined ? (clock.real ? processCpuUs : null) : options.cpuUsageUs;
   const run = new Run(target, options, clock, cpuUsageUs);
   try {
@@ -376,6 +382,7 @@ class Run {
     const worker = async (): Promise<void> => {
       const op: OpSlot = { index: 0, category: '' };
       let sinceYield = 0;
+      let yieldedNs = clock.nowNs();
       let nowNs = clock.nowNs();
       for (;;) {
         if (signal?.aborted) return;
@@ -397,7 +404,10 @@ class Run {
           tally.ops++;
         }
         if (nowNs >= this.nextTickNs) this.tick(nowNs);
-        if ((++sinceYield & YIELD_EVERY_MASK) === 0) await clock.yieldToEventLoop();
+        if ((++sinceYield & YIELD_EVERY_MASK) === 0 || nowNs - yieldedNs >= YIELD_EVERY_NS) {
+          await clock.yieldToEventLoop();
+          yieldedNs = nowNs;
+        }
       }
     };
     const workers: Promise<void>[] = [];

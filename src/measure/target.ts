@@ -35,6 +35,11 @@ export interface Target {
   /** Performs one operation; a rejection is counted as an error of this path, not a crash. */
   run(op: Operation): Promise<void>;
   /**
+   * Its operations block the thread while they wait (bench --driver libpq): the event loop stands
+   * still by design then, so its lag says nothing about the client and is not measured.
+   */
+  readonly blocking?: boolean;
+  /**
    * Called once, synchronously, when the measured phase starts (after the warm-up, with no
    * operation in flight): a target that counts something per operation (the HTTP target's
    * Server-Timing sums) resets it here, so its counts cover the measured operations only.

@@ -11,16 +11,17 @@ import { combinePaths } from './result.js';
 
 /**
  * The threads' results of one run of one path, added; `concurrency` is the process's in all.
- * `processes`: the workers were child processes (bench --driver libpq), each with a CPU clock of its own.
+ * `cpuClock`: whether the workers read one CPU clock (threads of one process) or one each (the
+ * child processes of bench --driver libpq).
  */
-export function combineThreads(parts: readonly PathResult[], concurrency: number, processes = false): PathResult {
+export function combineThreads(parts: readonly PathResult[], concurrency: number, cpuClock: 'shared' | 'per-worker' = 'shared'): PathResult {
   if (parts.length === 0) throw new RangeError('combineThreads needs at least one part');
   const combined: PathResult = { ...combinePaths(parts, 'concurrent'), concurrency, sources: 1, workers: parts.length };
   // process.cpuUsage() in a thread is the process's: every thread read the same clock over (nearly)
   // the same stretch, so the largest reading is the process's CPU time, not their sum. Worker
   // processes read their own clocks: their CPU times add.
   const cpu = parts.map((p) => p.clientCpuMs);
-  if (cpu.every((ms) => ms !== undefined)) combined.clientCpuMs = processes ? cpu.reduce((a, ms) => a! + ms!, 0) : Math.max(...(cpu as number[]));
+  if (cpu.every((ms) => ms !== undefined)) combined.clientCpuMs = cpuClock === 'per-worker' ? cpu.reduce((a, ms) => a! + ms!, 0) : Math.max(...(cpu as number[]));
   return combined;
 }
 

@@ -106,8 +106,8 @@ export function runLine(result: BenchResult): string {
     o.durationMs !== undefined ? `duration ${formatInt(o.durationMs / 1000)} s` : o.iterations !== undefined ? `${formatInt(o.iterations)} iterations` : '',
     `${o.trials} trial${o.trials === 1 ? '' : 's'}`,
     // --driver libpq: one client per worker process, all on libpq.
-    o['driver'] === 'libpq' ? `libpq driver${o.workers !== undefined && o.workers > 1 ? `, ${o.workers} worker processes` : ''}` : '',
-    o['driver'] !== 'libpq' && o.workers !== undefined && o.workers > 1 ? `${o.workers} worker threads` : '',
+    o.driver === 'libpq' ? `libpq driver${o.workers !== undefined && o.workers > 1 ? `, ${o.workers} worker processes` : ''}` : '',
+    o.driver !== 'libpq' && o.workers !== undefined && o.workers > 1 ? `${o.workers} worker threads` : '',
     typeof o['workload'] === 'string' ? `workload ${o['workload']}` : `${o.distribution} categories`,
     `seed ${o.seed}`,
     result.createdAt,

@@ -304,6 +304,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
       return {
         name,
         kind: kind.kind === 'cache' ? 'cache' : 'db',
+        blocking: context.connectLibpq !== undefined,
         async setup() {
           pending = undefined;
           stats.reset();

@@ -245,8 +245,8 @@ export class LoadThreads {
     this.broadcast({ type: 'findings', id });
     const parts = (await this.race(answers)) as Array<Extract<FromThread, { type: 'result' }>>;
     this.onProgress = undefined;
-    const processes = this.kind === 'process';
-    return { result: combineThreads(parts.map((p) => p.result), options.concurrency, processes), findings: combineFindings(parts.map((p) => p.findings)) };
+    const cpuClock = this.kind === 'process' ? 'per-worker' : 'shared';
+    return { result: combineThreads(parts.map((p) => p.result), options.concurrency, cpuClock), findings: combineFindings(parts.map((p) => p.findings)) };
   }
 
   /** The end-of-run plan check of `path`, made by the first thread (the plan is the table's, not the thread's). */
@@ -279,14 +279,16 @@ export class LoadThreads {
 
   private watch(t: ThreadHandle, count: number): void {
     this.threads.push(t);
-    const name = `worker thread ${t.index + 1} of ${count}`;
+    const name = `worker ${this.kind} ${t.index + 1} of ${count}`;
+    // The way to run without workers: one thread (--workers 1), or for the libpq driver one client (its processes are one per client).
+    const alone = this.kind === 'thread' ? '--workers 1' : '--concurrency 1';
     t.worker.on('message', (message: FromThread) => this.receive(t, message));
     t.worker.on('error', (error: Error) => {
-      this.crashed(new UserError(`${name} crashed: ${firstLine(error.message || error.name)}`, 'the run stopped; run again, or with --workers 1 to see the error without threads'));
+      this.crashed(new UserError(`${name} crashed: ${firstLine(error.message || error.name)}`, `the run stopped; run again, or with ${alone} to see the error in this process`));
     });
     t.worker.on('exit', (code) => {
       if (this.closing) return;
-      this.crashed(new UserError(`${name} exited unexpectedly (exit code ${code})`, 'the run stopped; run again, or with --workers 1'));
+      this.crashed(new UserError(`${name} exited unexpectedly (exit code ${code})`, `the run stopped; run again, or with ${alone}`));
     });
   }
 

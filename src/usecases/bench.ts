@@ -19,7 +19,7 @@ import type { BenchHooks, BenchOptions } from './bench-options.js';
 
 export type { BenchHooks } from './bench-options.js';
 import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
-import { LoadThreads, type ThreadContext } from './bench-threads.js';
+import { LoadThreads, workerKind, type ThreadContext } from './bench-threads.js';
 import { benchReplicas } from './replicas.js';
 import { prepareWorkloadBench, type WorkloadHooks } from './bench-workload.js';
 import { checkStartAt, shardGate } from './shard-start.js';
@@ -80,7 +80,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
 async function startThreads(runtime: Runtime, options: BenchOptions, context: ThreadContext, talk: BenchTalk): Promise<LoadThreads | undefined> {
   const count = options.workers ?? 1;
   if (count <= 1) return undefined;
-  talk.status(`starting ${count} worker threads`);
+  talk.status(`starting ${count} worker ${workerKind(context) === 'process' ? 'processes' : 'threads'}`);
   const threads = await LoadThreads.start(context, count, runtime.signal);
   runtime.defer(() => threads.close());
   return threads;

@@ -14,6 +14,8 @@ import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
 import { foldTrials, type PathResult } from '../../src/measure/result.js';
 import { renderReport } from '../../src/report/bench-report.js';
 import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
+import { LoadThreads, type WorkloadThreadContext } from '../../src/usecases/bench-threads.js';
+import { builtinScript } from '../../src/workload/pgbench/index.js';
 import { hasPgbenchTables, PGBENCH_TABLES, pgbenchInit } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 
@@ -35,7 +37,8 @@ beforeAll(async () => {
   await admin.query(`CREATE TABLE ${ENTRIES} ("Entry №" bigint PRIMARY KEY, "Account Code" text, "Amount €" numeric(12,2))`);
   await admin.query(`INSERT INTO ${ENTRIES} SELECT g, 'ACC-' || (g % 300), (g % 997) / 4.0 FROM generate_series(1, 40000) g`);
   await admin.query(`ANALYZE ${ENTRIES}`);
-  await admin.query(`CREATE TABLE ${LOG} (aid int, "Client" int, account text)`);
+  // "App": the application_name of the session that wrote the row, which tells the two drivers apart.
+  await admin.query(`CREATE TABLE ${LOG} (aid int, "Client" int, account text, "App" text)`);
 }, 60_000);
 
 afterAll(async () => {
@@ -64,7 +67,7 @@ describe('bench --driver libpq: the same benchmark as --driver pg, through libpq
       '\\set aid random(1, 100000)',
       `\\pb_from account "${SCHEMA}"."Journal Entries"."Account Code"`,
       'BEGIN;',
-      `INSERT INTO ${LOG} VALUES (:aid, :client_id, :account);`,
+      `INSERT INTO ${LOG} VALUES (:aid, :client_id, :account, current_setting('application_name'));`,
       // A quarter of the executions fail inside the transaction (22012): their INSERT is rolled back,
       // and the next execution on that session must still run (a session left in a failed transaction would answer 25P02).
       'SELECT 1 / (:aid % 4) AS "Ratio";',
@@ -72,17 +75,24 @@ describe('bench --driver libpq: the same benchmark as --driver pg, through libpq
       '',
     ].join('\n'));
     const rows = async () => (await admin.query(`SELECT aid, "Client", account FROM ${LOG} ORDER BY 1, 2, 3`)).rows;
+    const apps = async () => (await admin.query(`SELECT DISTINCT "App" FROM ${LOG}`)).rows.map((row) => row.App);
     const viaPg = byName((await run({ workload: [file], paths: 'as-is', concurrency: '2' })).result.paths).get('as-is')!;
     const written = await rows();
+    expect(await apps()).toEqual(['perfbench']);
     await admin.query(`TRUNCATE ${LOG}`);
     const outcome = await run({ workload: [file], paths: 'as-is', concurrency: '2', driver: 'libpq' });
     const viaLibpq = byName(outcome.result.paths).get('as-is')!;
     expect(await rows()).toEqual(written);
+    // Every row was written by a libpq session, none by node-postgres.
+    expect(await apps()).toEqual(['perfbench-libpq']);
     expect(written.length).toBeGreaterThan(100);
     expect(written.length).toBeLessThan(200);
     expect(new Set(written.map((row) => row.Client))).toEqual(new Set([0, 1]));
     // One client per process: --workers was set to --concurrency.
     expect(viaLibpq.workers).toBe(2);
+    // The event loop stands still while a libpq call waits: its lag is not measured (it is for pg).
+    expect(viaLibpq.eventLoopLag).toBeUndefined();
+    expect(viaPg.eventLoopLag).toBeDefined();
     expect(viaLibpq.failures!['22012']).toBeGreaterThan(0);
     expect(viaLibpq.failures).toEqual(viaPg.failures);
     expect([viaLibpq.ops, viaLibpq.errors]).toEqual([viaPg.ops, viaPg.errors]);
@@ -122,7 +132,10 @@ describe('bench --driver libpq: the same benchmark as --driver pg, through libpq
   }, 120_000);
 
   it("pgbench's tpcb-like on one libpq session in this process: its 7 statements once per transaction, as through pg", async () => {
+    await admin.query('TRUNCATE pgbench_history');
     const outcome = await run({ builtin: ['tpcb-like'], iterations: '100', paths: 'as-is', driver: 'libpq' });
+    // One history row per transaction.
+    expect((await admin.query('SELECT count(*)::int AS n FROM pgbench_history')).rows[0].n).toBe(100);
     const p = byName(outcome.result.paths).get('as-is')!;
     expect([p.ops, p.errors]).toEqual([100, 0]);
     expect(p.workers ?? 1).toBe(1);
@@ -138,7 +151,8 @@ describe('bench --driver libpq: the same benchmark as --driver pg, through libpq
       '',
     ].join('\n'));
     const terminate = setTimeout(() => {
-      void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%Journal Entries%' AND query NOT LIKE '%pg_stat_activity%'");
+      // Only libpq sessions: were the statements on node-postgres, nothing would end, and no outage be seen.
+      void admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'perfbench-libpq' AND query LIKE '%Journal Entries%'");
     }, 1000);
     try {
       const outcome = await run({ workload: [file], paths: 'as-is', duration: '3s', iterations: undefined, driver: 'libpq' });
@@ -153,4 +167,23 @@ describe('bench --driver libpq: the same benchmark as --driver pg, through libpq
       clearTimeout(terminate);
     }
   }, 120_000);
+
+  it('a worker process that dies fails the run at once, with one line naming the process and its error', async () => {
+    const database = await withRuntime((runtime) => runtime.database());
+    const context: WorkloadThreadContext = {
+      kind: 'workload', driver: 'libpq', database, connectTimeoutMs: 5_000, keyNamespace: 'unused', ttlSeconds: 60,
+      paths: ['as-is'], histogramBackend: 'wasm', scripts: [builtinScript('select-only')], seed: 1, scale: 1, defines: {},
+      pbFrom: [], maxTries: 1, kinds: [{ kind: 'as-is' }],
+    };
+    const threads = await LoadThreads.start(context, 2, new AbortController().signal, new URL('../support/crashing-process.ts', import.meta.url));
+    const started = Date.now();
+    try {
+      const run = threads.run('as-is', { concurrency: 2, durationMs: 30_000, sequence: { at: () => '' } });
+      await expect(run).rejects.toThrow(/^worker process [12] of 2 crashed: injected crash in the measured phase$/);
+      // Not after the 30 s run: the crash ends it.
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await threads.close();
+    }
+  }, 60_000);
 });

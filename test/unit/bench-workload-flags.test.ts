@@ -54,10 +54,13 @@ describe('bench --workload flags', () => {
     expect(() => benchOptions({ builtin: ['select-only'], driver: 'libpq', replicaUrl: ['postgres://127.0.0.1:5433/x'] })).toThrow(/does not route reads to replicas/);
   });
 
-  it("--driver libpq's connection string quotes every value as libpq requires", () => {
+  it("--driver libpq's connection string quotes every value as libpq requires, and connects as node-postgres does", () => {
     const info = conninfo({ host: '127.0.0.1', port: 5433, user: "o'brien", password: 'a\\b c', database: 'Sales DB', sslmode: 'require', mode: 'external' }, 2500);
-    expect(info).toBe("host='127.0.0.1' port='5433' user='o\\'brien' password='a\\\\b c' dbname='Sales DB' sslmode='require' connect_timeout='3' application_name='perfbench'");
-    expect(conninfo({ host: '/tmp', port: 5432, user: 'u', password: undefined, database: 'd', sslmode: 'disable', mode: 'embedded' }, 100)).not.toContain('password');
+    expect(info).toBe("host='127.0.0.1' port='5433' user='o\\'brien' password='a\\\\b c' dbname='Sales DB' sslmode='require' connect_timeout='3' application_name='perfbench-libpq' options='-c client_min_messages=error'");
+    const local = conninfo({ host: '/tmp', port: 5432, user: 'u', password: undefined, database: 'd', sslmode: 'prefer', mode: 'embedded' }, 100);
+    expect(local).not.toContain('password');
+    // prefer (and allow) connect in clear, as node-postgres does: both drivers measure the same connection.
+    expect(local).toContain("sslmode='disable'");
   });
 
   it('reads scripts, builtins, -D, --scale and --max-tries; refuses workload-only flags without a workload', () => {

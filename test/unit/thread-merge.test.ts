@@ -38,7 +38,7 @@ describe('combineThreads (bench --workers)', () => {
   });
 
   it("adds the CPU times of worker processes (bench --driver libpq: each read its own clock)", () => {
-    const processes = combineThreads([a, b], 3, true);
+    const processes = combineThreads([a, b], 3, 'per-worker');
     expect(processes.clientCpuMs).toBe(1850);
     expect(clientBusyShare(processes)).toBeCloseTo(1850 / (1010 * 2));
   });
