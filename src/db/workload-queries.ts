@@ -67,11 +67,13 @@ export async function explainStatement(client: WorkloadSession, text: string, va
 
 /** Ends whatever transaction a failed statement left open (a warning only when there is none). */
 export async function rollback(client: WorkloadSession): Promise<void> {
-  // libpq knows whether a transaction is open (a ROLLBACK outside one would only earn a warning).
-  if (client instanceof LibpqSession) {
-    if (client.inTransaction()) client.command(sql('workload-rollback'));
-  }
+  if (client instanceof LibpqSession) rollbackNow(client);
   else await client.query(sql('workload-rollback'));
+}
+
+/** The same on a libpq session, at once; it knows whether a transaction is open (a ROLLBACK outside one would only earn a warning). */
+export function rollbackNow(session: LibpqSession): void {
+  if (session.inTransaction()) session.command(sql('workload-rollback'));
 }
 
 /** The no-index path's session settings (index scans off) on a connection of either driver. */

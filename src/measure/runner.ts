@@ -393,7 +393,8 @@ class Run {
         const startNs = clock.nowNs();
         let failed = false;
         try {
-          await target.run(op as Operation);
+          const pending = target.run(op as Operation);
+          if (pending !== undefined) await pending;
         } catch (error) {
           failed = true;
           if (record) this.fail(error);
@@ -475,7 +476,7 @@ class Run {
         const op: Operation = { index, category: sequence.at(index) };
         let pending: Promise<void>;
         try {
-          pending = target.run(op);
+          pending = target.run(op) ?? Promise.resolve();
         } catch (error) {
           // A target that throws synchronously instead of rejecting.
           pending = Promise.reject(error);

@@ -32,8 +32,11 @@ export interface Target {
   readonly kind: TargetKind;
   /** Prepares the path (connections, prepared statements, cache fill). */
   setup?(): Promise<void>;
-  /** Performs one operation; a rejection is counted as an error of this path, not a crash. */
-  run(op: Operation): Promise<void>;
+  /**
+   * Performs one operation; a rejection (or a throw) is counted as an error of this path, not a
+   * crash. A target whose operation completed synchronously may return undefined: no promise to wait for.
+   */
+  run(op: Operation): Promise<void> | undefined;
   /**
    * Its operations block the thread while they wait (bench --driver libpq): the event loop stands
    * still by design then, so its lag says nothing about the client and is not measured.

@@ -243,12 +243,30 @@ export class Connections<C extends PooledClient = pg.Client> {
         const result = await work(client);
         return result;
       } catch (error) {
-        if (this.lost.has(client) || isUnavailable(error)) {
-          this.lost.add(client);
-          this.failed(error);
-        }
+        this.failedOn(client, error);
         throw error;
       }
+    } finally {
+      this.idle.push(client);
+    }
+  }
+
+  /**
+   * Runs `work` at once, synchronously, on an idle live connection, and says whether it could: with
+   * none (or a lost one, which only `use` replaces) it returns false and the caller takes `use`.
+   * For a client whose calls block (a libpq session): its operation then costs no promise at all.
+   * A failure marks the connection as `use` does, and is rethrown.
+   */
+  useNow(work: (client: C) => void): boolean {
+    const client = this.idle.at(-1);
+    if (client === undefined || this.lost.has(client)) return false;
+    this.idle.pop();
+    try {
+      work(client);
+      return true;
+    } catch (error) {
+      this.failedOn(client, error);
+      throw error;
     } finally {
       this.idle.push(client);
     }
@@ -352,6 +370,14 @@ export class Connections<C extends PooledClient = pg.Client> {
     const idleAt = this.idle.indexOf(dead);
     if (idleAt >= 0) this.idle[idleAt] = fresh;
     void dead.end().catch(() => undefined);
+  }
+
+  /** An operation on `client` failed: if for want of a connection, it is lost, and the outage starts (or goes on). */
+  private failedOn(client: C, error: unknown): void {
+    if (this.lost.has(client) || isUnavailable(error)) {
+      this.lost.add(client);
+      this.failed(error);
+    }
   }
 
   /** An operation or a reconnect failed for want of a connection: the outage starts (or goes on). */

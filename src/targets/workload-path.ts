@@ -23,7 +23,7 @@ import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { LibpqSession } from '../db/libpq-session.js';
-import { explainStatement, forbidIndexScansOn, rollback, runStatementRaw, runStatementRows, type WorkloadSession } from '../db/workload-queries.js';
+import { explainStatement, forbidIndexScansOn, rollback, rollbackNow, runStatementRaw, runStatementRows, type WorkloadSession } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
 import { LatencyHistogram, summarize } from '../measure/histogram.js';
 import type { PlanSummary, ScriptRecord, StatementRecord } from '../measure/result.js';
@@ -34,6 +34,9 @@ import { chooseScript, planExecution, type Script, type ScriptStatement, type St
 import type { BenchPath, PooledClient, RunFindings, ServerEndpoint } from './path.js';
 import { RoutedConnections } from './routed-connections.js';
 import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex, type CandidateOwnership } from './workload-index.js';
+
+/** A step that runs a statement. */
+type SqlStep = Extract<Step, { kind: 'sql' }>;
 
 /** SQLSTATEs pgbench retries with --max-tries: serialization_failure and deadlock_detected. */
 export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
@@ -216,18 +219,53 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
       const started = performance.now();
       try {
         if (tier && statement.access === 'read') await cachedRead(client, tier, statement.text, values);
-        else {
-          // A libpq session answers synchronously: no promise (and microtask) to wait for then.
-          const rows = runStatementRaw(client, statement.text, values);
-          if (typeof rows !== 'number') await rows;
-        }
+        else await runStatementRaw(client, statement.text, values);
       } catch (error) {
         record.errors++;
         throw error;
       }
-      record.histogram.record((performance.now() - started) * 1000);
-      record.ops++;
+      timed(record, started);
     }
+  };
+
+  /**
+   * The same on a libpq session, whose calls block until the answer is in: an execution with no
+   * \sleep and no cache to wait for runs start to end without a promise. (At pgbench's rates the
+   * promises and microtasks of the async route cost the client CPU it is being measured by.)
+   */
+  const executeBlocking = (session: LibpqSession, k: number, steps: readonly SqlStep[]): void => {
+    const records = stats.statements[k]!;
+    for (const { statement, values } of steps) {
+      const record = records[statement.index]!;
+      const started = performance.now();
+      try {
+        session.run(statement.text, values);
+      } catch (error) {
+        record.errors++;
+        throw error;
+      }
+      timed(record, started);
+    }
+  };
+
+  /** A statement that succeeded: its latency into its histogram. */
+  const timed = (record: StatementStats, started: number): void => {
+    record.histogram.record((performance.now() - started) * 1000);
+    record.ops++;
+  };
+
+  /**
+   * After a failed execution (rolled back): whether to run it again (a serialization failure or
+   * deadlock with tries left, as pgbench's --max-tries); if not, the failure is counted by SQLSTATE.
+   */
+  const retries = (code: string, attempt: number, counts: { errors: number }): boolean => {
+    if (RETRYABLE_SQLSTATES.has(code) && attempt < context.maxTries && !context.signal.aborted) {
+      stats.retries++;
+      return true;
+    }
+    counts.errors++;
+    stats.failures[code] = (stats.failures[code] ?? 0) + 1;
+    return false;
   };
 
   /** The plans of each script's read statements for its first execution, judged against the path. */
@@ -316,12 +354,28 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
           stats.reset();
           connections.resetStats();
         },
-        async run(op) {
+        run(op) {
           const i = op.index;
           const { k, script, steps } = plan(i, runConcurrency);
           if (context.onStep) for (const step of steps) if (step.kind === 'sql') context.onStep(name, i, step.statement, step.values);
           const counts = stats.scripts.get(script.name)!;
-          await connections.use(writing.has(k) ? connections.primary : connections.readServer(i), async (client) => {
+          const server = writing.has(k) ? connections.primary : connections.readServer(i);
+          const blocking = context.connectLibpq && !tier && steps.every((step): step is SqlStep => step.kind === 'sql');
+          const ran = blocking && connections.useNow(server, (client) => {
+            for (let attempt = 1; ; attempt++) {
+              try {
+                executeBlocking(client as LibpqSession, k, steps as SqlStep[]);
+                counts.ops++;
+                return;
+              } catch (error) {
+                const code = sqlstateOf(error);
+                if (code !== 'client') rollbackNow(client as LibpqSession);
+                if (!retries(code, attempt, counts)) throw error;
+              }
+            }
+          });
+          if (ran) return undefined;
+          return connections.use(server, async (client) => {
             for (let attempt = 1; ; attempt++) {
               try {
                 await execute(client, k, steps);
@@ -330,13 +384,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
               } catch (error) {
                 const code = sqlstateOf(error);
                 if (code !== 'client') await rollback(client).catch(() => undefined);
-                if (RETRYABLE_SQLSTATES.has(code) && attempt < context.maxTries && !context.signal.aborted) {
-                  stats.retries++;
-                  continue;
-                }
-                counts.errors++;
-                stats.failures[code] = (stats.failures[code] ?? 0) + 1;
-                throw error;
+                if (!retries(code, attempt, counts)) throw error;
               }
             }
           });

@@ -36,15 +36,21 @@ interface Halves {
 
 /** The low 64 bits of (aHigh, aLow) * (bHigh, bLow), into `out`. */
 function multiply64(aHigh: number, aLow: number, bHigh: number, bLow: number, out: Halves): void {
-  // aLow * bLow in 16-bit limbs (every partial product is exact in a double), then the cross terms mod 2^32.
+  // aLow * bLow in 16-bit limbs, with integer operations only (no division or modulo of doubles:
+  // this runs three times per operation's generator). Each partial product is below 2^32.
   const a0 = aLow & 0xffff;
   const a1 = aLow >>> 16;
   const b0 = bLow & 0xffff;
   const b1 = bLow >>> 16;
-  const middle = a0 * b1 + a1 * b0;
-  const low = a0 * b0 + (middle % 65536) * 65536;
-  out.low = low >>> 0;
-  out.high = (a1 * b1 + Math.floor(middle / 65536) + Math.floor(low / TWO_POW_32) + Math.imul(aHigh, bLow) + Math.imul(aLow, bHigh)) >>> 0;
+  const p00 = a0 * b0;
+  const p01 = a0 * b1;
+  const p10 = a1 * b0;
+  // Bits 16..31 of the product, with what they carry into bit 32 and up.
+  const middle = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
+  out.low = ((middle << 16) | (p00 & 0xffff)) >>> 0;
+  // The product's high word (exact: it is at most 2^32 - 2), then the cross terms mod 2^32.
+  const high = a1 * b1 + (p01 >>> 16) + (p10 >>> 16) + (middle >>> 16);
+  out.high = (high + Math.imul(aHigh, bLow) + Math.imul(aLow, bHigh)) >>> 0;
 }
 
 /** splitmix64's finaliser (Stafford's mix 13) on halves, in place: a bijection on 64-bit values. */
@@ -88,6 +94,10 @@ export function mix64(value: bigint): bigint {
   return fromHalves(halves);
 }
 
+/** The seeding's working words (Prng's constructor), reused: seeding is synchronous and never nested. */
+const SEED_STATE: Halves = { high: 0, low: 0 };
+const SEED_WORD: Halves = { high: 0, low: 0 };
+
 // splitmix64's increment, 0x9E3779B97F4A7C15, as halves.
 const GAMMA_HIGH = 0x9e3779b9;
 const GAMMA_LOW = 0x7f4a7c15;
@@ -108,8 +118,12 @@ export class Prng {
 
   /** pg_prng_seed: both state words from splitmix64 of `seed`; never all-zero. */
   constructor(seed: bigint | Halves) {
-    const state = typeof seed === 'bigint' ? toHalves(seed) : { high: seed.high, low: seed.low };
-    const word: Halves = { high: 0, low: 0 };
+    // Scratch words, not fresh objects: a generator is seeded per operation (one allocation fewer each).
+    const state = SEED_STATE;
+    const word = SEED_WORD;
+    const halves = typeof seed === 'bigint' ? toHalves(seed) : seed;
+    state.high = halves.high;
+    state.low = halves.low;
     addHalves(state, GAMMA_HIGH, GAMMA_LOW);
     word.high = state.high;
     word.low = state.low;
@@ -241,10 +255,18 @@ function streamBase(seed: number | bigint, salt: bigint): Halves {
   return base;
 }
 
-/** A 64-bit key for (seed, index, stream), as halves: two splitmix64 rounds, so neighbouring i are unrelated. */
+/** The key streamHalves returns, reused: each caller reads it (or seeds a Prng from it) before the next call. */
+const STREAM_KEY: Halves = { high: 0, low: 0 };
+
+/**
+ * A 64-bit key for (seed, index, stream), as halves: two splitmix64 rounds, so neighbouring i are
+ * unrelated. The result is a shared scratch object, valid until the next call.
+ */
 function streamHalves(seed: number | bigint, index: number, stream: RandomStream, salt = STREAM_SALT[stream]): Halves {
   const base = streamBase(seed, salt);
-  const key: Halves = { high: base.high, low: base.low };
+  const key = STREAM_KEY;
+  key.high = base.high;
+  key.low = base.low;
   addHalves(key, Math.floor(index / TWO_POW_32) >>> 0, index >>> 0);
   mixHalves(key);
   return key;
