@@ -57,8 +57,15 @@ export function evaluate(expr: Expr, env: EvaluationEnvironment): PgValue {
     case 'call':
       return expr.fn === '!and' || expr.fn === '!or' || expr.fn === '!case'
         ? evaluateLazy(expr.fn, expr.args, env)
-        : evaluateStandard(expr.fn, expr.args.map((arg) => evaluate(arg, env)), env);
+        : evaluateStandard(expr.fn, evaluateArgs(expr.args, env), env);
   }
+}
+
+/** Each argument's value, in order (a loop, not map: this runs for every call of every operation). */
+function evaluateArgs(args: readonly Expr[], env: EvaluationEnvironment): PgValue[] {
+  const values = new Array<PgValue>(args.length);
+  for (let i = 0; i < args.length; i++) values[i] = evaluate(args[i]!, env);
+  return values;
 }
 
 function evaluateLazy(fn: '!and' | '!or' | '!case', args: readonly Expr[], env: EvaluationEnvironment): PgValue {
@@ -76,9 +83,14 @@ function evaluateLazy(fn: '!and' | '!or' | '!case', args: readonly Expr[], env: 
   return second.type === 'null' ? NULL_VALUE : boolValue(toBool(second));
 }
 
+function hasNull(args: readonly PgValue[]): boolean {
+  for (let i = 0; i < args.length; i++) if (args[i]!.type === 'null') return true;
+  return false;
+}
+
 function evaluateStandard(fn: Exclude<FunctionId, '!and' | '!or' | '!case'>, args: readonly PgValue[], env: EvaluationEnvironment): PgValue {
   if (args.length > MAX_FARGS) throw new EvaluationError(`too many function arguments, maximum is ${MAX_FARGS}`);
-  if (fn !== '!is' && fn !== 'debug' && args.some((arg) => arg.type === 'null')) return NULL_VALUE;
+  if (fn !== '!is' && fn !== 'debug' && hasNull(args)) return NULL_VALUE;
   const [a, b, c] = args as [PgValue, PgValue, PgValue];
   switch (fn) {
     case '+': case '-': case '*': case '/': case 'mod':

@@ -140,9 +140,19 @@ class Execution implements EvaluationEnvironment {
     return variable && variableText(variable);
   }
 
-  private evaluate(label: string, line: number, expr: Expr): PgValue {
+  /**
+   * Evaluates `expr` of a `command` (\set `variable`, \if, \elif) at `line`; pgbench's evaluation
+   * errors become a ScriptError there. (The label is built only then: this runs for every \set of
+   * every operation.)
+   */
+  private evaluate(command: '\\set' | '\\if' | '\\elif', variable: string, line: number, expr: Expr): PgValue {
     this.line = line;
-    return guarded(this.script, line, label, () => evaluate(expr, this));
+    try {
+      return evaluate(expr, this);
+    } catch (error) {
+      if (!(error instanceof EvaluationError)) throw error;
+      throw new ScriptError(this.script.name, line, `${command === '\\set' ? `\\set ${variable}` : command}: ${error.message}`, 'run');
+    }
   }
 
   run(commands: readonly Command[]): void {
@@ -162,10 +172,10 @@ class Execution implements EvaluationEnvironment {
           break;
         }
         case 'set':
-          this.assign(command.variable, { value: this.evaluate(`\\set ${command.variable}`, command.line, command.expression) });
+          this.assign(command.variable, { value: this.evaluate('\\set', command.variable, command.line, command.expression) });
           break;
         case 'if': {
-          const branch = command.branches.find((candidate, i) => candidate.condition === undefined || truth(this.evaluate(i === 0 ? '\\if' : '\\elif', candidate.line, candidate.condition)));
+          const branch = command.branches.find((candidate, i) => candidate.condition === undefined || truth(this.evaluate(i === 0 ? '\\if' : '\\elif', '', candidate.line, candidate.condition)));
           if (branch) this.run(branch.body);
           break;
         }
@@ -210,15 +220,6 @@ export function planExecution(script: Script, context: PlanContext): Step[] {
 
 const MICROSECONDS = { us: 1, ms: 1_000, s: 1_000_000 } as const;
 
-/** Runs an evaluation, turning pgbench's evaluation errors into a ScriptError at `line`. */
-function guarded<T>(script: Script, line: number, label: string, work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof EvaluationError) throw new ScriptError(script.name, line, `${label}: ${error.message}`, 'run');
-    throw error;
-  }
-}
 
 const AUTOMATIC_VARIABLES = ['scale', 'client_id', 'random_seed', 'default_seed'];
 
