@@ -23,7 +23,8 @@ const RAW_TYPES = { getTypeParser: () => (value: string) => value };
 /**
  * One script statement, as `pgbench -M prepared` runs it: a named prepared statement (prepared on
  * the connection's first use) with its values bound as text. Rows are counted as the driver parses
- * them off the wire, never decoded or kept. Resolves with the number of rows.
+ * them off the wire, never decoded or kept. Resolves with the number of rows (on a libpq session,
+ * returns it: the call blocked until the answer was in).
  */
 export function runStatementRaw(client: WorkloadSession, text: string, values: readonly string[]): Promise<number> | number {
   if (client instanceof LibpqSession) return client.run(text, values);
