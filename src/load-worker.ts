@@ -22,7 +22,8 @@ export interface LoadWorker {
   /** 'message' gets a message, 'error' an Error, 'exit' the exit code (as Worker's: the listener's argument depends on the event). */
   on(event: 'message' | 'error' | 'exit', listener: (value: any) => void): unknown;
   postMessage(message: unknown): void;
-  terminate(): Promise<unknown>;
+  /** `closed`: the worker said it closed (its work is done); a process then gets a moment to exit by itself. */
+  terminate(closed?: boolean): Promise<unknown>;
 }
 
 /** Starts the worker module `moduleUrl` (as startWorker names it) as a thread or a process, with `data` as its workerData. */
@@ -137,14 +138,14 @@ class ProcessWorker implements LoadWorker {
   }
 
   /**
-   * Stops the child: at once, unless it has already let go of its channel (it closed: its work is
-   * done, and it is exiting on its own, writing what a flag such as --cpu-prof asks for), in which
-   * case it gets EXIT_GRACE_MS first.
+   * Stops the child: at once, unless it closed (it said so, or it let go of its channel), in which
+   * case it is exiting on its own, writing what a flag such as --cpu-prof asks for, and gets
+   * EXIT_GRACE_MS first.
    */
-  terminate(): Promise<unknown> {
+  terminate(closed = false): Promise<unknown> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), this.child.connected ? 0 : EXIT_GRACE_MS);
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), closed || !this.child.connected ? EXIT_GRACE_MS : 0);
       this.child.once('exit', () => {
         clearTimeout(timer);
         resolve(undefined);

@@ -265,16 +265,17 @@ export class LoadThreads {
     if (this.closing) return;
     this.closing = true;
     this.stopListening();
-    const closed = this.failure ? [] : this.threads.map((t) => this.expect(t, 'closed', 0));
+    const closed = new Set<ThreadHandle>();
+    const answers = this.failure ? [] : this.threads.map((t) => this.expect(t, 'closed', 0).then(() => closed.add(t)));
     this.broadcast({ type: 'close' });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.all(closed).catch(() => undefined),
+      Promise.all(answers).catch(() => undefined),
       this.failed.catch(() => undefined),
       new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
     ]);
     clearTimeout(timer);
-    await Promise.all(this.threads.map((t) => t.worker.terminate().catch(() => undefined)));
+    await Promise.all(this.threads.map((t) => t.worker.terminate(closed.has(t)).catch(() => undefined)));
   }
 
   private watch(t: ThreadHandle, count: number): void {
