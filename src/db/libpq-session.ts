@@ -13,8 +13,8 @@
  * node-postgres reports it, so failures are counted the same on both drivers.
  */
 import { createRequire } from 'node:module';
-import { firstLine, usageError, UserError } from '../errors.js';
-import type { ConnectionTarget } from './connection.js';
+import { firstLine, usageError } from '../errors.js';
+import { connectionError, type ConnectionTarget } from './connection.js';
 
 /** The part of the `libpq` package's PQ class this adapter uses (the package ships no types). */
 interface NativeConnection {
@@ -46,7 +46,7 @@ function loadLibpq(): NativeConstructor {
     native = createRequire(import.meta.url)('libpq') as NativeConstructor;
   } catch (error) {
     throw usageError(
-      `--driver libpq needs the optional native module 'libpq', which did not load (${(error as Error).message.split('\n')[0]})`,
+      `--driver libpq needs the optional native module 'libpq', which did not load (${firstLine((error as Error).message)})`,
       "install libpq's headers (apt install libpq-dev) and run npm install again, or drop --driver libpq",
     );
   }
@@ -112,7 +112,7 @@ export class LibpqSession {
 
   private constructor(private readonly connection: NativeConnection) {}
 
-  /** Connects (off the thread: libpq's connect runs in the thread pool); a failure is a one-line error. */
+  /** Connects (off the thread: libpq's connect runs in the thread pool); a failure is the one-line error node-postgres' would be (connectionError). */
   static connect(target: ConnectionTarget, connectTimeoutMs: number): Promise<LibpqSession> {
     const Native = loadLibpq();
     const connection = new Native();
@@ -120,8 +120,7 @@ export class LibpqSession {
       connection.connect(conninfo(target, connectTimeoutMs), (error) => {
         if (!error) return resolve(new LibpqSession(connection));
         connection.finish();
-        reject(new UserError(`cannot connect to PostgreSQL at ${target.host}:${target.port} through libpq: ${error.message.split('\n')[0]}`,
-          'check DATABASE_URL and that the server is running'));
+        reject(connectionError(error, target, connectTimeoutMs));
       });
     });
   }

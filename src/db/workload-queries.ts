@@ -66,7 +66,7 @@ export async function explainStatement(client: WorkloadSession, text: string, va
   }
 }
 
-/** Ends whatever transaction a failed statement left open (a warning only when there is none). */
+/** Ends whatever transaction a failed statement left open (on node-postgres, a warning only when there is none). */
 export async function rollback(client: WorkloadSession): Promise<void> {
   if (client instanceof LibpqSession) rollbackNow(client);
   else await client.query(sql('workload-rollback'));

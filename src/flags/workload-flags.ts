@@ -4,7 +4,7 @@
  * cache). Pure: every bad value is a one-line usage error (exit 2).
  */
 import { createHash } from 'node:crypto';
-import { usageError } from '../errors.js';
+import { usageError, type UserError } from '../errors.js';
 import type { CandidateIndex } from '../targets/workload-index.js';
 import type { WorkloadPathKind } from '../targets/workload-path.js';
 import type { WorkloadOptions, WorkloadScriptSpec } from '../usecases/bench-options.js';
@@ -153,6 +153,11 @@ export function libpqClients(concurrency: readonly number[], workers: number | u
   if (workers !== undefined && workers !== clients) {
     throw usageError(`--driver libpq runs one client per worker process, so --workers must equal --concurrency (${clients})`, `drop --workers, or give --workers ${clients}`);
   }
-  if (replicas) throw usageError('--driver libpq does not route reads to replicas', 'drop --replica-url (and PERFBENCH_REPLICA_URLS), or use --driver pg');
+  if (replicas) throw libpqReplicasRefused();
   return clients;
+}
+
+/** --driver libpq with read replicas, from --replica-url here or PERFBENCH_REPLICA_URLS in the use case. */
+export function libpqReplicasRefused(): UserError {
+  return usageError('--driver libpq does not route reads to replicas', 'drop --replica-url (and PERFBENCH_REPLICA_URLS), or use --driver pg');
 }

@@ -13,6 +13,7 @@ import { columnValues } from '../db/bench-queries.js';
 import { resolveColumn, resolveTable } from '../db/catalog.js';
 import { connectClient } from '../db/connection.js';
 import { LibpqSession, requireLibpq } from '../db/libpq-session.js';
+import type { ReplicaUrl } from '../config.js';
 import type { RunOwner } from '../db/runs.js';
 import { pgbenchScale, workloadDataVersion } from '../db/workload-queries.js';
 import { firstLine, usageError, UserError } from '../errors.js';
@@ -26,6 +27,7 @@ import { quote, type Identifier } from '../workload/identifiers.js';
 import { pbFromDraw, type PbFromValues } from '../workload/pb-from-draw.js';
 import { builtinScript, parseScript, type Script, type ScriptStatement } from '../workload/pgbench/index.js';
 import type { CategorySequence } from '../workload/sequence.js';
+import { libpqReplicasRefused } from '../flags/workload-flags.js';
 import type { BenchOptions, WorkloadOptions } from './bench-options.js';
 import { machineEnvironment, type BenchTalk } from './bench-prepare.js';
 import { threadRedis, type WorkloadThreadContext } from './bench-threads.js';
@@ -97,13 +99,19 @@ export function noCacheReason(scripts: readonly Script[]): string | undefined {
     'and a cached read would hide its own writes';
 }
 
+/**
+ * --driver libpq's preconditions, checked before anything connects: the optional module loads, and
+ * no replicas come from the environment (the flag's are refused with the other flags).
+ */
+export function checkWorkloadDriver(options: BenchOptions, configuredReplicaUrls: readonly ReplicaUrl[] | undefined): void {
+  if (options.workload?.driver !== 'libpq') return;
+  requireLibpq();
+  if ((options.replicaUrls ?? configuredReplicaUrls ?? []).length > 0) throw libpqReplicasRefused();
+}
+
 export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptions, talk: BenchTalk, hooks: WorkloadHooks = {},
   replicas?: ReplicaSession): Promise<PreparedWorkloadBench> {
   const workload = options.workload!;
-  if (workload.driver === 'libpq') {
-    requireLibpq();
-    if (replicas) throw usageError('--driver libpq does not route reads to replicas', 'unset PERFBENCH_REPLICA_URLS, or use --driver pg');
-  }
   const baseline = options.baseline === undefined ? undefined : await readResultFile(options.baseline, '--baseline');
   const backend = await initHistograms();
   const scripts = await readScripts(workload);

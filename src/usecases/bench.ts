@@ -21,7 +21,7 @@ export type { BenchHooks } from './bench-options.js';
 import { optionsRecord, prepareBench, type BenchTalk } from './bench-prepare.js';
 import { LoadThreads, workerKind, type ThreadContext } from './bench-threads.js';
 import { benchReplicas } from './replicas.js';
-import { prepareWorkloadBench, type WorkloadHooks } from './bench-workload.js';
+import { checkWorkloadDriver, prepareWorkloadBench, type WorkloadHooks } from './bench-workload.js';
 import { checkStartAt, shardGate } from './shard-start.js';
 import { shardRecord } from './shard-record.js';
 
@@ -41,6 +41,7 @@ export async function bench(runtime: Runtime, options: BenchOptions, hooks: Benc
   if (options.shard) checkStartAt(options.shard);
   // A workload (pgbench scripts) has its own preparation and paths; measuring and summarizing are shared.
   // Read replicas (--replica-url) are checked before anything is prepared, and caught up with the setup after.
+  checkWorkloadDriver(options, runtime.config.replicaUrls);
   const replicas = await benchReplicas(runtime, options, talk);
   const prepared = options.workload ? await prepareWorkloadBench(runtime, options, talk, hooks, replicas) : await prepareBench(runtime, options, talk, replicas);
   await replicas?.start();

@@ -5,9 +5,6 @@
  * failures by SQLSTATE (and a failed transaction rolled back, so the next one runs), the same plans
  * on every path (as-is, no-index, index= on quoted names, cache), and the candidate index gone after.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
@@ -16,14 +13,14 @@ import { renderReport } from '../../src/report/bench-report.js';
 import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
 import { LoadThreads, type WorkloadThreadContext } from '../../src/usecases/bench-threads.js';
 import { builtinScript } from '../../src/workload/pgbench/index.js';
-import { hasPgbenchTables, PGBENCH_TABLES, pgbenchInit } from '../support/pgbench.js';
+import { hasPgbenchTables, pgbenchInit, restorePgbenchTables, scriptWriter } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
 const SCHEMA = `Ledger ${suffix}`;
 const ENTRIES = `"${SCHEMA}"."Journal Entries"`;
 const LOG = `"${SCHEMA}"."Run Log"`;
-const dir = mkdtempSync(join(tmpdir(), 'perfbench-libpq-'));
+const script = scriptWriter('perfbench-libpq-');
 let admin: pg.Client;
 let hadPgbenchTables = false;
 
@@ -43,15 +40,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  if (!hadPgbenchTables) await admin.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+  await restorePgbenchTables(admin, TEST_DATABASE_URL, hadPgbenchTables);
   await admin.end();
 });
-
-function script(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 async function run(flags: BenchFlags): Promise<BenchOutcome> {
   const options = benchOptions({ iterations: '200', warmup: '0', trials: '1', ...flags });

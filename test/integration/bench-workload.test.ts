@@ -5,9 +5,6 @@
  * dropped), a serialization failure retried under --max-tries, failures counted by SQLSTATE, and
  * the same values on every path.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
@@ -16,13 +13,13 @@ import { renderReport } from '../../src/report/bench-report.js';
 import { reportKey } from '../../src/cache/report-cache.js';
 import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
 import { startWorkloadServe } from '../../src/usecases/workload-server.js';
-import { hasPgbenchTables, PGBENCH_TABLES, pgbenchInit } from '../support/pgbench.js';
+import { hasPgbenchTables, PGBENCH_TABLES, pgbenchInit, scriptWriter } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
 const SCHEMA = `Sales_${suffix}`;
 const TABLE = `"${SCHEMA}"."Order Items"`;
-const dir = mkdtempSync(join(tmpdir(), 'perfbench-workload-'));
+const script = scriptWriter('perfbench-workload-');
 let admin: pg.Client;
 /** pgbench's tables were there before this file ran (then they stay, remade by pgbench -i). */
 let hadPgbenchTables = false;
@@ -46,12 +43,6 @@ afterAll(async () => {
   if (!hadPgbenchTables) await admin.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
   await admin.end();
 });
-
-function script(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 /** Runs bench with these flags (200 iterations, no warm-up, one trial unless given) and the onStep hook. */
 async function run(flags: BenchFlags, onStep?: (path: string, i: number, values: readonly string[]) => void): Promise<BenchOutcome> {

@@ -7,15 +7,12 @@
  * and its `index add` runs as printed), and the refusals. Every run leaves the data and the indexes
  * as found.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchOptions } from '../../src/flags/bench-flags.js';
 import { bench } from '../../src/usecases/bench.js';
 import { cli as runCli } from '../support/cli.js';
-import { hasPgbenchTables, pgbenchInit, restorePgbenchTables } from '../support/pgbench.js';
+import { hasPgbenchTables, pgbenchInit, restorePgbenchTables, scriptWriter } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 import { shellWords } from '../support/shell-words.js';
 
@@ -23,15 +20,9 @@ const SCHEMA = `Shop Advise ${process.pid}`;
 const S = `"${SCHEMA}"`;
 const LINES = `${S}."Order Lines"`;
 const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-const dir = mkdtempSync(join(tmpdir(), 'perfbench-advise-workload-'));
+const script = scriptWriter('perfbench-advise-workload-');
 const cli = (args: string[]) => runCli(args, { NO_COLOR: '1' });
 let hadPgbenchTables = false;
-
-function script(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
 
 /** What "left as found" compares: every index of the schema and of pgbench's tables, and the rows' state. */
 async function state(): Promise<string> {

@@ -2,10 +2,12 @@
  * pgbench for the tests and benches that run pgbench's own tables or scripts: the binary (on the
  * PATH, else the newest PostgreSQL's own: Debian keeps it in /usr/lib/postgresql/<major>/bin), and
  * `pgbench -i` into a database, remembering whether its tables were there before so the caller
- * can leave the database as it found it.
+ * can leave the database as it found it; and the script files a test writes.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 export const PGBENCH_TABLES = ['pgbench_accounts', 'pgbench_branches', 'pgbench_history', 'pgbench_tellers'] as const;
@@ -41,4 +43,14 @@ export function pgbenchInit(databaseUrl: string, options: { scale?: number; step
 export async function restorePgbenchTables(client: pg.ClientBase, databaseUrl: string, hadThem: boolean): Promise<void> {
   if (hadThem) pgbenchInit(databaseUrl);
   else await client.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+}
+
+/** Writes pgbench scripts for a test file: `script(name, text)` saves one in a temporary directory of its own (named from `prefix`) and returns its path. */
+export function scriptWriter(prefix: string): (name: string, text: string) => string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return (name, text) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
 }
