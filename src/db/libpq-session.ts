@@ -130,8 +130,13 @@ export class LibpqSession {
    * `values` bound as text, blocking this thread until the answer is in. Returns the number of rows.
    */
   run(text: string, values: readonly string[]): number {
-    this.execute(text, values);
-    return this.connection.ntuples();
+    const c = this.connection;
+    c.execPrepared(this.preparedName(text, values.length), values as string[]);
+    // A result with rows succeeded (a failed one has none): resultStatus, which allocates its
+    // string on every call, is read only for a result without rows.
+    const rows = c.ntuples();
+    if (rows === 0) this.check();
+    return rows;
   }
 
   /** The same, with the rows kept as arrays of text (NULL as null): what the cache path stores. */
@@ -176,16 +181,20 @@ export class LibpqSession {
   }
 
   private execute(text: string, values: readonly string[]): void {
-    const c = this.connection;
+    this.connection.execPrepared(this.preparedName(text, values.length), values as string[]);
+    this.check();
+  }
+
+  /** The name `text` is prepared under on this connection, preparing it on its first use. */
+  private preparedName(text: string, parameterCount: number): string {
     let name = this.prepared.get(text);
     if (name === undefined) {
       name = `perfbench_wl_${this.prepared.size + 1}`;
-      c.prepare(name, text, values.length);
+      this.connection.prepare(name, text, parameterCount);
       this.check();
       this.prepared.set(text, name);
     }
-    c.execPrepared(name, values as string[]);
-    this.check();
+    return name;
   }
 
   /**

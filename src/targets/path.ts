@@ -252,17 +252,18 @@ export class Connections<C extends PooledClient = pg.Client> {
   }
 
   /**
-   * Runs `work` at once, synchronously, on an idle live connection, and says whether it could: with
+   * Runs `work(client, arg)` at once, synchronously, on an idle live connection (`arg` spares the
+   * caller a closure per operation), and says whether it could: with
    * none (or a lost one, which only `use` replaces) it returns false and the caller takes `use`.
    * For a client whose calls block (a libpq session): its operation then costs no promise at all.
    * A failure marks the connection as `use` does, and is rethrown.
    */
-  useNow(work: (client: C) => void): boolean {
+  useNow<A>(work: (client: C, arg: A) => void, arg: A): boolean {
     const client = this.idle.at(-1);
     if (client === undefined || this.lost.has(client)) return false;
     this.idle.pop();
     try {
-      work(client);
+      work(client, arg);
       return true;
     } catch (error) {
       this.failedOn(client, error);

@@ -70,8 +70,8 @@ export class RoutedConnections<C extends PooledClient = pg.Client> {
    * Runs `work` at once on server k's idle connection (Connections.useNow), when it can; never with
    * replicas, whose per-server timing is `use`'s.
    */
-  useNow(k: number, work: (client: C) => void): boolean {
-    return !this.stats && this.pools[k]!.useNow(work);
+  useNow<A>(k: number, work: (client: C, arg: A) => void, arg: A): boolean {
+    return !this.stats && this.pools[k]!.useNow(work, arg);
   }
 
   /** The measured phase starts: the per-server counts start from zero (the warm-up is left out). */

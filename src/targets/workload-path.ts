@@ -19,6 +19,8 @@
  * the path's name promises.
  */
 import { createHash } from 'node:crypto';
+// Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
@@ -30,13 +32,20 @@ import type { PlanSummary, ScriptRecord, StatementRecord } from '../measure/resu
 import type { Target } from '../measure/target.js';
 import { parsePlan, scanIndexes } from '../plan/plan.js';
 import { planRecord } from '../plan/plan-record.js';
-import { chooseScript, planExecution, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
+import { chooseScript, hasSleep, planExecution, type PlanContext, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
 import type { BenchPath, PooledClient, RunFindings, ServerEndpoint } from './path.js';
 import { RoutedConnections } from './routed-connections.js';
 import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex, type CandidateOwnership } from './workload-index.js';
 
 /** A step that runs a statement. */
 type SqlStep = Extract<Step, { kind: 'sql' }>;
+
+/** Operation i's script (its index k in the workload) and its planned steps. */
+interface PlannedExecution {
+  readonly k: number;
+  readonly script: Script;
+  readonly steps: readonly Step[];
+}
 
 /** SQLSTATEs pgbench retries with --max-tries: serialization_failure and deadlock_detected. */
 export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
@@ -174,20 +183,18 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   let firstAccess: string | undefined;
   let built: BuiltCandidate | undefined;
 
-  const plan = (i: number, concurrency: number): { k: number; script: Script; steps: Step[] } => {
+  /** What planning reads, one object for the path: planning is synchronous, so each call sets its operation's fields. */
+  const planning: { -readonly [F in keyof PlanContext]: PlanContext[F] } = {
+    executionIndex: 0, clientId: 0, scale: context.scale, defines: context.defines, seed: context.seed, draw: context.draw,
+  };
+  const plan = (i: number, concurrency: number): PlannedExecution => {
     const k = chooseScript(context.scripts, i, context.seed);
     const script = context.scripts[k]!;
-    const steps = planExecution(script, {
-      executionIndex: i,
-      // The client number from i and the run's concurrency, not from whichever worker (or thread) is
-      // free: so :client_id is the same on every path, with or without --workers.
-      clientId: i % concurrency,
-      scale: context.scale,
-      defines: context.defines,
-      seed: context.seed,
-      draw: context.draw,
-    });
-    return { k, script, steps };
+    planning.executionIndex = i;
+    // The client number from i and the run's concurrency, not from whichever worker (or thread) is
+    // free: so :client_id is the same on every path, with or without --workers.
+    planning.clientId = i % concurrency;
+    return { k, script, steps: planExecution(script, planning) };
   };
 
   const cachedRead = async (client: WorkloadSession, cache: CacheTier, text: string, values: readonly string[]): Promise<void> => {
@@ -235,18 +242,42 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
    */
   const executeBlocking = (session: LibpqSession, k: number, steps: readonly SqlStep[]): void => {
     const records = stats.statements[k]!;
-    for (const { statement, values } of steps) {
+    // One clock read per statement: the next statement's time starts where this one's ended (what
+    // runs between is the recording, tens of nanoseconds), not at a second read.
+    let started = performance.now();
+    for (let s = 0; s < steps.length; s++) {
+      const { statement, values } = steps[s]!;
       const record = records[statement.index]!;
-      const started = performance.now();
       try {
         session.run(statement.text, values);
       } catch (error) {
         record.errors++;
         throw error;
       }
-      timed(record, started);
+      const ended = performance.now();
+      record.histogram.record((ended - started) * 1000);
+      record.ops++;
+      started = ended;
     }
   };
+
+  /** The blocking route's operation (a script with no \sleep): retried here as `execute`'s is. */
+  const runBlocking = (client: WorkloadSession, { k, script, steps }: PlannedExecution): void => {
+    const counts = stats.scripts.get(script.name)!;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        executeBlocking(client as LibpqSession, k, steps as SqlStep[]);
+        counts.ops++;
+        return;
+      } catch (error) {
+        const code = sqlstateOf(error);
+        if (code !== 'client') rollbackNow(client as LibpqSession);
+        if (!retries(code, attempt, counts)) throw error;
+      }
+    }
+  };
+  /** Scripts with no \sleep: their executions are statements only, which a libpq session runs without a promise. */
+  const sleepless = context.scripts.map((script) => !hasSleep(script));
 
   /** A statement that succeeded: its latency into its histogram. */
   const timed = (record: StatementStats, started: number): void => {
@@ -356,25 +387,12 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
         },
         run(op) {
           const i = op.index;
-          const { k, script, steps } = plan(i, runConcurrency);
+          const planned = plan(i, runConcurrency);
+          const { k, script, steps } = planned;
           if (context.onStep) for (const step of steps) if (step.kind === 'sql') context.onStep(name, i, step.statement, step.values);
-          const counts = stats.scripts.get(script.name)!;
           const server = writing.has(k) ? connections.primary : connections.readServer(i);
-          const blocking = context.connectLibpq && !tier && steps.every((step): step is SqlStep => step.kind === 'sql');
-          const ran = blocking && connections.useNow(server, (client) => {
-            for (let attempt = 1; ; attempt++) {
-              try {
-                executeBlocking(client as LibpqSession, k, steps as SqlStep[]);
-                counts.ops++;
-                return;
-              } catch (error) {
-                const code = sqlstateOf(error);
-                if (code !== 'client') rollbackNow(client as LibpqSession);
-                if (!retries(code, attempt, counts)) throw error;
-              }
-            }
-          });
-          if (ran) return undefined;
+          if (context.connectLibpq && !tier && sleepless[k] && connections.useNow(server, runBlocking, planned)) return undefined;
+          const counts = stats.scripts.get(script.name)!;
           return connections.use(server, async (client) => {
             for (let attempt = 1; ; attempt++) {
               try {

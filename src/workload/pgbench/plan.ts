@@ -10,11 +10,12 @@
  * variable \set in one execution is not seen by the next: each execution starts afresh.
  */
 import { UserError, usageError } from '../../errors.js';
+import { compileCommands, type PlannedCommand } from './compile.js';
 import { evaluate, type EvaluationEnvironment } from './evaluate.js';
 import { variablesOf, type Expr } from './expression.js';
 import { executionRandom, streamKey, type Prng } from './prng.js';
 import { ScriptError } from './script-error.js';
-import type { Command, Script, ScriptStatement } from './script.js';
+import { forEachCommand, type Command, type Script, type ScriptStatement } from './script.js';
 import { EvaluationError, debugText, intValue, isValidVariableName, truth, valueFromText, valueText, type PgValue } from './values.js';
 
 /** What planning one execution needs from the caller. */
@@ -53,15 +54,25 @@ export function defaultSeed(seed: number | bigint): bigint {
   return BigInt.asIntN(64, streamKey(seed, 0, 'default-seed'));
 }
 
-/** A variable holds text (from -D or \pb_from; typed when an expression reads it) or a value (\set). */
+/**
+ * A variable holds text (from -D or \pb_from; typed when an expression reads it), a value (\set),
+ * or an integer as a number (a uniform draw; a bigint value only if an expression reads it).
+ */
 interface Variable {
   text?: string;
   value?: PgValue;
+  number?: number;
 }
 
-/** The variables every execution starts from, except :client_id: built once per (defines, seed, scale). */
+/**
+ * The variables every execution starts from, except :client_id: built once per (defines, seed,
+ * scale), with each script's commands compiled against them (compile.ts).
+ */
 class BaseVariables {
   private readonly map = new Map<string, Variable>();
+  private readonly compiled = new WeakMap<Script, PlannedCommand[]>();
+  private lastScript: Script | undefined;
+  private lastCommands: PlannedCommand[] | undefined;
 
   constructor(readonly defines: PlanContext['defines'], readonly seed: number | bigint, readonly scale: number) {
     const entries = defines instanceof Map ? defines.entries() : Object.entries(defines as Readonly<Record<string, string>>);
@@ -78,6 +89,29 @@ class BaseVariables {
   get(name: string): Variable | undefined {
     return this.map.get(name);
   }
+
+  /** `script`'s commands, folded over these variables (once per script). */
+  commands(script: Script): readonly PlannedCommand[] {
+    if (script === this.lastScript) return this.lastCommands!;
+    let commands = this.compiled.get(script);
+    if (!commands) {
+      commands = compileCommands(script.commands, (name) => {
+        const variable = this.map.get(name);
+        if (!variable) return undefined;
+        try {
+          return variableValue(name, variable);
+        } catch (error) {
+          if (error instanceof EvaluationError) return undefined;
+          throw error;
+        }
+      });
+      this.compiled.set(script, commands);
+    }
+    // The last answer is kept: a run usually plans one script over and over.
+    this.lastScript = script;
+    this.lastCommands = commands;
+    return commands;
+  }
 }
 
 let lastBase: BaseVariables | undefined;
@@ -91,35 +125,42 @@ function baseVariables(context: PlanContext): BaseVariables {
 
 /** Reads a variable's typed value, typing (and keeping) text on first read. */
 function variableValue(name: string, variable: Variable): PgValue {
-  if (variable.value === undefined) variable.value = valueFromText(name, variable.text!);
+  if (variable.value === undefined) variable.value = variable.number !== undefined ? intValue(BigInt(variable.number)) : valueFromText(name, variable.text!);
   return variable.value;
 }
 
-/** A variable as a statement parameter receives it. */
+/** A variable as a statement parameter receives it (a safe integer's String is its bigint's decimal). */
 function variableText(variable: Variable): string {
-  if (variable.text === undefined) variable.text = valueText(variable.value!);
+  if (variable.text === undefined) variable.text = variable.number !== undefined ? String(variable.number) : valueText(variable.value!);
   return variable.text;
 }
 
 /** One execution being planned: its variables, its generator, its steps. */
 class Execution implements EvaluationEnvironment {
-  private local: Map<string, Variable> | undefined;
+  // The variables this execution set, as two arrays searched from the end: a script sets a handful,
+  // and a Map per operation cost more than the search.
+  private readonly localNames: string[] = [];
+  private readonly localValues: Variable[] = [];
   private clientIdVariable: Variable | undefined;
   private draws: Map<string, number> | undefined;
   private line = 0;
+  private generator: Prng | undefined;
   readonly steps: Step[] = [];
-  readonly random: Prng;
   readonly debug: ((value: PgValue) => void) | undefined;
 
   constructor(private readonly script: Script, private readonly context: PlanContext, private readonly base: BaseVariables) {
-    this.random = executionRandom(context.seed, context.executionIndex);
     const sink = context.debug;
     this.debug = sink ? (value) => sink(`debug(${script.name}:${this.line}): ${debugText(value)}`) : undefined;
   }
 
+  /** The operation's generator, seeded on first use (an execution that draws nothing seeds none). */
+  get random(): Prng {
+    return (this.generator ??= executionRandom(this.context.seed, this.context.executionIndex));
+  }
+
   private variable(name: string): Variable | undefined {
-    const local = this.local?.get(name);
-    if (local) return local;
+    const names = this.localNames;
+    for (let v = names.length - 1; v >= 0; v--) if (names[v] === name) return this.localValues[v];
     const base = this.base.get(name);
     if (base) return base;
     if (name === 'client_id') return (this.clientIdVariable ??= { value: intValue(BigInt(this.context.clientId)) });
@@ -127,7 +168,15 @@ class Execution implements EvaluationEnvironment {
   }
 
   private assign(name: string, variable: Variable): void {
-    (this.local ??= new Map()).set(name, variable);
+    const names = this.localNames;
+    let v = names.length - 1;
+    while (v >= 0 && names[v] !== name) v--;
+    if (v < 0) {
+      names.push(name);
+      this.localValues.push(variable);
+    } else {
+      this.localValues[v] = variable;
+    }
   }
 
   lookup(name: string): PgValue | undefined {
@@ -155,24 +204,27 @@ class Execution implements EvaluationEnvironment {
     }
   }
 
-  run(commands: readonly Command[]): void {
+  run(commands: readonly PlannedCommand[]): void {
     for (const command of commands) {
       switch (command.kind) {
         case 'sql': {
           const { parameters } = command.statement;
-          const values = new Array<string>(parameters.length);
+          const values: string[] = [];
           for (let i = 0; i < parameters.length; i++) {
             const text = this.text(parameters[i]!);
             if (text === undefined) {
               throw new ScriptError(this.script.name, command.line, `statement ${command.statement.name} uses the undefined variable "${parameters[i]}" (set it with \\set, \\pb_from or -D ${parameters[i]}=VALUE)`, 'run');
             }
-            values[i] = text;
+            values.push(text);
           }
           this.steps.push({ kind: 'sql', statement: command.statement, values });
           break;
         }
         case 'set':
           this.assign(command.variable, { value: this.evaluate('\\set', command.variable, command.line, command.expression) });
+          break;
+        case 'uniform':
+          this.assign(command.variable, { number: command.min + this.random.upToSmall(command.range) });
           break;
         case 'if': {
           const branch = command.branches.find((candidate, i) => candidate.condition === undefined || truth(this.evaluate(i === 0 ? '\\if' : '\\elif', '', candidate.line, candidate.condition)));
@@ -213,8 +265,9 @@ class Execution implements EvaluationEnvironment {
 
 /** Plans execution `context.executionIndex` of `script`; throws ScriptError (phase 'run') with the line on an evaluation error. */
 export function planExecution(script: Script, context: PlanContext): Step[] {
-  const execution = new Execution(script, context, baseVariables(context));
-  execution.run(script.commands);
+  const base = baseVariables(context);
+  const execution = new Execution(script, context, base);
+  execution.run(base.commands(script));
   return execution.steps;
 }
 
@@ -230,13 +283,7 @@ const AUTOMATIC_VARIABLES = ['scale', 'client_id', 'random_seed', 'default_seed'
  */
 export function checkScriptVariables(script: Script, defineNames: Iterable<string>): void {
   const known = new Set<string>([...AUTOMATIC_VARIABLES, ...defineNames]);
-  const visit = (commands: readonly Command[], collect: (command: Command) => void): void => {
-    for (const command of commands) {
-      collect(command);
-      if (command.kind === 'if') for (const branch of command.branches) visit(branch.body, collect);
-    }
-  };
-  visit(script.commands, (command) => {
+  forEachCommand(script.commands, (command) => {
     if (command.kind === 'set') known.add(command.variable);
     if (command.kind === 'pb_from') known.add(command.source.name);
   });
@@ -244,7 +291,7 @@ export function checkScriptVariables(script: Script, defineNames: Iterable<strin
     const missing = names.find((name) => !known.has(name));
     if (missing !== undefined) throw new ScriptError(script.name, line, `${what} reads :${missing}, which no \\set, \\pb_from or -D ${missing}=VALUE sets`);
   };
-  visit(script.commands, (command) => {
+  forEachCommand(script.commands, (command) => {
     switch (command.kind) {
       case 'sql':
         check(command.statement.parameters, command.line, `statement ${command.statement.name}`);

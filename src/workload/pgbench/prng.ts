@@ -241,17 +241,25 @@ const STREAM_SALT: Record<RandomStream, bigint> = {
 let cachedSeed: number | bigint | undefined;
 const cachedBase = new Map<bigint, Halves>();
 
+let lastSalt: bigint | undefined;
+let lastBase: Halves | undefined;
+
 function streamBase(seed: number | bigint, salt: bigint): Halves {
   if (cachedSeed !== seed) {
     cachedSeed = seed;
     cachedBase.clear();
+    lastSalt = undefined;
   }
+  // Operation after operation asks for the same stream: the last answer spares a Map lookup by bigint.
+  if (salt === lastSalt) return lastBase!;
   let base = cachedBase.get(salt);
   if (!base) {
     base = toHalves(BigInt.asUintN(64, BigInt(seed)) ^ salt);
     mixHalves(base);
     cachedBase.set(salt, base);
   }
+  lastSalt = salt;
+  lastBase = base;
   return base;
 }
 

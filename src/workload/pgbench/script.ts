@@ -85,6 +85,23 @@ export interface IfBranch {
   readonly body: readonly Command[];
 }
 
+/** Calls `visit` on every command, those inside \if branches too, in the order written. */
+export function forEachCommand(commands: readonly Command[], visit: (command: Command) => void): void {
+  for (const command of commands) {
+    visit(command);
+    if (command.kind === 'if') for (const branch of command.branches) forEachCommand(branch.body, visit);
+  }
+}
+
+/** Whether any execution of `script` can \sleep (in any branch). */
+export function hasSleep(script: Pick<Script, 'commands'>): boolean {
+  let found = false;
+  forEachCommand(script.commands, (command) => {
+    if (command.kind === 'sleep') found = true;
+  });
+  return found;
+}
+
 /** A parsed script: its commands (\if blocks nested), its statements and its \pb_from sources. */
 export interface Script {
   readonly name: string;
