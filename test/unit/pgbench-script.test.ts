@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import { ScriptError } from '../../src/workload/pgbench/script-error.js';
-import { parseScript, type Command, type Script } from '../../src/workload/pgbench/script.js';
+import { hasSleep, parseScript, type Command, type Script } from '../../src/workload/pgbench/script.js';
 
 const parse = (text: string, name = 't.sql'): Script => parseScript(text, { name });
 const statements = (text: string): [string, string[]][] => parse(text).statements.map((s) => [s.text, [...s.parameters]]);
@@ -288,5 +288,14 @@ describe('scripts and errors', () => {
 
   it('refuses a parameter count PostgreSQL cannot take', () => {
     expect(refusal(`SELECT ${Array.from({ length: 65536 }, () => ':x').join(',')}`).reason).toBe('the statement has 65536 parameters; PostgreSQL takes at most 65535');
+  });
+});
+
+describe('hasSleep', () => {
+  it('finds a \\sleep at the top level or in any branch, and nothing else', () => {
+    const parse = (text: string): Script => parseScript(text, { name: 's.sql' });
+    expect(hasSleep(parse('\\set a 1\nSELECT :a;\n'))).toBe(false);
+    expect(hasSleep(parse('\\sleep 1 ms\nSELECT 1;\n'))).toBe(true);
+    expect(hasSleep(parse('\\set a 1\n\\if :a = 2\nSELECT 1;\n\\elif :a = 3\nSELECT 2;\n\\else\n\\sleep :a us\n\\endif\n'))).toBe(true);
   });
 });
