@@ -34,6 +34,8 @@ interface NativeConnection {
   getvalue(row: number, column: number): string;
   getisnull(row: number, column: number): boolean;
   finish(): void;
+  /** PQconsumeInput: reads what the server sent, without blocking; false when the connection is broken. */
+  consumeInput(): boolean;
 }
 
 type NativeConstructor = new () => NativeConnection;
@@ -156,6 +158,18 @@ export class LibpqSession {
   command(text: string): void {
     this.connection.exec(text);
     this.check();
+  }
+
+  /**
+   * Whether the connection still stands, asked between runs: libpq reads what is waiting on the
+   * socket (a server that ended the session sent its FATAL and closed it) without blocking.
+   */
+  alive(): boolean {
+    if (this.closed) return false;
+    const c = this.connection;
+    // Twice: a server that ends a session sends its FATAL and then closes, and one read takes the
+    // message (libpq hands it to its notice processor) while the next meets the closed socket.
+    return c.consumeInput() && c.consumeInput() && c.transactionStatus() !== TRANSACTION_UNKNOWN;
   }
 
   /** Whether a transaction is open on the session (a failed one too): only then is there anything to roll back. */

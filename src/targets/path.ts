@@ -52,12 +52,14 @@ export interface ServerEndpoint<C extends PooledClient = pg.Client> {
 
 /**
  * What Connections keeps: a node-postgres client, or a libpq session (bench --driver libpq). `on`:
- * told when the connection ends or errs on its own (pg); without it, a lost connection shows only
- * as an operation's failure (libpq, whose calls block and emit nothing).
+ * told when the connection ends or errs on its own (pg). `alive`: asked, before each run, whether
+ * an idle connection still stands, without a round trip (libpq, whose calls block and emit
+ * nothing). With neither, a lost connection shows only as an operation's failure.
  */
 export interface PooledClient {
   end(): Promise<unknown>;
   on?(event: 'end' | 'error', listener: () => void): unknown;
+  alive?(): boolean;
 }
 
 /** Where the HTTP paths send their requests. */
@@ -211,6 +213,9 @@ export class Connections<C extends PooledClient = pg.Client> {
    * its operations wait for the reconnects (so the outage shows as errors, not as a failed setup).
    */
   async ensure(count: number): Promise<void> {
+    // A connection the server ended while it sat idle between runs is replaced now, not found by
+    // the run's first operation on it (which would count a failure the run did not cause).
+    for (const client of this.all) if (!this.lost.has(client) && client.alive?.() === false) this.lost.add(client);
     for (const [i, client] of this.all.entries()) {
       if (!this.lost.has(client)) continue;
       try {
