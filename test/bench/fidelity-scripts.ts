@@ -158,7 +158,8 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
     return { ...figures, latencyMs: (1000 * clients) / figures.tps };
   };
 
-  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures; libpq: Figures; pgbench: Figures; bare?: Figures }[] = [];
+  /** Each tool's figures, one per round, in round order. */
+  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures[]; libpq: Figures[]; pgbench: Figures[]; bare?: Figures[] }[] = [];
   try {
     for (const script of SCRIPTS) {
       for (const clients of CLIENTS) {
@@ -176,13 +177,7 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
               `${tool === 'pgbench' ? 'latency average' : 'mean'} ${figures.latencyMs.toFixed(3)} ms, client CPU ${figures.cpuUs.toFixed(1)} µs/transaction`);
           }
         }
-        rows.push({
-          script, clients,
-          perfbench: medians(measured.perfbench),
-          libpq: medians(measured.libpq),
-          pgbench: medians(measured.pgbench),
-          ...(measured.bare.length ? { bare: medians(measured.bare) } : {}),
-        });
+        rows.push({ script, clients, perfbench: measured.perfbench, libpq: measured.libpq, pgbench: measured.pgbench, ...(measured.bare.length ? { bare: measured.bare } : {}) });
       }
     }
   } finally {
@@ -190,24 +185,38 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
   }
 
   const within = (ratio: number): string => (Math.abs(ratio - 1) <= 0.1 ? 'PASS' : 'MISS');
-  const line = (script: string, clients: number, driver: string, ours: Figures, theirs: Figures): string => {
-    const tpsRatio = ours.tps / theirs.tps;
-    const latencyRatio = ours.latencyMs / theirs.latencyMs;
+  /**
+   * The median over rounds of round r's ratio, with its range. The tools of a round run back to
+   * back, so a machine whose speed drifts between rounds (this one's pgbench select-only went from
+   * 32k to 52k tps in four rounds) moves both sides of a round's ratio alike: steadier than the
+   * ratio of the two medians, which pairs figures from different rounds.
+   */
+  const pairedRatio = (ours: Figures[], theirs: Figures[], of: (figures: Figures) => number): { median: number; text: string } => {
+    const ratios = ours.map((figures, round) => of(figures) / of(theirs[round]!));
+    const middle = median(ratios);
+    return { median: middle, text: `${middle.toFixed(2)}x ${within(middle)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` };
+  };
+  const line = (script: string, clients: number, driver: string, oursByRound: Figures[], theirsByRound: Figures[]): string => {
+    const [ours, theirs] = [medians(oursByRound), medians(theirsByRound)];
+    const tpsRatio = pairedRatio(oursByRound, theirsByRound, (f) => f.tps);
+    const latencyRatio = pairedRatio(oursByRound, theirsByRound, (f) => f.latencyMs);
     const perClient = (1000 * clients) / ours.tps;
     return `${script.padEnd(12)} ${clients}   ${driver.padEnd(6)} ${ours.tps.toFixed(0).padStart(13)}   ${theirs.tps.toFixed(0).padStart(11)}   ` +
-      `${`${tpsRatio.toFixed(2)}x ${within(tpsRatio)}`.padEnd(11)}  ${`${ours.latencyMs.toFixed(3)} ms (${perClient.toFixed(3)} ms)`.padEnd(25)}  ` +
-      `${`${theirs.latencyMs.toFixed(3)} ms`.padStart(19)}   ${`${latencyRatio.toFixed(2)}x ${within(latencyRatio)}`.padEnd(11)}  ` +
+      `${tpsRatio.text.padEnd(23)}  ${`${ours.latencyMs.toFixed(3)} ms (${perClient.toFixed(3)} ms)`.padEnd(25)}  ` +
+      `${`${theirs.latencyMs.toFixed(3)} ms`.padStart(19)}   ${latencyRatio.text.padEnd(23)}  ` +
       `${ours.cpuUs.toFixed(1)} vs ${theirs.cpuUs.toFixed(1)} µs (${(ours.cpuUs / theirs.cpuUs).toFixed(1)}x)`;
   };
   return [
-    `pgbench's built-in scripts (pgbench -i -s ${scale} tables, same server; medians of ${ROUNDS} alternating ${SECONDS} s runs per tool; pgbench -j = -c)`,
-    'script       c   driver perfbench tps   pgbench tps   ratio        perfbench mean (c/tps)     pgbench latency avg   ratio        client CPU/transaction',
+    `pgbench's built-in scripts (pgbench -i -s ${scale} tables, same server; ${ROUNDS} alternating rounds of ${SECONDS} s runs per tool; pgbench -j = -c)`,
+    'tps and latency: medians over rounds; ratio: the median of each round\'s ratio (range over rounds)',
+    'script       c   driver perfbench tps   pgbench tps   ratio                    perfbench mean (c/tps)     pgbench latency avg   ratio                    client CPU/transaction',
     ...rows.flatMap(({ script, clients, perfbench: ours, libpq, pgbench: theirs }) => [
       line(script, clients, 'pg', ours, theirs),
       line(script, clients, 'libpq', libpq, theirs),
     ]),
     'target: perfbench tps within 10% of pgbench\'s, and its mean latency within 10% of pgbench\'s latency average',
-    ...rows.flatMap(({ script, clients, perfbench: ours, pgbench: theirs, bare }) => (bare ? [
+    ...rows.map(({ script, clients, perfbench, pgbench, bare }) => ({ script, clients, ours: medians(perfbench), theirs: medians(pgbench), bare: bare && medians(bare) }))
+      .flatMap(({ script, clients, ours, theirs, bare }) => (bare ? [
       `the floor of a Node.js client, ${script} c=${clients}: a bare socket loop (none of perfbench's runner, planning or reader) ${bare.tps.toFixed(0)} tps = ${(bare.tps / theirs.tps).toFixed(2)}x pgbench, ` +
       `client CPU ${bare.cpuUs.toFixed(1)} µs/transaction; perfbench (pg) = ${(ours.tps / bare.tps).toFixed(2)}x the bare loop`,
     ] : [])),
