@@ -20,16 +20,20 @@
  * own time between transactions; perfbench's mean is of the measured executions, and its
  * clients / tps equivalent is printed beside it.
  *
- * For select-only, a third client runs too: the same transaction from a bare Node.js socket loop
- * (bare-node-client.ts), the floor under any Node.js client, so the gap to pgbench splits into
- * perfbench's own part and Node's.
+ * For select-only, two floors run too, so the gap to pgbench splits into perfbench's own part and
+ * Node's: the same transaction from a bare Node.js socket loop (bare-node-client.ts), the floor
+ * under any asynchronous Node.js client, and from a bare loop on the libpq binding, one process per
+ * client (bare-libpq-client.mjs), the floor under `--driver libpq`.
  */
 import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BIN, ensureBuilt } from './built-cli.js';
 import { initHistograms } from '../../src/measure/histogram.js';
 import type { PathResult } from '../../src/measure/result.js';
 import { runTarget } from '../../src/measure/runner.js';
 import { connectClient } from '../../src/db/connection.js';
+import { conninfo } from '../../src/db/libpq-session.js';
 import type { Runtime } from '../../src/runtime.js';
 import { workloadPath, type WorkloadContext } from '../../src/targets/workload-path.js';
 import { builtinScript, type BuiltinScriptName } from '../../src/workload/pgbench/index.js';
@@ -62,8 +66,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<s
   });
 }
 
-type Tool = 'perfbench' | 'libpq' | 'pgbench' | 'bare';
-const TOOL_LABEL: Record<Tool, string> = { perfbench: 'perfbench (pg)', libpq: 'perfbench (libpq)', pgbench: 'pgbench', bare: 'bare Node' };
+type Tool = 'perfbench' | 'libpq' | 'pgbench' | 'bare' | 'bareLibpq';
+const TOOL_LABEL: Record<Tool, string> = { perfbench: 'perfbench (pg)', libpq: 'perfbench (libpq)', pgbench: 'pgbench', bare: 'bare Node', bareLibpq: 'bare libpq' };
+const BARE_LIBPQ = join(dirname(fileURLToPath(import.meta.url)), 'bare-libpq-client.mjs');
 
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -153,31 +158,44 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
     return { tps: path.throughputOpsPerSec, latencyMs: path.summary.meanUs / 1000, cpuUs: ((path.clientCpuMs ?? NaN) * 1000) / path.ops };
   };
 
+  /** One bare-libpq-client.mjs process per client, started together; their transactions added. */
+  const bareLibpq = async (clients: number): Promise<Figures> => {
+    const info = conninfo(database, runtime.config.connectTimeoutMs, 'perfbench-bare-libpq');
+    const outputs = await Promise.all(Array.from({ length: clients }, () => run(process.execPath, [BARE_LIBPQ, info, String(SECONDS), String(100_000 * scale)], {})));
+    const parts = outputs.map((text) => JSON.parse(text.trim().split('\n').at(-1)!) as { transactions: number; cpuUs: number });
+    const transactions = parts.reduce((sum, part) => sum + part.transactions, 0);
+    const tps = transactions / SECONDS;
+    return { tps, latencyMs: (1000 * clients) / tps, cpuUs: parts.reduce((sum, part) => sum + part.cpuUs, 0) / transactions };
+  };
+
   const bareNode = async (clients: number): Promise<Figures> => {
     const figures = await bareNodeSelectOnly(() => connectClient(database, runtime.config.connectTimeoutMs), clients, SECONDS, scale);
     return { ...figures, latencyMs: (1000 * clients) / figures.tps };
   };
 
   /** Each tool's figures, one per round, in round order. */
-  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures[]; libpq: Figures[]; pgbench: Figures[]; bare?: Figures[] }[] = [];
+  const rows: { script: BuiltinScriptName; clients: number; perfbench: Figures[]; libpq: Figures[]; pgbench: Figures[]; bare?: Figures[]; bareLibpq?: Figures[] }[] = [];
   try {
     for (const script of SCRIPTS) {
       for (const clients of CLIENTS) {
-        const measured: Record<Tool, Figures[]> = { perfbench: [], libpq: [], pgbench: [], bare: [] };
-        const tools: Tool[] = script === 'select-only' ? ['perfbench', 'libpq', 'pgbench', 'bare'] : ['perfbench', 'libpq', 'pgbench'];
+        const measured: Record<Tool, Figures[]> = { perfbench: [], libpq: [], pgbench: [], bare: [], bareLibpq: [] };
+        const tools: Tool[] = script === 'select-only' ? ['perfbench', 'libpq', 'pgbench', 'bareLibpq', 'bare'] : ['perfbench', 'libpq', 'pgbench'];
         for (let round = 0; round < ROUNDS; round++) {
           // Alternate the order: no tool always runs on another's warm cache or after its bloat.
           for (const tool of round % 2 === 0 ? tools : [...tools].reverse()) {
             if (signal.aborted) throw new Error('interrupted');
             await clean(script);
             const figures = tool === 'perfbench' ? await perfbench(script, clients) : tool === 'libpq' ? await perfbenchLibpq(script, clients)
-              : tool === 'pgbench' ? await pgbench(script, clients) : await bareNode(clients);
+              : tool === 'pgbench' ? await pgbench(script, clients) : tool === 'bareLibpq' ? await bareLibpq(clients) : await bareNode(clients);
             measured[tool].push(figures);
             log(`  ${TOOL_LABEL[tool].padEnd(17)} ${script.padEnd(11)} c=${clients} round ${round + 1}: ${figures.tps.toFixed(0)} tps, ` +
               `${tool === 'pgbench' ? 'latency average' : 'mean'} ${figures.latencyMs.toFixed(3)} ms, client CPU ${figures.cpuUs.toFixed(1)} µs/transaction`);
           }
         }
-        rows.push({ script, clients, perfbench: measured.perfbench, libpq: measured.libpq, pgbench: measured.pgbench, ...(measured.bare.length ? { bare: measured.bare } : {}) });
+        rows.push({
+          script, clients, perfbench: measured.perfbench, libpq: measured.libpq, pgbench: measured.pgbench,
+          ...(measured.bare.length ? { bare: measured.bare, bareLibpq: measured.bareLibpq } : {}),
+        });
       }
     }
   } finally {
@@ -219,6 +237,11 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
       .flatMap(({ script, clients, ours, theirs, bare }) => (bare ? [
       `the floor of a Node.js client, ${script} c=${clients}: a bare socket loop (none of perfbench's runner, planning or reader) ${bare.tps.toFixed(0)} tps = ${(bare.tps / theirs.tps).toFixed(2)}x pgbench, ` +
       `client CPU ${bare.cpuUs.toFixed(1)} µs/transaction; perfbench (pg) = ${(ours.tps / bare.tps).toFixed(2)}x the bare loop`,
+    ] : [])),
+    ...rows.flatMap(({ script, clients, libpq, pgbench, bareLibpq }) => (bareLibpq ? [
+      `the floor of a Node.js libpq client, ${script} c=${clients}: a bare libpq loop per client process (the same binding; no runner, planning or histograms) ` +
+      `${medians(bareLibpq).tps.toFixed(0)} tps = ${pairedRatio(bareLibpq, pgbench, (f) => f.tps).text.replace(/ (PASS|MISS)/, '')} pgbench, client CPU ${medians(bareLibpq).cpuUs.toFixed(1)} µs/transaction; ` +
+      `perfbench (libpq) = ${pairedRatio(libpq, bareLibpq, (f) => f.tps).text.replace(/ (PASS|MISS)/, '')} the bare loop`,
     ] : [])),
   ];
 }
