@@ -167,9 +167,9 @@ export class LibpqSession {
   alive(): boolean {
     if (this.closed) return false;
     const c = this.connection;
-    // Twice: a server that ends a session sends its FATAL and then closes, and one read takes the
-    // message (libpq hands it to its notice processor) while the next meets the closed socket.
-    return c.consumeInput() && c.consumeInput() && c.transactionStatus() !== TRANSACTION_UNKNOWN;
+    // Twice: a server that ends a session sends its FATAL and then closes; one read buffers the
+    // message, the next meets the closed socket and says so.
+    return c.consumeInput() && c.consumeInput();
   }
 
   /** Whether a transaction is open on the session (a failed one too): only then is there anything to roll back. */

@@ -4,7 +4,8 @@
  * high-resolution clock.
  *
  * Times are nanoseconds as plain numbers (not bigint): a bigint allocates on every read, and a
- * double holds nanoseconds to well below one for 104 days from the clock's origin.
+ * double from performance.now() (milliseconds since the process started) resolves 1 ns for the
+ * first 52 days of a process and 2 ns after: ample for latencies recorded in microseconds.
  */
 // Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
 import { performance } from 'node:perf_hooks';

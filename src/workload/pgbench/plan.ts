@@ -28,7 +28,8 @@ export interface PlanContext {
   readonly scale: number;
   /**
    * -D NAME=VALUE definitions; they override the automatic variables of the same name. Pass the same
-   * object for a whole run and do not change it: the starting variables are built once per object.
+   * object for a whole run and do not change it: the starting variables are built, and each script
+   * compiled against them, once per object (a new object per call would recompile every time).
    */
   readonly defines: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
   /** The benchmark's seed (an integer): :random_seed, and the root of every random draw. */

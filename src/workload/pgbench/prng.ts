@@ -242,7 +242,7 @@ let cachedSeed: number | bigint | undefined;
 const cachedBase = new Map<bigint, Halves>();
 
 let lastSalt: bigint | undefined;
-let lastBase: Halves | undefined;
+let lastSaltBase: Halves | undefined;
 
 function streamBase(seed: number | bigint, salt: bigint): Halves {
   if (cachedSeed !== seed) {
@@ -251,7 +251,7 @@ function streamBase(seed: number | bigint, salt: bigint): Halves {
     lastSalt = undefined;
   }
   // Operation after operation asks for the same stream: the last answer spares a Map lookup by bigint.
-  if (salt === lastSalt) return lastBase!;
+  if (salt === lastSalt) return lastSaltBase!;
   let base = cachedBase.get(salt);
   if (!base) {
     base = toHalves(BigInt.asUintN(64, BigInt(seed)) ^ salt);
@@ -259,7 +259,7 @@ function streamBase(seed: number | bigint, salt: bigint): Halves {
     cachedBase.set(salt, base);
   }
   lastSalt = salt;
-  lastBase = base;
+  lastSaltBase = base;
   return base;
 }
 
