@@ -38,7 +38,7 @@ import type { Runtime } from '../../src/runtime.js';
 import { workloadPath, type WorkloadContext } from '../../src/targets/workload-path.js';
 import { builtinScript, type BuiltinScriptName } from '../../src/workload/pgbench/index.js';
 import { bareNodeSelectOnly } from './bare-node-client.js';
-import { hasPgbenchTables, pgbenchBinary, pgbenchInit, PGBENCH_TABLES } from '../support/pgbench.js';
+import { dropPgbenchTables, hasPgbenchTables, pgbenchBinary, pgbenchInit } from '../support/pgbench.js';
 
 const SCRIPTS: BuiltinScriptName[] = ['select-only', 'tpcb-like'];
 const CLIENTS = [1, 2];
@@ -199,7 +199,7 @@ export async function scriptFidelity(runtime: Runtime, signal: AbortSignal, log:
       }
     }
   } finally {
-    if (made) await admin.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+    if (made) await dropPgbenchTables(admin);
   }
 
   const within = (ratio: number): string => (Math.abs(ratio - 1) <= 0.1 ? 'PASS' : 'MISS');

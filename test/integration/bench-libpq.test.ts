@@ -13,7 +13,7 @@ import { renderReport } from '../../src/report/bench-report.js';
 import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
 import { LoadThreads, type WorkloadThreadContext } from '../../src/usecases/bench-threads.js';
 import { builtinScript } from '../../src/workload/pgbench/index.js';
-import { hasPgbenchTables, pgbenchInit, restorePgbenchTables, scriptWriter } from '../support/pgbench.js';
+import { restorePgbenchTables, scriptWriter, takePgbenchTables } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
@@ -27,8 +27,7 @@ let hadPgbenchTables = false;
 beforeAll(async () => {
   admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
-  hadPgbenchTables = await hasPgbenchTables(admin);
-  pgbenchInit(TEST_DATABASE_URL);
+  hadPgbenchTables = await takePgbenchTables(admin, TEST_DATABASE_URL);
   await admin.query(`CREATE SCHEMA "${SCHEMA}"`);
   // Text keys that are no dense integer range, and a numeric column: nothing like pgbench's tables.
   await admin.query(`CREATE TABLE ${ENTRIES} ("Entry №" bigint PRIMARY KEY, "Account Code" text, "Amount €" numeric(12,2))`);

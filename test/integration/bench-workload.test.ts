@@ -13,7 +13,7 @@ import { renderReport } from '../../src/report/bench-report.js';
 import { reportKey } from '../../src/cache/report-cache.js';
 import { bench, type BenchOutcome } from '../../src/usecases/bench.js';
 import { startWorkloadServe } from '../../src/usecases/workload-server.js';
-import { hasPgbenchTables, PGBENCH_TABLES, pgbenchInit, scriptWriter } from '../support/pgbench.js';
+import { dropPgbenchTables, scriptWriter, takePgbenchTables } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
@@ -27,9 +27,8 @@ let hadPgbenchTables = false;
 beforeAll(async () => {
   admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
-  hadPgbenchTables = await hasPgbenchTables(admin);
   // pgbench's own tables, made by pgbench itself (scale 1: 1 branch, 10 tellers, 100,000 accounts).
-  pgbenchInit(TEST_DATABASE_URL);
+  hadPgbenchTables = await takePgbenchTables(admin, TEST_DATABASE_URL);
   await admin.query(`CREATE SCHEMA "${SCHEMA}"`);
   await admin.query(`CREATE TABLE ${TABLE} (id bigint PRIMARY KEY, "Customer Id" integer, amount numeric)`);
   await admin.query(`INSERT INTO ${TABLE} SELECT g, g % 500, g % 97 FROM generate_series(1, 50000) g`);
@@ -40,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  if (!hadPgbenchTables) await admin.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+  if (!hadPgbenchTables) await dropPgbenchTables(admin);
   await admin.end();
 });
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchOptions } from '../../src/flags/bench-flags.js';
 import { bench } from '../../src/usecases/bench.js';
 import { cli as runCli } from '../support/cli.js';
-import { hasPgbenchTables, pgbenchInit, restorePgbenchTables, scriptWriter } from '../support/pgbench.js';
+import { pgbenchInit, restorePgbenchTables, scriptWriter, takePgbenchTables } from '../support/pgbench.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 import { shellWords } from '../support/shell-words.js';
 
@@ -44,8 +44,7 @@ async function advise(args: string[]): Promise<{ code: number; stdout: string; s
 
 beforeAll(async () => {
   await admin.connect();
-  hadPgbenchTables = await hasPgbenchTables(admin);
-  pgbenchInit(TEST_DATABASE_URL);
+  hadPgbenchTables = await takePgbenchTables(admin, TEST_DATABASE_URL);
   await admin.query(`
     SET client_min_messages = warning;
     CREATE SCHEMA ${S};

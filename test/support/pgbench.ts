@@ -39,10 +39,22 @@ export function pgbenchInit(databaseUrl: string, options: { scale?: number; step
   execFileSync(pgbenchBinary(), args, { stdio: 'ignore' });
 }
 
+/** pgbench's tables made afresh by `pgbench -i -s 1` for a test file; says whether they were there before (for restorePgbenchTables). */
+export async function takePgbenchTables(client: pg.ClientBase, databaseUrl: string): Promise<boolean> {
+  const hadThem = await hasPgbenchTables(client);
+  pgbenchInit(databaseUrl);
+  return hadThem;
+}
+
+/** Drops pgbench's four tables from public, where there. */
+export async function dropPgbenchTables(client: pg.ClientBase): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+}
+
 /** Leaves pgbench's tables as found: remade by pgbench -i (with primary keys) when they were there, else dropped. */
 export async function restorePgbenchTables(client: pg.ClientBase, databaseUrl: string, hadThem: boolean): Promise<void> {
   if (hadThem) pgbenchInit(databaseUrl);
-  else await client.query(`DROP TABLE IF EXISTS ${PGBENCH_TABLES.map((t) => `public.${t}`).join(', ')}`);
+  else await dropPgbenchTables(client);
 }
 
 /** Writes pgbench scripts for a test file: `script(name, text)` saves one in a temporary directory of its own (named from `prefix`) and returns its path. */
