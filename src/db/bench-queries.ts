@@ -115,7 +115,8 @@ export async function eachWorkloadBody(client: pg.ClientBase, workload: Workload
     if (pending.delete(key)) onBody(key, workload.body(key, rows));
     rows = [];
   };
-  const query = new pgDriver.Query({ text: workload.batch.text, values: [[...values]] } as pg.QueryConfig);
+  // The values twice: the server reads $1 as the column's type (to compare with its `=`), $2 as text (the keys as asked).
+  const query = new pgDriver.Query({ text: workload.batch.text, values: [[...values], [...values]] } as pg.QueryConfig);
   // A throw in the 'row' listener would escape from pg's socket callback as an uncaught exception:
   // the first one is kept, later rows are ignored, and the query rejects with it once it ends.
   let failure: unknown;

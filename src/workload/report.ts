@@ -37,8 +37,8 @@ export function reportBody(category: string, rows: readonly Row[]): Buffer {
   return Buffer.from(JSON.stringify(body));
 }
 
-/** The report workload over `filter`, given its statement texts ($1 the category; the batch's $1 a text[]). */
+/** The report workload over `filter`, given its statement texts ($1 the category; the batch's $1 and $2 the categories). */
 export function reportWorkload(filter: FilterTarget, texts: { statement: string; batch: string }): Workload {
   const statement: Statement = { text: texts.statement, parameters: ['category'] };
-  return { name: 'report', statement, filter, batch: { text: texts.batch, parameters: ['categories'] }, body: reportBody };
+  return { name: 'report', statement, filter, batch: { text: texts.batch, parameters: ['categories', 'categories'] }, body: reportBody };
 }

@@ -37,8 +37,9 @@ export interface Workload {
   readonly statement: Statement;
   readonly filter: FilterTarget;
   /**
-   * Optional: the rows of many values in one statement (`$1` is a text[] of values; each row carries
-   * its value as `perfbench_key`), so a cache fill of a thousand values is one round trip.
+   * Optional: the rows of many values in one statement (`$1` and `$2` are both the values as an
+   * array: `$1` for the server to read as the filter column's type, `$2` as text; each row carries
+   * the value it belongs to as `perfbench_key`), so a cache fill of a thousand values is one round trip.
    */
   readonly batch?: Statement;
   /** The body the cache keeps and the server sends for one execution: identical whichever path made it. */

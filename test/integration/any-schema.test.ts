@@ -8,6 +8,8 @@ import pg from 'pg';
 import { cli } from '../support/cli.js';
 import { TEST_DATABASE_URL, withRuntime } from '../support/services.js';
 import { reportKey } from '../../src/cache/report-cache.js';
+import { columnValues, eachWorkloadBody } from '../../src/db/bench-queries.js';
+import { builtinReportWorkload, runWorkload } from '../../src/db/report.js';
 import { startServe } from '../../src/usecases/report-server.js';
 import { columnIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 
@@ -166,3 +168,33 @@ describe('a schema that looks nothing like products', () => {
     });
   });
 });
+
+describe('filter values that compare equal but print differently', () => {
+  /** numeric 1.0 = 1.00 = 1.000 and citext 'Gold' = 'gold': the report query matches them all by `=`. */
+  const EQUALS = `"${SCHEMA}"."Equal Values"`;
+
+  beforeAll(async () => {
+    await admin.query('CREATE EXTENSION IF NOT EXISTS citext');
+    await admin.query(`CREATE TABLE ${EQUALS} (id int PRIMARY KEY, name text, category text, price numeric(10,2), created_at timestamptz,
+      "Weight kg" numeric, "Grade" citext)`);
+    await admin.query(`INSERT INTO ${EQUALS} VALUES
+      (1, 'a', 'x', 1, '2024-01-01', 1.0, 'Gold'), (2, 'b', 'x', 2, '2024-01-02', 1.00, 'gold'), (3, 'c', 'y', 3, '2024-01-03', 2.5, 'GOLD'),
+      (4, 'd', 'y', 4, '2024-01-04', 1.000, 'silver'), (5, 'e', 'z', 5, '2024-01-05', 2.50, 'Silver'), (6, 'f', 'z', 6, '2024-01-06', 3, 'bronze')`);
+  });
+
+  it.each([['"Weight kg"', 6], ['"Grade"', 6]])('the cache fill gives each value of %s the body the report query gives it', async (column, distinctTexts) => {
+    const workload = builtinReportWorkload({ table: tableIdentifier(EQUALS), column: columnIdentifier(column) });
+    const values = await columnValues(admin, workload.filter, 100);
+    // Every printed form is a value of its own (as bench draws them), though several are equal.
+    expect(values).toHaveLength(distinctTexts);
+    const filled = new Map<string, string>();
+    await eachWorkloadBody(admin, workload, values, (value, body) => filled.set(value, body.toString()));
+    for (const value of values) {
+      const direct = workload.body(value, (await runWorkload(admin, workload, value)).rows).toString();
+      expect({ value, body: filled.get(value) }).toEqual({ value, body: direct });
+    }
+    // The equal forms share their rows: 1.0, 1.00 and 1.000 are three rows each; Gold, gold and GOLD too.
+    expect(JSON.parse(filled.get(values[0]!)!).count).toBe(3);
+  });
+});
+
