@@ -32,7 +32,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--scale <n>', "the script's :scale (default: the rows of pgbench_branches, else 1)")
     .option('--max-tries <n>', 'tries of an execution that hit a serialization failure or deadlock (default 1: no retry)')
     .option('--concurrently', 'with a workload: the index=… paths build and drop their candidate index CONCURRENTLY (writes go on meanwhile)')
-    .option('--http [url]', 'also time /report/slow and /report/fast end to end: of `perfbench serve` at url, or (no url) of one started in-process')
+    .option('--http [url]', 'also time /report/slow and /report/fast (with a workload: its reads on /q/<name>/slow and /fast) end to end: of `perfbench serve` at url, or (no url) of one started in-process')
     .option('--concurrency <list>', 'workers per path; a list such as 1,4,16 sweeps it', d.concurrency)
     .option('--duration <time>', `measured time per path and trial, e.g. 500ms, 5s, 1m (default ${d.duration})`)
     .option('--iterations <n>', 'measured operations per path and trial, instead of --duration')
@@ -71,8 +71,10 @@ paths are as-is (the database as it is), no-index (index scans off for the sessi
 index=TABLE(COLUMN, …) (a candidate index created for the path's runs and dropped after each;
 CONCURRENTLY with --concurrently; recorded first, so a crashed run's index, even an INVALID one
 from an unfinished concurrent build, is removed by the next run on the table) and
-cache (cache-aside of every read statement; only for a workload that does not write). Default:
-as-is,no-index, plus cache when the workload only reads. The report adds a per-statement table
+cache (cache-aside of every read statement; only for a workload that does not write), and with
+--http http-slow and http-fast (each read statement as a GET of \`perfbench serve --workload\`'s
+/q/<name>/slow or /fast; only for a workload that does not write). Default: as-is,no-index, plus
+cache (and with --http the two http paths) when the workload only reads. The report adds a per-statement table
 (like pgbench -r, with percentiles), failures by SQLSTATE and retries.
 
 Runs on the same table take turns: a second bench (or index add/drop) waits for the first, saying

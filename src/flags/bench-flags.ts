@@ -140,15 +140,21 @@ export function outputFormat(path: string): BenchFormat {
 
 /**
  * `bench --workload/--builtin`: the shared flags as for the report, the workload's own paths
- * (as-is, no-index, index=EXPR, cache; the default set is decided once the scripts are read).
+ * (as-is, no-index, index=EXPR, cache, and with --http http-slow and http-fast; the default set is
+ * decided once the scripts are read).
  */
-function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOptions['workload']>, http: boolean): BenchOptions {
-  if (http) throw usageError('--http does not time a workload yet', 'drop --http, or run the report without --workload');
+function workloadBenchOptions(flags: BenchFlags, workload: NonNullable<BenchOptions['workload']>, http: BenchOptions['http']): BenchOptions {
   const kinds = flags.paths === undefined ? undefined : workloadPathsOption(flags.paths);
+  const timesHttp = kinds?.some((kind) => kind.kind === 'http');
+  if (http && kinds && !timesHttp) {
+    throw usageError(`--http times the ${HTTP_PATHS.join(' and ')} paths, but --paths leaves them out`, `add ${HTTP_PATHS.join(',')} to --paths, or drop --paths`);
+  }
+  if (!http && timesHttp) throw usageError(`--paths ${HTTP_PATHS.join(' and ')} need --http`, 'add --http (a perfbench serve --workload in-process) or --http URL');
   const options = unshardedOptions({ ...flags, workload: [], builtin: [], define: [], scale: undefined, maxTries: undefined, concurrently: undefined, driver: undefined, paths: undefined, http: undefined } as BenchFlags);
   options.workload = workload;
   options.paths = [];
   if (kinds) options.workloadPaths = kinds;
+  if (http) options.http = http;
   if (workload.driver === 'libpq') {
     const clients = libpqClients(options.concurrency, options.workers, options.replicaUrls !== undefined);
     if (clients > 1) options.workers = clients;
@@ -177,7 +183,7 @@ function unshardedOptions(flags: BenchFlags): BenchOptions {
   }
   const http = flags.http === undefined || flags.http === false ? undefined : flags.http === true ? {} : { url: httpUrlOption(flags.http) };
   const workload = workloadOptions(flags);
-  if (workload) return workloadBenchOptions(flags, workload, http !== undefined);
+  if (workload) return workloadBenchOptions(flags, workload, http);
   const paths = flags.paths === undefined ? [...DEFAULT_PATHS, ...(http ? HTTP_PATHS : [])] : pathsOption(flags.paths);
   const timesHttp = paths.some((name) => HTTP_PATHS.includes(name));
   if (http && !timesHttp) {

@@ -95,14 +95,15 @@ export function splitPathList(text: string): string[] {
   return parts.filter(Boolean);
 }
 
-/** A workload's --paths: as-is, no-index, cache and index=EXPR, duplicates removed, order kept. */
+/** A workload's --paths: as-is, no-index, cache, index=EXPR, http-slow and http-fast, duplicates removed, order kept. */
 export function workloadPathsOption(text: string): WorkloadPathKind[] {
   const names = [...new Set(splitPathList(text))];
-  if (names.length === 0) throw usageError('--paths is empty', 'choose from as-is, no-index, cache, index=TABLE(COLUMN)');
+  if (names.length === 0) throw usageError('--paths is empty', 'choose from as-is, no-index, cache, index=TABLE(COLUMN), http-slow, http-fast');
   return names.map((name) => {
     if (name === 'as-is' || name === 'no-index' || name === 'cache') return { kind: name };
+    if (name === 'http-slow' || name === 'http-fast') return { kind: 'http', route: name === 'http-slow' ? 'slow' : 'fast' };
     if (name.startsWith('index=')) return { kind: 'index', index: candidateIndex(name.slice('index='.length)) };
-    throw usageError(`--paths: unknown workload path '${printable(name)}'`, 'choose from as-is, no-index, cache, index=TABLE(COLUMN[, COLUMN…])');
+    throw usageError(`--paths: unknown workload path '${printable(name)}'`, 'choose from as-is, no-index, cache, index=TABLE(COLUMN[, COLUMN…]), http-slow, http-fast');
   });
 }
 

@@ -96,6 +96,11 @@ export interface ServerTimingRecord {
    * http-fast this counts the non-hits apart: they are errors of the path, not in `responses`.
    */
   xCache: Record<string, number>;
+  /**
+   * The client-side mean per response, ms, when an operation is several responses (a workload's
+   * execution, one GET per read statement); absent: an operation is one response, and its mean is it.
+   */
+  clientMeanMs?: number;
 }
 
 /**
@@ -551,7 +556,9 @@ export function combineServerTiming(parts: readonly ServerTimingRecord[]): Serve
   }
   const meanMs: Record<string, number> = {};
   for (const field of Object.keys(weighted)) meanMs[field] = weights[field]! > 0 ? weighted[field]! / weights[field]! : 0;
-  return { responses, meanMs, xCache };
+  const clientMeanMs = parts.every((t) => t.clientMeanMs !== undefined) && responses > 0
+    ? sum(parts, (t) => t.clientMeanMs! * t.responses) / responses : undefined;
+  return { responses, meanMs, xCache, ...(clientMeanMs !== undefined ? { clientMeanMs } : {}) };
 }
 
 /**

@@ -80,7 +80,7 @@ function timingLine(p: PathResult): string {
   const t = p.serverTiming!;
   const fields = [...TIMING_FIELDS.filter((f) => f in t.meanMs), ...Object.keys(t.meanMs).filter((f) => !TIMING_FIELDS.includes(f))];
   const server = fields.map((f) => `${f} ${formatMsFromUs(t.meanMs[f]! * 1000)}`).join(' · ');
-  const clientUs = p.summary.meanUs;
+  const clientUs = t.clientMeanMs === undefined ? p.summary.meanUs : t.clientMeanMs * 1000;
   const totalMs = t.meanMs['total'];
   const outside = totalMs === undefined ? '' : `, ${formatMsFromUs(Math.max(0, clientUs - totalMs * 1000))} ms outside the handler`;
   const xCache = Object.entries(t.xCache).map(([status, count]) => `${status} ${formatInt(count)}`).join(', ') || 'none';

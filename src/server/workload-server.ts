@@ -5,15 +5,19 @@
  * statement end to end. slow: one dedicated connection used serially, no cache (X-Cache: BYPASS).
  * fast: a pool behind cache-aside (keyed by statement text, values and dataset version) with
  * single-flight (X-Cache: HIT | MISS). The body is JSON: `{"statement", "rows"}` with every value
- * as PostgreSQL's text. node:http only; the pool, the cache and the slow connection are injected.
+ * as PostgreSQL's text. Each answer carries a Server-Timing header (queue, cache, db, total), as the
+ * report's routes do, so bench --http shows where the server spent its time. node:http only; the pool, the cache and the slow connection are injected.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
+import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
 import { runStatementRows } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
 import { drain, listen, type BoundAddress } from './lifecycle.js';
+import { serverTimingHeader, type TimingBreakdown } from './server-timing.js';
 import type { RouteBackends } from './server.js';
 
 /** One statement the server answers. */
@@ -49,11 +53,16 @@ export function createWorkloadServer(deps: WorkloadServerDeps): WorkloadServer {
   const body = (statement: ServedStatement, rows: unknown[][]): Buffer => Buffer.from(JSON.stringify({ statement: statement.name, rows }));
 
   /** The slow route: one connection, one request at a time, replaced when it fails. */
-  const slow = (statement: ServedStatement, values: string[]): Promise<Buffer> => {
+  const slow = (statement: ServedStatement, values: string[], timing: TimingBreakdown): Promise<Buffer> => {
+    const asked = performance.now();
     const turn = slowQueue.then(async () => {
+      const began = performance.now();
+      timing.queue = began - asked;
       slowClient ??= await deps.connectSlow();
       try {
-        return body(statement, await runStatementRows(slowClient, statement.text, values));
+        const out = body(statement, await runStatementRows(slowClient, statement.text, values));
+        timing.db = performance.now() - began;
+        return out;
       } catch (error) {
         if (!(error as { code?: string }).code) {
           const dead = slowClient;
@@ -68,9 +77,12 @@ export function createWorkloadServer(deps: WorkloadServerDeps): WorkloadServer {
   };
 
   /** The fast route: cache-aside, one database query per key at a time (single-flight). */
-  const fast = async (statement: ServedStatement, values: string[]): Promise<{ body: Buffer; outcome: 'HIT' | 'MISS' }> => {
+  const fast = async (statement: ServedStatement, values: string[], timing: TimingBreakdown): Promise<{ body: Buffer; outcome: 'HIT' | 'MISS' }> => {
     const key = reportKey(deps.namespace, createHash('sha1').update(statement.text).update('\u0000').update(JSON.stringify(values)).digest('hex'));
+    const asked = performance.now();
     const cached = await deps.cache.get(key).catch(() => null);
+    const answered = performance.now();
+    timing.cache = answered - asked;
     if (cached) return { body: cached, outcome: 'HIT' };
     let pending = inFlight.get(key);
     if (!pending) {
@@ -87,16 +99,24 @@ export function createWorkloadServer(deps: WorkloadServerDeps): WorkloadServer {
       inFlight.set(key, pending);
       void pending.finally(() => inFlight.delete(key)).catch(() => undefined);
     }
-    return { body: await pending, outcome: 'MISS' };
+    const out = await pending;
+    // The query and the cache write, or (single-flight) the wait for another request's.
+    timing.db = performance.now() - answered;
+    return { body: out, outcome: 'MISS' };
   };
 
-  const reply = (res: ServerResponse, status: number, payload: Buffer | object, cache?: string): void => {
+  const reply = (res: ServerResponse, status: number, payload: Buffer | object, cache?: string, timing?: TimingBreakdown, started = 0): void => {
     const data = Buffer.isBuffer(payload) ? payload : Buffer.from(JSON.stringify(payload));
-    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length, ...(cache ? { 'X-Cache': cache } : {}) });
+    if (timing) timing.total = performance.now() - started;
+    res.writeHead(status, {
+      'Content-Type': 'application/json; charset=utf-8', 'Content-Length': data.length, ...(cache ? { 'X-Cache': cache } : {}),
+      ...(timing ? { 'Server-Timing': serverTimingHeader(timing) } : {}),
+    });
     res.end(data);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/healthz') return reply(res, 200, { status: 'ok', statements: [...byName.keys()] });
     const match = /^\/q\/([^/]+)\/(slow|fast)$/.exec(url.pathname);
@@ -116,16 +136,17 @@ export function createWorkloadServer(deps: WorkloadServerDeps): WorkloadServer {
       return reply(res, 400, { error: `missing parameter${missing.length === 1 ? '' : 's'} ${missing.join(', ')}`, hint: `e.g. /q/${encodeURIComponent(name)}/${match[2]}?${statement.parameters.map((p) => `${p}=…`).join('&')}` });
     }
     const values = statement.parameters.map((p) => url.searchParams.get(p)!);
+    const timing: TimingBreakdown = { queue: 0, cache: 0, db: 0, total: 0 };
     try {
       if (match[2] === 'slow') {
         counts.slow++;
-        return reply(res, 200, await slow(statement, values), 'BYPASS');
+        return reply(res, 200, await slow(statement, values, timing), 'BYPASS', timing, started);
       }
       counts.fast++;
-      const out = await fast(statement, values);
+      const out = await fast(statement, values, timing);
       if (out.outcome === 'HIT') counts.hits++;
       else counts.misses++;
-      return reply(res, 200, out.body, out.outcome);
+      return reply(res, 200, out.body, out.outcome, timing, started);
     } catch (error) {
       counts.errors++;
       const code = (error as { code?: string }).code;

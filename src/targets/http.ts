@@ -1,5 +1,6 @@
 /**
- * Targets: The HTTP paths of `bench --http`: `GET <base>/report/<slow|fast>?category=…` over a keep-alive
+ * Targets: The HTTP paths of `bench --http`: `GET <base>/report/<slow|fast>?category=…` (the report's;
+ * a workload's statements go through the same client, workload-http-path.ts) over a keep-alive
  * agent with a fixed number of sockets, each response read to its end. Besides the client-side
  * latency the runner measures, the target sums the server's own `Server-Timing` breakdown
  * (queue, cache, db, total) so a report can show where the time went on the server.
@@ -30,11 +31,21 @@ export interface HttpTargetOptions {
 
 /** A 200 answer whose X-Cache is not the one the path times (a MISS or BYPASS on the hit path). */
 export class UnexpectedXCache extends Error {
-  constructor(readonly xCache: string, route: HttpRoute, required: string | readonly string[]) {
+  constructor(readonly xCache: string, route: string, required: string | readonly string[]) {
     // Named by the first accepted value (HIT; NEAR, a near-cache hit, is one too).
-    super(`X-Cache: ${xCache} on /report/${route}, which must answer ${typeof required === 'string' ? required : required[0]}: the report was not served from the cache ` +
+    super(`X-Cache: ${xCache} on ${route}, which must answer ${typeof required === 'string' ? required : required[0]}: it was not served from the cache ` +
       '(keys flushed, expired or evicted, or the cache refused; raise --ttl for long runs)');
     this.name = 'UnexpectedXCache';
+  }
+}
+
+/** A non-200 answer: the server's own error message, and its SQLSTATE as `code` when it sent one (perfbench serve does). */
+export class HttpStatusError extends Error {
+  readonly code?: string;
+  constructor(readonly status: number, route: string, detail: string, sqlstate: string | undefined) {
+    super(`HTTP ${status} from ${route}: ${detail.slice(0, 200)}`);
+    this.name = 'HttpStatusError';
+    if (sqlstate !== undefined) this.code = sqlstate;
   }
 }
 
@@ -84,7 +95,32 @@ export function parseServerTiming(header: string | undefined): Record<string, nu
   return fields;
 }
 
-export function httpTarget(options: HttpTargetOptions): HttpTarget {
+/** Keep-alive GETs to one server, each answer read to its end and counted (X-Cache, Server-Timing, bytes). */
+export interface HttpClient {
+  /** GET /healthz: its body; throws a one-line error when the server is unreachable or answers another status. */
+  health(): Promise<string>;
+  /**
+   * GET `path` (after the base URL's own path) and read the answer to its end: resolves with its
+   * X-Cache value (`none` when absent). A non-200 answer throws HttpStatusError; an X-Cache not in
+   * `required` throws UnexpectedXCache after being counted in `xCache` (not as a response).
+   */
+  exchange(path: string, required?: string | readonly string[]): Promise<string>;
+  serverTiming(): ServerTimingSummary;
+  resetServerTiming(): void;
+  /** Closes the sockets. */
+  destroy(): void;
+}
+
+export interface HttpClientOptions {
+  /** e.g. `http://127.0.0.1:8080` (a path prefix is kept). */
+  baseUrl: string;
+  /** Keep-alive sockets; give the run's concurrency so no request waits for a socket. */
+  connections: number;
+  /** Bound on one request, default 30 s. */
+  timeoutMs?: number;
+}
+
+export function httpClient(options: HttpClientOptions): HttpClient {
   const base = new URL(options.baseUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error(`unsupported URL scheme ${base.protocol} (use http:// or https://)`);
   const secure = base.protocol === 'https:';
@@ -92,7 +128,6 @@ export function httpTarget(options: HttpTargetOptions): HttpTarget {
   const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   const request = secure ? httpsRequest : httpRequest;
   const prefix = base.pathname.replace(/\/+$/, '');
-  const reportPath = `${prefix}/report/${options.route}?category=`;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const common = { agent, protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ''), port: base.port || (secure ? 443 : 80), timeout: timeoutMs };
 
@@ -104,7 +139,7 @@ export function httpTarget(options: HttpTargetOptions): HttpTarget {
 
   /** GET `path`, read the body; resolves with status, headers and (for errors) the start of the body. */
   const get = (path: string, keepBody: boolean) => new Promise<{ res: IncomingMessage; bytes: number; body: string }>((resolve, reject) => {
-    const req = request({ ...common, path, method: 'GET' }, (res) => {
+    const req = request({ ...common, path: prefix + path, method: 'GET' }, (res) => {
       let bytes = 0;
       let body = '';
       res.on('data', (chunk: Buffer) => {
@@ -119,59 +154,49 @@ export function httpTarget(options: HttpTargetOptions): HttpTarget {
     req.end();
   });
 
-  /** GET the report, read it to its end, count it; throws on a non-200 answer or an X-Cache not `required` (one of them). */
-  const exchange = async (category: string, required: string | readonly string[] | undefined): Promise<string> => {
-    const { res, bytes, body } = await get(reportPath + encodeURIComponent(category), false);
-    if (res.statusCode !== 200) {
-      let detail = body.trim();
-      try {
-        detail = (JSON.parse(body) as { error?: string }).error ?? detail;
-      } catch {
-        // not JSON: keep the text
-      }
-      throw new Error(`HTTP ${res.statusCode} from /report/${options.route}: ${detail.slice(0, 200)}`);
-    }
-    const cache = res.headers['x-cache'];
-    const cacheKey = typeof cache === 'string' ? cache : 'none';
-    xCache[cacheKey] = (xCache[cacheKey] ?? 0) + 1;
-    // Counted above, apart from the operations: a miss on the hit path is not a hit's latency.
-    if (required !== undefined && (typeof required === 'string' ? cacheKey !== required : !required.includes(cacheKey))) {
-      throw new UnexpectedXCache(cacheKey, options.route, required);
-    }
-    responses++;
-    bodyBytes += bytes;
-    const timing = parseServerTiming(res.headers['server-timing'] as string | undefined);
-    for (const name in timing) {
-      sums[name] = (sums[name] ?? 0) + timing[name]!;
-      counts[name] = (counts[name] ?? 0) + 1;
-    }
-    return cacheKey;
-  };
-
   return {
-    name: options.name ?? `http-${options.route}`,
-    kind: 'http',
-
-    async setup() {
+    async health() {
       let answer;
       try {
-        answer = await get(`${prefix}/healthz`, true);
+        answer = await get('/healthz', true);
       } catch (error) {
         throw new Error(`cannot reach ${base.origin}${prefix}: ${(error as Error).message} (is \`perfbench serve\` running there?)`);
       }
       if (answer.res.statusCode !== 200) {
         throw new Error(`${base.origin}${prefix}/healthz answered ${answer.res.statusCode}: ${answer.body.trim().slice(0, 200)}`);
       }
+      return answer.body;
     },
 
-    async run(op: Operation) {
-      await exchange(op.category, options.requireXCache);
-    },
-
-    fetch: (category: string) => exchange(category, undefined),
-
-    async teardown() {
-      agent.destroy();
+    async exchange(path, required) {
+      const { res, bytes, body } = await get(path, false);
+      if (res.statusCode !== 200) {
+        let detail = body.trim();
+        let sqlstate: string | undefined;
+        try {
+          const answer = JSON.parse(body) as { error?: string; sqlstate?: string };
+          detail = answer.error ?? detail;
+          sqlstate = answer.sqlstate;
+        } catch {
+          // not JSON: keep the text
+        }
+        throw new HttpStatusError(res.statusCode ?? 0, path.split('?')[0]!, detail, sqlstate);
+      }
+      const cache = res.headers['x-cache'];
+      const cacheKey = typeof cache === 'string' ? cache : 'none';
+      xCache[cacheKey] = (xCache[cacheKey] ?? 0) + 1;
+      // Counted above, apart from the operations: a miss on the hit path is not a hit's latency.
+      if (required !== undefined && (typeof required === 'string' ? cacheKey !== required : !required.includes(cacheKey))) {
+        throw new UnexpectedXCache(cacheKey, path.split('?')[0]!, required);
+      }
+      responses++;
+      bodyBytes += bytes;
+      const timing = parseServerTiming(res.headers['server-timing'] as string | undefined);
+      for (const name in timing) {
+        sums[name] = (sums[name] ?? 0) + timing[name]!;
+        counts[name] = (counts[name] ?? 0) + 1;
+      }
+      return cacheKey;
     },
 
     serverTiming() {
@@ -187,5 +212,31 @@ export function httpTarget(options: HttpTargetOptions): HttpTarget {
       responses = 0;
       bodyBytes = 0;
     },
+
+    destroy() {
+      agent.destroy();
+    },
+  };
+}
+
+/** The report's route as a target: `GET <base>/report/<route>?category=…` per operation. */
+export function httpTarget(options: HttpTargetOptions): HttpTarget {
+  const client = httpClient(options);
+  const reportPath = `/report/${options.route}?category=`;
+  return {
+    name: options.name ?? `http-${options.route}`,
+    kind: 'http',
+    async setup() {
+      await client.health();
+    },
+    async run(op: Operation) {
+      await client.exchange(reportPath + encodeURIComponent(op.category), options.requireXCache);
+    },
+    fetch: (category: string) => client.exchange(reportPath + encodeURIComponent(category)),
+    async teardown() {
+      client.destroy();
+    },
+    serverTiming: client.serverTiming,
+    resetServerTiming: client.resetServerTiming,
   };
 }

@@ -21,153 +21,33 @@
 import { createHash } from 'node:crypto';
 // Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
 import { performance } from 'node:perf_hooks';
-import type pg from 'pg';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { LibpqSession } from '../db/libpq-session.js';
 import { explainStatement, forbidIndexScansOn, rollback, rollbackNow, runStatementRaw, runStatementRows, type WorkloadSession } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
-import { LatencyHistogram, summarize } from '../measure/histogram.js';
-import type { PlanSummary, ScriptRecord, StatementRecord } from '../measure/result.js';
+import type { PlanSummary } from '../measure/result.js';
 import type { Target } from '../measure/target.js';
 import { parsePlan, scanIndexes } from '../plan/plan.js';
 import { planRecord } from '../plan/plan-record.js';
-import { chooseScript, hasSleep, planExecution, type PlanContext, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
+import { chooseScript, hasSleep, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
 import type { BenchPath, PooledClient, RunFindings, ServerEndpoint } from './path.js';
 import { RoutedConnections } from './routed-connections.js';
-import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex, type CandidateOwnership } from './workload-index.js';
+import { workloadPathName, type WorkloadContext, type WorkloadPathKind } from './workload-context.js';
+import { sqlstateOf, workloadPlanner, WorkloadStats, type PlannedExecution, type StatementStats } from './workload-execution.js';
+import { workloadHttpPath } from './workload-http-path.js';
+import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex } from './workload-index.js';
+
+export { workloadPathName, type CandidateIndex, type WorkloadContext, type WorkloadPathKind };
 
 /** A step that runs a statement. */
 type SqlStep = Extract<Step, { kind: 'sql' }>;
 
-/** Operation i's script (its index k in the workload) and its planned steps. */
-interface PlannedExecution {
-  readonly k: number;
-  readonly script: Script;
-  readonly steps: readonly Step[];
-}
-
 /** SQLSTATEs pgbench retries with --max-tries: serialization_failure and deadlock_detected. */
 export const RETRYABLE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
 
-/** What every workload path is built from; the bench use case fills it once per run. */
-export interface WorkloadContext {
-  connect(): Promise<pg.Client>;
-  /**
-   * bench --driver libpq: the connections the scripts' statements run on are libpq sessions opened
-   * by this, whose calls block (one client per process: see libpq-session.ts); absent: node-postgres.
-   * The plan capture, the no-index session settings and the cache path's misses use the same
-   * sessions; an index= path's candidate is built on a node-postgres connection of its own.
-   */
-  connectLibpq?(): Promise<LibpqSession>;
-  scripts: readonly Script[];
-  seed: number;
-  scale: number;
-  defines: Readonly<Record<string, string>>;
-  /** The value of \pb_from `name` for execution i, draw k: the same on every path. */
-  draw(name: string, executionIndex: number, k: number): string;
-  /** Tries per execution (1: no retry). */
-  maxTries: number;
-  cache(): Promise<CacheTier>;
-  /** The cache keys' namespace: run id and dataset version. */
-  keyNamespace: string;
-  ttlSeconds: number;
-  signal: AbortSignal;
-  /** Who records the index= paths' candidate builds (the run's owner, under the table's run lock); absent: not recorded. */
-  indexOwnership?: CandidateOwnership;
-  /**
-   * bench --workers, in a thread: an index= path's candidate index is built and dropped around each
-   * run by the process (the path's beforeThreadedRun/afterThreadedRun there), not by this path.
-   */
-  sharedCandidate?: boolean;
-  /** Test hook: told every statement step planned for execution i on a path (the bound values). */
-  onStep?(path: string, executionIndex: number, statement: ScriptStatement, values: readonly string[]): void;
-  /**
-   * bench --replica-url: the replicas the executions of read-only scripts go to (round-robin per
-   * operation; a script with a statement that writes runs on the primary, `connect`), the primary's
-   * `host:port`, and a wait until the replicas have replayed what the primary wrote so far (a candidate index).
-   */
-  replicas?: { readServers: ServerEndpoint[]; primaryLabel: string; catchUp(): Promise<void> };
-}
-
-export type { CandidateIndex } from './workload-index.js';
-
-export type WorkloadPathKind =
-  | { kind: 'as-is' }
-  | { kind: 'no-index' }
-  | { kind: 'index'; index: CandidateIndex }
-  | { kind: 'cache' };
-
-/** The name a workload path has in tables and comparisons. */
-export function workloadPathName(kind: WorkloadPathKind): string {
-  return kind.kind === 'index' ? `index=${kind.index.expression}` : kind.kind;
-}
-
-interface StatementStats {
-  script: string;
-  statement: ScriptStatement;
-  ops: number;
-  errors: number;
-  histogram: LatencyHistogram;
-}
-
-/** Per-run counters of a workload path; reset when a run's measured phase starts. */
-class WorkloadStats {
-  /** `[script index][statement index]`: the hot path finds a statement's counters without building a key. */
-  statements: StatementStats[][] = [];
-  scripts = new Map<string, { ops: number; errors: number }>();
-  failures: Record<string, number> = {};
-  retries = 0;
-  cacheHits = 0;
-  cacheMisses = 0;
-
-  constructor(private readonly scriptList: readonly Script[]) {
-    this.reset();
-  }
-
-  reset(): void {
-    for (const stats of this.statements.flat()) stats.histogram.destroy();
-    this.statements = this.scriptList.map((script) => script.statements.map((statement) => ({
-      script: script.name, statement, ops: 0, errors: 0, histogram: LatencyHistogram.create(),
-    })));
-    this.scripts = new Map(this.scriptList.map((s) => [s.name, { ops: 0, errors: 0 }]));
-    this.failures = {};
-    this.retries = 0;
-    this.cacheHits = 0;
-    this.cacheMisses = 0;
-  }
-
-  statementRecords(): StatementRecord[] {
-    return this.statements.flat().map((s) => ({
-      script: s.script,
-      name: s.statement.name,
-      line: s.statement.line,
-      access: s.statement.access,
-      ops: s.ops,
-      errors: s.errors,
-      summary: summarize(s.histogram),
-      histogram: s.histogram.encode(),
-    }));
-  }
-
-  /** Frees the statements' histograms (WASM memory, never reclaimed otherwise); no records after this. */
-  destroy(): void {
-    for (const stats of this.statements.flat()) stats.histogram.destroy();
-    this.statements = [];
-  }
-
-  scriptRecords(): ScriptRecord[] {
-    return [...this.scripts.entries()].map(([name, counts]) => ({ name, ops: counts.ops, errors: counts.errors }));
-  }
-}
-
-/** The SQLSTATE of a failed query, or `client` for an error that never reached the server. */
-export function sqlstateOf(error: unknown): string {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : 'client';
-}
-
 export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): BenchPath {
+  if (kind.kind === 'http') return workloadHttpPath(context, kind.route);
   const name = workloadPathName(kind);
   // With replicas, the executions of a script that only reads go round-robin to them and those of a
   // script that writes to the primary (one script is one transaction: it runs on one server).
@@ -183,19 +63,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   let firstAccess: string | undefined;
   let built: BuiltCandidate | undefined;
 
-  /** What planning reads, one object for the path: planning is synchronous, so each call sets its operation's fields. */
-  const planning: { -readonly [F in keyof PlanContext]: PlanContext[F] } = {
-    executionIndex: 0, clientId: 0, scale: context.scale, defines: context.defines, seed: context.seed, draw: context.draw,
-  };
-  const plan = (i: number, concurrency: number): PlannedExecution => {
-    const k = chooseScript(context.scripts, i, context.seed);
-    const script = context.scripts[k]!;
-    planning.executionIndex = i;
-    // The client number from i and the run's concurrency, not from whichever worker (or thread) is
-    // free: so :client_id is the same on every path, with or without --workers.
-    planning.clientId = i % concurrency;
-    return { k, script, steps: planExecution(script, planning) };
-  };
+  const plan = workloadPlanner(context);
 
   const cachedRead = async (client: WorkloadSession, cache: CacheTier, text: string, values: readonly string[]): Promise<void> => {
     const key = reportKey(context.keyNamespace, createHash('sha1').update(text).update('\u0000').update(JSON.stringify(values)).digest('hex'));
@@ -425,13 +293,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
     async findings(interrupted): Promise<RunFindings> {
       const findings: RunFindings = !interrupted && pending ? pending : { notes: [], flags: [] };
       pending = undefined;
-      findings.workload = {
-        statements: stats.statementRecords(),
-        scripts: stats.scriptRecords(),
-        failures: { ...stats.failures },
-        retries: stats.retries,
-        ...(kind.kind === 'cache' ? { cacheHits: stats.cacheHits, cacheMisses: stats.cacheMisses } : {}),
-      };
+      findings.workload = stats.record(kind.kind === 'cache');
       const outages = connections.takeOutages();
       if (outages.length) findings.outages = outages;
       const perServer = connections.serverRecords();

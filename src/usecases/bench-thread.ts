@@ -76,6 +76,7 @@ function workloadPaths(workload: WorkloadThreadContext): { sequence: CategorySeq
     keyNamespace: workload.keyNamespace,
     ttlSeconds: workload.ttlSeconds,
     signal: abort.signal,
+    ...(workload.http ? { http: workload.http } : {}),
     ...(workload.driver === 'libpq' ? { connectLibpq: () => LibpqSession.connect(data.database, data.connectTimeoutMs) } : {}),
     // An index= path's candidate is built by the process around each run (and the replicas caught up there).
     sharedCandidate: true,

@@ -76,6 +76,8 @@ export interface WorkloadThreadContext extends ThreadCommon {
   driver?: 'libpq';
   /** With replicas: the primary's label in the per-server figures. */
   primaryLabel?: string;
+  /** bench --http: the perfbench serve --workload the http paths send the read statements to. */
+  http?: { baseUrl: string };
 }
 
 export type ThreadContext = ReportThreadContext | WorkloadThreadContext;

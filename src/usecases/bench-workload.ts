@@ -28,13 +28,17 @@ import { pbFromDraw, type PbFromValues } from '../workload/pb-from-draw.js';
 import { builtinScript, parseScript, type Script, type ScriptStatement } from '../workload/pgbench/index.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import { libpqReplicasRefused } from '../flags/workload-flags.js';
+import { redactUrl } from '../redact.js';
+import { checkWorkloadServer } from '../targets/workload-http-path.js';
 import type { BenchOptions, WorkloadOptions } from './bench-options.js';
 import { machineEnvironment, type BenchTalk } from './bench-prepare.js';
 import { threadRedis, type WorkloadThreadContext } from './bench-threads.js';
 import { reconcileIndexes } from './index-ownership.js';
 import type { ReplicaSession } from './replicas.js';
+import { DEFAULT_POOL_SIZE } from './report-server.js';
 import { readResultFile } from './result-file.js';
 import { acquireTableLease } from './table-lease.js';
+import { serveScripts } from './workload-server.js';
 
 /** Distinct values loaded per \pb_from source. */
 export const MAX_PB_FROM_VALUES = 100_000;
@@ -95,8 +99,18 @@ export function firstWrite(scripts: readonly Script[]): { script: Script; statem
 export function noCacheReason(scripts: readonly Script[]): string | undefined {
   const write = firstWrite(scripts);
   if (!write) return undefined;
-  return `no cache path: the workload writes (${write.statement.name}, line ${write.statement.line} of ${write.script.name}: ${write.statement.accessReason}), ` +
-    'and a cached read would hide its own writes';
+  return `no cache path: the workload writes (${describeWrite(write)}), and a cached read would hide its own writes`;
+}
+
+/** Why a workload gets no http paths (bench --http), in words, or undefined when it only reads. */
+export function noHttpReason(scripts: readonly Script[]): string | undefined {
+  const write = firstWrite(scripts);
+  if (!write) return undefined;
+  return `no http paths: the workload writes (${describeWrite(write)}), and perfbench serve answers reads only (a GET must not change data)`;
+}
+
+function describeWrite({ script, statement }: NonNullable<ReturnType<typeof firstWrite>>): string {
+  return `${statement.name}, line ${statement.line} of ${script.name}: ${statement.accessReason}`;
 }
 
 /**
@@ -121,16 +135,18 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     talk.warn(line);
   };
 
-  // The paths: the default set, or --paths without a cache path for a workload that writes.
+  // The paths: the default set, or --paths without the cache and http paths for a workload that writes.
   const noCache = noCacheReason(scripts);
-  let kinds: WorkloadPathKind[] = options.workloadPaths ?? [{ kind: 'as-is' }, { kind: 'no-index' }, ...(noCache ? [] : [{ kind: 'cache' } as const])];
-  if (noCache) {
-    if (kinds.some((k) => k.kind === 'cache')) {
-      kinds = kinds.filter((k) => k.kind !== 'cache');
-      noteAndWarn(noCache);
-    } else notes.push(noCache);
-    if (kinds.length === 0) throw usageError('--paths leaves no path to run', 'add as-is, no-index or index=TABLE(COLUMN)');
+  const httpKinds: WorkloadPathKind[] = options.http ? [{ kind: 'http', route: 'slow' }, { kind: 'http', route: 'fast' }] : [];
+  let kinds: WorkloadPathKind[] = options.workloadPaths ?? [{ kind: 'as-is' }, { kind: 'no-index' }, ...(noCache ? [] : [{ kind: 'cache' } as const, ...httpKinds])];
+  for (const [drop, reason] of [['cache', noCache], ['http', noHttpReason(scripts)]] as const) {
+    if (!reason || (drop === 'http' && !options.http)) continue;
+    if (kinds.some((k) => k.kind === drop)) {
+      kinds = kinds.filter((k) => k.kind !== drop);
+      noteAndWarn(reason);
+    } else notes.push(reason);
   }
+  if (kinds.length === 0) throw usageError('--paths leaves no path to run', 'add as-is, no-index or index=TABLE(COLUMN)');
 
   talk.status('connecting to PostgreSQL');
   const admin = await runtime.client();
@@ -162,6 +178,12 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     if (lease.records) owner = lease.owner;
   }
 
+  const http = kinds.some((k) => k.kind === 'http') ? await workloadHttpServer(runtime, options, scripts, namespace, talk) : undefined;
+  if (http) {
+    notes.push(...http.notes);
+    for (const warning of http.warnings) noteAndWarn(warning);
+  }
+
   const database = await runtime.database();
   const context: WorkloadContext = {
     connect: () => connectClient(database, runtime.config.connectTimeoutMs),
@@ -178,6 +200,7 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     ...(workload.driver === 'libpq' ? { connectLibpq: () => LibpqSession.connect(database, runtime.config.connectTimeoutMs) } : {}),
     ...(owner ? { indexOwnership: { owner } } : {}),
     ...(hooks.onStep ? { onStep: hooks.onStep } : {}),
+    ...(http ? { http: { baseUrl: http.baseUrl } } : {}),
     // bench --replica-url: read-only scripts on the replicas, scripts that write on the primary.
     ...(replicas ? { replicas: { readServers: replicas.readServers, primaryLabel: replicas.primaryLabel, catchUp: () => replicas.catchUp() } } : {}),
   };
@@ -198,6 +221,7 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
       pbFrom: values.map((v) => ({ name: v.name, values: v.values.length, distribution: v.distribution })),
     },
   };
+  if (http) environment.httpServer = options.http?.url === undefined ? 'in-process' : redactUrl(options.http.url);
   if (tier) {
     environment.cacheTier = tier.kind;
     environment.redis = tier.kind === 'in-process' ? tier.label : (await tier.info()).version;
@@ -210,8 +234,47 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
     scripts, seed: options.seed, scale, defines: workload.defines, pbFrom: values, maxTries: workload.maxTries, kinds,
     ...(workload.driver ? { driver: workload.driver } : {}),
     ...(replicas ? { replicas: replicas.targets, primaryLabel: replicas.primaryLabel } : {}),
+    ...(http ? { http: { baseUrl: http.baseUrl } } : {}),
   };
   return { ...(baseline ? { baseline } : {}), sequence, environment, paths, pathNames, notes, threadContext };
+}
+
+/**
+ * The server the http paths time. At a URL (bench --http URL): checked now, so one that is
+ * unreachable or does not serve the scripts' reads is one error line (exit 1). No URL: the scripts'
+ * read statements served in-process on an ephemeral loopback port, as perfbench serve --workload
+ * serves them, its fast routes on the run's cache tier under a namespace of the run's own, removed
+ * afterwards (deferred before the server starts, so it runs after the server has drained).
+ */
+async function workloadHttpServer(runtime: Runtime, options: BenchOptions, scripts: readonly Script[], namespace: string, talk: BenchTalk):
+  Promise<{ baseUrl: string; notes: string[]; warnings: string[] }> {
+  const url = options.http?.url;
+  if (url !== undefined) {
+    talk.status(`checking ${redactUrl(url)}`);
+    await checkWorkloadServer(url, scripts).catch((error: Error) => {
+      throw new UserError(`--http: ${error.message.replace(/\s+/g, ' ').trim()}`);
+    });
+    return { baseUrl: url, notes: [], warnings: [] };
+  }
+  talk.status('connecting to the cache');
+  const tier = await runtime.cache();
+  const serverNamespace = `${namespace}-http`;
+  const prefix = reportKey(serverNamespace, '');
+  runtime.defer(async () => {
+    if (options.keepCache) runtime.out.say(`kept the in-process server's keys under ${prefix}* (TTL ${options.ttlSeconds} s)`);
+    else await tier.deletePrefix(prefix);
+  });
+  talk.status('starting perfbench serve --workload in-process');
+  const running = await serveScripts(runtime, scripts, {
+    port: 0, host: '127.0.0.1', ttlSeconds: options.ttlSeconds, poolSize: DEFAULT_POOL_SIZE, label: 'the workload', namespace: serverNamespace, cache: tier,
+  });
+  talk.say(`started perfbench serve --workload on ${running.url} for the http paths (cache ${tier.label})`);
+  return {
+    baseUrl: running.url,
+    notes: ["the http paths timed a server inside perfbench's own process (one event loop and CPU for client and server); " +
+      'to time a separate one, start `perfbench serve --workload FILE` and pass its URL to --http'],
+    warnings: tier.kind === 'in-process' ? [`http-fast ran against the in-process cache tier (${tier.label}): its figures say nothing about Redis`] : [],
+  };
 }
 
 /**

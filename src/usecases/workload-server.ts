@@ -5,14 +5,14 @@
  * changes data, or a cached answer to a write, would be wrong.
  */
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { keyNamespace, reportKey } from '../cache/report-cache.js';
+import type { CacheTier } from '../cache/tier.js';
 import { connectClient } from '../db/connection.js';
 import { workloadDataVersion } from '../db/workload-queries.js';
 import { firstLine, UserError, usageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { createWorkloadServer, type ServedStatement, type WorkloadServer } from '../server/workload-server.js';
-import { parseScript } from '../workload/pgbench/index.js';
+import { parseScript, servedStatementName, type Script } from '../workload/pgbench/index.js';
 
 export interface WorkloadServeOptions {
   /** The pgbench script. */
@@ -40,29 +40,56 @@ export async function startWorkloadServe(runtime: Runtime, options: WorkloadServ
   } catch (error) {
     throw usageError(`--workload ${options.file}: cannot read the script (${firstLine((error as Error).message)})`, 'pass the path of a pgbench script');
   }
-  // Named by the file's base name: an unnamed statement is served as /q/<file>%23<k>/…, without the directories.
-  const script = parseScript(text, { name: basename(options.file) });
+  const script = parseScript(text, { name: options.file });
+  return serveScripts(runtime, [script], { ...options, label: options.file });
+}
+
+export interface ServeScriptsOptions extends Omit<WorkloadServeOptions, 'file'> {
+  /** What the server serves, in its first line: the file, or `bench --http`'s scripts. */
+  label: string;
+  /** The cache keys' namespace; default: one of the data version and the first script's name. */
+  namespace?: string;
+  /** The cache tier of the fast routes; default: the configured one, degraded to none when it is down (as serve runs). */
+  cache?: CacheTier;
+}
+
+/**
+ * Serves the read statements of `scripts` (each by its name; two statements of one name must be the
+ * same statement) on an HTTP server started now: `perfbench serve --workload`, and the server that
+ * `bench --workload --http` starts in-process.
+ */
+export async function serveScripts(runtime: Runtime, scripts: readonly Script[], options: ServeScriptsOptions): Promise<RunningWorkloadServe> {
   const lines: string[] = [];
-  const statements: ServedStatement[] = [];
-  for (const s of script.statements) {
-    if (s.access !== 'read') {
-      if (s.access === 'write') lines.push(`not served: ${s.name} (line ${s.line}): ${s.accessReason}`);
-      continue;
+  const byName = new Map<string, { statement: ServedStatement; script: string }>();
+  for (const script of scripts) {
+    for (const s of script.statements) {
+      if (s.access !== 'read') {
+        if (s.access === 'write') lines.push(`not served: ${servedStatementName(script, s)} (line ${s.line}): ${s.accessReason}`);
+        continue;
+      }
+      const name = servedStatementName(script, s);
+      const earlier = byName.get(name);
+      if (!earlier) byName.set(name, { statement: { name, text: s.text, parameters: s.parameters }, script: script.name });
+      else if (earlier.statement.text !== s.text || earlier.statement.parameters.join() !== s.parameters.join()) {
+        throw usageError(`two different statements are named ${name} (in ${earlier.script} and ${script.name}), and a route serves one`,
+          'give each statement a name of its own with a -- name: comment');
+      }
     }
-    statements.push({ name: s.name, text: s.text, parameters: s.parameters });
   }
-  if (statements.length === 0) throw usageError(`${options.file}: no statement only reads, so there is nothing to serve`, 'serve a script with a SELECT');
+  const statements = [...byName.values()].map((entry) => entry.statement);
+  if (statements.length === 0) throw usageError(`${options.label}: no statement only reads, so there is nothing to serve`, 'serve a script with a SELECT');
   const target = await runtime.database();
   const pool = await runtime.pool(options.poolSize);
-  const admin = await pool.connect();
-  let version: string;
-  try {
-    version = await workloadDataVersion(admin);
-  } finally {
-    admin.release();
+  let namespace = options.namespace;
+  if (namespace === undefined) {
+    const admin = await pool.connect();
+    try {
+      namespace = keyNamespace('serve-workload', await workloadDataVersion(admin), scripts[0]!.name);
+    } finally {
+      admin.release();
+    }
   }
-  const namespace = keyNamespace('serve-workload', version, script.name);
-  const cache = await runtime.cacheOrDegraded();
+  const cache = options.cache ?? (await runtime.cacheOrDegraded());
   const server = createWorkloadServer({
     statements, pool, cache, namespace, ttlSeconds: options.ttlSeconds,
     connectSlow: () => connectClient(target, runtime.config.connectTimeoutMs),
@@ -81,7 +108,7 @@ export async function startWorkloadServe(runtime: Runtime, options: WorkloadServ
     const query = s.parameters.length ? `?${[...new Set(s.parameters)].map((p) => `${p}=…`).join('&')}` : '';
     return `  ${bound.url}/q/${encodeURIComponent(s.name)}/slow${query}   ${bound.url}/q/${encodeURIComponent(s.name)}/fast${query}`;
   });
-  const head = `serving ${statements.length} statement${statements.length === 1 ? '' : 's'} of ${options.file} on ${bound.url} (cache ${cache.label}; keys under ${reportKey(namespace, '')}*)`;
+  const head = `serving ${statements.length} statement${statements.length === 1 ? '' : 's'} of ${options.label} on ${bound.url} (cache ${cache.label}; keys under ${reportKey(namespace, '')}*)`;
   return { server, url: bound.url, statements, namespace, lines: [head, ...served, ...lines] };
 }
 

@@ -102,6 +102,38 @@ describe('pgbench built-in scripts on tables made by pgbench -i', () => {
     expect(foldTrials(asked.result.paths).map((p) => p.name)).toEqual(['as-is']);
     expect(asked.warnings.join('\n')).toContain('no cache path');
   }, 120_000);
+
+  it('select-only over HTTP (--http): http-slow and http-fast send every execution to perfbench serve --workload, with as-is\'s values', async () => {
+    const seen = new Map<string, string[]>();
+    const outcome = await run({ builtin: ['select-only'], http: true, iterations: '100', paths: 'as-is,http-slow,http-fast' }, (path, i, values) => {
+      const list = seen.get(path) ?? [];
+      list[i] = values.join(',');
+      seen.set(path, list);
+    });
+    const paths = byName(outcome.result.paths);
+    expect([...paths.keys()]).toEqual(['as-is', 'http-slow', 'http-fast']);
+    for (const p of paths.values()) {
+      expect({ path: p.name, ops: p.ops, errors: p.errors }).toEqual({ path: p.name, ops: 100, errors: 0 });
+      expect(p.statements![0]).toMatchObject({ name: 'select-only#1', ops: 100, errors: 0 });
+    }
+    expect(seen.get('http-slow')).toEqual(seen.get('as-is'));
+    expect(seen.get('http-fast')).toEqual(seen.get('as-is'));
+    // Every GET answered as its route promises: the slow one without a cache, the fast one a hit or a miss.
+    expect(paths.get('http-slow')!.serverTiming!.xCache).toEqual({ BYPASS: 100 });
+    const fast = paths.get('http-fast')!;
+    expect(fast.cacheHits! + fast.cacheMisses!).toBe(100);
+    expect((fast.serverTiming!.xCache.HIT ?? 0) + (fast.serverTiming!.xCache.MISS ?? 0)).toBe(100);
+    expect(fast.serverTiming!.meanMs.total).toBeGreaterThan(0);
+    expect(outcome.result.environment.httpServer).toBe('in-process');
+    expect(outcome.comparisons.map((c) => `${c.path}/${c.baseline}`)).toContain('http-fast/http-slow');
+    expect(renderReport('table', outcome)).toMatch(/http-fast +c=1: queue [\d.]+ · cache [\d.]+ · db [\d.]+ · total [\d.]+ ms; client mean [\d.]+ ms/);
+  }, 120_000);
+
+  it('tpcb-like with --http: no http paths, with the reason (a GET must not change data)', async () => {
+    const outcome = await run({ builtin: ['tpcb-like'], http: true, iterations: '20' });
+    expect(foldTrials(outcome.result.paths).map((p) => p.name)).toEqual(['as-is', 'no-index']);
+    expect(outcome.result.notes?.join('\n')).toMatch(/no http paths: the workload writes \(tpcb-like#2, line \d+ of tpcb-like: UPDATE changes rows\)/);
+  }, 120_000);
 });
 
 describe('a user script with \\pb_from on quoted, mixed-case names', () => {
@@ -140,6 +172,46 @@ describe('a user script with \\pb_from on quoted, mixed-case names', () => {
     // The candidate index lived only for its path's runs.
     const left = await admin.query('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [SCHEMA]);
     expect(left.rows.map((r: { indexname: string }) => r.indexname).filter((name) => name.startsWith('pbw_'))).toEqual([]);
+  }, 120_000);
+
+  it('runs over HTTP against a perfbench serve --workload at a URL, with the values of the other paths; a server without the statement is refused', async () => {
+    const file = script('orders-http.sql', [
+      `\\pb_from cid "${SCHEMA}"."Order Items"."Customer Id"`,
+      '\\set n random(1, 3)',
+      'BEGIN;',
+      '-- name: by_customer',
+      `SELECT count(*), sum(amount) FROM "${SCHEMA}"."Order Items" WHERE "Customer Id" = :cid;`,
+      '-- name: top_items',
+      `SELECT id, amount FROM "${SCHEMA}"."Order Items" WHERE "Customer Id" = :cid AND amount >= :n ORDER BY amount DESC, id LIMIT :n;`,
+      'END;',
+      '',
+    ].join('\n'));
+    await withRuntime(async (runtime) => {
+      const running = await startWorkloadServe(runtime, { file, port: 0, host: '127.0.0.1', ttlSeconds: 60, poolSize: 2 });
+      try {
+        const seen = new Map<string, string[]>();
+        const outcome = await run({ workload: [file], http: running.url, paths: 'as-is,http-slow,http-fast', iterations: '60' }, (path, i, values) => {
+          const list = seen.get(path) ?? [];
+          list[i] = `${list[i] ?? ''}|${values.join(',')}`;
+          seen.set(path, list);
+        });
+        const paths = byName(outcome.result.paths);
+        for (const p of paths.values()) {
+          expect({ path: p.name, ops: p.ops, errors: p.errors }).toEqual({ path: p.name, ops: 60, errors: 0 });
+          expect(p.statements!.filter((st) => st.access === 'read').map((st) => st.ops)).toEqual([60, 60]);
+        }
+        expect(seen.get('http-slow')).toEqual(seen.get('as-is'));
+        expect(seen.get('http-fast')).toEqual(seen.get('as-is'));
+        // The server answered two GETs per execution on each route (BEGIN and END are not sent).
+        expect(running.server.counts).toMatchObject({ slow: 120, fast: 120, errors: 0 });
+        expect(outcome.result.environment.httpServer).toBe(running.url);
+        const other = script('other.sql', `SELECT count(*) FROM "${SCHEMA}"."Order Items";\n`);
+        await expect(run({ workload: [other], http: running.url, iterations: '5' })).rejects.toThrow(/does not serve other\.sql#1 \(it serves by_customer, top_items\)/);
+      } finally {
+        await running.server.close();
+        await (await runtime.cache()).deletePrefix(reportKey(running.namespace, ''));
+      }
+    });
   }, 120_000);
 
   it('runs the same sequence again with the same seed, and another with another seed', async () => {
@@ -244,12 +316,20 @@ describe('bench --workload --workers 2: the executions of one thread, made by tw
     expect((await admin.query('SELECT count(*)::int AS n FROM perfbench_index_intents WHERE index_schema = $1', [SCHEMA])).rows[0].n).toBe(0);
   }, 120_000);
 
-  it('a cache path: every read answered by the cache or PostgreSQL, counted across both threads', async () => {
-    const p = byName((await run({ builtin: ['select-only'], paths: 'as-is,cache', concurrency: '2', workers: '2' })).result.paths).get('cache')!;
-    expect(p.workers).toBe(2);
-    expect(p.ops).toBe(200);
-    expect(p.cacheHits! + p.cacheMisses!).toBe(200);
-    expect(p.statements![0]!.summary.count).toBe(200);
+  it('a cache path and http-fast: every read answered by the cache or PostgreSQL, counted across both threads', async () => {
+    const paths = byName((await run({ builtin: ['select-only'], paths: 'as-is,cache,http-fast', http: true, concurrency: '2', workers: '2' })).result.paths);
+    for (const name of ['cache', 'http-fast']) {
+      const p = paths.get(name)!;
+      expect(p.workers).toBe(2);
+      expect(p.ops).toBe(200);
+      expect(p.cacheHits! + p.cacheMisses!).toBe(200);
+      expect(p.statements![0]!.summary.count).toBe(200);
+    }
+    // The two threads' X-Cache counts and Server-Timing means added: one response per execution.
+    const timing = paths.get('http-fast')!.serverTiming!;
+    expect(timing.responses).toBe(200);
+    expect((timing.xCache.HIT ?? 0) + (timing.xCache.MISS ?? 0)).toBe(200);
+    expect(timing.clientMeanMs).toBeGreaterThan(0);
   }, 120_000);
 });
 

@@ -74,7 +74,16 @@ describe('bench --workload flags', () => {
     const options = benchOptions({ builtin: ['select-only'], paths: 'as-is,cache' });
     expect(options.workload?.maxTries).toBe(1);
     expect(options.workloadPaths?.map((k) => k.kind)).toEqual(['as-is', 'cache']);
-    expect(() => benchOptions({ builtin: ['select-only'], http: true })).toThrow(/--http does not time a workload/);
+  });
+
+  it('--http with a workload: the http paths by name, an in-process server or a URL; either without the other is a usage error', () => {
+    expect(benchOptions({ builtin: ['select-only'], http: true }).http).toEqual({});
+    const atUrl = benchOptions({ builtin: ['select-only'], http: 'http://127.0.0.1:8080/', paths: 'as-is,http-slow,http-fast' });
+    expect(atUrl.http).toEqual({ url: 'http://127.0.0.1:8080' });
+    expect(atUrl.workloadPaths).toEqual([{ kind: 'as-is' }, { kind: 'http', route: 'slow' }, { kind: 'http', route: 'fast' }]);
+    expect(() => benchOptions({ builtin: ['select-only'], paths: 'http-fast' })).toThrow(/--paths http-slow and http-fast need --http/);
+    expect(() => benchOptions({ builtin: ['select-only'], http: true, paths: 'as-is' })).toThrow(/--http times the http-slow and http-fast paths, but --paths leaves them out/);
+    expect(() => benchOptions({ builtin: ['select-only'], http: 'ftp://x' })).toThrow(/is not an http:\/\/ or https:\/\/ URL/);
   });
 });
 

@@ -94,6 +94,18 @@ export function forEachCommand(commands: readonly Command[], visit: (command: Co
 }
 
 /** Whether any execution of `script` can \sleep (in any branch). */
+/**
+ * The name a statement is served under (perfbench serve --workload, /q/<name>/…) and asked for by
+ * bench --http: its `-- name:`, else `<file>#<k>` with the script's file name without its
+ * directories, so a server started on `scripts/orders.sql` and a bench given `./scripts/orders.sql`
+ * (or the script's own directory) agree.
+ */
+export function servedStatementName(script: Script, statement: ScriptStatement): string {
+  if (statement.named) return statement.name;
+  const file = script.name.slice(Math.max(script.name.lastIndexOf('/'), script.name.lastIndexOf('\\')) + 1);
+  return `${file}#${statement.index + 1}`;
+}
+
 export function hasSleep(script: Pick<Script, 'commands'>): boolean {
   let found = false;
   forEachCommand(script.commands, (command) => {

@@ -1,0 +1,112 @@
+/**
+ * Targets: what every path of `bench --workload` shares, whatever carries its statements (a
+ * database connection, workload-path.ts; HTTP to perfbench serve, workload-http-path.ts): operation
+ * i's script and steps planned from i alone, and the per-run counters and histograms of the
+ * statements and scripts.
+ */
+import { LatencyHistogram, summarize } from '../measure/histogram.js';
+import type { ScriptRecord, StatementRecord, WorkloadRecord } from '../measure/result.js';
+import { chooseScript, planExecution, type PlanContext, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
+import type { WorkloadContext } from './workload-context.js';
+
+/** Operation i's script (its index k in the workload) and its planned steps. */
+export interface PlannedExecution {
+  readonly k: number;
+  readonly script: Script;
+  readonly steps: readonly Step[];
+}
+
+/**
+ * Plans operation i of a run at `concurrency` clients: its script (chooseScript) and steps
+ * (planExecution), the same on every path, thread and machine.
+ */
+export function workloadPlanner(context: Pick<WorkloadContext, 'scripts' | 'scale' | 'defines' | 'seed' | 'draw'>): (i: number, concurrency: number) => PlannedExecution {
+  /** What planning reads, one object for the path: planning is synchronous, so each call sets its operation's fields. */
+  const planning: { -readonly [F in keyof PlanContext]: PlanContext[F] } = {
+    executionIndex: 0, clientId: 0, scale: context.scale, defines: context.defines, seed: context.seed, draw: context.draw,
+  };
+  return (i: number, concurrency: number): PlannedExecution => {
+    const k = chooseScript(context.scripts, i, context.seed);
+    const script = context.scripts[k]!;
+    planning.executionIndex = i;
+    // The client number from i and the run's concurrency, not from whichever worker (or thread) is
+    // free: so :client_id is the same on every path, with or without --workers.
+    planning.clientId = i % concurrency;
+    return { k, script, steps: planExecution(script, planning) };
+  };
+}
+
+export interface StatementStats {
+  script: string;
+  statement: ScriptStatement;
+  ops: number;
+  errors: number;
+  histogram: LatencyHistogram;
+}
+
+/** Per-run counters of a workload path; reset when a run's measured phase starts. */
+export class WorkloadStats {
+  /** `[script index][statement index]`: the hot path finds a statement's counters without building a key. */
+  statements: StatementStats[][] = [];
+  scripts = new Map<string, { ops: number; errors: number }>();
+  failures: Record<string, number> = {};
+  retries = 0;
+  cacheHits = 0;
+  cacheMisses = 0;
+
+  constructor(private readonly scriptList: readonly Script[]) {
+    this.reset();
+  }
+
+  reset(): void {
+    for (const stats of this.statements.flat()) stats.histogram.destroy();
+    this.statements = this.scriptList.map((script) => script.statements.map((statement) => ({
+      script: script.name, statement, ops: 0, errors: 0, histogram: LatencyHistogram.create(),
+    })));
+    this.scripts = new Map(this.scriptList.map((s) => [s.name, { ops: 0, errors: 0 }]));
+    this.failures = {};
+    this.retries = 0;
+    this.cacheHits = 0;
+    this.cacheMisses = 0;
+  }
+
+  statementRecords(): StatementRecord[] {
+    return this.statements.flat().map((s) => ({
+      script: s.script,
+      name: s.statement.name,
+      line: s.statement.line,
+      access: s.statement.access,
+      ops: s.ops,
+      errors: s.errors,
+      summary: summarize(s.histogram),
+      histogram: s.histogram.encode(),
+    }));
+  }
+
+  /** Frees the statements' histograms (WASM memory, never reclaimed otherwise); no records after this. */
+  destroy(): void {
+    for (const stats of this.statements.flat()) stats.histogram.destroy();
+    this.statements = [];
+  }
+
+  scriptRecords(): ScriptRecord[] {
+    return [...this.scripts.entries()].map(([name, counts]) => ({ name, ops: counts.ops, errors: counts.errors }));
+  }
+
+  /** The run's figures as a path result holds them; with `cache`, its hits and misses too. */
+  record(cache: boolean): WorkloadRecord {
+    return {
+      statements: this.statementRecords(),
+      scripts: this.scriptRecords(),
+      failures: { ...this.failures },
+      retries: this.retries,
+      ...(cache ? { cacheHits: this.cacheHits, cacheMisses: this.cacheMisses } : {}),
+    };
+  }
+}
+
+/** The SQLSTATE of a failed query, or `client` for an error that never reached the server. */
+export function sqlstateOf(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : 'client';
+}

@@ -1,0 +1,160 @@
+/**
+ * Targets: `http-slow` and `http-fast` of `bench --workload --http`: a workload's executions end to
+ * end through `perfbench serve --workload` (server/workload-server.ts). Operation i is planned as on
+ * every other path (same script, same values); each of its read statements is one
+ * `GET /q/<name>/<slow|fast>?<variable>=<value>…`, timed into the statement's histogram, and each
+ * `\sleep` waits as it does there. Transaction control (BEGIN, END) is not sent: the server runs each
+ * statement on its own, so over HTTP it has no meaning. Only read-only workloads have these paths
+ * (a GET that changes data would be wrong, and serve does not offer the writes); the bench use case
+ * says so for a workload that writes.
+ *
+ * http-slow answers from one connection used serially, without a cache (X-Cache: BYPASS); http-fast
+ * from a pool behind cache-aside with single-flight, so its answers are hits and misses
+ * (X-Cache: HIT, NEAR or MISS), counted as the cache path counts its reads. A failed GET fails the
+ * execution, counted by the SQLSTATE the server sent back (`client` when it sent none).
+ */
+// Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
+import { performance } from 'node:perf_hooks';
+import { summarize } from '../measure/histogram.js';
+import type { Target } from '../measure/target.js';
+import { servedStatementName, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
+import { httpClient, type HttpClient, type HttpRoute } from './http.js';
+import type { BenchPath, RunFindings } from './path.js';
+import type { WorkloadContext } from './workload-context.js';
+import { sqlstateOf, workloadPlanner, WorkloadStats } from './workload-execution.js';
+
+/** The request path of one statement on `route`, given its bound values (`$1` first). */
+export function statementRequest(script: Script, statement: ScriptStatement, route: HttpRoute): (values: readonly string[]) => string {
+  const base = `/q/${encodeURIComponent(servedStatementName(script, statement))}/${route}`;
+  // A variable bound twice is one query parameter (the server binds it to each of its uses).
+  const names = [...new Set(statement.parameters)];
+  const first = names.map((name) => statement.parameters.indexOf(name));
+  if (names.length === 0) return () => base;
+  return (values) => `${base}?${names.map((name, j) => `${encodeURIComponent(name)}=${encodeURIComponent(values[first[j]!]!)}`).join('&')}`;
+}
+
+/** The statement names a server's `/healthz` lists (perfbench serve --workload's), or undefined for another server. */
+function servedStatements(health: string): string[] | undefined {
+  try {
+    const statements = (JSON.parse(health) as { statements?: unknown }).statements;
+    return Array.isArray(statements) && statements.every((s) => typeof s === 'string') ? statements : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Throws a one-line error unless the server at `baseUrl` answers every read statement of `scripts` by name. */
+async function checkServes(http: HttpClient, baseUrl: string, scripts: readonly Script[]): Promise<void> {
+  const served = servedStatements(await http.health());
+  if (!served) throw new Error(`${baseUrl} is not a perfbench serve --workload (its /healthz lists no statements): start one for these scripts`);
+  const needed = new Set(scripts.flatMap((script) => script.statements.filter((s) => s.access === 'read').map((s) => servedStatementName(script, s))));
+  const missing = [...needed].filter((name) => !served.includes(name));
+  if (missing.length) {
+    throw new Error(`${baseUrl} does not serve ${missing.join(', ')} (it serves ${served.join(', ') || 'nothing'}): start perfbench serve --workload with these scripts`);
+  }
+}
+
+/** The same check on a connection of its own, before a run (bench --http URL): one line for the user rather than failed operations. */
+export async function checkWorkloadServer(baseUrl: string, scripts: readonly Script[], timeoutMs?: number): Promise<void> {
+  const http = httpClient({ baseUrl, connections: 1, ...(timeoutMs ? { timeoutMs } : {}) });
+  try {
+    await checkServes(http, baseUrl, scripts);
+  } finally {
+    http.destroy();
+  }
+}
+
+export function workloadHttpPath(context: WorkloadContext, route: HttpRoute): BenchPath {
+  const name = `http-${route}`;
+  const server = context.http;
+  if (!server) throw new Error(`${name} needs the server's URL (bench --http)`);
+  const writes = context.scripts.flatMap((script) => script.statements.filter((s) => s.access === 'write'));
+  if (writes.length) throw new Error(`${name} times read statements only, and ${writes[0]!.name} writes`);
+  const plan = workloadPlanner(context);
+  const stats = new WorkloadStats(context.scripts);
+  const requests = context.scripts.map((script) => script.statements.map((statement) => statementRequest(script, statement, route)));
+  let client: HttpClient | undefined;
+
+  const execute = async (http: HttpClient, k: number, steps: readonly Step[]): Promise<void> => {
+    const records = stats.statements[k]!;
+    for (const step of steps) {
+      if (step.kind === 'sleep') {
+        await new Promise((resolve) => setTimeout(resolve, step.us / 1000));
+        continue;
+      }
+      const { statement, values } = step;
+      if (statement.access !== 'read') continue;
+      const record = records[statement.index]!;
+      const started = performance.now();
+      let xCache: string;
+      try {
+        xCache = await http.exchange(requests[k]![statement.index]!(values));
+      } catch (error) {
+        record.errors++;
+        throw error;
+      }
+      record.histogram.record((performance.now() - started) * 1000);
+      record.ops++;
+      if (route === 'fast') {
+        if (xCache === 'MISS') stats.cacheMisses++;
+        else stats.cacheHits++;
+      }
+    }
+  };
+
+  return {
+    name,
+    kind: 'http',
+    target(concurrency, runConcurrency = concurrency): Target {
+      const http = httpClient({ baseUrl: server.baseUrl, connections: concurrency, ...(server.timeoutMs ? { timeoutMs: server.timeoutMs } : {}) });
+      client = http;
+      return {
+        name,
+        kind: 'http',
+        async setup() {
+          stats.reset();
+          await checkServes(http, server.baseUrl, context.scripts);
+        },
+        measureStart() {
+          stats.reset();
+          http.resetServerTiming();
+        },
+        run(op) {
+          const { k, script, steps } = plan(op.index, runConcurrency);
+          if (context.onStep) for (const step of steps) if (step.kind === 'sql') context.onStep(name, op.index, step.statement, step.values);
+          const counts = stats.scripts.get(script.name)!;
+          return execute(http, k, steps).then(
+            () => {
+              counts.ops++;
+            },
+            (error: unknown) => {
+              counts.errors++;
+              const code = sqlstateOf(error);
+              stats.failures[code] = (stats.failures[code] ?? 0) + 1;
+              throw error;
+            },
+          );
+        },
+        async teardown() {
+          http.destroy();
+        },
+      };
+    },
+    async findings(): Promise<RunFindings> {
+      const findings: RunFindings = { notes: [], flags: [], workload: stats.record(route === 'fast') };
+      if (client) {
+        const timing = client.serverTiming();
+        // An execution is one GET per read statement: the client's mean per response, from the statements' histograms.
+        const timed = stats.statements.flat().filter((s) => s.ops > 0);
+        const responses = timed.reduce((total, s) => total + s.ops, 0);
+        const clientMeanMs = responses ? timed.reduce((total, s) => total + summarize(s.histogram).meanUs * s.ops, 0) / responses / 1000 : 0;
+        findings.serverTiming = { responses: timing.responses, meanMs: timing.meansMs, xCache: timing.xCache, clientMeanMs };
+      }
+      return findings;
+    },
+    async close() {
+      stats.destroy();
+      client?.destroy();
+    },
+  };
+}
