@@ -1,7 +1,12 @@
 /**
  * Cache adapter: a GET-only RESP connection for the timed cache-hit paths, as lean as
- * redis-benchmark's: commands encoded once per key, replies kept as the socket's own chunks (no
- * copy, no decode), one socket with the GETs pipelined in order.
+ * redis-benchmark's: commands encoded once per key, one socket with the GETs pipelined in order,
+ * and the socket reading into one reused buffer (Node's `onread`) instead of a new Buffer per read.
+ * A GET that only needs the value's size (`cache-get`, what serve's fast route pays before it sends
+ * the bytes) allocates nothing for the value: its bytes are counted as they pass. One that needs the
+ * value gets it copied once into a Buffer of its own. Before, every read was a Buffer of its own (a
+ * 121 kB report took two or three) that died at once but was freed only when V8 collected its
+ * handle: a cache-get run's RSS reached 174 MB of mostly dead read buffers (issue 13, item 6).
  *
  * Why not ioredis here: for a 121 kB report its per-command work (a Command object and promise, a
  * command timer, the RESP decoder assembling the value with Buffer.concat) cost several times the
@@ -22,39 +27,32 @@ export interface GetChannelTarget {
   tls: boolean;
 }
 
-/** A bulk reply as it came off the socket: the value is `chunks` in order, `length` bytes in all. */
-export interface BulkReply {
-  chunks: Buffer[];
-  length: number;
-}
-
-/** The value of a reply as one Buffer (a copy only when it spans several socket chunks). */
-export function replyBytes(reply: BulkReply): Buffer {
-  return reply.chunks.length === 1 ? reply.chunks[0]! : Buffer.concat(reply.chunks, reply.length);
-}
-
-type Reply = BulkReply | null | Error | string;
+/** A GET's answer: the value (null: no such key), or, for a GET that asked for the size only, its length in bytes. */
+type Reply = Buffer | number | null | Error | string;
 
 /**
  * RESP2 replies read incrementally from socket chunks, split anywhere: bulk strings (`$n` / `$-1`),
  * simple strings (`+OK`) and errors (`-ERR …`). Anything else is a protocol error for a GET channel.
+ * A chunk is read during the call only (it may be a view of a reused buffer): a bulk value is copied
+ * into a Buffer of its own when `keepValue()` says so as its length line arrives, else only counted.
  */
 export class ReplyReader {
   private line = '';
   /** Bytes of the current bulk value still to come, then its CRLF; -1 while reading a line. */
   private remaining = -1;
   private crlf = 0;
-  private chunks: Buffer[] = [];
+  /** The current bulk value when it is kept, filled up to `length - remaining`. */
+  private value: Buffer | undefined;
   private length = 0;
 
-  constructor(private readonly onReply: (reply: Reply) => void) {}
+  constructor(private readonly onReply: (reply: Reply) => void, private readonly keepValue: () => boolean = () => true) {}
 
   feed(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - at);
-        this.chunks.push(chunk.subarray(at, at + take));
+        this.value?.set(chunk.subarray(at, at + take), this.length - this.remaining);
         this.remaining -= take;
         at += take;
         if (this.remaining === 0) this.crlf = 2;
@@ -85,7 +83,7 @@ export class ReplyReader {
       const length = Number(line.slice(1));
       if (length === -1) return this.onReply(null);
       if (!Number.isInteger(length) || length < 0) return this.onReply(new Error(`Redis sent a bad bulk length: ${line.slice(0, 40)}`));
-      this.chunks = [];
+      this.value = this.keepValue() ? Buffer.allocUnsafe(length) : undefined;
       this.length = length;
       if (length === 0) this.crlf = 2;
       else this.remaining = length;
@@ -97,8 +95,8 @@ export class ReplyReader {
   }
 
   private finishBulk(): void {
-    const reply: BulkReply = { chunks: this.chunks, length: this.length };
-    this.chunks = [];
+    const reply = this.value ?? this.length;
+    this.value = undefined;
     this.onReply(reply);
   }
 }
@@ -111,9 +109,18 @@ export function encodeCommand(...args: string[]): Buffer {
 }
 
 interface Waiter {
-  resolve(reply: BulkReply | null): void;
+  resolve(reply: Buffer | number | null): void;
   reject(error: Error): void;
+  /** The value itself (get) rather than its length (size). */
+  keep: boolean;
 }
+
+/**
+ * Every GET channel of this thread reads into this one buffer: each read is consumed (counted, or
+ * copied into the value it belongs to) within its synchronous callback, so no socket's bytes are
+ * still there when the next read (of any socket) comes.
+ */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
 /**
  * One connection that answers GETs. A lost connection fails the GETs in flight and those that follow
@@ -149,12 +156,21 @@ export class GetChannel {
     return socket?.localAddress && socket.localPort ? `${socket.localAddress}:${socket.localPort}` : undefined;
   }
 
-  /** The value of the key whose `command` this is, or null when the key does not exist. */
-  get(command: Buffer): Promise<BulkReply | null> {
+  /** The value of the key whose `command` this is (a Buffer of its own), or null when the key does not exist. */
+  get(command: Buffer): Promise<Buffer | null> {
+    return this.send(command, true) as Promise<Buffer | null>;
+  }
+
+  /** The size in bytes of the value of the key whose `command` this is, read off the socket without keeping it; null when the key does not exist. */
+  size(command: Buffer): Promise<number | null> {
+    return this.send(command, false) as Promise<number | null>;
+  }
+
+  private send(command: Buffer, keep: boolean): Promise<Buffer | number | null> {
     const socket = this.socket;
     if (!socket) return Promise.reject(this.unavailable());
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
+      this.waiters.push({ resolve, reject, keep });
       socket.write(command);
     });
   }
@@ -181,9 +197,26 @@ export class GetChannel {
     const handshake: Buffer[] = [];
     if (password) handshake.push(username ? encodeCommand('AUTH', username, password) : encodeCommand('AUTH', password));
     if (db !== 0) handshake.push(encodeCommand('SELECT', String(db)));
-    const socket = this.target.tls ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }) : net.connect({ host, port });
+    // Where the socket's bytes go: the handshake's replies, then (attach) the GETs'.
+    let feed = (chunk: Buffer): void => {
+      if (pendingOk > 0) reader.feed(chunk);
+    };
+    // TLS reads through its own stream (no onread there): its chunks are fed the same way.
+    const socket = this.target.tls
+      ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host }).on('data', (chunk: Buffer) => feed(chunk))
+      : net.connect({
+        host, port,
+        onread: {
+          buffer: readBuffer,
+          callback: (bytes, buffer) => {
+            feed(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+            return true;
+          },
+        },
+      });
     socket.setNoDelay(true);
     let pendingOk = handshake.length;
+    let reader: ReplyReader;
     const attempt = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`no answer from ${host}:${port} within ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
       const fail = (error: Error): void => {
@@ -194,18 +227,15 @@ export class GetChannel {
       const ready = (): void => {
         clearTimeout(timer);
         socket.off('error', fail);
-        this.attach(socket);
+        feed = this.attach(socket);
         resolve();
       };
-      const reader = new ReplyReader((reply) => {
+      reader = new ReplyReader((reply) => {
         if (reply instanceof Error) return fail(reply);
         if (reply !== 'OK') return fail(new Error(`unexpected reply to the connection handshake: ${String(reply)}`));
         if (--pendingOk === 0) ready();
-      });
+      }, () => false);
       socket.once('error', fail);
-      socket.on('data', (chunk: Buffer) => {
-        if (pendingOk > 0) reader.feed(chunk);
-      });
       socket.once(this.target.tls ? 'secureConnect' : 'connect', () => {
         if (handshake.length === 0) return ready();
         socket.write(Buffer.concat(handshake));
@@ -227,17 +257,18 @@ export class GetChannel {
     );
   }
 
-  /** From now on the socket's bytes are GET replies, answered in the order the GETs were sent. */
-  private attach(socket: net.Socket): void {
+  /**
+   * From now on the socket's bytes are GET replies, answered in the order the GETs were sent: returns
+   * what to feed them to. A value is kept when the GET it answers (the first waiting) asked for it.
+   */
+  private attach(socket: net.Socket): (chunk: Buffer) => void {
     const reader = new ReplyReader((reply) => {
       const waiter = this.waiters.shift();
       if (!waiter) return;
       if (reply instanceof Error) waiter.reject(reply);
       else if (typeof reply === 'string') waiter.reject(new Error(`unexpected Redis reply to GET: ${reply}`));
       else waiter.resolve(reply);
-    });
-    socket.removeAllListeners('data');
-    socket.on('data', (chunk: Buffer) => reader.feed(chunk));
+    }, () => this.waiters[0]?.keep ?? false);
     const drop = (error?: Error): void => {
       if (this.socket !== socket) return;
       this.socket = undefined;
@@ -248,6 +279,7 @@ export class GetChannel {
     socket.on('error', drop);
     socket.on('close', () => drop());
     this.socket = socket;
+    return (chunk) => reader.feed(chunk);
   }
 
   private failAll(error: Error): void {

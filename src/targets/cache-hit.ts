@@ -4,8 +4,8 @@
  * run's own key namespace (dataset fingerprint, table, column, run id) with the run's TTL.
  *
  * With Redis the GETs go over a connection of the path's own (cache/get-channel.ts: commands encoded
- * once, the value kept as the socket's chunks), so the path times Redis and the transfer rather than
- * a client library; `cache-get` stops there (what `serve`'s fast route pays: it sends the bytes
+ * once, the socket reading into one reused buffer), so the path times Redis and the transfer rather
+ * than a client library; `cache-get` stops there (what `serve`'s fast route pays: it sends the bytes
  * as they are), `cache` adds the JSON decode an application that uses the report would do.
  *
  * The hits are verified, not assumed: the client counts the GETs that returned a value, and the
@@ -13,7 +13,7 @@
  * clients of a shared Redis can only add to it). A GET that finds nothing is an error of the path
  * (the key expired or was evicted), never a silent database fallback.
  */
-import { GetChannel, replyBytes } from '../cache/get-channel.js';
+import { GetChannel } from '../cache/get-channel.js';
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier } from '../cache/tier.js';
 import type { Operation, Target } from '../measure/target.js';
@@ -48,10 +48,12 @@ function createCacheHit(context: PathContext, name: string, decode: boolean): Be
   };
   const overChannel = async (op: Operation): Promise<void> => {
     seen.gets++;
-    const reply = await channel!.get(commands.get(op.category)!);
+    const command = commands.get(op.category)!;
+    // cache-get only reads the bytes off the socket, as serve's fast route sends them on; cache decodes them.
+    const reply = decode ? await channel!.get(command) : await channel!.size(command);
     if (reply === null) throw miss(op.category);
     seen.hits++;
-    if (decode) JSON.parse(replyBytes(reply).toString('utf8'));
+    if (decode) JSON.parse((reply as Buffer).toString('utf8'));
   };
   // The in-process tier (no Redis on the machine) has no channel.
   const overTier = async (op: Operation): Promise<void> => {
