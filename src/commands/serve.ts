@@ -3,7 +3,9 @@ import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';
 import type { CommandContext } from '../flags/context.js';
+import { repeatable } from '../flags/options.js';
 import { serveOptions, type ServeFlags } from '../flags/serve-flags.js';
+import { workloadOptions } from '../flags/workload-flags.js';
 import { DEFAULT_NEAR_CACHE_MB, DEFAULT_POOL_SIZE, serve } from '../usecases/report-server.js';
 import { serveWorkload } from '../usecases/workload-server.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
@@ -18,7 +20,8 @@ export function register(program: Command, context: CommandContext): void {
     .option('--column <name>', 'filter column', REPORT_DEFAULTS.column)
     .option('--ttl <seconds>', 'cache TTL of /report/fast', String(DEFAULT_TTL_SECONDS))
     .option('--pool <n>', "connections in /report/fast's pool", String(DEFAULT_POOL_SIZE))
-    .option('--workload <file>', "serve a pgbench script's read statements at /q/<name>/slow and /q/<name>/fast instead of the report")
+    .option('--workload <file>', "serve a pgbench script's read statements at /q/<name>/slow and /q/<name>/fast instead of the report (repeatable)", repeatable, [])
+    .option('--builtin <name>', "the same for pgbench's built-in script (select-only; repeatable)", repeatable, [])
     .option('--near-cache-mb <n>', "memory for /report/fast's near cache of hot reports, kept coherent by Redis invalidations (0: off)", String(DEFAULT_NEAR_CACHE_MB))
     .addHelpText('after', [
       '',
@@ -33,11 +36,13 @@ export function register(program: Command, context: CommandContext): void {
       '  perfbench serve --port 8080 --ttl 60',
       "  curl -i 'http://127.0.0.1:8080/report/fast?category=cat-001'",
       '  perfbench serve --workload orders.sql   # GET /q/<statement name>/slow|fast?<variable>=…',
+      '  perfbench serve --builtin select-only   # GET /q/select-only%231/fast?aid=42 (a statement without -- name: is <file>#<k>)',
     ].join('\n'))
-    .action((flags: ServeFlags & { workload?: string }) => context.run(async (runtime) => {
-      if (flags.workload !== undefined) {
+    .action((flags: ServeFlags & { workload: string[]; builtin: string[] }) => context.run(async (runtime) => {
+      const workload = workloadOptions({ workload: flags.workload, builtin: flags.builtin });
+      if (workload) {
         const o = serveOptions(flags);
-        await serveWorkload(runtime, { file: flags.workload, port: o.port, host: o.host, ttlSeconds: o.ttlSeconds, poolSize: o.poolSize });
+        await serveWorkload(runtime, { scripts: workload.scripts, port: o.port, host: o.host, ttlSeconds: o.ttlSeconds, poolSize: o.poolSize });
         return 0;
       }
       await serve(runtime, serveOptions(flags));

@@ -132,10 +132,22 @@ export function datasetLine(result: BenchResult): string | undefined {
 /** The column HTTP paths add beside the client-side mean: the server's own mean (Server-Timing `total`). */
 export const SERVER_HEAD = 'Server mean (ms)';
 
-/** A path's server-side mean, or empty for a path that has none (only HTTP paths have one). */
+/**
+ * A path's server-side mean per operation in µs, or undefined for a path that has none (only HTTP
+ * paths have one): Server-Timing `total`, times the responses per operation when an operation is
+ * several (a workload's execution, one GET per read statement), so that it stands beside the mean.
+ */
+export function serverMeanUs(p: PathResult): number | undefined {
+  const timing = p.serverTiming;
+  const total = timing?.meanMs['total'];
+  if (timing === undefined || total === undefined) return undefined;
+  return (timing.clientMeanMs !== undefined && p.ops > 0 ? (total * timing.responses) / p.ops : total) * 1000;
+}
+
+/** The same as a table cell, empty for a path without one. */
 export function serverMean(p: PathResult): string {
-  const total = p.serverTiming?.meanMs['total'];
-  return total === undefined ? '' : formatMsFromUs(total * 1000);
+  const us = serverMeanUs(p);
+  return us === undefined ? '' : formatMsFromUs(us);
 }
 
 /**

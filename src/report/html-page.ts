@@ -11,7 +11,7 @@ import type { GateReport } from '../measure/gate.js';
 import { foldTrials, runConcurrency, type BenchResult, type PathResult } from '../measure/result.js';
 import type { PlanRecord, PlanRecordNode } from '../plan/plan-record.js';
 import { MISESTIMATE_FACTOR } from '../plan/plan-warnings.js';
-import { datasetLine, latencyKind, loopLagLines, overheadLine, pathWarnings, runLine } from './bench-format.js';
+import { datasetLine, latencyKind, loopLagLines, overheadLine, pathWarnings, runLine, serverMeanUs } from './bench-format.js';
 import { generatorsLine } from './bench-generators.js';
 import {
   comparisonCharts, int, msCell, pageData, rateCell, runCharts, type ChartSpec, type HtmlReportInput, type HtmlRun, type Table,
@@ -101,8 +101,8 @@ function summaryTable(result: BenchResult): string {
       row.push(p.uncorrected && p.ops > 0 ? msCell(p.uncorrected.summary.p99Us) : '', p.scheduleLag ? `${msCell(p.scheduleLag.meanUs)} / ${msCell(p.scheduleLag.maxUs)}` : '');
     }
     if (server) {
-      const total = p.serverTiming?.meanMs['total'];
-      row.push(total === undefined ? '' : msCell(total * 1000));
+      const us = serverMeanUs(p);
+      row.push(us === undefined ? '' : msCell(us));
     }
     return row;
   });

@@ -17,6 +17,7 @@ import { reportKey } from '../cache/report-cache.js';
 import { runStatementRows } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
 import { drain, listen, type BoundAddress } from './lifecycle.js';
+import { statementSignature } from '../workload/pgbench/index.js';
 import { serverTimingHeader, type TimingBreakdown } from './server-timing.js';
 import type { RouteBackends } from './server.js';
 
@@ -45,6 +46,8 @@ export interface WorkloadServer {
 export function createWorkloadServer(deps: WorkloadServerDeps): WorkloadServer {
   const log = deps.log ?? (() => undefined);
   const byName = new Map(deps.statements.map((s) => [s.name, s]));
+  // Listed on /healthz: bench --http URL checks that each statement it times is the one it runs.
+  const signatures = Object.fromEntries(deps.statements.map((s) => [s.name, statementSignature(s)]));
   const counts = { slow: 0, fast: 0, hits: 0, misses: 0, errors: 0 };
   const inFlight = new Map<string, Promise<Buffer>>();
   let slowClient: pg.Client | undefined;
@@ -118,7 +121,7 @@ export function createWorkloadServer(deps: WorkloadServerDeps): WorkloadServer {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname === '/healthz') return reply(res, 200, { status: 'ok', statements: [...byName.keys()] });
+    if (url.pathname === '/healthz') return reply(res, 200, { status: 'ok', statements: [...byName.keys()], signatures });
     const match = /^\/q\/([^/]+)\/(slow|fast)$/.exec(url.pathname);
     if (req.method !== 'GET' || !match) {
       return reply(res, 404, { error: 'not found', hint: `GET /q/<name>/slow|fast?<param>=…; statements: ${[...byName.keys()].join(', ')}` });

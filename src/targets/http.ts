@@ -75,7 +75,11 @@ export interface HttpTarget extends Target {
   resetServerTiming(): void;
 }
 
-const ERROR_BODY_LIMIT = 512;
+/**
+ * The most of a body kept when it is read (healthz, and answers other than 200): enough for a JSON
+ * error whose message quotes a long value, which must parse whole for its SQLSTATE to be read.
+ */
+const KEPT_BODY_LIMIT = 64 * 1024;
 
 /** Parses a Server-Timing header into name -> duration (ms); entries without `dur` are skipped. */
 export function parseServerTiming(header: string | undefined): Record<string, number> {
@@ -144,7 +148,7 @@ export function httpClient(options: HttpClientOptions): HttpClient {
       let body = '';
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
-        if ((keepBody || res.statusCode !== 200) && body.length < ERROR_BODY_LIMIT) body += chunk.toString('utf8', 0, ERROR_BODY_LIMIT);
+        if ((keepBody || res.statusCode !== 200) && body.length < KEPT_BODY_LIMIT) body += chunk.toString('utf8', 0, KEPT_BODY_LIMIT - body.length);
       });
       res.on('end', () => resolve({ res, bytes, body }));
       res.on('error', reject);

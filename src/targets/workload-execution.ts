@@ -105,8 +105,11 @@ export class WorkloadStats {
   }
 }
 
-/** The SQLSTATE of a failed query, or `client` for an error that never reached the server. */
+/**
+ * The SQLSTATE of a failed query, or `client` for an error that never reached the server. No
+ * SQLSTATE class starts with E, and five-letter Node.js error codes do (EPIPE, EPERM).
+ */
 export function sqlstateOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : 'client';
+  return typeof code === 'string' && /^[0-9A-DF-Z][0-9A-Z]{4}$/.test(code) ? code : 'client';
 }

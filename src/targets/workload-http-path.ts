@@ -11,14 +11,15 @@
  * http-slow answers from one connection used serially, without a cache (X-Cache: BYPASS); http-fast
  * from a pool behind cache-aside with single-flight, so its answers are hits and misses
  * (X-Cache: HIT, NEAR or MISS), counted as the cache path counts its reads. A failed GET fails the
- * execution, counted by the SQLSTATE the server sent back (`client` when it sent none).
+ * execution, counted by the SQLSTATE the server sent back, else by its HTTP status (`http-404`), or
+ * as `client` when no answer came.
  */
 // Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
 import { performance } from 'node:perf_hooks';
 import { summarize } from '../measure/histogram.js';
 import type { Target } from '../measure/target.js';
-import { servedStatementName, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
-import { httpClient, type HttpClient, type HttpRoute } from './http.js';
+import { servedStatementName, statementSignature, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
+import { httpClient, HttpStatusError, type HttpClient, type HttpRoute } from './http.js';
 import type { BenchPath, RunFindings } from './path.js';
 import type { WorkloadContext } from './workload-context.js';
 import { sqlstateOf, workloadPlanner, WorkloadStats } from './workload-execution.js';
@@ -33,25 +34,31 @@ export function statementRequest(script: Script, statement: ScriptStatement, rou
   return (values) => `${base}?${names.map((name, j) => `${encodeURIComponent(name)}=${encodeURIComponent(values[first[j]!]!)}`).join('&')}`;
 }
 
-/** The statement names a server's `/healthz` lists (perfbench serve --workload's), or undefined for another server. */
-function servedStatements(health: string): string[] | undefined {
+/** What a perfbench serve --workload's `/healthz` says it serves: each statement's signature by name; undefined for another server. */
+function servedSignatures(health: string): Record<string, string> | undefined {
   try {
-    const statements = (JSON.parse(health) as { statements?: unknown }).statements;
-    return Array.isArray(statements) && statements.every((s) => typeof s === 'string') ? statements : undefined;
+    const { statements, signatures } = JSON.parse(health) as { statements?: unknown; signatures?: unknown };
+    if (!Array.isArray(statements) || typeof signatures !== 'object' || signatures === null) return undefined;
+    return signatures as Record<string, string>;
   } catch {
     return undefined;
   }
 }
 
-/** Throws a one-line error unless the server at `baseUrl` answers every read statement of `scripts` by name. */
+/**
+ * Throws a one-line error unless the server at `baseUrl` answers every read statement of `scripts`
+ * by name, and each is the same statement (its text and variables: a server started on another
+ * version of a script would time other SQL).
+ */
 async function checkServes(http: HttpClient, baseUrl: string, scripts: readonly Script[]): Promise<void> {
-  const served = servedStatements(await http.health());
+  const served = servedSignatures(await http.health());
   if (!served) throw new Error(`${baseUrl} is not a perfbench serve --workload (its /healthz lists no statements): start one for these scripts`);
-  const needed = new Set(scripts.flatMap((script) => script.statements.filter((s) => s.access === 'read').map((s) => servedStatementName(script, s))));
-  const missing = [...needed].filter((name) => !served.includes(name));
-  if (missing.length) {
-    throw new Error(`${baseUrl} does not serve ${missing.join(', ')} (it serves ${served.join(', ') || 'nothing'}): start perfbench serve --workload with these scripts`);
-  }
+  const hint = 'start perfbench serve with the same --workload and --builtin scripts';
+  const reads = scripts.flatMap((script) => script.statements.filter((s) => s.access === 'read').map((s) => ({ name: servedStatementName(script, s), statement: s })));
+  const missing = [...new Set(reads.filter((r) => served[r.name] === undefined).map((r) => r.name))];
+  if (missing.length) throw new Error(`${baseUrl} does not serve ${missing.join(', ')} (it serves ${Object.keys(served).join(', ') || 'nothing'}): ${hint}`);
+  const changed = [...new Set(reads.filter((r) => served[r.name] !== statementSignature(r.statement)).map((r) => r.name))];
+  if (changed.length) throw new Error(`${baseUrl} serves another statement under the name ${changed.join(', ')} (its text or variables differ): ${hint}`);
 }
 
 /** The same check on a connection of its own, before a run (bench --http URL): one line for the user rather than failed operations. */
@@ -95,10 +102,9 @@ export function workloadHttpPath(context: WorkloadContext, route: HttpRoute): Be
       }
       record.histogram.record((performance.now() - started) * 1000);
       record.ops++;
-      if (route === 'fast') {
-        if (xCache === 'MISS') stats.cacheMisses++;
-        else stats.cacheHits++;
-      }
+      // A hit from Redis or from a near cache; a miss; anything else (a server that says neither) is neither.
+      if (xCache === 'HIT' || xCache === 'NEAR') stats.cacheHits++;
+      else if (xCache === 'MISS') stats.cacheMisses++;
     }
   };
 
@@ -129,7 +135,9 @@ export function workloadHttpPath(context: WorkloadContext, route: HttpRoute): Be
             },
             (error: unknown) => {
               counts.errors++;
-              const code = sqlstateOf(error);
+              // The server's SQLSTATE; else its HTTP status (a statement it does not serve, a parameter
+              // missing, its database lost), or `client` when no answer came (a reset socket, a timeout).
+              const code = error instanceof HttpStatusError && error.code === undefined ? `http-${error.status}` : sqlstateOf(error);
               stats.failures[code] = (stats.failures[code] ?? 0) + 1;
               throw error;
             },

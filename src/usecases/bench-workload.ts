@@ -6,7 +6,6 @@
  * environment. What a path creates (a candidate index, cache keys) is removed by deferred cleanups.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { keyNamespace, reportKey } from '../cache/report-cache.js';
 import { columnValues } from '../db/bench-queries.js';
@@ -25,7 +24,7 @@ import type { CandidateIndex } from '../targets/workload-index.js';
 import { workloadPath, workloadPathName, type WorkloadContext, type WorkloadPathKind } from '../targets/workload-path.js';
 import { quote, type Identifier } from '../workload/identifiers.js';
 import { pbFromDraw, type PbFromValues } from '../workload/pb-from-draw.js';
-import { builtinScript, parseScript, type Script, type ScriptStatement } from '../workload/pgbench/index.js';
+import type { Script, ScriptStatement } from '../workload/pgbench/index.js';
 import type { CategorySequence } from '../workload/sequence.js';
 import { libpqReplicasRefused } from '../flags/workload-flags.js';
 import { redactUrl } from '../redact.js';
@@ -39,6 +38,7 @@ import { DEFAULT_POOL_SIZE } from './report-server.js';
 import { readResultFile } from './result-file.js';
 import { acquireTableLease } from './table-lease.js';
 import { serveScripts } from './workload-server.js';
+import { readScripts } from './workload-scripts.js';
 
 /** Distinct values loaded per \pb_from source. */
 export const MAX_PB_FROM_VALUES = 100_000;
@@ -60,30 +60,6 @@ export interface PreparedWorkloadBench {
 /** Test hook: every statement step a workload path planned (see WorkloadContext.onStep). */
 export interface WorkloadHooks {
   onStep?: WorkloadContext['onStep'];
-}
-
-/** Reads and parses the scripts of --workload / --builtin. */
-export async function readScripts(workload: WorkloadOptions): Promise<Script[]> {
-  const scripts: Script[] = [];
-  for (const spec of workload.scripts) {
-    if (spec.source === 'builtin') {
-      scripts.push(builtinScript(spec.name, spec.weight));
-      continue;
-    }
-    let text: string;
-    try {
-      text = await readFile(spec.path, 'utf8');
-    } catch (error) {
-      throw usageError(`--workload ${spec.path}: cannot read the script (${firstLine((error as Error).message)})`, 'pass the path of a pgbench script');
-    }
-    scripts.push(parseScript(text, { name: spec.path, weight: spec.weight }));
-  }
-  const names = new Set<string>();
-  for (const script of scripts) {
-    if (names.has(script.name)) throw usageError(`script ${script.name} is given twice`, 'give each script once (its weight sets how often it runs)');
-    names.add(script.name);
-  }
-  return scripts;
 }
 
 /** The first statement that writes (or locks), or undefined for a read-only workload. */
@@ -182,6 +158,9 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
   if (http) {
     notes.push(...http.notes);
     for (const warning of http.warnings) noteAndWarn(warning);
+    if (replicas && options.http?.url === undefined) {
+      noteAndWarn('the http paths\' in-process server reads from the primary, while the database paths read from the replicas: compare them knowing that');
+    }
   }
 
   const database = await runtime.database();

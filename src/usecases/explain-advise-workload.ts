@@ -22,7 +22,8 @@ import type { Runtime } from '../runtime.js';
 import { pbFromDraw } from '../workload/pb-from-draw.js';
 import { chooseScript, planExecution, type Script, type Step } from '../workload/pgbench/index.js';
 import type { WorkloadOptions } from './bench-options.js';
-import { loadPbFromValues, readScripts } from './bench-workload.js';
+import { loadPbFromValues } from './bench-workload.js';
+import { readScripts } from './workload-scripts.js';
 import { locksRows } from './explain-advise.js';
 import { adviseStatements } from './index-advice.js';
 

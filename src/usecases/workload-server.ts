@@ -1,22 +1,23 @@
 /**
- * Use case: `perfbench serve --workload FILE`: the script's read statements served at
- * `/q/<name>/slow` and `/q/<name>/fast` (server/workload-server.ts) until Ctrl-C. Statements that
+ * Use case: `perfbench serve --workload FILE` (repeatable, and --builtin NAME): the scripts' read
+ * statements served at `/q/<name>/slow` and `/q/<name>/fast` (server/workload-server.ts) until Ctrl-C. Statements that
  * write or control a transaction are not served (each told once, with its reason): an HTTP GET that
  * changes data, or a cached answer to a write, would be wrong.
  */
-import { readFile } from 'node:fs/promises';
 import { keyNamespace, reportKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { connectClient } from '../db/connection.js';
 import { workloadDataVersion } from '../db/workload-queries.js';
-import { firstLine, UserError, usageError } from '../errors.js';
+import { UserError, usageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { createWorkloadServer, type ServedStatement, type WorkloadServer } from '../server/workload-server.js';
-import { parseScript, servedStatementName, type Script } from '../workload/pgbench/index.js';
+import { servedStatementName, type Script } from '../workload/pgbench/index.js';
+import type { WorkloadScriptSpec } from './bench-options.js';
+import { readScripts } from './workload-scripts.js';
 
 export interface WorkloadServeOptions {
-  /** The pgbench script. */
-  file: string;
+  /** The pgbench scripts (--workload FILE, --builtin NAME; a weight is read and has no use here). */
+  scripts: WorkloadScriptSpec[];
   port: number;
   host: string;
   ttlSeconds: number;
@@ -34,17 +35,11 @@ export interface RunningWorkloadServe {
 }
 
 export async function startWorkloadServe(runtime: Runtime, options: WorkloadServeOptions): Promise<RunningWorkloadServe> {
-  let text: string;
-  try {
-    text = await readFile(options.file, 'utf8');
-  } catch (error) {
-    throw usageError(`--workload ${options.file}: cannot read the script (${firstLine((error as Error).message)})`, 'pass the path of a pgbench script');
-  }
-  const script = parseScript(text, { name: options.file });
-  return serveScripts(runtime, [script], { ...options, label: options.file });
+  const scripts = await readScripts(options);
+  return serveScripts(runtime, scripts, { ...options, label: scripts.map((script) => script.name).join(', ') });
 }
 
-export interface ServeScriptsOptions extends Omit<WorkloadServeOptions, 'file'> {
+export interface ServeScriptsOptions extends Omit<WorkloadServeOptions, 'scripts'> {
   /** What the server serves, in its first line: the file, or `bench --http`'s scripts. */
   label: string;
   /** The cache keys' namespace; default: one of the data version and the first script's name. */

@@ -5,6 +5,7 @@
  * dropped), a serialization failure retried under --max-tries, failures counted by SQLSTATE, and
  * the same values on every path.
  */
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchOptions, type BenchFlags } from '../../src/flags/bench-flags.js';
@@ -129,6 +130,21 @@ describe('pgbench built-in scripts on tables made by pgbench -i', () => {
     expect(renderReport('table', outcome)).toMatch(/http-fast +c=1: queue [\d.]+ · cache [\d.]+ · db [\d.]+ · total [\d.]+ ms; client mean [\d.]+ ms/);
   }, 120_000);
 
+  it('select-only against perfbench serve --builtin select-only at a URL: its statement served as select-only#1, every GET answered', async () => {
+    await withRuntime(async (runtime) => {
+      const running = await startWorkloadServe(runtime, { scripts: [{ source: 'builtin', name: 'select-only', weight: 1 }], port: 0, host: '127.0.0.1', ttlSeconds: 60, poolSize: 2 });
+      try {
+        expect(running.statements.map((s) => s.name)).toEqual(['select-only#1']);
+        const outcome = await run({ builtin: ['select-only'], http: running.url, iterations: '50', paths: 'http-slow,http-fast' });
+        for (const p of byName(outcome.result.paths).values()) expect({ path: p.name, ops: p.ops, errors: p.errors }).toEqual({ path: p.name, ops: 50, errors: 0 });
+        expect(running.server.counts).toMatchObject({ slow: 50, fast: 50, errors: 0 });
+      } finally {
+        await running.server.close();
+        await (await runtime.cache()).deletePrefix(reportKey(running.namespace, ''));
+      }
+    });
+  }, 60_000);
+
   it('tpcb-like with --http: no http paths, with the reason (a GET must not change data)', async () => {
     const outcome = await run({ builtin: ['tpcb-like'], http: true, iterations: '20' });
     expect(foldTrials(outcome.result.paths).map((p) => p.name)).toEqual(['as-is', 'no-index']);
@@ -187,7 +203,7 @@ describe('a user script with \\pb_from on quoted, mixed-case names', () => {
       '',
     ].join('\n'));
     await withRuntime(async (runtime) => {
-      const running = await startWorkloadServe(runtime, { file, port: 0, host: '127.0.0.1', ttlSeconds: 60, poolSize: 2 });
+      const running = await startWorkloadServe(runtime, { scripts: [{ source: 'file', path: file, weight: 1 }], port: 0, host: '127.0.0.1', ttlSeconds: 60, poolSize: 2 });
       try {
         const seen = new Map<string, string[]>();
         const outcome = await run({ workload: [file], http: running.url, paths: 'as-is,http-slow,http-fast', iterations: '60' }, (path, i, values) => {
@@ -207,6 +223,9 @@ describe('a user script with \\pb_from on quoted, mixed-case names', () => {
         expect(outcome.result.environment.httpServer).toBe(running.url);
         const other = script('other.sql', `SELECT count(*) FROM "${SCHEMA}"."Order Items";\n`);
         await expect(run({ workload: [other], http: running.url, iterations: '5' })).rejects.toThrow(/does not serve other\.sql#1 \(it serves by_customer, top_items\)/);
+        // Another version of the script, with the same names: refused, not timed.
+        const edited = script('orders-http-edited.sql', readFileSync(file, 'utf8').replace('ORDER BY amount DESC, id', 'ORDER BY id'));
+        await expect(run({ workload: [edited], http: running.url, iterations: '5' })).rejects.toThrow(/serves another statement under the name top_items \(its text or variables differ\)/);
       } finally {
         await running.server.close();
         await (await runtime.cache()).deletePrefix(reportKey(running.namespace, ''));
@@ -343,7 +362,7 @@ describe('serve --workload', () => {
       '',
     ].join('\n'));
     await withRuntime(async (runtime) => {
-      const running = await startWorkloadServe(runtime, { file, port: 0, host: '127.0.0.1', ttlSeconds: 60, poolSize: 2 });
+      const running = await startWorkloadServe(runtime, { scripts: [{ source: 'file', path: file, weight: 1 }], port: 0, host: '127.0.0.1', ttlSeconds: 60, poolSize: 2 });
       try {
         expect(running.statements.map((s) => s.name)).toEqual(['by_customer']);
         expect(running.lines.join('\n')).toMatch(/not served: served\.sql#2 \(line 4\): UPDATE changes rows/);

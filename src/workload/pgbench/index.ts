@@ -8,5 +8,5 @@ export { BUILTIN_SCRIPT_NAMES, BUILTIN_SCRIPT_TEXT, builtinScript, isBuiltinScri
 export { pbFromSampler, type PbFromSample } from './pb-from.js';
 export { checkScriptVariables, chooseScript, defaultSeed, parseDefine, parseScriptSpec, planExecution, type PlanContext, type Step } from './plan.js';
 export { ScriptError, type ScriptErrorPhase } from './script-error.js';
-export { hasSleep, parseScript, servedStatementName, type Command, type IfBranch, type PbFromSource, type Script, type ScriptSource, type ScriptStatement, type SleepUnit } from './script.js';
+export { hasSleep, parseScript, servedStatementName, statementSignature, type Command, type IfBranch, type PbFromSource, type Script, type ScriptSource, type ScriptStatement, type SleepUnit } from './script.js';
 export type { AccessClass, StatementAccess } from './statement-access.js';

@@ -20,6 +20,7 @@
  * \startpipeline, \syncpipeline, \endpipeline, `\;`, psql's :'name' / :"name", a literal `$1`,
  * unterminated quotes or comments, and any unknown meta-command.
  */
+import { createHash } from 'node:crypto';
 import type { Distribution } from '../../measure/random.js';
 import { DEFAULT_ZIPF_SKEW } from '../dataset.js';
 import { type Identifier, catalogIdentifier, nameParts } from '../identifiers.js';
@@ -93,7 +94,15 @@ export function forEachCommand(commands: readonly Command[], visit: (command: Co
   }
 }
 
-/** Whether any execution of `script` can \sleep (in any branch). */
+/**
+ * What tells one served statement from another of the same name: its text and the variables bound
+ * to it, hashed. perfbench serve --workload lists it per name on /healthz, and bench --http URL
+ * compares, so a server started on another version of a script is refused, not timed.
+ */
+export function statementSignature(statement: Pick<ScriptStatement, 'text' | 'parameters'>): string {
+  return createHash('sha1').update(statement.text).update('\u0000').update(statement.parameters.join(',')).digest('hex').slice(0, 16);
+}
+
 /**
  * The name a statement is served under (perfbench serve --workload, /q/<name>/…) and asked for by
  * bench --http: its `-- name:`, else `<file>#<k>` with the script's file name without its
@@ -106,6 +115,7 @@ export function servedStatementName(script: Script, statement: ScriptStatement):
   return `${file}#${statement.index + 1}`;
 }
 
+/** Whether any execution of `script` can \sleep (in any branch). */
 export function hasSleep(script: Pick<Script, 'commands'>): boolean {
   let found = false;
   forEachCommand(script.commands, (command) => {
