@@ -5,8 +5,6 @@ import { INDEX_METHODS } from '../db/indexes.js';
 import { LOCK_FLAG_HELP, lockOptions, type LockFlags } from '../flags/lock-flags.js';
 import type { CommandContext } from '../flags/context.js';
 import { choiceOption } from '../flags/options.js';
-import { describeAdd, describeDrop, renderIndexList } from '../report/index-text.js';
-import { indexAdd, indexDrop, indexList } from '../usecases/indexes.js';
 import { columnIdentifier, tableIdentifier } from '../workload/identifiers.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
 
@@ -26,6 +24,12 @@ before the build, so a crash mid-build cannot leave it unowned; what a crashed r
 here (its run index dropped, a finished build marked as perfbench's), one line each.
 `;
 
+/**
+ * The use cases and their reporter, loaded when an action runs (the PostgreSQL driver, the run lock,
+ * cli-table3): `perfbench index … --help` and a flag's usage error do without them.
+ */
+const loadIndexing = () => Promise.all([import('../usecases/indexes.js'), import('../report/index-text.js')]);
+
 export function register(program: Command, context: CommandContext): void {
   const index = program.command('index').description(COMMAND_SUMMARIES.index);
   const common = (command: Command) => command
@@ -44,6 +48,7 @@ export function register(program: Command, context: CommandContext): void {
       const { table, column } = parse(flags);
       const method = choiceOption(flags.method, '--method', INDEX_METHODS);
       const lock = lockOptions(flags);
+      const [{ indexAdd }, { describeAdd }] = await loadIndexing();
       runtime.out.data(describeAdd(await indexAdd(runtime, { table, column, method, concurrently: Boolean(flags.concurrently) }, lock), table, column));
     }));
 
@@ -58,6 +63,7 @@ export function register(program: Command, context: CommandContext): void {
     .action((flags: IndexFlags) => context.run(async (runtime) => {
       const { table, column } = parse(flags);
       const lock = lockOptions(flags);
+      const [{ indexDrop }, { describeDrop }] = await loadIndexing();
       const dropped = await indexDrop(runtime, { table, column, name: flags.name, force: Boolean(flags.force), concurrently: Boolean(flags.concurrently) }, lock);
       runtime.out.data(describeDrop(dropped, table, column, flags.name));
     }));
@@ -68,6 +74,7 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', '\nExample:\n  perfbench index list --table products')
     .action((flags: { table: string }) => context.run(async (runtime) => {
       const table = tableIdentifier(flags.table);
+      const [{ indexList }, { renderIndexList }] = await loadIndexing();
       runtime.out.data(renderIndexList(table, await indexList(runtime, table)));
     }));
 }

@@ -4,7 +4,7 @@
  * flags, which pull in every path, reporter and the histograms.
  */
 import { usageError } from '../errors.js';
-import { DEFAULT_LOCK_TIMEOUT_MS, type LockOptions } from '../usecases/table-lease.js';
+import { DEFAULT_LOCK_TIMEOUT_MS, type LockOptions } from '../usecases/lock-options.js';
 import { durationOption } from './options.js';
 
 export interface LockFlags {

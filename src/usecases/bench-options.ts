@@ -8,7 +8,7 @@ import type { Identifier } from '../workload/identifiers.js';
 import type { WorkloadPathKind } from '../targets/workload-path.js';
 import type { BuiltinScriptName } from '../workload/pgbench/index.js';
 import type { OutputFile } from './publish.js';
-import type { LockOptions } from './table-lease.js';
+import type { LockOptions } from './lock-options.js';
 
 export interface BenchOptions {
   paths: string[];

@@ -18,7 +18,8 @@ import type { Runtime } from '../runtime.js';
 import type { Identifier } from '../workload/identifiers.js';
 import type { FilterTarget } from '../workload/workload.js';
 import { addOwnedIndex, dropRunIndex, orphanNotes, reconcileIndexes, withRecordedOwnership } from './index-ownership.js';
-import { acquireTableLease, DEFAULT_LOCK, type LeaseTalk, type LockOptions, type TableLease } from './table-lease.js';
+import { DEFAULT_LOCK, type LockOptions } from './lock-options.js';
+import { acquireTableLease, type LeaseTalk, type TableLease } from './table-lease.js';
 
 /** What `index add` builds. */
 export interface IndexAddRequest extends FilterTarget {

@@ -26,20 +26,9 @@ import { SQLSTATE } from '../db/sqlstate.js';
 import { interruptedError, isPostgresError, UserError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Identifier } from '../workload/identifiers.js';
+import type { LockOptions } from './lock-options.js';
 
-/** Long enough for a default bench (about a minute) and a few more in a queue of CI jobs. */
-export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60_000;
 const POLL_MS = 250;
-
-/** How long to wait for another run on the same table. */
-export interface LockOptions {
-  /** False: fail at once when another run holds the table (`--no-wait`). */
-  wait: boolean;
-  /** Bound on the wait (`--lock-timeout`); 0 is the same as not waiting. */
-  timeoutMs: number;
-}
-
-export const DEFAULT_LOCK: LockOptions = { wait: true, timeoutMs: DEFAULT_LOCK_TIMEOUT_MS };
 
 /**
  * `exclusive`: the run has the table to itself. `shared`: the shards of one run (bench --shard),
