@@ -16,6 +16,7 @@ export class Runtime {
   private readonly cleanups: Array<() => Promise<void>> = [];
   private databaseTarget?: Promise<ConnectionTarget>;
   private cacheTier?: Promise<CacheTier>;
+  private clientAhead?: Promise<pg.Client>;
   /** Set once the embedded PostgreSQL runs (for doctor). */
   embedded?: EmbeddedPostgres;
   /**
@@ -52,11 +53,29 @@ export class Runtime {
     return embedded.target;
   }
 
-  /** One connected client, closed by `close()`. */
+  /** One connected client, closed by `close()`: the one connectAhead() started, if it did. */
   async client(): Promise<pg.Client> {
-    const { connectClient } = await import('./db/connection.js');
+    const ahead = this.clientAhead;
+    this.clientAhead = undefined;
+    return ahead ?? this.connect({ readOnly: false });
+  }
+
+  /**
+   * Starts connecting the client the next client() call returns, so that the server starting the
+   * session (about 20 ms on a local server) overlaps with the loading of the command's modules.
+   * `readOnly`: the command only reads on it, so close() does not wait for the server to end the
+   * session (closeReadOnlyClient). A failure is the next client() call's to report.
+   */
+  connectAhead(options: { readOnly: boolean }): void {
+    if (this.clientAhead) return;
+    this.clientAhead = this.connect(options);
+    this.clientAhead.catch(() => undefined);
+  }
+
+  private async connect(options: { readOnly: boolean }): Promise<pg.Client> {
+    const { closeReadOnlyClient, connectClient } = await import('./db/connection.js');
     const client = await connectClient(await this.database(), this.config.connectTimeoutMs);
-    this.defer(() => client.end().catch(() => undefined));
+    this.defer(() => (options.readOnly ? closeReadOnlyClient(client) : client.end().catch(() => undefined)));
     return client;
   }
 
@@ -144,6 +163,9 @@ export class Runtime {
 
   /** Runs every cleanup, newest first; one failing does not stop the others. */
   async close(): Promise<void> {
+    // A client connectAhead() started and nobody took (the command failed first) is closed too.
+    await this.clientAhead?.catch(() => undefined);
+    this.clientAhead = undefined;
     while (this.cleanups.length > 0) {
       const cleanup = this.cleanups.pop()!;
       try {
