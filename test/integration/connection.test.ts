@@ -1,8 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
 import { loadConfig } from '../../src/config.js';
 import { connectClient, openPool, type ConnectionTarget } from '../../src/db/connection.js';
+import { pgDriver } from '../../src/db/pg-driver.js';
+import { memoryOutput } from '../../src/output.js';
+import { Runtime } from '../../src/runtime.js';
 import { TEST_DATABASE_URL } from '../support/services.js';
 
 /** A server that accepts connections and never says a word: the shape of a firewalled or hung peer. */
@@ -58,6 +61,62 @@ describe('PostgreSQL connection failures, one line each', () => {
     const client = await connectClient(target(), 2000);
     expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1);
     await client.end();
+  });
+});
+
+describe('a client connected ahead (Runtime.connectAhead)', () => {
+  const runtimeFor = (databaseUrl: string) =>
+    new Runtime(loadConfig({ flags: { databaseUrl, connectTimeout: '2000' }, env: { REDIS_URL: 'memory://' }, cwd: '/nonexistent' }), memoryOutput());
+  /** Whether the session of backend `pid` is still there, seen from a connection of the test's own. */
+  async function sessionAlive(pid: number): Promise<boolean> {
+    const admin = await connectClient(target(), 2000);
+    try {
+      return (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = $1', [pid])).rows[0].n === 1;
+    } finally {
+      await admin.end();
+    }
+  }
+  const backendPid = async (client: { query: (text: string) => Promise<{ rows: Array<{ pid: number }> }> }) =>
+    (await client.query('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+
+  it('is the client the next client() call returns, and the one after that is a new one', async () => {
+    const runtime = runtimeFor(TEST_DATABASE_URL);
+    runtime.connectAhead({ readOnly: false });
+    const first = await runtime.client();
+    const second = await runtime.client();
+    expect(first).not.toBe(second);
+    const pid = await backendPid(first);
+    await runtime.close();
+    // Not read-only: close() returns once the server has ended the session.
+    expect(await sessionAlive(pid)).toBe(false);
+  });
+
+  it('is ended by close() when the command never took it', async () => {
+    const runtime = runtimeFor(TEST_DATABASE_URL);
+    const end = vi.spyOn(pgDriver.Client.prototype, 'end');
+    try {
+      runtime.connectAhead({ readOnly: false });
+      await runtime.close();
+      expect(end).toHaveBeenCalledTimes(1);
+    } finally {
+      end.mockRestore();
+    }
+  });
+
+  it('reports a connection failure as the same one line, at client()', async () => {
+    const runtime = runtimeFor(`postgres://nobody_${process.pid}@${base.hostname}:${base.port || 5432}/${base.pathname.slice(1)}`);
+    runtime.connectAhead({ readOnly: true });
+    const error = await runtime.client().catch((e) => e);
+    expect(error.line).toMatch(/^cannot connect to PostgreSQL at .*: the server refused user 'nobody_\d+'|password authentication failed/);
+    await runtime.close();
+  });
+
+  it('read-only: close() does not wait for the server to end the session, which ends all the same', async () => {
+    const runtime = runtimeFor(TEST_DATABASE_URL);
+    runtime.connectAhead({ readOnly: true });
+    const pid = await backendPid(await runtime.client());
+    await runtime.close();
+    await vi.waitFor(async () => expect(await sessionAlive(pid)).toBe(false), { timeout: 5000, interval: 20 });
   });
 });
 
