@@ -64,12 +64,16 @@ export class Runtime {
    * Starts connecting the client the next client() call returns, so that the server starting the
    * session (about 20 ms on a local server) overlaps with the loading of the command's modules.
    * `readOnly`: the command only reads on it, so close() does not wait for the server to end the
-   * session (closeReadOnlyClient). A failure is the next client() call's to report.
+   * session (closeReadOnlyClient). A failure is the next client() call's to report. Resolves once
+   * the driver is loaded and the connection under way: imports the command starts after that load
+   * while the server answers (started together, cli-table3 was sometimes evaluated first, and the
+   * socket opened that much later).
    */
-  connectAhead(options: { readOnly: boolean }): void {
+  async connectAhead(options: { readOnly: boolean }): Promise<void> {
     if (this.clientAhead) return;
     this.clientAhead = this.connect(options);
     this.clientAhead.catch(() => undefined);
+    await import('./db/connection.js').catch(() => undefined);
   }
 
   private async connect(options: { readOnly: boolean }): Promise<pg.Client> {

@@ -26,8 +26,7 @@ here (its run index dropped, a finished build marked as perfbench's), one line e
 
 /**
  * The use cases and their reporter, loaded when an action runs (the PostgreSQL driver, the run lock,
- * cli-table3): `index list` starts its connection first, and they load while the server starts the
- * session.
+ * cli-table3): `perfbench index … --help` and a flag's usage error do without them.
  */
 const loadIndexing = () => Promise.all([import('../usecases/indexes.js'), import('../report/index-text.js')]);
 
@@ -75,8 +74,11 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', '\nExample:\n  perfbench index list --table products')
     .action((flags: { table: string }) => context.run(async (runtime) => {
       const table = tableIdentifier(flags.table);
-      runtime.connectAhead({ readOnly: true });
-      const [{ indexList }, { renderIndexList }] = await loadIndexing();
-      runtime.out.data(renderIndexList(table, await indexList(runtime, table)));
+      // In the order the work can start: the connection (the server starts the session), the use
+      // case (its queries go out), and the reporter (cli-table3), which loads while they run.
+      await runtime.connectAhead({ readOnly: true });
+      const { indexList } = await import('../usecases/indexes.js');
+      const [indexes, { renderIndexList }] = await Promise.all([indexList(runtime, table), import('../report/index-text.js')]);
+      runtime.out.data(renderIndexList(table, indexes));
     }));
 }

@@ -81,7 +81,7 @@ describe('a client connected ahead (Runtime.connectAhead)', () => {
 
   it('is the client the next client() call returns, and the one after that is a new one', async () => {
     const runtime = runtimeFor(TEST_DATABASE_URL);
-    runtime.connectAhead({ readOnly: false });
+    await runtime.connectAhead({ readOnly: false });
     const first = await runtime.client();
     const second = await runtime.client();
     expect(first).not.toBe(second);
@@ -95,7 +95,7 @@ describe('a client connected ahead (Runtime.connectAhead)', () => {
     const runtime = runtimeFor(TEST_DATABASE_URL);
     const end = vi.spyOn(pgDriver.Client.prototype, 'end');
     try {
-      runtime.connectAhead({ readOnly: false });
+      await runtime.connectAhead({ readOnly: false });
       await runtime.close();
       expect(end).toHaveBeenCalledTimes(1);
     } finally {
@@ -105,7 +105,7 @@ describe('a client connected ahead (Runtime.connectAhead)', () => {
 
   it('reports a connection failure as the same one line, at client()', async () => {
     const runtime = runtimeFor(`postgres://nobody_${process.pid}@${base.hostname}:${base.port || 5432}/${base.pathname.slice(1)}`);
-    runtime.connectAhead({ readOnly: true });
+    await runtime.connectAhead({ readOnly: true });
     const error = await runtime.client().catch((e) => e);
     expect(error.line).toMatch(/^cannot connect to PostgreSQL at .*: the server refused user 'nobody_\d+'|password authentication failed/);
     await runtime.close();
@@ -113,7 +113,7 @@ describe('a client connected ahead (Runtime.connectAhead)', () => {
 
   it('read-only: close() does not wait for the server to end the session, which ends all the same', async () => {
     const runtime = runtimeFor(TEST_DATABASE_URL);
-    runtime.connectAhead({ readOnly: true });
+    await runtime.connectAhead({ readOnly: true });
     const pid = await backendPid(await runtime.client());
     await runtime.close();
     await vi.waitFor(async () => expect(await sessionAlive(pid)).toBe(false), { timeout: 5000, interval: 20 });
