@@ -28,6 +28,10 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           fileParallelism: true,
+          // vitest's default is one worker less than the cores: 1 on a 2-core machine, where the
+          // main process (transforms, coverage) leaves the second core mostly idle. Two workers took
+          // this project from 150 s to 115 s there (measured on a loaded machine).
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
