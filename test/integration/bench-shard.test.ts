@@ -156,9 +156,9 @@ describe('bench --shard I/4 against one process doing the same work', () => {
 describe('starting the shards together', () => {
   it('--start-at: every shard waits for the instant and starts its first measured phase after it', async () => {
     // Far enough ahead for two processes to start and prepare (tsx compiles the CLI in each; a shard
-    // ready after the instant fails): four times what one CLI process took here just now, so a
+    // ready after the instant fails): three times what one CLI process took here just now, so a
     // loaded machine gets a longer lead, and never less than 8 s. (A fixed 25 s spent ~20 s waiting.)
-    const at = new Date(Date.now() + 1_000 + Math.max(8_000, 4 * childMs));
+    const at = new Date(Date.now() + 1_000 + Math.max(8_000, 3 * childMs));
     at.setMilliseconds(0);
     const args = ['bench', '--table', TABLE, '--paths', 'noop', '--concurrency', '2', '--iterations', '1000', '--warmup', '0', '--trials', '1',
       '--start-at', at.toISOString(), '--format', 'json'];
