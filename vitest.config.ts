@@ -62,8 +62,8 @@ export default defineConfig({
           // Integration files share one PostgreSQL and one Redis, so they run one at a time, which
           // keeps their tables, indexes and keys from racing each other: each holds a lock for its
           // whole run (one-file-at-a-time.ts; fileParallelism: false would make the pool 1 for the
-          // walk too). They share the CPU with the walk only, never with each other or unit tests
-          // (the next file's collection aside).
+          // walk too). They share the CPU with the walk, the next file's collection and the few files
+          // that start servers of their own and take no lock (usesOnlyItsOwnServers), never with unit tests.
           setupFiles: ['test/support/one-file-at-a-time.ts'],
           maxWorkers: 3,
           sequence: { groupOrder: 1 },

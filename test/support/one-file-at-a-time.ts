@@ -15,6 +15,10 @@
  * more than the walk and one running file (vitest.config.ts), so the next file is collected while
  * the current one runs instead of after it (1-3 s a file, with coverage). The wait is bounded by
  * LOCK_WAIT_MS rather than the hook timeout: it is another file's whole run.
+ *
+ * A file that uses none of the shared services, only servers it starts itself (and memory:// for
+ * the cache), says so with usesOnlyItsOwnServers(): it takes no lock and runs beside the file that
+ * holds it, as the walk does.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -26,8 +30,18 @@ const LOCK_WAIT_MS = 20 * 60_000;
 const holder = new pg.Client({ connectionString: TEST_DATABASE_URL, application_name: 'perfbench-test-file-lock' });
 holder.on('error', () => undefined);
 
+let sharesTheServices = true;
+/**
+ * Called at the top level of a test file (it runs as the file is collected, before the beforeAll
+ * below) that touches neither the test PostgreSQL nor the test Redis: the file runs without the lock.
+ */
+export function usesOnlyItsOwnServers(): void {
+  sharesTheServices = false;
+}
+
 // Registered before the file's own hooks, so it runs before all of them.
 beforeAll(async () => {
+  if (!sharesTheServices) return;
   await holder.connect();
   // Polled, never waited for in pg_advisory_lock: a statement waiting there keeps its snapshot, and a
   // CREATE INDEX CONCURRENTLY in the running file waits for every older snapshot of the database, so
