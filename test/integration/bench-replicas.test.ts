@@ -20,6 +20,10 @@ import { bench, benchVerdict } from '../../src/usecases/bench.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { query, startReplicatedCluster, type ReplicatedCluster } from '../support/private-replication.js';
 import { testRuntime, withRuntime } from '../support/services.js';
+import { usesOnlyItsOwnServers } from '../support/one-file-at-a-time.js';
+
+// A private primary and its replicas, memory:// for the cache: nothing shared, so no lock.
+usesOnlyItsOwnServers();
 
 let cluster: ReplicatedCluster;
 // Quoted, mixed case, with a space: nothing like `products`.

@@ -28,6 +28,8 @@ const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
 const dir = mkdtempSync(join(tmpdir(), 'perfbench-shard-'));
 const file = (name: string) => join(dir, name);
 const read = (name: string): BenchResult => JSON.parse(readFileSync(file(name), 'utf8')) as BenchResult;
+/** How long beforeAll's `index add` child took, start to exit: what a CLI process costs on this machine now. */
+let childMs = 0;
 
 beforeAll(async () => {
   await admin.connect();
@@ -35,8 +37,10 @@ beforeAll(async () => {
   await initHistograms();
   await withRuntime((runtime) => seed(runtime, seedOptions({ table: TABLE, rows: '20000', categories: '40', distribution: 'uniform', seed: '7' })));
   // Shards change nothing on the table: the index the index path reads is made once, before them.
+  const started = Date.now();
   const added = perfbench(['index', 'add', '--table', TABLE, '--column', 'category']);
   expect(await exitOf(added), added.output.stderr).toBe(ExitCode.ok);
+  childMs = Date.now() - started;
 }, 120_000);
 afterEach(killAll);
 afterAll(async () => {
@@ -127,18 +131,21 @@ describe('bench --shard I/4 against one process doing the same work', () => {
     other.shard!.runId = 'run-another';
     writeFileSync(file('other-4.json'), JSON.stringify(other));
 
+    // Three merges of files only, independent of each other: started together, as each process's
+    // start (tsx) is most of its time.
     const mixed = perfbench(['merge', shards[0]!, shards[1]!, shards[2]!, file('other-4.json')]);
+    const twice = perfbench(['merge', shards[0]!, shards[1]!, shards[2]!, shards[2]!]);
+    const forced = perfbench(['merge', shards[0]!, shards[1]!, shards[2]!, '--force', '--format', 'json']);
+
     expect(await exitOf(mixed)).toBe(ExitCode.usage);
     expect(mixed.output.stderr.trim().split('\n')).toHaveLength(1);
     expect(mixed.output.stderr).toContain('these results are not the shards of one run: run ids differ (shard-1.json run-');
     expect(mixed.output.stderr).toContain('other-4.json run-another');
 
-    const twice = perfbench(['merge', shards[0]!, shards[1]!, shards[2]!, shards[2]!]);
     expect(await exitOf(twice)).toBe(ExitCode.usage);
     expect(twice.output.stderr.trim()).toBe('perfbench: these results are not the shards of one run: shard 3 appears 2 times (shard-3.json, shard-3.json); ' +
       'shard 4 of 4 is missing — merge every shard of one run once (same --run-id, shards 1..N), or pass --force to add them anyway');
 
-    const forced = perfbench(['merge', shards[0]!, shards[1]!, shards[2]!, '--force', '--format', 'json']);
     expect(await exitOf(forced), forced.output.stderr).toBe(ExitCode.ok);
     const result = JSON.parse(forced.output.stdout) as BenchResult;
     expect(result.notes).toContain('merged with --force although they are not the shards of one run: shard 4 of 4 is missing');
@@ -148,8 +155,10 @@ describe('bench --shard I/4 against one process doing the same work', () => {
 
 describe('starting the shards together', () => {
   it('--start-at: every shard waits for the instant and starts its first measured phase after it', async () => {
-    // Far enough ahead for two processes to start on a loaded machine (tsx compiles the CLI in each).
-    const at = new Date(Date.now() + 25_000);
+    // Far enough ahead for two processes to start and prepare (tsx compiles the CLI in each; a shard
+    // ready after the instant fails): three times what one CLI process took here just now, so a
+    // loaded machine gets a longer lead, and never less than 8 s. (A fixed 25 s spent ~20 s waiting.)
+    const at = new Date(Date.now() + 1_000 + Math.max(8_000, 3 * childMs));
     at.setMilliseconds(0);
     const args = ['bench', '--table', TABLE, '--paths', 'noop', '--concurrency', '2', '--iterations', '1000', '--warmup', '0', '--trials', '1',
       '--start-at', at.toISOString(), '--format', 'json'];

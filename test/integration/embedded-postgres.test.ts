@@ -9,6 +9,10 @@ import { loadConfig } from '../../src/config.js';
 import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { memoryOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
+import { usesOnlyItsOwnServers } from '../support/one-file-at-a-time.js';
+
+// Embedded PostgreSQL servers in a cache directory of its own, memory:// for the cache: nothing shared, so no lock.
+usesOnlyItsOwnServers();
 
 // /var/tmp rather than a mkdtemp under a mode-700 parent: the embedded server runs as `postgres`.
 const cacheDir = mkdtempSync('/var/tmp/perfbench-embedded-test-');

@@ -15,6 +15,10 @@ import { bench, benchVerdict } from '../../src/usecases/bench.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { testRuntime, withRuntime } from '../support/services.js';
+import { usesOnlyItsOwnServers } from '../support/one-file-at-a-time.js';
+
+// A private PostgreSQL (stopped and started mid-run), memory:// for the cache: nothing shared, so no lock.
+usesOnlyItsOwnServers();
 
 let server: PrivatePostgres;
 const table = 'products_reconnect';

@@ -14,6 +14,10 @@ import { bench } from '../../src/usecases/bench.js';
 import { seed } from '../../src/usecases/dataset.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { indexNamesOf, testRuntime, withRuntime } from '../support/services.js';
+import { usesOnlyItsOwnServers } from '../support/one-file-at-a-time.js';
+
+// A private PostgreSQL (restarted mid-run), memory:// for the cache: nothing shared, so no lock.
+usesOnlyItsOwnServers();
 
 let server: PrivatePostgres;
 const table = 'products_restart';
