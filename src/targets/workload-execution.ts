@@ -4,6 +4,8 @@
  * i's script and steps planned from i alone, and the per-run counters and histograms of the
  * statements and scripts.
  */
+// Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
+import { performance } from 'node:perf_hooks';
 import { LatencyHistogram, summarize } from '../measure/histogram.js';
 import type { ScriptRecord, StatementRecord, WorkloadRecord } from '../measure/result.js';
 import { chooseScript, planExecution, type PlanContext, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
@@ -34,6 +36,39 @@ export function workloadPlanner(context: Pick<WorkloadContext, 'scripts' | 'scal
     planning.clientId = i % concurrency;
     return { k, script, steps: planExecution(script, planning) };
   };
+}
+
+/** What runSteps' `send` returns for a statement it does not send. */
+export const NOT_SENT: unique symbol = Symbol('not sent');
+
+/**
+ * Runs one execution's steps over an asynchronous carrier (a node-postgres connection, the cache,
+ * HTTP): a \sleep waits on a timer; each statement `send` sends is timed into its own histogram, its
+ * failure counted and rethrown; one it returns NOT_SENT for is skipped. One async frame per
+ * execution: `send` hands back its own promise, or a value (a frame per statement cost a promise
+ * and a microtask each, measurable at pgbench's rates, see bench:fidelity).
+ */
+export async function runSteps(records: readonly StatementStats[], steps: readonly Step[],
+  send: (statement: ScriptStatement, values: readonly string[]) => unknown): Promise<void> {
+  for (const step of steps) {
+    if (step.kind === 'sleep') {
+      await new Promise((resolve) => setTimeout(resolve, step.us / 1000));
+      continue;
+    }
+    const { statement, values } = step;
+    const record = records[statement.index]!;
+    const started = performance.now();
+    try {
+      const sent = send(statement, values);
+      if (sent === NOT_SENT) continue;
+      await sent;
+    } catch (error) {
+      record.errors++;
+      throw error;
+    }
+    record.histogram.record((performance.now() - started) * 1000);
+    record.ops++;
+  }
 }
 
 export interface StatementStats {

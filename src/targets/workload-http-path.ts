@@ -14,15 +14,13 @@
  * execution, counted by the SQLSTATE the server sent back, else by its HTTP status (`http-404`), or
  * as `client` when no answer came.
  */
-// Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
-import { performance } from 'node:perf_hooks';
 import { summarize } from '../measure/histogram.js';
 import type { Target } from '../measure/target.js';
 import { servedStatementName, statementSignature, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
 import { httpClient, HttpStatusError, type HttpClient, type HttpRoute } from './http.js';
 import type { BenchPath, RunFindings } from './path.js';
 import type { WorkloadContext } from './workload-context.js';
-import { sqlstateOf, workloadPlanner, WorkloadStats } from './workload-execution.js';
+import { NOT_SENT, runSteps, sqlstateOf, workloadPlanner, WorkloadStats } from './workload-execution.js';
 
 /** The request path of one statement on `route`, given its bound values (`$1` first). */
 export function statementRequest(script: Script, statement: ScriptStatement, route: HttpRoute): (values: readonly string[]) => string {
@@ -82,31 +80,17 @@ export function workloadHttpPath(context: WorkloadContext, route: HttpRoute): Be
   const requests = context.scripts.map((script) => script.statements.map((statement) => statementRequest(script, statement, route)));
   let client: HttpClient | undefined;
 
-  const execute = async (http: HttpClient, k: number, steps: readonly Step[]): Promise<void> => {
-    const records = stats.statements[k]!;
-    for (const step of steps) {
-      if (step.kind === 'sleep') {
-        await new Promise((resolve) => setTimeout(resolve, step.us / 1000));
-        continue;
-      }
-      const { statement, values } = step;
-      if (statement.access !== 'read') continue;
-      const record = records[statement.index]!;
-      const started = performance.now();
-      let xCache: string;
-      try {
-        xCache = await http.exchange(requests[k]![statement.index]!(values));
-      } catch (error) {
-        record.errors++;
-        throw error;
-      }
-      record.histogram.record((performance.now() - started) * 1000);
-      record.ops++;
-      // A hit from Redis or from a near cache; a miss; anything else (a server that says neither) is neither.
-      if (xCache === 'HIT' || xCache === 'NEAR') stats.cacheHits++;
-      else if (xCache === 'MISS') stats.cacheMisses++;
-    }
+  /** A hit from Redis or from a near cache; a miss; anything else (a server that says neither) is neither. */
+  const count = (xCache: string): void => {
+    if (xCache === 'HIT' || xCache === 'NEAR') stats.cacheHits++;
+    else if (xCache === 'MISS') stats.cacheMisses++;
   };
+
+  /** One execution: each read statement one GET, timed into its own histogram; BEGIN and END are not sent. */
+  const execute = (http: HttpClient, k: number, steps: readonly Step[]): Promise<void> =>
+    runSteps(stats.statements[k]!, steps, (statement, values) => (statement.access === 'read'
+      ? http.exchange(requests[k]![statement.index]!(values)).then(count)
+      : NOT_SENT));
 
   return {
     name,

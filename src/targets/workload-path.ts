@@ -34,7 +34,7 @@ import { chooseScript, hasSleep, type ScriptStatement, type Step } from '../work
 import type { BenchPath, PooledClient, RunFindings, ServerEndpoint } from './path.js';
 import { RoutedConnections } from './routed-connections.js';
 import { workloadPathName, type WorkloadContext, type WorkloadPathKind } from './workload-context.js';
-import { sqlstateOf, workloadPlanner, WorkloadStats, type PlannedExecution, type StatementStats } from './workload-execution.js';
+import { runSteps, sqlstateOf, workloadPlanner, WorkloadStats, type PlannedExecution } from './workload-execution.js';
 import { workloadHttpPath } from './workload-http-path.js';
 import { buildCandidate, dropCandidate, type BuiltCandidate, type CandidateIndex } from './workload-index.js';
 
@@ -77,31 +77,11 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
     await cache.set(key, JSON.stringify(rows), context.ttlSeconds);
   };
 
-  /**
-   * One execution's steps, each statement timed into its own histogram. The hot path of every
-   * operation, kept to one async frame per execution (a frame per statement cost a promise and a
-   * microtask each: measurable at pgbench's rates, see bench:fidelity).
-   */
-  const execute = async (client: WorkloadSession, k: number, steps: readonly Step[]): Promise<void> => {
-    const records = stats.statements[k]!;
-    for (const step of steps) {
-      if (step.kind === 'sleep') {
-        await new Promise((resolve) => setTimeout(resolve, step.us / 1000));
-        continue;
-      }
-      const { statement, values } = step;
-      const record = records[statement.index]!;
-      const started = performance.now();
-      try {
-        if (tier && statement.access === 'read') await cachedRead(client, tier, statement.text, values);
-        else await runStatementRaw(client, statement.text, values);
-      } catch (error) {
-        record.errors++;
-        throw error;
-      }
-      timed(record, started);
-    }
-  };
+  /** One execution's steps, each statement timed into its own histogram: read statements through the cache on the cache path. */
+  const execute = (client: WorkloadSession, k: number, steps: readonly Step[]): Promise<void> =>
+    runSteps(stats.statements[k]!, steps, (statement, values) => (tier && statement.access === 'read'
+      ? cachedRead(client, tier, statement.text, values)
+      : runStatementRaw(client, statement.text, values)));
 
   /**
    * The same on a libpq session, whose calls block until the answer is in: an execution with no
@@ -149,12 +129,6 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
    * without a promise (a script with one checks each execution's steps: its branch may not sleep).
    */
   const sleepless = context.scripts.map((script) => !hasSleep(script));
-
-  /** A statement that succeeded: its latency into its histogram. */
-  const timed = (record: StatementStats, started: number): void => {
-    record.histogram.record((performance.now() - started) * 1000);
-    record.ops++;
-  };
 
   /**
    * After a failed execution (rolled back): whether to run it again (a serialization failure or
