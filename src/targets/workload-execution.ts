@@ -1,8 +1,8 @@
 /**
  * Targets: what every path of `bench --workload` shares, whatever carries its statements (a
  * database connection, workload-path.ts; HTTP to perfbench serve, workload-http-path.ts): operation
- * i's script and steps planned from i alone, and the per-run counters and histograms of the
- * statements and scripts.
+ * i's script and steps planned from i alone, the loop that runs an execution's steps over an
+ * asynchronous carrier, and the per-run counters and histograms of the statements and scripts.
  */
 // Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
 import { performance } from 'node:perf_hooks';

@@ -16,7 +16,9 @@
  * --concurrently; recorded for crash ownership, see workload-index.ts) and `cache` (cache-aside of
  * every read statement's rows). The plan of each read statement, for the first execution of each
  * script, is captured after every run (before the candidate index goes) and checked against what
- * the path's name promises.
+ * the path's name promises. With `bench --http`, `http-slow` and `http-fast` send the same
+ * executions' read statements to perfbench serve instead (workload-http-path.ts; workloadPath hands
+ * those kinds there).
  */
 import { createHash } from 'node:crypto';
 // Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
