@@ -11,7 +11,7 @@ import { workloadDataVersion } from '../db/workload-queries.js';
 import { UserError, usageError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { createWorkloadServer, type ServedStatement, type WorkloadServer } from '../server/workload-server.js';
-import { servedStatementName, type Script } from '../workload/pgbench/index.js';
+import { servedStatementName, statementSignature, type Script } from '../workload/pgbench/index.js';
 import type { WorkloadScriptSpec } from './bench-options.js';
 import { readScripts } from './workload-scripts.js';
 
@@ -58,14 +58,15 @@ export async function serveScripts(runtime: Runtime, scripts: readonly Script[],
   const byName = new Map<string, { statement: ServedStatement; script: string }>();
   for (const script of scripts) {
     for (const s of script.statements) {
+      const name = servedStatementName(script, s);
       if (s.access !== 'read') {
-        if (s.access === 'write') lines.push(`not served: ${servedStatementName(script, s)} (line ${s.line}): ${s.accessReason}`);
+        if (s.access === 'write') lines.push(`not served: ${name} (line ${s.line}): ${s.accessReason}`);
         continue;
       }
-      const name = servedStatementName(script, s);
       const earlier = byName.get(name);
       if (!earlier) byName.set(name, { statement: { name, text: s.text, parameters: s.parameters }, script: script.name });
-      else if (earlier.statement.text !== s.text || earlier.statement.parameters.join() !== s.parameters.join()) {
+      // The same test as bench --http URL's check of a running server: the statements' signatures.
+      else if (statementSignature(earlier.statement) !== statementSignature(s)) {
         throw usageError(`two different statements are named ${name} (in ${earlier.script} and ${script.name}), and a route serves one`,
           'give each statement a name of its own with a -- name: comment');
       }
