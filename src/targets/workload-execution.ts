@@ -19,15 +19,28 @@ export interface PlannedExecution {
 }
 
 /**
+ * How many executions the planner plans in one burst once operations come in an arithmetic
+ * sequence, as a worker's do (i, i+stride, …).
+ */
+const PLAN_AHEAD = 64;
+
+/**
  * Plans operation i of a run at `concurrency` clients: its script (chooseScript) and steps
  * (planExecution), the same on every path, thread and machine.
+ *
+ * Planning is a function of i alone, so the planner plans ahead: once two calls are `stride`
+ * apart, it plans the next PLAN_AHEAD executions of that sequence in one burst and hands them out
+ * as asked. The figures are the same; the client's cost is not. A blocking libpq client plans
+ * between two sleeps in poll(), where planning each execution on its own met cold caches and cost
+ * several times its tight-loop time (bench:fidelity's client CPU per transaction). Any other index
+ * (a plan check's, a jump) is planned on its own.
  */
 export function workloadPlanner(context: Pick<WorkloadContext, 'scripts' | 'scale' | 'defines' | 'seed' | 'draw'>): (i: number, concurrency: number) => PlannedExecution {
   /** What planning reads, one object for the path: planning is synchronous, so each call sets its operation's fields. */
   const planning: { -readonly [F in keyof PlanContext]: PlanContext[F] } = {
     executionIndex: 0, clientId: 0, scale: context.scale, defines: context.defines, seed: context.seed, draw: context.draw,
   };
-  return (i: number, concurrency: number): PlannedExecution => {
+  const planOne = (i: number, concurrency: number): PlannedExecution => {
     const k = chooseScript(context.scripts, i, context.seed);
     const script = context.scripts[k]!;
     planning.executionIndex = i;
@@ -35,6 +48,41 @@ export function workloadPlanner(context: Pick<WorkloadContext, 'scripts' | 'scal
     // free: so :client_id is the same on every path, with or without --workers.
     planning.clientId = i % concurrency;
     return { k, script, steps: planExecution(script, planning) };
+  };
+  /** The burst planned last: executions first, first + stride, … at `aheadConcurrency`. */
+  const ahead: PlannedExecution[] = [];
+  let first = 0;
+  let stride = 0;
+  let aheadConcurrency = 0;
+  /** The index of the last execution planned (alone, or the burst's last). */
+  let last = Number.NaN;
+  return (i: number, concurrency: number): PlannedExecution => {
+    if (stride > 0 && concurrency === aheadConcurrency) {
+      const position = (i - first) / stride;
+      if (position >= 0 && position < ahead.length && Number.isInteger(position)) return ahead[position]!;
+    }
+    const step = i - last;
+    if (!(step > 0)) {
+      last = i;
+      return planOne(i, concurrency);
+    }
+    // Execution i's own failure (a \set that divides by zero) is thrown now; a later one ends the
+    // burst before it, so that execution fails when its turn comes, planned on its own.
+    ahead[0] = planOne(i, concurrency);
+    let n = 1;
+    for (; n < PLAN_AHEAD; n++) {
+      try {
+        ahead[n] = planOne(i + n * step, concurrency);
+      } catch {
+        break;
+      }
+    }
+    ahead.length = n;
+    first = i;
+    stride = step;
+    aheadConcurrency = concurrency;
+    last = i + (n - 1) * step;
+    return ahead[0];
   };
 }
 

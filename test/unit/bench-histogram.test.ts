@@ -98,6 +98,44 @@ describe.each(backends)('LatencyHistogram on %s', (backend) => {
     for (const x of [all, sum, viaEncoding, ...parts]) x.destroy();
   });
 
+  it('every reader sees the values record() still holds in its buffer, whatever their number', () => {
+    // 1, 255, 256 and 257 values: under, at and past the buffer's 256 (a partial, an exact and a second burst).
+    for (const n of [1, 255, 256, 257, 1000]) {
+      const values = Array.from({ length: n }, (_, i) => ((i * 104_729) % 50_000) - 3);
+      const reference = LatencyHistogram.create();
+      for (const v of values) reference.recordMany(v, 1);
+      const readers: Array<(h: LatencyHistogram) => unknown> = [
+        (h) => h.totalCount, (h) => h.valueAtPercentile(99), (h) => h.summarize(), (h) => h.buckets(),
+        (h) => LatencyHistogram.decode(h.encode()).summarize(),
+      ];
+      for (const read of readers) {
+        const h = LatencyHistogram.create();
+        for (const v of values) h.record(v);
+        expect(read(h)).toEqual(read(reference));
+        h.destroy();
+      }
+      // add and subtract take the other side's held values too, and the receiver's own.
+      const sum = LatencyHistogram.create();
+      const part = LatencyHistogram.create();
+      sum.record(5);
+      for (const v of values) part.record(v);
+      sum.add(part);
+      expect(sum.totalCount).toBe(n + 1);
+      const again = LatencyHistogram.create();
+      for (const v of values) again.record(v);
+      sum.subtract(again);
+      expect(sum.buckets()).toEqual([{ valueUs: 5, count: 1 }]);
+      // recordMany after held values keeps both; reset drops held values with the rest.
+      part.record(9);
+      part.recordMany(9, 2);
+      expect(part.totalCount).toBe(n + 3);
+      part.record(11);
+      part.reset();
+      expect(part.totalCount).toBe(0);
+      for (const x of [reference, sum, part, again]) x.destroy();
+    }
+  });
+
   it('decoding garbage throws', () => {
     expect(() => LatencyHistogram.decode('bm90IGEgaGlzdG9ncmFt')).toThrow();
   });
