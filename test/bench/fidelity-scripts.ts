@@ -43,8 +43,8 @@ import { dropPgbenchTables, hasPgbenchTables, pgbenchBinary, pgbenchInit } from 
 const SCRIPTS: BuiltinScriptName[] = ['select-only', 'tpcb-like'];
 const CLIENTS = [1, 2];
 /** Seconds per measurement (each tool, each script and client count, each round). */
-const SECONDS = Number(process.env.FIDELITY_SCRIPT_SECONDS ?? 5);
-const ROUNDS = Number(process.env.FIDELITY_SCRIPT_ROUNDS ?? 2);
+const SECONDS = Number(process.env.FIDELITY_SCRIPT_SECONDS ?? 4);
+const ROUNDS = Number(process.env.FIDELITY_SCRIPT_ROUNDS ?? 5);
 const WARMUP_MS = 1000;
 
 interface Figures {
