@@ -2,7 +2,7 @@
  * Fidelity of `perfbench bench` against the reference tools, in one run on one machine (not a
  * test: it prints figures, timings never gate anything):
  *
- *   DURATION=150 npx tsx test/bench/fidelity.ts      # total seconds, default 150 (~2.5 min)
+ *   DURATION=150 npx tsx test/bench/fidelity.ts      # DURATION: total seconds of the timed parts, default 150 (~2.5 min)
  *   DURATION=600 npx tsx test/bench/fidelity.ts      # the 10-minute RSS soak
  *
  * - the same report SQL through perfbench's `index` and `seq` paths and through
@@ -12,7 +12,8 @@
  *   (fidelity-cache.ts, which also runs on its own);
  * - the harness cost from the no-op path, and this process's RSS sampled every 250 ms;
  * - pgbench's built-in select-only and tpcb-like scripts through perfbench's workload path and
- *   through pgbench, c=1 and c=2 (fidelity-scripts.ts; alone: `npm run bench:fidelity -- --only scripts`).
+ *   through pgbench, c=1 and c=2 (fidelity-scripts.ts; alone: `npm run bench:fidelity -- --only scripts`),
+ *   after the timed parts and outside DURATION: 5 alternating rounds of 4 s per tool by default, ~9 min.
  *
  * Targets (issue 4): index p50 within 25% of pgbench's average at c=1; throughput >= 0.8x pgbench
  * at c=2; harness overhead < 5 µs per operation; RSS flat, and its peak under 150 MB (issue 13, item 6).
