@@ -101,6 +101,8 @@ export class LatencyHistogram {
 
   /** Records one latency. Negative values (a clock glitch) count as 0; fractions round. */
   record(valueUs: number): void {
+    // As the histogram itself would (a destroyed WASM one throws): not silently held until a flush.
+    if (this.destroyed) throw new Error('record() on a destroyed LatencyHistogram');
     const pending = (this.pending ??= new Float64Array(PENDING_VALUES));
     pending[this.pendingCount++] = valueUs;
     if (this.pendingCount === PENDING_VALUES) this.flush();

@@ -54,20 +54,19 @@ export function workloadPlanner(context: Pick<WorkloadContext, 'scripts' | 'scal
   let first = 0;
   let stride = 0;
   let aheadConcurrency = 0;
-  /** The index of the last execution planned (alone, or the burst's last). */
-  let last = Number.NaN;
+  /** The index the previous call asked for: the sequence's stride is the distance from it. */
+  let previous = Number.NaN;
   return (i: number, concurrency: number): PlannedExecution => {
+    const step = i - previous;
+    previous = i;
     if (stride > 0 && concurrency === aheadConcurrency) {
       const position = (i - first) / stride;
       if (position >= 0 && position < ahead.length && Number.isInteger(position)) return ahead[position]!;
     }
-    const step = i - last;
-    if (!(step > 0)) {
-      last = i;
-      return planOne(i, concurrency);
-    }
+    if (!(step > 0)) return planOne(i, concurrency);
     // Execution i's own failure (a \set that divides by zero) is thrown now; a later one ends the
-    // burst before it, so that execution fails when its turn comes, planned on its own.
+    // burst before it, so that execution fails when its turn comes, planned on its own (and the
+    // next call, one step on, starts the next burst).
     ahead[0] = planOne(i, concurrency);
     let n = 1;
     for (; n < PLAN_AHEAD; n++) {
@@ -81,7 +80,6 @@ export function workloadPlanner(context: Pick<WorkloadContext, 'scripts' | 'scal
     first = i;
     stride = step;
     aheadConcurrency = concurrency;
-    last = i + (n - 1) * step;
     return ahead[0];
   };
 }

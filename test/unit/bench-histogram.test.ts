@@ -22,6 +22,7 @@ describe.each(backends)('LatencyHistogram on %s', (backend) => {
     expect(s.stddevUs).toBeCloseTo(Math.sqrt((1000 * 1000 - 1) / 12), 6);
     h.destroy();
     h.destroy(); // idempotent
+    expect(() => h.record(1)).toThrow('destroyed'); // not held silently until a flush
   });
 
   it('summarizes an empty histogram as zeros', () => {

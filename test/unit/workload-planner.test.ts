@@ -33,28 +33,40 @@ describe('workloadPlanner', () => {
     }
   });
 
-  it('fails an execution that cannot be planned at its own turn, and plans the ones around it', () => {
-    // About one execution in ten draws r = 0 and divides by zero.
-    const failing = { ...context, scripts: [parseScript('\\set r random(0, 9)\n\\set x 100 / :r\nSELECT :x;', { name: 'div.sql' })] };
-    const expected = (i: number): unknown => {
-      try {
-        return shape({ k: 0, steps: planExecution(failing.scripts[0]!, { ...failing, executionIndex: i, clientId: 0 }) });
-      } catch (error) {
-        return (error as Error).message;
-      }
+  it('never hands out a burst planned at another concurrency (:client_id differs)', () => {
+    const plan = workloadPlanner(context);
+    plan(0, 4);
+    plan(1, 4); // a burst of 1..64 at concurrency 4
+    const indexes = Array.from({ length: 60 }, (_, n) => 2 + n);
+    expect(indexes.some((i) => alone(i, 3).k === 1 && i % 4 !== i % 3)).toBe(true);
+    for (const i of indexes) expect(shape(plan(i, 3))).toEqual(shape(alone(i, 3)));
+  });
+
+  it('fails an execution that cannot be planned at its own turn, and plans the ones around it about once each', () => {
+    // About one execution in ten draws r = 0 and divides by zero; \pb_from's draws count the executions planned.
+    let draws = 0;
+    const failing = {
+      ...context,
+      scripts: [parseScript('\\pb_from v t.c\n\\set r random(0, 9)\n\\set x 100 / :r\nSELECT :x, :v;', { name: 'div.sql' })],
+      draw: (_name: string, i: number): string => (draws++, `v${i}`),
     };
-    const plan = workloadPlanner(failing);
-    const got = (i: number): unknown => {
+    const outcome = (planning: () => Pick<PlannedExecution, 'k' | 'steps'>): unknown => {
       try {
-        return shape(plan(i, 1));
+        return shape(planning());
       } catch (error) {
         expect(error).toBeInstanceOf(ScriptError);
         return (error as Error).message;
       }
     };
     const indexes = Array.from({ length: 400 }, (_, i) => i);
-    const outcomes = indexes.map(got);
-    expect(outcomes).toEqual(indexes.map(expected));
-    expect(outcomes.filter((o) => o === 'div.sql:2: \\set x: division by zero').length).toBeGreaterThan(10);
+    const expected = indexes.map((i) => outcome(() => ({ k: 0, steps: planExecution(failing.scripts[0]!, { ...failing, executionIndex: i, clientId: 0 }) })));
+    draws = 0;
+    const plan = workloadPlanner(failing);
+    expect(indexes.map((i) => outcome(() => plan(i, 1)))).toEqual(expected);
+    const failures = expected.filter((o) => o === 'div.sql:3: \\set x: division by zero').length;
+    expect(failures).toBeGreaterThan(10);
+    // Each execution planned once, a failing one twice (its burst stops there, then it fails alone),
+    // plus the last burst's unused tail: no burst per failure.
+    expect(draws).toBeLessThanOrEqual(indexes.length + failures + 64);
   });
 });
