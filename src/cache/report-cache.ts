@@ -1,4 +1,5 @@
 /** Cache adapter: cache-aside for a workload's report bodies, with versioned keys and single-flight. */
+import { createHash } from 'node:crypto';
 import type { CacheTier } from './tier.js';
 
 /**
@@ -42,6 +43,15 @@ export interface ReportCacheOptions {
  */
 export function reportKey(namespace: string, category: string): string {
   return `${KEY_PREFIX}report:v1:${namespace}:${encodeURIComponent(category)}`;
+}
+
+/**
+ * The key of one statement's rows for one set of bound values (bench's workload cache path and
+ * serve --workload's fast route): the text and the values hashed, so any statement and any value
+ * make a key of one size.
+ */
+export function statementKey(namespace: string, text: string, values: readonly string[]): string {
+  return reportKey(namespace, createHash('sha1').update(text).update('\u0000').update(JSON.stringify(values)).digest('hex'));
 }
 
 /** A key namespace from its parts (dataset version, table, column, run…), each percent-encoded for the same reason. */

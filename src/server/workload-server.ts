@@ -8,12 +8,11 @@
  * as PostgreSQL's text. Each answer carries a Server-Timing header (queue, cache, db, total), as the
  * report's routes do, so bench --http shows where the server spent its time. node:http only; the pool, the cache and the slow connection are injected.
  */
-import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 // Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
 import { performance } from 'node:perf_hooks';
 import type pg from 'pg';
-import { reportKey } from '../cache/report-cache.js';
+import { statementKey } from '../cache/report-cache.js';
 import { runStatementRows } from '../db/workload-queries.js';
 import { firstLine } from '../errors.js';
 import { drain, listen, type BoundAddress } from './lifecycle.js';
@@ -81,7 +80,7 @@ export function createWorkloadServer(deps: WorkloadServerDeps): WorkloadServer {
 
   /** The fast route: cache-aside, one database query per key at a time (single-flight). */
   const fast = async (statement: ServedStatement, values: string[], timing: TimingBreakdown): Promise<{ body: Buffer; outcome: 'HIT' | 'MISS' }> => {
-    const key = reportKey(deps.namespace, createHash('sha1').update(statement.text).update('\u0000').update(JSON.stringify(values)).digest('hex'));
+    const key = statementKey(deps.namespace, statement.text, values);
     const asked = performance.now();
     const cached = await deps.cache.get(key).catch(() => null);
     const answered = performance.now();

@@ -20,10 +20,9 @@
  * executions' read statements to perfbench serve instead (workload-http-path.ts; workloadPath hands
  * those kinds there).
  */
-import { createHash } from 'node:crypto';
 // Imported, not the global: Node defines the global `performance` as a lazy getter, paid on every read.
 import { performance } from 'node:perf_hooks';
-import { reportKey } from '../cache/report-cache.js';
+import { statementKey } from '../cache/report-cache.js';
 import type { CacheTier } from '../cache/tier.js';
 import { LibpqSession } from '../db/libpq-session.js';
 import { explainStatement, forbidIndexScansOn, rollback, rollbackNow, runStatementRaw, runStatementRows, type WorkloadSession } from '../db/workload-queries.js';
@@ -68,7 +67,7 @@ export function workloadPath(context: WorkloadContext, kind: WorkloadPathKind): 
   const plan = workloadPlanner(context);
 
   const cachedRead = async (client: WorkloadSession, cache: CacheTier, text: string, values: readonly string[]): Promise<void> => {
-    const key = reportKey(context.keyNamespace, createHash('sha1').update(text).update('\u0000').update(JSON.stringify(values)).digest('hex'));
+    const key = statementKey(context.keyNamespace, text, values);
     const hit = await cache.get(key);
     if (hit) {
       stats.cacheHits++;
