@@ -71,22 +71,16 @@ export function firstWrite(scripts: readonly Script[]): { script: Script; statem
   return undefined;
 }
 
-/** Why a workload gets no cache path, in words, or undefined when it only reads. */
-export function noCacheReason(scripts: readonly Script[]): string | undefined {
-  const write = firstWrite(scripts);
-  if (!write) return undefined;
-  return `no cache path: the workload writes (${describeWrite(write)}), and a cached read would hide its own writes`;
-}
+/** The paths a workload that writes does not get, with why. */
+const READ_ONLY_PATHS = {
+  cache: { none: 'no cache path', why: 'a cached read would hide its own writes' },
+  http: { none: 'no http paths', why: 'perfbench serve answers reads only (a GET must not change data)' },
+} as const;
 
-/** Why a workload gets no http paths (bench --http), in words, or undefined when it only reads. */
-export function noHttpReason(scripts: readonly Script[]): string | undefined {
-  const write = firstWrite(scripts);
-  if (!write) return undefined;
-  return `no http paths: the workload writes (${describeWrite(write)}), and perfbench serve answers reads only (a GET must not change data)`;
-}
-
-function describeWrite({ script, statement }: NonNullable<ReturnType<typeof firstWrite>>): string {
-  return `${statement.name}, line ${statement.line} of ${script.name}: ${statement.accessReason}`;
+/** Why a workload that writes (its first write, firstWrite) gets no `kind` path(s), in words. */
+function noPathReason({ script, statement }: NonNullable<ReturnType<typeof firstWrite>>, kind: keyof typeof READ_ONLY_PATHS): string {
+  const { none, why } = READ_ONLY_PATHS[kind];
+  return `${none}: the workload writes (${statement.name}, line ${statement.line} of ${script.name}: ${statement.accessReason}), and ${why}`;
 }
 
 /**
@@ -112,11 +106,12 @@ export async function prepareWorkloadBench(runtime: Runtime, options: BenchOptio
   };
 
   // The paths: the default set, or --paths without the cache and http paths for a workload that writes.
-  const noCache = noCacheReason(scripts);
+  const write = firstWrite(scripts);
   const httpKinds: WorkloadPathKind[] = options.http ? [{ kind: 'http', route: 'slow' }, { kind: 'http', route: 'fast' }] : [];
-  let kinds: WorkloadPathKind[] = options.workloadPaths ?? [{ kind: 'as-is' }, { kind: 'no-index' }, ...(noCache ? [] : [{ kind: 'cache' } as const, ...httpKinds])];
-  for (const [drop, reason] of [['cache', noCache], ['http', noHttpReason(scripts)]] as const) {
-    if (!reason || (drop === 'http' && !options.http)) continue;
+  let kinds: WorkloadPathKind[] = options.workloadPaths ?? [{ kind: 'as-is' }, { kind: 'no-index' }, ...(write ? [] : [{ kind: 'cache' } as const, ...httpKinds])];
+  for (const drop of ['cache', 'http'] as const) {
+    if (!write || (drop === 'http' && !options.http)) continue;
+    const reason = noPathReason(write, drop);
     if (kinds.some((k) => k.kind === drop)) {
       kinds = kinds.filter((k) => k.kind !== drop);
       noteAndWarn(reason);
