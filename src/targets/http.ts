@@ -1,13 +1,12 @@
 /**
  * Targets: The HTTP paths of `bench --http`: `GET <base>/report/<slow|fast>?category=…` (the report's;
- * a workload's statements go through the same client, workload-http-path.ts) over a keep-alive
- * agent with a fixed number of sockets, each response read to its end. Besides the client-side
+ * a workload's statements go through the same client, workload-http-path.ts) over a fixed number
+ * of keep-alive connections, each response read to its end (http-transport.ts). Besides the client-side
  * latency the runner measures, the target sums the server's own `Server-Timing` breakdown
  * (queue, cache, db, total) so a report can show where the time went on the server.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Operation, Target } from '../measure/target.js';
+import { httpTransport } from './http-transport.js';
 
 export type HttpRoute = 'slow' | 'fast';
 
@@ -126,14 +125,8 @@ export interface HttpClientOptions {
 
 export function httpClient(options: HttpClientOptions): HttpClient {
   const base = new URL(options.baseUrl);
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new Error(`unsupported URL scheme ${base.protocol} (use http:// or https://)`);
-  const secure = base.protocol === 'https:';
-  const agentOptions = { keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, scheduling: 'fifo' as const };
-  const agent = secure ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
-  const request = secure ? httpsRequest : httpRequest;
   const prefix = base.pathname.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  const common = { agent, protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ''), port: base.port || (secure ? 443 : 80), timeout: timeoutMs };
+  const transport = httpTransport(base, { connections: options.connections, timeoutMs: options.timeoutMs ?? 30_000, keptBodyBytes: KEPT_BODY_LIMIT });
 
   let sums: Record<string, number> = {};
   let counts: Record<string, number> = {};
@@ -141,40 +134,23 @@ export function httpClient(options: HttpClientOptions): HttpClient {
   let responses = 0;
   let bodyBytes = 0;
 
-  /** GET `path`, read the body; resolves with status, headers and (for errors) the start of the body. */
-  const get = (path: string, keepBody: boolean) => new Promise<{ res: IncomingMessage; bytes: number; body: string }>((resolve, reject) => {
-    const req = request({ ...common, path: prefix + path, method: 'GET' }, (res) => {
-      let bytes = 0;
-      let body = '';
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if ((keepBody || res.statusCode !== 200) && body.length < KEPT_BODY_LIMIT) body += chunk.toString('utf8', 0, KEPT_BODY_LIMIT - body.length);
-      });
-      res.on('end', () => resolve({ res, bytes, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no response within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-
   return {
     async health() {
       let answer;
       try {
-        answer = await get('/healthz', true);
+        answer = await transport.get('/healthz', true);
       } catch (error) {
         throw new Error(`cannot reach ${base.origin}${prefix}: ${(error as Error).message} (is \`perfbench serve\` running there?)`);
       }
-      if (answer.res.statusCode !== 200) {
-        throw new Error(`${base.origin}${prefix}/healthz answered ${answer.res.statusCode}: ${answer.body.trim().slice(0, 200)}`);
+      if (answer.status !== 200) {
+        throw new Error(`${base.origin}${prefix}/healthz answered ${answer.status}: ${answer.body.trim().slice(0, 200)}`);
       }
       return answer.body;
     },
 
     async exchange(path, required) {
-      const { res, bytes, body } = await get(path, false);
-      if (res.statusCode !== 200) {
+      const { status, headers, bytes, body } = await transport.get(path, false);
+      if (status !== 200) {
         let detail = body.trim();
         let sqlstate: string | undefined;
         try {
@@ -184,10 +160,9 @@ export function httpClient(options: HttpClientOptions): HttpClient {
         } catch {
           // not JSON: keep the text
         }
-        throw new HttpStatusError(res.statusCode ?? 0, path.split('?')[0]!, detail, sqlstate);
+        throw new HttpStatusError(status, path.split('?')[0]!, detail, sqlstate);
       }
-      const cache = res.headers['x-cache'];
-      const cacheKey = typeof cache === 'string' ? cache : 'none';
+      const cacheKey = headers['x-cache'] ?? 'none';
       xCache[cacheKey] = (xCache[cacheKey] ?? 0) + 1;
       // Counted above, apart from the operations: a miss on the hit path is not a hit's latency.
       if (required !== undefined && (typeof required === 'string' ? cacheKey !== required : !required.includes(cacheKey))) {
@@ -195,7 +170,7 @@ export function httpClient(options: HttpClientOptions): HttpClient {
       }
       responses++;
       bodyBytes += bytes;
-      const timing = parseServerTiming(res.headers['server-timing'] as string | undefined);
+      const timing = parseServerTiming(headers['server-timing']);
       for (const name in timing) {
         sums[name] = (sums[name] ?? 0) + timing[name]!;
         counts[name] = (counts[name] ?? 0) + 1;
@@ -218,7 +193,7 @@ export function httpClient(options: HttpClientOptions): HttpClient {
     },
 
     destroy() {
-      agent.destroy();
+      transport.destroy();
     },
   };
 }
