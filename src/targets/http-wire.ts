@@ -11,7 +11,7 @@
  * do: a GET has no effect to repeat.
  */
 import net from 'node:net';
-import { HttpResponseReader, type HttpAnswer } from './http-response-reader.js';
+import { HttpProtocolError, HttpResponseReader, type HttpAnswer } from './http-response-reader.js';
 import type { HttpTransport, TransportOptions } from './http-transport.js';
 
 /** Each socket's reads land here and are consumed within the read's callback (see reader-socket.ts). */
@@ -36,6 +36,8 @@ class Connection {
   activity = 0;
   quietMs = 0;
   closed = false;
+  /** Answered during the current read: it takes its next request once the read is consumed. */
+  free = false;
 
   constructor(socket: net.Socket, reader: HttpResponseReader) {
     this.socket = socket;
@@ -82,13 +84,23 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
           } catch (error) {
             fail(connection, error as Error, false);
           }
+          // The next request goes out only now: bytes after an answer in the same read answer no
+          // request of ours (an unsolicited or pipelined extra answer), and must not be taken for its.
+          if (connection.free && !connection.closed) {
+            connection.free = false;
+            next(connection);
+          }
           return true;
         },
       },
     });
     const reader: HttpResponseReader = new HttpResponseReader(
       (answer) => answered(connection, answer),
-      (status) => (status !== 200 || connection.request!.keepBytes > 0 ? options.keptBodyBytes : 0),
+      (status) => {
+        const request = connection.request;
+        if (request === undefined || connection.closed) throw new HttpProtocolError(`an answer (${status}) to no request`);
+        return status !== 200 || request.keepBytes > 0 ? options.keptBodyBytes : 0;
+      },
     );
     const connection: Connection = new Connection(socket, reader);
     all.add(connection);
@@ -115,13 +127,15 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
     const request = connection.request!;
     connection.request = undefined;
     connection.reused = true;
+    // A keep-alive answer is read in a socket read, whose callback hands the connection on.
     if (!answer.keepAlive) retire(connection);
-    else next(connection);
+    else connection.free = true;
     request.resolve(answer);
   }
 
   /** The connection is free: the next waiting request takes it, or it waits in `idle`. */
   function next(connection: Connection): void {
+    if (connection.closed) return;
     const request = waiting.shift();
     if (request) send(connection, request);
     else idle.push(connection);
