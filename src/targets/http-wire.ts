@@ -88,7 +88,9 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
           // request of ours (an unsolicited or pipelined extra answer), and must not be taken for its.
           if (connection.free && !connection.closed) {
             connection.free = false;
-            next(connection);
+            // Part of an answer after the one that freed it: an answer to no request (see above).
+            if (!connection.reader.idle) fail(connection, new HttpProtocolError('bytes after an answer, before the next request'), false);
+            else next(connection);
           }
           return true;
         },

@@ -64,6 +64,44 @@ describe('wireTransport (review)', () => {
     transport.destroy();
   });
 
+  it('does not take part of an extra answer in the same read for the start of the next answer', async () => {
+    const server = await raw((socket, n) => {
+      if (n > 1) return socket.write(okAnswer(`answer ${n}`));
+      socket.write(okAnswer('answer 1') + 'HTTP/1.1 500 Not Asked For\r\nContent-Length: 5\r\n');
+      setTimeout(() => socket.write('\r\nbogus'), 30);
+    });
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 1000, keptBodyBytes: 1024 });
+    const [a, b] = await Promise.all([transport.get('/a', true), transport.get('/b', true)]);
+    expect([a.body, b.body]).toEqual(['answer 1', 'answer 2']);
+    transport.destroy();
+  });
+
+  it('does not time out a slow answer that keeps coming', async () => {
+    const server = await raw((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+      let sent = 0;
+      const timer = setInterval(() => {
+        socket.write('x');
+        if (++sent === 10) clearInterval(timer);
+      }, 60);
+    });
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 150, keptBodyBytes: 1024 });
+    expect((await transport.get('/slow', true)).body).toBe('x'.repeat(10));
+    transport.destroy();
+  });
+
+  it('sends Host with brackets for an IPv6 address', async () => {
+    const { createServer } = await import('node:http');
+    const server = createServer((req, res) => res.end(req.headers.host));
+    await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const transport = httpTransport(new URL(`http://[::1]:${port}/`), { connections: 1, timeoutMs: 1000, keptBodyBytes: 1024 });
+    expect((await transport.get('/', true)).body).toBe(`[::1]:${port}`);
+    transport.destroy();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   it('reads an HTTP/1.0 answer and a body framed by the close', async () => {
     const server = await raw((socket, n) => socket.end(n % 2 ? `HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc` : 'HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nuntil close'));
     const transport = httpTransport(server.url, { connections: 1, timeoutMs: 1000, keptBodyBytes: 1024 });
