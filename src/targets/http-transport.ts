@@ -5,23 +5,9 @@
  */
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { HttpAnswer } from './http-response-reader.js';
-import { wireTransport } from './http-wire.js';
+import { wireTransport, type HttpTransport, type TransportOptions } from './http-wire.js';
 
-export interface TransportOptions {
-  /** Connections at most; give the run's concurrency so no request waits for one. */
-  connections: number;
-  /** A request with no byte of its answer for this long fails. */
-  timeoutMs: number;
-  /** The most of a body kept when it is asked for, or when the status is not 200. */
-  keptBodyBytes: number;
-}
-
-export interface HttpTransport {
-  /** GET `path` (after the base URL's own path): the answer, its body kept when `keepBody` (or not 200). */
-  get(path: string, keepBody: boolean): Promise<HttpAnswer>;
-  /** Closes the connections; requests still waiting fail. */
-  destroy(): void;
-}
+export type { HttpTransport, TransportOptions };
 
 export function httpTransport(base: URL, options: TransportOptions): HttpTransport {
   if (base.protocol === 'http:') return wireTransport(base, options);

@@ -12,7 +12,23 @@
  */
 import net from 'node:net';
 import { HttpProtocolError, HttpResponseReader, type HttpAnswer } from './http-response-reader.js';
-import type { HttpTransport, TransportOptions } from './http-transport.js';
+
+/** The transport's options and interface (http-transport.ts re-exports them; they live here so neither file imports the other). */
+export interface TransportOptions {
+  /** Connections at most; give the run's concurrency so no request waits for one. */
+  connections: number;
+  /** A request with no byte of its answer for this long fails. */
+  timeoutMs: number;
+  /** The most of a body kept when it is asked for, or when the status is not 200. */
+  keptBodyBytes: number;
+}
+
+export interface HttpTransport {
+  /** GET `path` (after the base URL's own path): the answer, its body kept when `keepBody` (or not 200). */
+  get(path: string, keepBody: boolean): Promise<HttpAnswer>;
+  /** Closes the connections; requests still waiting fail. */
+  destroy(): void;
+}
 
 /** Each socket's reads land here and are consumed within the read's callback (see reader-socket.ts). */
 const READ_BUFFER_BYTES = 256 * 1024;
