@@ -139,7 +139,8 @@ export class HttpResponseReader {
     const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(lines[0]!);
     if (!statusLine) throw new HttpProtocolError(`status line ${JSON.stringify(lines[0]!.slice(0, 80))}`);
     const status = Number(statusLine[2]);
-    const headers: Record<string, string> = {};
+    // No prototype: a header named `constructor` or `__proto__` is a header like any other.
+    const headers: Record<string, string> = Object.create(null) as Record<string, string>;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
       const colon = line.indexOf(':');

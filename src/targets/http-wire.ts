@@ -138,6 +138,7 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
   function send(connection: Connection, request: Request): void {
     connection.request = request;
     connection.activity = 1;
+    connection.socket.ref();
     connection.socket.write(`GET ${prefix}${request.path}${requestTail}`, 'latin1');
   }
 
@@ -156,7 +157,11 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
     if (connection.closed) return;
     const request = waiting.shift();
     if (request) send(connection, request);
-    else idle.push(connection);
+    else {
+      // An idle connection does not keep the process alive (as Node's agent does with its free sockets).
+      connection.socket.unref();
+      idle.push(connection);
+    }
   }
 
   function retire(connection: Connection): void {

@@ -97,4 +97,32 @@ describe('HttpResponseReader', () => {
     expect(refused(`HTTP/1.1 200 OK\r\nX: ${'y'.repeat(70_000)}`)).toMatch(/a head over 65536 bytes/);
     expect(refused(ok('abc').slice(0, -1), true)).toMatch(/closed in the middle of a response/);
   });
+
+  it('gives the same answers however a stream of responses is cut in three, over views of a buffer overwritten after each read', () => {
+    const wire = Buffer.from(
+      'HTTP/1.1 100 Continue\r\n\r\n' +
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n1\r\n!\r\n0\r\nT: 1\r\n\r\n' +
+      'HTTP/1.1 204 No Content\r\nX: y\r\n\r\n' +
+      'HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope' +
+      'HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n' +
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n' +
+      'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi');
+    const run = (cuts: number[]) => {
+      const answers: HttpAnswer[] = [];
+      const reader = new HttpResponseReader((a) => answers.push(a), () => 100);
+      let from = 0;
+      for (const cut of [...cuts, wire.length]) {
+        const piece = Buffer.alloc(cut - from + 8, 0x55); // a view of a bigger buffer, like the reused one
+        wire.copy(piece, 4, from, cut);
+        reader.feed(piece.subarray(4, 4 + cut - from));
+        piece.fill(0x41);
+        from = cut;
+      }
+      expect(reader.idle).toBe(true);
+      return answers;
+    };
+    const whole = run([]);
+    expect(whole.map((a) => [a.status, a.bytes, a.body, a.keepAlive])).toEqual([[200, 6, 'hello!', true], [204, 0, '', true], [404, 4, 'nope', true], [200, 0, '', true], [200, 0, '', true], [200, 2, 'hi', true]]);
+    for (let i = 1; i < wire.length; i++) for (let j = i; j < wire.length; j++) expect(run([i, j])).toEqual(whole);
+  });
 });

@@ -49,6 +49,8 @@ async function raw(onRequest: (socket: Socket, n: number) => void): Promise<{ ur
 }
 
 const okAnswer = (body: string) => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+/** `p`, or a rejection saying it is still pending after `ms`: a hang fails the test instead of timing it out. */
+const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still pending after ${ms} ms`)), ms))]);
 
 describe('wireTransport', () => {
   it('sends GETs with the base path and Host over at most N keep-alive connections, and counts every body', async () => {
@@ -153,6 +155,121 @@ describe('wireTransport', () => {
     await expect(inFlight).rejects.toThrow(/the HTTP client was closed/);
     await expect(waiting).rejects.toThrow(/the HTTP client was closed/);
     await expect(transport.get('/3', false)).rejects.toThrow(/the HTTP client was closed/);
+  });
+
+  it('closes a connection on an answer to no request (an unsolicited non-200 after a response), and the next GET gets a new one', async () => {
+    const server = await raw((socket, n) => socket.write(okAnswer(`answer ${n}`) + (n === 1 ? 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n' : '')));
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 200, keptBodyBytes: 1024 });
+    expect((await transport.get('/a', true)).body).toBe('answer 1');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Either an answer or a rejection is fine; hanging past its own timeout is not.
+    const b = within(transport.get('/b', true).then((a) => a.body, (e: Error) => e.message), 2000);
+    await expect(b).resolves.toBe('answer 2');
+    transport.destroy();
+  });
+
+  it('never puts a connection back in the pool after a Connection: close answer, whatever bytes follow it', async () => {
+    const server = await raw((socket, n) => socket.write(n === 1
+      ? 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok' + 'HTTP/1.1 500 Oops\r\nContent-Length: 0\r\n\r\n'
+      : okAnswer(`answer ${n}`)));
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 200, keptBodyBytes: 1024 });
+    expect((await transport.get('/a', true)).body).toBe('ok');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect(within(transport.get('/b', true).then((a) => a.body, (e: Error) => e.message), 2000)).resolves.not.toMatch(/still pending/);
+    transport.destroy();
+  });
+
+  it('does not take an extra answer in the same read for the answer to a request waiting for the connection', async () => {
+    const server = await raw((socket, n) => socket.write(okAnswer(`answer ${n}`) + (n === 1 ? okAnswer('not asked for') : '')));
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 1000, keptBodyBytes: 1024 });
+    const [a, b] = await Promise.all([transport.get('/a', true), transport.get('/b', true)]);
+    expect([a.body, b.body]).toEqual(['answer 1', 'answer 2']);
+    transport.destroy();
+  });
+
+  it('does not take part of an extra answer in the same read for the start of the next answer', async () => {
+    const server = await raw((socket, n) => {
+      if (n > 1) return socket.write(okAnswer(`answer ${n}`));
+      socket.write(okAnswer('answer 1') + 'HTTP/1.1 500 Not Asked For\r\nContent-Length: 5\r\n');
+      setTimeout(() => socket.write('\r\nbogus'), 30);
+    });
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 1000, keptBodyBytes: 1024 });
+    const [a, b] = await Promise.all([transport.get('/a', true), transport.get('/b', true)]);
+    expect([a.body, b.body]).toEqual(['answer 1', 'answer 2']);
+    transport.destroy();
+  });
+
+  it('does not time out a slow answer that keeps coming', async () => {
+    const server = await raw((socket) => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+      let sent = 0;
+      const timer = setInterval(() => {
+        socket.write('x');
+        if (++sent === 10) clearInterval(timer);
+      }, 60);
+    });
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 150, keptBodyBytes: 1024 });
+    expect((await transport.get('/slow', true)).body).toBe('x'.repeat(10));
+    transport.destroy();
+  });
+
+  it('sends Host with brackets for an IPv6 address', async () => {
+    const server = createHttpServer((req, res) => res.end(req.headers.host));
+    await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const transport = httpTransport(new URL(`http://[::1]:${port}/`), { connections: 1, timeoutMs: 1000, keptBodyBytes: 1024 });
+    expect((await transport.get('/', true)).body).toBe(`[::1]:${port}`);
+    transport.destroy();
+    servers.push(server);
+  });
+
+  it('reads an HTTP/1.0 answer and a body framed by the close', async () => {
+    const server = await raw((socket, n) => socket.end(n % 2 ? `HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nabc` : 'HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\nuntil close'));
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 1000, keptBodyBytes: 1024 });
+    expect((await transport.get('/a', true)).body).toBe('abc');
+    expect((await transport.get('/b', true)).body).toBe('until close');
+    expect((await transport.get('/c', false)).bytes).toBe(3);
+    transport.destroy();
+  });
+
+  it('times out a silent server after its bound, not before', async () => {
+    const server = await raw(() => {});
+    const transport = httpTransport(server.url, { connections: 1, timeoutMs: 300, keptBodyBytes: 1024 });
+    const t0 = Date.now();
+    await expect(transport.get('/a', false)).rejects.toThrow(/no response within 300 ms/);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(295);
+    // Late by at most a sweep (75 ms here) on an idle machine; a loaded one delays timers further.
+    expect(took).toBeLessThan(5_000);
+    transport.destroy();
+  });
+  it('keeps the process alive only while a GET is in flight, as Node\'s agent does', async () => {
+    const sockets = () => process.getActiveResourcesInfo().filter((type) => type === 'TCPSocketWrap').length;
+    const inFlight: number[] = [];
+    const server = await raw((socket) => {
+      inFlight.push(sockets());
+      socket.write(okAnswer('x'));
+    });
+    const transport = httpTransport(server.url, { ...options, connections: 1 });
+    try {
+      await transport.get('/a', false);
+      const idle = sockets();
+      // While the GET was in flight the client's connection counted; idle in the pool, it does not.
+      expect(inFlight[0]).toBe(idle + 1);
+      await transport.get('/b', false);
+      expect(inFlight[1]).toBe(idle + 1);
+      expect(sockets()).toBe(idle);
+    } finally {
+      transport.destroy();
+    }
+  });
+
+  it('reads headers named like Object.prototype\'s properties as headers', async () => {
+    const server = await raw((socket) => socket.write('HTTP/1.1 200 OK\r\nConstructor: c\r\n__proto__: p\r\nContent-Length: 0\r\n\r\n'));
+    const transport = httpTransport(server.url, options);
+    const { headers } = await transport.get('/', false);
+    expect([headers.constructor, headers.__proto__]).toEqual(['c', 'p']);
+    transport.destroy();
   });
 
   it('speaks https through Node\'s client: the same answers, and the certificate checked', async () => {
