@@ -10,17 +10,17 @@
  * has no tracking) nothing is served from memory: the route works as before.
  */
 import type { ServerResponse } from 'node:http';
+// Imported: the global `performance` is an accessor, looked up through an inline cache on every call.
+import { performance } from 'node:perf_hooks';
 import { expiryOf, NearCache, nearListener, type NearCacheStats, type NearFill } from '../cache/near-cache.js';
 import type { CacheTier, Tracking } from '../cache/tier.js';
+import { rawHeader } from './raw-headers.js';
 import { acceptedEncodings, chooseEncoding, entityTag, notModified, represent, representationBytes, type Representation } from './representation.js';
 import type { Replies } from './replies.js';
-import { serverTimingHeader, type TimingBreakdown } from './server-timing.js';
+import { serverTimingHeader, totalOnlyTimingHeader, type TimingBreakdown } from './server-timing.js';
 
 const KEY_MEMO_LIMIT = 10_000;
 const NOT_IN_USE_AFTER_MS = 5_000;
-
-/** A near hit's Server-Timing up to its total: no queue, no cache round trip, no database. */
-const NEAR_TIMING = `${serverTimingHeader({ queue: 0, cache: 0, db: 0, total: 0 }).replace(/total;dur=.*$/, '')}total;dur=`;
 
 export interface NearReportsDeps {
   cache: CacheTier;
@@ -101,10 +101,10 @@ export class NearReports {
     const nowMs = performance.now();
     const representation = this.near.get(key, nowMs);
     if (representation === undefined) return false;
-    const headers = res.req.headers;
-    const { coding, encoded } = chooseEncoding(representation, acceptedEncodings(headers['accept-encoding']));
-    const timing = NEAR_TIMING + (nowMs - startedMs).toFixed(3);
-    if (notModified(headers['if-none-match'], encoded.etag)) {
+    const raw = res.req.rawHeaders;
+    const { coding, encoded } = chooseEncoding(representation, acceptedEncodings(rawHeader(raw, 'accept-encoding')));
+    const timing = totalOnlyTimingHeader(nowMs - startedMs);
+    if (notModified(rawHeader(raw, 'if-none-match'), encoded.etag)) {
       this.replies.notModified(res, encoded.etag, 'NEAR', timing);
       return true;
     }
@@ -146,7 +146,7 @@ export class NearReports {
  */
 export function sendReport(replies: Replies, res: ServerResponse, body: Buffer, status: string, timing: TimingBreakdown, etag = entityTag(body)): void {
   const header = serverTimingHeader(timing);
-  if (notModified(res.req.headers['if-none-match'], etag)) replies.notModified(res, etag, status, header);
+  if (notModified(rawHeader(res.req.rawHeaders, 'if-none-match'), etag)) replies.notModified(res, etag, status, header);
   else replies.encoded(res, body, 'identity', etag, status, header);
 }
 

@@ -4,6 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+// Imported: the global `performance` is an accessor, looked up through an inline cache on every call.
+import { performance } from 'node:perf_hooks';
 import { DatabaseUnavailable, isUnavailable } from '../db/availability.js';
 import { inSqlStateClass, SQLSTATE_CLASS } from '../db/sqlstate.js';
 import { firstLine, isPostgresError } from '../errors.js';

@@ -4,7 +4,8 @@ import { isLoopback } from '../../src/usecases/report-server.js';
 import { serveOptions } from '../../src/flags/serve-flags.js';
 import { Breaker, DatabaseUnavailable, isUnavailable } from '../../src/db/availability.js';
 import { parseCategory } from '../../src/server/request.js';
-import { serverTimingHeader } from '../../src/server/server-timing.js';
+import { serverTimingHeader, totalOnlyTimingHeader } from '../../src/server/server-timing.js';
+import { rawHeader } from '../../src/server/raw-headers.js';
 import { LATENCY_BUCKETS_SECONDS, ServerMetrics } from '../../src/server/metrics.js';
 import { parseServerTiming } from '../../src/targets/http.js';
 
@@ -45,6 +46,14 @@ describe('Server-Timing', () => {
     const header = serverTimingHeader({ queue: 1.5, cache: 0.25, db: 12.3456, total: 14.1 });
     expect(header).toBe('queue;dur=1.500, cache;dur=0.250, db;dur=12.346, total;dur=14.100');
     expect(parseServerTiming(header)).toEqual({ queue: 1.5, cache: 0.25, db: 12.346, total: 14.1 });
+  });
+
+  it('gives a near hit\'s total-only header, the same text whether kept or made', () => {
+    expect(totalOnlyTimingHeader(0.0374)).toBe('queue;dur=0.000, cache;dur=0.000, db;dur=0.000, total;dur=0.037');
+    expect(totalOnlyTimingHeader(0.0374)).toBe(totalOnlyTimingHeader(0.0371));
+    expect(totalOnlyTimingHeader(0)).toBe('queue;dur=0.000, cache;dur=0.000, db;dur=0.000, total;dur=0.000');
+    expect(totalOnlyTimingHeader(12.3456)).toBe('queue;dur=0.000, cache;dur=0.000, db;dur=0.000, total;dur=12.346');
+    expect(totalOnlyTimingHeader(-0.5)).toBe('queue;dur=0.000, cache;dur=0.000, db;dur=0.000, total;dur=-0.500');
   });
 
   it('parses other servers\' headers: descriptions, quotes, missing dur', () => {
@@ -166,5 +175,16 @@ describe('serve flags', () => {
     expect(() => serveOptions({ ...base, port: '-1' })).toThrow(/--port/);
     expect(() => serveOptions({ ...base, pool: '0' })).toThrow(/--pool '0'/);
     expect(() => serveOptions({ ...base, column: 'a b' })).toThrow(/--column 'a b' is not a valid column name/);
+  });
+});
+
+describe('rawHeader', () => {
+  it('reads a header from the raw list whatever its case, as req.headers would', () => {
+    const raw = ['Host', 'x', 'Accept-Encoding', 'gzip', 'IF-NONE-MATCH', '"a"', 'accept-encoding', 'br', 'Content-Type', 'y'];
+    expect(rawHeader(raw, 'accept-encoding')).toBe('gzip, br');
+    expect(rawHeader(raw, 'if-none-match')).toBe('"a"');
+    expect(rawHeader(raw, 'content-length')).toBeUndefined();
+    expect(rawHeader(['Content-Length', '0'], 'content-length')).toBe('0');
+    expect(rawHeader([], 'host')).toBeUndefined();
   });
 });
