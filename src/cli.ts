@@ -1,4 +1,6 @@
 /** CLI entry: the commander program; registers the commands and turns every outcome into an exit code and one line. */
+// First, so it runs before anything else in the process uses nextTick much (see tick-shape.ts).
+import './tick-shape.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { COMMAND_NAMES, COMMAND_SUMMARIES, type CommandName } from './command-list.js';
