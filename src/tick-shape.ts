@@ -28,7 +28,7 @@ hook.enable();
 process.nextTick(() => undefined);
 hook.disable();
 
-/** Whether an entry is held (for tests). */
-export function tickShapeHeld(): boolean {
-  return held !== undefined;
+/** The entry held, if one was (for tests: new entries must share its hidden class). */
+export function heldTickEntry(): object | undefined {
+  return held;
 }

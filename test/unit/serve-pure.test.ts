@@ -188,10 +188,3 @@ describe('rawHeader', () => {
     expect(rawHeader([], 'host')).toBeUndefined();
   });
 });
-
-describe('tick-shape', () => {
-  it('holds one of node\'s nextTick entries once imported', async () => {
-    const { tickShapeHeld } = await import('../../src/tick-shape.js');
-    expect(tickShapeHeld()).toBe(true);
-  });
-});
