@@ -5,7 +5,7 @@
  */
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { HttpAnswer } from './http-response-reader.js';
-import { wireTransport, type HttpTransport, type TransportOptions } from './http-wire.js';
+import { pathPrefix, socketHostname, wireTransport, type HttpTransport, type TransportOptions } from './http-wire.js';
 
 export type { HttpTransport, TransportOptions };
 
@@ -17,8 +17,8 @@ export function httpTransport(base: URL, options: TransportOptions): HttpTranspo
 
 function nodeHttpsTransport(base: URL, options: TransportOptions): HttpTransport {
   const agent = new HttpsAgent({ keepAlive: true, maxSockets: options.connections, maxFreeSockets: options.connections, scheduling: 'fifo' });
-  const prefix = base.pathname.replace(/\/+$/, '');
-  const common = { agent, protocol: base.protocol, hostname: base.hostname.replace(/^\[|\]$/g, ''), port: base.port || 443, timeout: options.timeoutMs };
+  const prefix = pathPrefix(base);
+  const common = { agent, protocol: base.protocol, hostname: socketHostname(base), port: base.port || 443, timeout: options.timeoutMs };
   return {
     get: (path, keepBody) => new Promise<HttpAnswer>((resolve, reject) => {
       const req = httpsRequest({ ...common, path: prefix + path, method: 'GET' }, (res) => {

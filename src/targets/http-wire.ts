@@ -30,6 +30,16 @@ export interface HttpTransport {
   destroy(): void;
 }
 
+/** What every request's path starts with: the base URL's own path, without its trailing slashes. */
+export function pathPrefix(base: URL): string {
+  return base.pathname.replace(/\/+$/, '');
+}
+
+/** The host to connect to: an IPv6 address without the brackets a URL writes it in. */
+export function socketHostname(base: URL): string {
+  return base.hostname.replace(/^\[|\]$/g, '');
+}
+
 /** Each socket's reads land here and are consumed within the read's callback (see reader-socket.ts). */
 const READ_BUFFER_BYTES = 256 * 1024;
 
@@ -62,9 +72,9 @@ class Connection {
 }
 
 export function wireTransport(base: URL, options: TransportOptions): HttpTransport {
-  const hostname = base.hostname.replace(/^\[|\]$/g, '');
+  const hostname = socketHostname(base);
   const port = Number(base.port || 80);
-  const prefix = base.pathname.replace(/\/+$/, '');
+  const prefix = pathPrefix(base);
   const requestTail = ` HTTP/1.1\r\nHost: ${base.host}\r\nAccept: */*\r\n\r\n`;
   const readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
   const idle: Connection[] = [];

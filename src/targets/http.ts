@@ -7,6 +7,7 @@
  */
 import type { Operation, Target } from '../measure/target.js';
 import { httpTransport } from './http-transport.js';
+import { pathPrefix } from './http-wire.js';
 
 export type HttpRoute = 'slow' | 'fast';
 
@@ -125,7 +126,7 @@ export interface HttpClientOptions {
 
 export function httpClient(options: HttpClientOptions): HttpClient {
   const base = new URL(options.baseUrl);
-  const prefix = base.pathname.replace(/\/+$/, '');
+  const prefix = pathPrefix(base);
   const transport = httpTransport(base, { connections: options.connections, timeoutMs: options.timeoutMs ?? 30_000, keptBodyBytes: KEPT_BODY_LIMIT });
 
   let sums: Record<string, number> = {};
