@@ -101,6 +101,11 @@ export interface ServerTimingRecord {
    * execution, one GET per read statement); absent: an operation is one response, and its mean is it.
    */
   clientMeanMs?: number;
+  /**
+   * GETs the client sent a second time because the server closed a reused keep-alive connection
+   * as the GET went out (each still one response, its latency spanning both sends); absent when none.
+   */
+  resent?: number;
 }
 
 /**
@@ -558,7 +563,8 @@ export function combineServerTiming(parts: readonly ServerTimingRecord[]): Serve
   for (const field of Object.keys(weighted)) meanMs[field] = weights[field]! > 0 ? weighted[field]! / weights[field]! : 0;
   const clientMeanMs = parts.every((t) => t.clientMeanMs !== undefined) && responses > 0
     ? sum(parts, (t) => t.clientMeanMs! * t.responses) / responses : undefined;
-  return { responses, meanMs, xCache, ...(clientMeanMs !== undefined ? { clientMeanMs } : {}) };
+  const resent = sum(parts, (t) => t.resent ?? 0);
+  return { responses, meanMs, xCache, ...(clientMeanMs !== undefined ? { clientMeanMs } : {}), ...(resent > 0 ? { resent } : {}) };
 }
 
 /**

@@ -84,7 +84,8 @@ function timingLine(p: PathResult): string {
   const totalMs = t.meanMs['total'];
   const outside = totalMs === undefined ? '' : `, ${formatMsFromUs(Math.max(0, clientUs - totalMs * 1000))} ms outside the handler`;
   const xCache = Object.entries(t.xCache).map(([status, count]) => `${status} ${formatInt(count)}`).join(', ') || 'none';
-  return `c=${runConcurrency(p)}: ${server} ms; client mean ${formatMsFromUs(clientUs)} ms${outside} · X-Cache ${xCache} of ${formatInt(t.responses)} responses`;
+  const resent = t.resent ? ` · ${formatInt(t.resent)} sent again after the server closed a keep-alive connection (their latency spans both sends)` : '';
+  return `c=${runConcurrency(p)}: ${server} ms; client mean ${formatMsFromUs(clientUs)} ms${outside} · X-Cache ${xCache} of ${formatInt(t.responses)} responses${resent}`;
 }
 
 /** What the plans are of: the report, or (bench --workload) a read statement of the script, with its values. */

@@ -16,11 +16,10 @@
  */
 import { reportKey } from '../cache/report-cache.js';
 import type { CacheStats, CacheTier } from '../cache/tier.js';
-import type { ServerTimingRecord } from '../measure/result.js';
 import type { Target } from '../measure/target.js';
 import { fillReports } from './cache-fill.js';
 import { verifyCacheOutcome } from './cache-check.js';
-import { httpTarget, type HttpRoute, type HttpTarget } from './http.js';
+import { httpTarget, serverTimingRecord, type HttpRoute, type HttpTarget } from './http.js';
 import type { BenchPath, PathContext, RunFindings } from './path.js';
 
 export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
@@ -94,8 +93,7 @@ export function httpPath(context: PathContext, route: HttpRoute): BenchPath {
     async findings(): Promise<RunFindings> {
       if (!current) return { notes: [], flags: [] };
       const timing = current.serverTiming();
-      const record: ServerTimingRecord = { responses: timing.responses, meanMs: timing.meansMs, xCache: timing.xCache };
-      const findings: RunFindings = { serverTiming: record, notes: [], flags: [] };
+      const findings: RunFindings = { serverTiming: serverTimingRecord(timing), notes: [], flags: [] };
       if (route === 'fast') await checkHits(timing.xCache, findings);
       if (warmNote) {
         findings.notes.push(warmNote);

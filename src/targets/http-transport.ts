@@ -45,6 +45,8 @@ function nodeHttpsTransport(base: URL, options: TransportOptions): HttpTransport
       req.on('error', reject);
       req.end();
     }),
+    // Node's client sends a request once: a keep-alive race fails it (ECONNRESET, socket hang up).
+    resent: () => 0,
     destroy: () => agent.destroy(),
   };
 }

@@ -8,7 +8,9 @@
  * Keep-alive races: a server closes an idle connection when it likes (Node's default is after 5 s),
  * and a GET written just then is answered by the close, not a response. Such a GET, on a reused
  * connection with nothing of its answer read, is sent again once on a new connection, as browsers
- * do: a GET has no effect to repeat.
+ * do: a GET has no effect to repeat. Each such GET is counted (`resent`), and the run's report says
+ * how many there were: their latency spans both sends, and a server that crashed at that moment
+ * would otherwise go unnoticed.
  */
 import net from 'node:net';
 import { HttpProtocolError, HttpResponseReader, type HttpAnswer } from './http-response-reader.js';
@@ -26,6 +28,13 @@ export interface TransportOptions {
 export interface HttpTransport {
   /** GET `path` (after the base URL's own path): the answer, its body kept when `keepBody` (or not 200). */
   get(path: string, keepBody: boolean): Promise<HttpAnswer>;
+  /**
+   * GETs sent a second time after a keep-alive race, since the transport was made (whether or not
+   * the second send was answered). Each is one request to the caller, whose latency spans both
+   * sends; a count above zero says the server closed connections under load (keepAliveTimeout, a
+   * proxy, a crash), which the run must not hide.
+   */
+  resent(): number;
   /** Closes the connections; requests still waiting fail. */
   destroy(): void;
 }
@@ -81,6 +90,7 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
   const all = new Set<Connection>();
   const waiting: Request[] = [];
   let destroyed = false;
+  let resent = 0;
 
   const sweepMs = Math.max(10, Math.min(1000, Math.floor(options.timeoutMs / 4)));
   const sweep = setInterval(() => {
@@ -200,6 +210,7 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
     if (!request) return;
     if (race && !destroyed) {
       request.retried = true;
+      resent++;
       dispatch(request);
     } else request.reject(error);
   }
@@ -223,6 +234,7 @@ export function wireTransport(base: URL, options: TransportOptions): HttpTranspo
         dispatch({ path, keepBytes: keepBody ? options.keptBodyBytes : 0, resolve, reject, retried: false });
       });
     },
+    resent: () => resent,
     destroy() {
       destroyed = true;
       clearInterval(sweep);

@@ -5,6 +5,7 @@
  * latency the runner measures, the target sums the server's own `Server-Timing` breakdown
  * (queue, cache, db, total) so a report can show where the time went on the server.
  */
+import type { ServerTimingRecord } from '../measure/result.js';
 import type { Operation, Target } from '../measure/target.js';
 import { httpTransport } from './http-transport.js';
 import { pathPrefix } from './http-wire.js';
@@ -61,6 +62,22 @@ export interface ServerTimingSummary {
   xCache: Record<string, number>;
   /** Body bytes received. */
   bodyBytes: number;
+  /** GETs sent a second time after the server closed a reused keep-alive connection (http-wire.ts). */
+  resent: number;
+}
+
+/**
+ * The summary as a path's result records it; `clientMeanMs` when an operation is several responses.
+ * `resent` only when there were any, so a run without them records what it always did.
+ */
+export function serverTimingRecord(summary: ServerTimingSummary, clientMeanMs?: number): ServerTimingRecord {
+  return {
+    responses: summary.responses,
+    meanMs: summary.meansMs,
+    xCache: summary.xCache,
+    ...(clientMeanMs !== undefined ? { clientMeanMs } : {}),
+    ...(summary.resent > 0 ? { resent: summary.resent } : {}),
+  };
 }
 
 export interface HttpTarget extends Target {
@@ -134,6 +151,8 @@ export function httpClient(options: HttpClientOptions): HttpClient {
   let xCache: Record<string, number> = {};
   let responses = 0;
   let bodyBytes = 0;
+  /** The transport's resent count when the summary was last reset. */
+  let resentBefore = 0;
 
   return {
     async health() {
@@ -182,7 +201,7 @@ export function httpClient(options: HttpClientOptions): HttpClient {
     serverTiming() {
       const meansMs: Record<string, number> = {};
       for (const name in sums) meansMs[name] = sums[name]! / counts[name]!;
-      return { responses, sumsMs: { ...sums }, meansMs, xCache: { ...xCache }, bodyBytes };
+      return { responses, sumsMs: { ...sums }, meansMs, xCache: { ...xCache }, bodyBytes, resent: transport.resent() - resentBefore };
     },
 
     resetServerTiming() {
@@ -191,6 +210,7 @@ export function httpClient(options: HttpClientOptions): HttpClient {
       xCache = {};
       responses = 0;
       bodyBytes = 0;
+      resentBefore = transport.resent();
     },
 
     destroy() {

@@ -17,7 +17,7 @@
 import { summarize } from '../measure/histogram.js';
 import type { Target } from '../measure/target.js';
 import { servedStatementName, statementSignature, type Script, type ScriptStatement, type Step } from '../workload/pgbench/index.js';
-import { httpClient, HttpStatusError, type HttpClient, type HttpRoute } from './http.js';
+import { httpClient, HttpStatusError, serverTimingRecord, type HttpClient, type HttpRoute } from './http.js';
 import type { BenchPath, RunFindings } from './path.js';
 import type { WorkloadContext } from './workload-context.js';
 import { NOT_SENT, runSteps, sqlstateOf, workloadPlanner, WorkloadStats } from './workload-execution.js';
@@ -140,7 +140,7 @@ export function workloadHttpPath(context: WorkloadContext, route: HttpRoute): Be
         const timed = stats.statements.flat().filter((s) => s.ops > 0);
         const responses = timed.reduce((total, s) => total + s.ops, 0);
         const clientMeanMs = responses ? timed.reduce((total, s) => total + summarize(s.histogram).meanUs * s.ops, 0) / responses / 1000 : 0;
-        findings.serverTiming = { responses: timing.responses, meanMs: timing.meansMs, xCache: timing.xCache, clientMeanMs };
+        findings.serverTiming = serverTimingRecord(timing, clientMeanMs);
       }
       return findings;
     },

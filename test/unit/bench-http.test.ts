@@ -178,6 +178,12 @@ describe('Server-Timing records', () => {
     expect(merged.paths[0]!.serverTiming).toEqual({ responses: 2, meanMs: { queue: 0, cache: 0.1875, db: 0, total: 0.375 }, xCache: { HIT: 2 } });
     expect(foldTrials([pathOf('seq', [1])])[0]!.serverTiming).toBeUndefined();
   });
+
+  it('add up the GETs sent again, and record none when there were none', () => {
+    const resent = (n: number) => ({ ...timing(1, 1, { HIT: 1 }), resent: n });
+    expect(combineServerTiming([resent(2), timing(1, 1, { HIT: 1 }), resent(3)]).resent).toBe(5);
+    expect(combineServerTiming([timing(1, 1, { HIT: 1 }), timing(1, 1, { HIT: 1 })])).not.toHaveProperty('resent');
+  });
 });
 
 describe('reports with HTTP paths', () => {
@@ -206,6 +212,13 @@ describe('reports with HTTP paths', () => {
       '- `http-slow` c=1: queue 0 · cache 5.25 · db 0 · total 10.5 ms');
     expect(JSON.parse(renderReport('json', report)).paths.map((p: { serverTiming?: ServerTimingRecord }) => p.serverTiming?.responses))
       .toEqual([undefined, 2, 2]);
+  });
+
+  it('say how many GETs were sent again after a keep-alive close', () => {
+    const raced = pathOf('http-fast', [400, 600], { kind: 'http', serverTiming: { ...timing(2, 0.3, { HIT: 2 }), resent: 1 } });
+    const withRace = resultOf([seq, raced]);
+    expect(renderReport('table', { result: withRace, comparisons: compareResult(withRace) })).toContain(
+      '· X-Cache HIT 2 of 2 responses · 1 sent again after the server closed a keep-alive connection (their latency spans both sends)\n');
   });
 
   it('leave the tables of a run without HTTP paths unchanged', () => {

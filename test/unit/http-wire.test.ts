@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { httpClient } from '../../src/targets/http.js';
 import { httpTransport } from '../../src/targets/http-transport.js';
 
 const servers: (HttpServer | NetServer)[] = [];
@@ -91,9 +92,27 @@ describe('wireTransport', () => {
     });
     const transport = httpTransport(server.url, { ...options, connections: 1 });
     expect((await transport.get('/a', true)).body).toBe('answer 1');
+    expect(transport.resent()).toBe(0);
     expect((await transport.get('/b', true)).body).toBe('answer 3');
     expect(server.connections()).toBe(2);
+    // Counted, so that a run can say so: the GET's latency spans both sends.
+    expect(transport.resent()).toBe(1);
     transport.destroy();
+  });
+
+  it('counts the GETs sent again in the client summary, from its last reset', async () => {
+    // Every second request meets a close: each GET after the first is a keep-alive race, sent again.
+    const server = await raw((socket, n) => (n % 2 === 0 ? socket.destroy() : socket.write(`HTTP/1.1 200 OK\r\nX-Cache: HIT\r\nContent-Length: 2\r\n\r\nok`)));
+    const client = httpClient({ baseUrl: server.url.href, connections: 1 });
+    await client.exchange('/a');
+    await client.exchange('/b');
+    expect(client.serverTiming()).toMatchObject({ responses: 2, xCache: { HIT: 2 }, resent: 1 });
+    client.resetServerTiming();
+    expect(client.serverTiming().resent).toBe(0);
+    await client.exchange('/c');
+    await client.exchange('/d');
+    expect(client.serverTiming()).toMatchObject({ responses: 2, resent: 2 });
+    client.destroy();
   });
 
   it('fails a GET once the retry meets a close too, and a GET on a fresh connection at once', async () => {
@@ -104,6 +123,8 @@ describe('wireTransport', () => {
     expect(server.connections()).toBe(2);
     await expect(transport.get('/c', false)).rejects.toThrow(/socket hang up/);
     expect(server.connections()).toBe(3);
+    // /b was sent a second time (and failed); /c, on a fresh connection, was not.
+    expect(transport.resent()).toBe(1);
     transport.destroy();
   });
 

@@ -52,7 +52,7 @@ describe('httpTarget', () => {
     expect(timing.sumsMs).toEqual({ queue: 0, cache: 21, db: 10, total: 27 });
     expect(timing.meansMs).toEqual({ queue: 0, cache: 3.5, db: 10 / 6, total: 4.5 });
     target.resetServerTiming();
-    expect(target.serverTiming()).toEqual({ responses: 0, sumsMs: {}, meansMs: {}, xCache: {}, bodyBytes: 0 });
+    expect(target.serverTiming()).toEqual({ responses: 0, sumsMs: {}, meansMs: {}, xCache: {}, bodyBytes: 0, resent: 0 });
     await target.teardown!();
   });
 
