@@ -83,14 +83,12 @@ try {
   // The floor reads DATABASE_URL only; perfbench finds the same server through it.
   if (target.mode === 'embedded' || !env.DATABASE_URL) env.DATABASE_URL = databaseUrl(target);
   const listArgs = [BIN, 'index', 'list'];
-  let listed = 'products';
   const hasProducts = (await admin.query("SELECT to_regclass('products') IS NOT NULL AS present")).rows[0].present as boolean;
+  const listed = hasProducts ? 'products' : `perfbench_startup_${randomBytes(3).toString('hex')}`;
   if (!hasProducts) {
-    listed = `perfbench_startup_${randomBytes(3).toString('hex')}`;
-    const scratch = listed;
-    await admin.query(`CREATE TABLE ${scratch} (id int PRIMARY KEY, category text)`);
-    runtime.defer(async () => void (await admin.query(`DROP TABLE IF EXISTS ${scratch}`)));
-    listArgs.push('--table', scratch);
+    await admin.query(`CREATE TABLE ${listed} (id int PRIMARY KEY, category text)`);
+    runtime.defer(async () => void (await admin.query(`DROP TABLE IF EXISTS ${listed}`)));
+    listArgs.push('--table', listed);
   }
   const commands: Command[] = [
     { label: 'node -e 0', args: ['-e', '0'], wallMs: [], cpuMs: [] },
