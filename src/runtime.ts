@@ -2,8 +2,9 @@
 import type pg from 'pg';
 import type { CacheTier } from './cache/tier.js';
 import type { Config, RedisConfig } from './config.js';
-import type { ConnectionTarget } from './db/connection.js';
+import { connectionError, type ConnectionTarget } from './db/connection-target.js';
 import type { EmbeddedPostgres } from './db/embedded-postgres.js';
+import type { SqlSession } from './db/lean-session.js';
 import { sql } from './db/sql.js';
 import type { Output } from './output.js';
 
@@ -16,7 +17,7 @@ export class Runtime {
   private readonly cleanups: Array<() => Promise<void>> = [];
   private databaseTarget?: Promise<ConnectionTarget>;
   private cacheTier?: Promise<CacheTier>;
-  private clientAhead?: Promise<pg.Client>;
+  private catalogSession?: Promise<SqlSession>;
   /** Set once the embedded PostgreSQL runs (for doctor). */
   embedded?: EmbeddedPostgres;
   /**
@@ -53,33 +54,49 @@ export class Runtime {
     return embedded.target;
   }
 
-  /** One connected client, closed by `close()`: the one connectAhead() started, if it did. */
+  /** One connected client, closed by `close()`. */
   async client(): Promise<pg.Client> {
-    const ahead = this.clientAhead;
-    this.clientAhead = undefined;
-    return ahead ?? this.connect({ readOnly: false });
+    const { connectClient } = await import('./db/connection.js');
+    const client = await connectClient(await this.database(), this.config.connectTimeoutMs);
+    this.defer(() => client.end().catch(() => undefined));
+    return client;
   }
 
   /**
-   * Starts connecting the client the next client() call returns, so that the server starting the
-   * session (about 20 ms on a local server) overlaps with the loading of the command's modules.
-   * `readOnly`: the command only reads on it, so close() does not wait for the server to end the
-   * session (closeReadOnlyClient). A failure is the next client() call's to report. Resolves once
-   * the driver is loaded and the connection under way: imports the command starts after that load
-   * while the server answers (started together, cli-table3 was sometimes evaluated first, and the
-   * socket opened that much later).
+   * The session of a command that only reads the catalog and ends (`index list`), connecting from
+   * the first call: perfbench's own lean session (lean-session.ts) when it speaks what the target
+   * needs, else a node-postgres client. Either way close() does not wait for the server to end it
+   * (an idle read-only session holds nothing another one could wait on).
    */
-  async connectAhead(options: { readOnly: boolean }): Promise<void> {
-    if (this.clientAhead) return;
-    this.clientAhead = this.connect(options);
-    this.clientAhead.catch(() => undefined);
-    await import('./db/connection.js').catch(() => undefined);
+  catalog(): Promise<SqlSession> {
+    this.catalogSession ??= this.openCatalog();
+    return this.catalogSession;
   }
 
-  private async connect(options: { readOnly: boolean }): Promise<pg.Client> {
+  /**
+   * Starts catalog() and resolves once its connection is under way, so that the server starting the
+   * session (about 20 ms on a local server) overlaps with the loading of the command's modules
+   * (started together, they were sometimes evaluated first, and the socket opened that much later).
+   * A failure is the next catalog() call's to report.
+   */
+  async catalogAhead(): Promise<void> {
+    this.catalog().catch(() => undefined);
+    await import('./db/lean-session.js').catch(() => undefined);
+  }
+
+  private async openCatalog(): Promise<SqlSession> {
+    const target = await this.database();
+    const { LeanUnsupported, openLeanSession } = await import('./db/lean-session.js');
+    try {
+      const session = await openLeanSession(target, this.config.connectTimeoutMs);
+      this.defer(async () => session.close());
+      return session;
+    } catch (error) {
+      if (!(error instanceof LeanUnsupported)) throw connectionError(error, target, this.config.connectTimeoutMs);
+    }
     const { closeReadOnlyClient, connectClient } = await import('./db/connection.js');
-    const client = await connectClient(await this.database(), this.config.connectTimeoutMs);
-    this.defer(() => (options.readOnly ? closeReadOnlyClient(client) : client.end().catch(() => undefined)));
+    const client = await connectClient(target, this.config.connectTimeoutMs);
+    this.defer(() => closeReadOnlyClient(client));
     return client;
   }
 
@@ -167,9 +184,8 @@ export class Runtime {
 
   /** Runs every cleanup, newest first; one failing does not stop the others. */
   async close(): Promise<void> {
-    // A client connectAhead() started and nobody took (the command failed first) is closed too.
-    await this.clientAhead?.catch(() => undefined);
-    this.clientAhead = undefined;
+    // A session catalogAhead() started and nobody took (the command failed first) is closed too.
+    await this.catalogSession?.catch(() => undefined);
     while (this.cleanups.length > 0) {
       const cleanup = this.cleanups.pop()!;
       try {

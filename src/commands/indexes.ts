@@ -74,9 +74,9 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', '\nExample:\n  perfbench index list --table products')
     .action((flags: { table: string }) => context.run(async (runtime) => {
       const table = tableIdentifier(flags.table);
-      // In the order the work can start: the connection (the server starts the session), the use
-      // case (its queries go out), and the reporter (cli-table3), which loads while they run.
-      await runtime.connectAhead({ readOnly: true });
+      // In the order the work can start: the session (the server starts it), the use case (its
+      // queries go out), and the reporter (cli-table3), which loads while they run.
+      await runtime.catalogAhead();
       const { indexList } = await import('../usecases/indexes.js');
       const [indexes, { renderIndexList }] = await Promise.all([indexList(runtime, table), import('../report/index-text.js')]);
       runtime.out.data(renderIndexList(table, indexes));

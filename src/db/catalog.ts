@@ -5,6 +5,7 @@
  * schema. A name that misses only by letter case gets an error that shows how to quote it.
  */
 import type pg from 'pg';
+import type { SqlSession } from './lean-session.js';
 import { usageError } from '../errors.js';
 import { catalogIdentifier, columnIdentifier, shellWord, type Identifier } from '../workload/identifiers.js';
 import { sql } from './sql.js';
@@ -19,14 +20,14 @@ export interface ResolvedColumn extends Identifier {
  * when nothing matches. `text` stays as the user wrote it, for messages; printed commands use
  * `qualifiedText`.
  */
-export async function findTable(client: pg.ClientBase, table: Identifier): Promise<Identifier | undefined> {
+export async function findTable(client: SqlSession, table: Identifier): Promise<Identifier | undefined> {
   const result = await client.query<{ schema: string; name: string }>(sql('table-resolve'), [table.sql]);
   const row = result.rows[0];
   return row ? { ...catalogIdentifier(row.schema, row.name), text: table.text } : undefined;
 }
 
 /** The table schema-qualified, or a one-line usage error (with the quoting of a case variant, if one exists). */
-export async function resolveTable(client: pg.ClientBase, table: Identifier, hint: string): Promise<Identifier> {
+export async function resolveTable(client: SqlSession, table: Identifier, hint: string): Promise<Identifier> {
   const found = await findTable(client, table);
   if (found) return found;
   const variants = await client.query<{ schema: string; name: string }>(sql('table-case-variants'), [table.name, table.schema ?? null]);

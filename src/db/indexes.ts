@@ -1,5 +1,6 @@
 /** Database adapter: the filter column's index: list, add (with its ownership mark), drop. */
 import type pg from 'pg';
+import type { SqlSession } from './lean-session.js';
 import { usageError } from '../errors.js';
 import { quote, type Identifier } from '../workload/identifiers.js';
 import { resolveColumn, resolveTable, type ResolvedColumn } from './catalog.js';
@@ -25,7 +26,7 @@ export interface IndexInfo {
 }
 
 /** Every index of an existing table (see requireTable). */
-export async function listIndexes(client: pg.ClientBase, table: Identifier): Promise<IndexInfo[]> {
+export async function listIndexes(client: SqlSession, table: Identifier): Promise<IndexInfo[]> {
   const result = await client.query(sql('table-indexes'), [table.sql]);
   return result.rows.map((row) => ({
     name: row.name,
@@ -55,7 +56,7 @@ export function defaultIndexName(table: Identifier, column: Identifier, method: 
 }
 
 /** The table, schema-qualified as the catalog has it; a one-line usage error when it is missing. */
-export async function requireTable(client: pg.ClientBase, table: Identifier): Promise<Identifier> {
+export async function requireTable(client: SqlSession, table: Identifier): Promise<Identifier> {
   return resolveTable(client, table, 'run `perfbench seed` first, or pass --table with an existing table');
 }
 

@@ -6,6 +6,7 @@
  * sql/run-*.sql and sql/index-intent*.sql, each saying why it exists.
  */
 import type pg from 'pg';
+import type { SqlSession } from './lean-session.js';
 import { isPostgresError } from '../errors.js';
 import { quote, type Identifier } from '../workload/identifiers.js';
 import { sql } from './sql.js';
@@ -44,7 +45,7 @@ export async function ensureRunMetadata(client: pg.ClientBase): Promise<boolean>
 }
 
 /** Whether the intents table exists (reading commands never create it). */
-export async function hasIntents(client: pg.ClientBase): Promise<boolean> {
+export async function hasIntents(client: SqlSession): Promise<boolean> {
   return (await client.query<{ intents: boolean }>(sql('run-metadata-state'))).rows[0]!.intents;
 }
 
@@ -138,7 +139,7 @@ export async function forgetIntent(client: pg.ClientBase, schema: string, index:
 }
 
 /** The recorded indexes of the table (none when the bookkeeping does not exist). */
-export async function readIntents(client: pg.ClientBase, table: Identifier): Promise<IndexIntent[]> {
+export async function readIntents(client: SqlSession, table: Identifier): Promise<IndexIntent[]> {
   if (!(await hasIntents(client))) return [];
   const result = await client.query(sql('index-intents-read'), [table.sql]);
   return result.rows.map((row) => ({

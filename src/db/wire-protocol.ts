@@ -165,7 +165,7 @@ function cstring(buffer: Buffer, start: number, end: number): string {
 }
 
 /** An ErrorResponse body: (one-byte code, NUL-terminated text)* then a NUL. */
-function errorFields(buffer: Buffer, start: number, end: number): ErrorFields {
+export function errorFields(buffer: Buffer, start: number, end: number): ErrorFields {
   const fields: ErrorFields = {};
   let at = start;
   while (at < end && buffer[at] !== 0) {

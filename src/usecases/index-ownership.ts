@@ -17,7 +17,6 @@
  */
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import { connectClient } from '../db/connection.js';
 import {
   addIndex, defaultIndexName, dropIndexes, dropIndexNamed, listIndexes, requireColumn,
   type AddIndexOutcome, type AddIndexRequest, type IndexInfo,
@@ -173,6 +172,8 @@ export async function dropRunIndex(runtime: Runtime, filter: FilterTarget, index
     `the next perfbench bench on ${table.text}, or \`perfbench index drop --table ${table.text}\`, removes it`);
   let client: pg.Client;
   try {
+    // Loaded here: `index list` shares this module and never loads node-postgres (lean-session.ts).
+    const { connectClient } = await import('../db/connection.js');
     client = await connectClient(await runtime.database(), runtime.config.connectTimeoutMs);
   } catch (error) {
     throw giveUp(error);

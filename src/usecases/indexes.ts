@@ -66,7 +66,7 @@ export async function indexDrop(runtime: Runtime, request: DropIndexRequest, loc
  * says which indexes a crashed run left (bench or `index drop` settles them).
  */
 export async function indexList(runtime: Runtime, table: Identifier): Promise<IndexInfo[]> {
-  const client = await runtime.client();
+  const client = await runtime.catalog();
   const resolved = await requireTable(client, table);
   const intents = await readIntents(client, resolved);
   for (const line of orphanNotes(intents, resolved)) runtime.out.say(line);

@@ -17,7 +17,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
-import { connectClient } from '../db/connection.js';
 import {
   ensureRunMetadata, forgetRunHolder, readRunHolder, recordRunHolder, releaseRunLock, tableKey, tryRunLock,
   type RunHolder, type RunOwner,
@@ -64,6 +63,8 @@ export function newRunOwner(command: string): RunOwner {
  */
 export async function acquireTableLease(runtime: Runtime, table: Identifier, command: string, lock: LockOptions, talk: LeaseTalk,
   mode: LeaseMode = 'exclusive'): Promise<TableLease> {
+  // Loaded here: `index list` shares this module and never loads node-postgres (lean-session.ts).
+  const { connectClient } = await import('../db/connection.js');
   const session = await connectClient(await runtime.database(), runtime.config.connectTimeoutMs);
   let lost = false;
   session.on('error', () => void (lost = true));

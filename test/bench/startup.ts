@@ -12,19 +12,23 @@
  * run at it, so the figure is start-up and not a server boot. Without a `products` table it lists a
  * scratch table of its own, dropped at the end.
  *
- * Beside them, the floor under `index list` (startup-floor.mjs): the same catalog query and table
- * from a script that loads only pg and cli-table3, what any command on perfbench's stack pays. The
- * difference is perfbench's own share (commander, its configuration and modules).
+ * Beside them, the floor under `index list` (startup-floor.mjs): the same catalog queries from a
+ * script that loads only the lean session index list connects with, and prints plain lines: Node.js,
+ * the server and a minimal client, no CLI. The difference is perfbench's own share (commander, its
+ * configuration and modules, cli-table3). And the server's part alone, timed from this process: a
+ * fresh session's start, then those queries on it (a new backend reads its catalog caches cold).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { loadConfig } from '../../src/config.js';
+import type { ConnectionTarget } from '../../src/db/connection-target.js';
+import { openLeanSession, type LeanSession } from '../../src/db/lean-session.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
 import { BIN, ensureBuilt, ROOT } from './built-cli.js';
 
-/** The floor under `index list`: only pg, the catalog query and cli-table3 (see the comment above). */
+/** The floor under `index list`: Node.js, the lean session and the server, no CLI (see the comment above). */
 const FLOOR = new URL('./startup-floor.mjs', import.meta.url).pathname;
 
 const RUNS = Number(process.env.RUNS ?? 30);
@@ -74,6 +78,23 @@ function databaseUrl(target: { host: string; port: number; user: string; passwor
   return `postgres://${encodeURIComponent(target.user)}${password}@${host}:${target.port}/${encodeURIComponent(target.database)}`;
 }
 
+/** The server's part of index list, timed from this process: a fresh session's start, then the command's queries on it. */
+async function serverPart(target: ConnectionTarget, table: string): Promise<{ startMs: number; queriesMs: number }> {
+  const { catalogQueries } = await import(FLOOR) as { catalogQueries: (session: LeanSession, table: string) => Promise<unknown[]> };
+  const starts: number[] = [];
+  const queries: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const started = performance.now();
+    const session = await openLeanSession(target, 10_000);
+    const connected = performance.now();
+    await catalogQueries(session, table);
+    queries.push(performance.now() - connected);
+    starts.push(connected - started);
+    session.close();
+  }
+  return { startMs: median(starts), queriesMs: median(queries) };
+}
+
 const runtime = new Runtime(loadConfig({ flags: {}, env: process.env, cwd: process.cwd() }), terminalOutput());
 try {
   ensureBuilt();
@@ -94,7 +115,7 @@ try {
     { label: 'node -e 0', args: ['-e', '0'], wallMs: [], cpuMs: [] },
     { label: 'perfbench --help', args: [BIN, '--help'], wallMs: [], cpuMs: [] },
     { label: `perfbench index list${hasProducts ? '' : ' (scratch table)'}`, args: listArgs, wallMs: [], cpuMs: [] },
-    { label: 'floor: pg + the query + cli-table3', args: [FLOOR, listed], wallMs: [], cpuMs: [] },
+    { label: 'floor: Node.js + the server, no CLI', args: [FLOOR, JSON.stringify(target), listed], wallMs: [], cpuMs: [] },
   ];
   const [node, , list, floor] = commands as [Command, Command, Command, Command];
   // One untimed run each: the first spawn pays for cold file caches.
@@ -120,8 +141,10 @@ try {
     console.log(command === node ? cells : `${cells}   ${(wall / limit).toFixed(2)}x the target${command === floor ? '' : `: ${wall <= limit ? 'PASS' : 'MISS'}`}`);
   }
   const own = median(list.wallMs) - median(floor.wallMs);
-  console.log(`perfbench's own share of index list: ${own.toFixed(1)} ms over the floor (commander, configuration, its modules); ` +
-    `the floor itself is ${(median(floor.wallMs) - nodeMs).toFixed(1)} ms over node -e 0`);
+  const server = await serverPart(target, listed);
+  console.log(`the target leaves ${(limit - nodeMs).toFixed(1)} ms over node -e 0; the floor takes ${(median(floor.wallMs) - nodeMs).toFixed(1)} ms of it, ` +
+    `of which the server ${(server.startMs + server.queriesMs).toFixed(1)} ms (a fresh session ${server.startMs.toFixed(1)} ms, then the queries ${server.queriesMs.toFixed(1)} ms, medians timed in this process)`);
+  console.log(`perfbench's own share of index list: ${own.toFixed(1)} ms over the floor (commander, configuration, its modules, cli-table3)`);
 } catch (error) {
   process.stderr.write(`bench:startup failed: ${(error as Error).message}\n`);
   process.exitCode = 1;

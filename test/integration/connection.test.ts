@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
 import { loadConfig } from '../../src/config.js';
 import { connectClient, openPool, type ConnectionTarget } from '../../src/db/connection.js';
+import { LeanSession, type SqlSession } from '../../src/db/lean-session.js';
 import { pgDriver } from '../../src/db/pg-driver.js';
 import { memoryOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
@@ -64,7 +65,7 @@ describe('PostgreSQL connection failures, one line each', () => {
   });
 });
 
-describe('a client connected ahead (Runtime.connectAhead)', () => {
+describe("a command's catalog session (Runtime.catalog)", () => {
   const runtimeFor = (databaseUrl: string) =>
     new Runtime(loadConfig({ flags: { databaseUrl, connectTimeout: '2000' }, env: { REDIS_URL: 'memory://' }, cwd: '/nonexistent' }), memoryOutput());
   /** Whether the session of backend `pid` is still there, seen from a connection of the test's own. */
@@ -76,47 +77,60 @@ describe('a client connected ahead (Runtime.connectAhead)', () => {
       await admin.end();
     }
   }
-  const backendPid = async (client: { query: (text: string) => Promise<{ rows: Array<{ pid: number }> }> }) =>
-    (await client.query('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const backendPid = async (session: SqlSession) => (await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
-  it('is the client the next client() call returns, and the one after that is a new one', async () => {
+  it('is one session, started by catalogAhead(): the lean one, node-postgres never loaded for it', async () => {
     const runtime = runtimeFor(TEST_DATABASE_URL);
-    await runtime.connectAhead({ readOnly: false });
-    const first = await runtime.client();
-    const second = await runtime.client();
-    expect(first).not.toBe(second);
-    const pid = await backendPid(first);
-    await runtime.close();
-    // Not read-only: close() returns once the server has ended the session.
-    expect(await sessionAlive(pid)).toBe(false);
-  });
-
-  it('is ended by close() when the command never took it', async () => {
-    const runtime = runtimeFor(TEST_DATABASE_URL);
-    const end = vi.spyOn(pgDriver.Client.prototype, 'end');
+    const connect = vi.spyOn(pgDriver.Client.prototype, 'connect');
     try {
-      await runtime.connectAhead({ readOnly: false });
-      await runtime.close();
-      expect(end).toHaveBeenCalledTimes(1);
+      await runtime.catalogAhead();
+      const session = await runtime.catalog();
+      expect(session).toBeInstanceOf(LeanSession);
+      expect(await runtime.catalog()).toBe(session);
+      expect(connect).not.toHaveBeenCalled();
     } finally {
-      end.mockRestore();
+      connect.mockRestore();
+      await runtime.close();
     }
   });
 
-  it('reports a connection failure as the same one line, at client()', async () => {
-    const runtime = runtimeFor(`postgres://nobody_${process.pid}@${base.hostname}:${base.port || 5432}/${base.pathname.slice(1)}`);
-    await runtime.connectAhead({ readOnly: true });
-    const error = await runtime.client().catch((e) => e);
-    expect(error.line).toMatch(/^cannot connect to PostgreSQL at .*: the server refused user 'nobody_\d+'|password authentication failed/);
+  it('is a node-postgres client when the target needs TLS, which the lean session does not speak', async () => {
+    const runtime = runtimeFor(`${TEST_DATABASE_URL}?sslmode=require`);
+    // This server offers no TLS: the failure is pg's, in its one line.
+    const error = await runtime.catalog().catch((e) => e);
+    expect(error.line).toMatch(/TLS failed/);
     await runtime.close();
   });
 
-  it('read-only: close() does not wait for the server to end the session, which ends all the same', async () => {
+  it('reports a connection failure as the same one line node-postgres gets', async () => {
+    const url = `postgres://nobody_${process.pid}@${base.hostname}:${base.port || 5432}/${base.pathname.slice(1)}`;
+    const runtime = runtimeFor(url);
+    await runtime.catalogAhead();
+    const lean = await runtime.catalog().catch((e) => e);
+    const pg = await connectClient({ ...target(), user: `nobody_${process.pid}` }, 2000).catch((e) => e);
+    expect(lean.line).toMatch(/^cannot connect to PostgreSQL at .*: the server refused user 'nobody_\d+'|password authentication failed/);
+    expect(lean.line).toBe(pg.line);
+    await runtime.close();
+  });
+
+  it('close() does not wait for the server to end the session, which ends all the same', async () => {
     const runtime = runtimeFor(TEST_DATABASE_URL);
-    await runtime.connectAhead({ readOnly: true });
-    const pid = await backendPid(await runtime.client());
+    await runtime.catalogAhead();
+    const pid = await backendPid(await runtime.catalog());
     await runtime.close();
     await vi.waitFor(async () => expect(await sessionAlive(pid)).toBe(false), { timeout: 5000, interval: 20 });
+  });
+
+  it('is closed by close() when the command never took it', async () => {
+    const runtime = runtimeFor(TEST_DATABASE_URL);
+    const close = vi.spyOn(LeanSession.prototype, 'close');
+    try {
+      await runtime.catalogAhead();
+      await runtime.close();
+      expect(close).toHaveBeenCalledTimes(1);
+    } finally {
+      close.mockRestore();
+    }
   });
 });
 

@@ -5,7 +5,7 @@
  * its directory when the test process ends, however it ends, so it never outlives the test run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '../../src/net.js';
 
@@ -63,6 +63,20 @@ export class PrivatePostgres {
   /** A connection URL for `database` on this server. */
   url(database = 'postgres'): string {
     return `postgres://postgres@127.0.0.1:${this.port}/${database}`;
+  }
+
+  /** The directory of the server's Unix socket (a host name for libpq, pg and perfbench). */
+  get socketDir(): string {
+    return this.dir;
+  }
+
+  /**
+   * Replaces pg_hba.conf with `lines` (`host all role 127.0.0.1/32 scram-sha-256`…) and reloads:
+   * the next connections are authenticated as they say.
+   */
+  async authenticate(lines: readonly string[]): Promise<void> {
+    writeFileSync(join(this.data, 'pg_hba.conf'), `${lines.join('\n')}\n`, { mode: 0o644 });
+    await this.ctl(['reload']);
   }
 
   /** `pg_ctl restart -m fast`: every connection is cut, the server is back on the same port. */
