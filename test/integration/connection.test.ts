@@ -1,5 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { connectRedis } from '../../src/cache/redis.js';
 import { loadConfig } from '../../src/config.js';
 import { connectClient, openPool, type ConnectionTarget } from '../../src/db/connection.js';
@@ -8,23 +7,9 @@ import { pgDriver } from '../../src/db/pg-driver.js';
 import { memoryOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
 import { TEST_DATABASE_URL } from '../support/services.js';
+import { useSilentServer } from '../support/silent-server.js';
 
-/** A server that accepts connections and never says a word: the shape of a firewalled or hung peer. */
-let silent: Server;
-let silentPort = 0;
-const sockets = new Set<Socket>();
-beforeAll(async () => {
-  silent = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  silentPort = (silent.address() as { port: number }).port;
-});
-afterAll(() => {
-  for (const socket of sockets) socket.destroy();
-  return new Promise<void>((resolve) => silent.close(() => resolve()));
-});
+const silent = useSilentServer();
 
 const base = new URL(TEST_DATABASE_URL);
 function target(overrides: Partial<ConnectionTarget> = {}): ConnectionTarget {
@@ -37,8 +22,8 @@ function target(overrides: Partial<ConnectionTarget> = {}): ConnectionTarget {
 describe('PostgreSQL connection failures, one line each', () => {
   it('times out against a silent server within the bound', async () => {
     const started = Date.now();
-    const error = await connectClient(target({ port: silentPort, host: '127.0.0.1' }), 300).catch((e) => e);
-    expect(error.line).toBe(`cannot connect to PostgreSQL at 127.0.0.1:${silentPort}: no answer within 300 ms — check the host, port and firewall, or raise --connect-timeout`);
+    const error = await connectClient(target({ port: silent.port, host: '127.0.0.1' }), 300).catch((e) => e);
+    expect(error.line).toBe(`cannot connect to PostgreSQL at 127.0.0.1:${silent.port}: no answer within 300 ms — check the host, port and firewall, or raise --connect-timeout`);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -136,8 +121,8 @@ describe("a command's catalog session (Runtime.catalog)", () => {
 
 describe('Redis connection failures', () => {
   it('times out against a silent server within the bound', async () => {
-    const { redis } = loadConfig({ flags: {}, env: { REDIS_URL: `redis://127.0.0.1:${silentPort}` }, cwd: '/' });
+    const { redis } = loadConfig({ flags: {}, env: { REDIS_URL: `redis://127.0.0.1:${silent.port}` }, cwd: '/' });
     const error = await connectRedis(redis, 300).catch((e) => e);
-    expect(error.line).toContain(`cannot connect to Redis at 127.0.0.1:${silentPort}: no answer within 300 ms`);
+    expect(error.line).toContain(`cannot connect to Redis at 127.0.0.1:${silent.port}: no answer within 300 ms`);
   });
 });

@@ -4,7 +4,6 @@
  * node-postgres on the same server: the same rows (values decoded alike), the same errors, the
  * same one-line connection failures.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { connectClient, connectionError, type ConnectionTarget } from '../../src/db/connection.js';
@@ -17,6 +16,7 @@ import { Runtime } from '../../src/runtime.js';
 import { catalogIdentifier, tableIdentifier } from '../../src/workload/identifiers.js';
 import { PrivatePostgres } from '../support/private-postgres.js';
 import { TEST_DATABASE_URL } from '../support/services.js';
+import { useSilentServer } from '../support/silent-server.js';
 
 const base = new URL(TEST_DATABASE_URL);
 function shared(overrides: Partial<ConnectionTarget> = {}): ConnectionTarget {
@@ -110,21 +110,7 @@ describe('the lean session on the shared server, against node-postgres', () => {
 });
 
 describe('the lean session: connection failures read as the same one line as pg', () => {
-  let silent: Server;
-  let silentPort = 0;
-  const sockets = new Set<Socket>();
-  beforeAll(async () => {
-    silent = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    silentPort = (silent.address() as { port: number }).port;
-  });
-  afterAll(() => {
-    for (const socket of sockets) socket.destroy();
-    return new Promise<void>((resolve) => silent.close(() => resolve()));
-  });
+  const silent = useSilentServer();
 
   const lines = async (target: ConnectionTarget, timeoutMs = 2000) => {
     const lean = await openLeanSession(target, timeoutMs).then(() => 'connected', (error) => connectionError(error, target, timeoutMs).line);
@@ -137,7 +123,7 @@ describe('the lean session: connection failures read as the same one line as pg'
 
   it('a silent server: no answer within the bound', async () => {
     const started = Date.now();
-    const { lean, pg } = await lines(shared({ host: '127.0.0.1', port: silentPort }), 300);
+    const { lean, pg } = await lines(shared({ host: '127.0.0.1', port: silent.port }), 300);
     expect(lean).toBe(pg);
     expect(lean).toContain('no answer within 300 ms');
     expect(Date.now() - started).toBeLessThan(5000);
