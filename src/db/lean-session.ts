@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { ConnectionTarget } from './connection-target.js';
 import type { ScramFinal, ScramFirst } from './scram.js';
 import { textParameter, textParser, type TextParser } from './pg-text-values.js';
-import { bindExecuteSync, errorFields, parseAndDescribe, type ErrorFields } from './wire-protocol.js';
+import { bindExecuteSync, COPY_FAIL_SYNC, errorFields, parseAndDescribe, type ErrorFields } from './wire-protocol.js';
 
 /** What the lean session and a node-postgres client both offer the catalog queries. */
 export interface SqlSession {
@@ -101,7 +101,15 @@ export class LeanSession implements SqlSession {
     let rowCount: number | null = null;
     let error: ErrorFields | undefined;
     for (;;) {
-      const { type, body } = await this.inbox.next();
+      let message: Message;
+      try {
+        message = await this.inbox.next();
+      } catch (failure) {
+        // A FATAL error (the backend terminated, the server shutting down) comes without a
+        // ReadyForQuery, the connection closed behind it: the server's words are the error.
+        throw error ? databaseError(error) : failure;
+      }
+      const { type, body } = message;
       switch (String.fromCharCode(type)) {
         case 'T':
           columns = rowDescription(body);
@@ -115,6 +123,10 @@ export class LeanSession implements SqlSession {
         case 'E':
           error ??= errorFields(body, 0, body.length);
           break;
+        case 'G':
+          // COPY FROM STDIN: the session sends no data; failing the COPY ends the exchange, as pg does.
+          this.socket.write(COPY_FAIL_SYNC);
+          break;
         case 'Z':
           if (error) throw databaseError(error);
           return { rows, rowCount };
@@ -127,11 +139,13 @@ export class LeanSession implements SqlSession {
   }
 }
 
-/** StartupMessage: protocol 3.0, then name/value pairs, as node-postgres sends them (PGOPTIONS included). */
+/**
+ * StartupMessage: protocol 3.0, then name/value pairs, those node-postgres sends (PGOPTIONS
+ * included; not PGCLIENTENCODING, which pg reads only for libpq: both read text as UTF-8).
+ */
 function startupMessage(user: string, database: string, applicationName: string): Buffer {
   const pairs: Array<[string, string]> = [['user', user], ['database', database], ['application_name', applicationName]];
   if (process.env.PGOPTIONS) pairs.push(['options', process.env.PGOPTIONS]);
-  if (process.env.PGCLIENTENCODING) pairs.push(['client_encoding', process.env.PGCLIENTENCODING]);
   const text = `${pairs.map(([name, value]) => `${name}\0${value}\0`).join('')}\0`;
   const body = Buffer.from(text, 'utf8');
   const out = Buffer.alloc(8 + body.length);
@@ -144,7 +158,7 @@ function startupMessage(user: string, database: string, applicationName: string)
 /** Answers the server's authentication requests until ReadyForQuery; returns the backend's pid. */
 async function authenticate(socket: Socket, inbox: Inbox, target: ConnectionTarget): Promise<number | undefined> {
   let pid: number | undefined;
-  let scram: { first: ScramFirst; final?: ScramFinal; module: typeof import('./scram.js') } | undefined;
+  let scram: { first: ScramFirst; final?: ScramFinal; verified: boolean; module: typeof import('./scram.js') } | undefined;
   const password = (): string => {
     if (target.password === undefined) throw new LeanUnsupported('password lookup (~/.pgpass)');
     return target.password;
@@ -154,8 +168,10 @@ async function authenticate(socket: Socket, inbox: Inbox, target: ConnectionTarg
     switch (String.fromCharCode(type)) {
       case 'R': {
         const request = body.readInt32BE(0);
-        if (request === AUTH.ok) break;
-        if (request === AUTH.cleartext) socket.write(passwordMessage(`${password()}\0`));
+        if (request === AUTH.ok) {
+          // Not before the server proved it knows the password too (SASLFinal), once SCRAM began.
+          if (scram && !scram.verified) throw new Error('SCRAM: the server ended the exchange without its signature');
+        } else if (request === AUTH.cleartext) socket.write(passwordMessage(`${password()}\0`));
         else if (request === AUTH.md5) socket.write(passwordMessage(`${await md5Answer(target.user, password(), body.subarray(4, 8))}\0`));
         else if (request === AUTH.sasl) {
           const mechanisms = body.toString('utf8', 4).split('\0');
@@ -163,13 +179,18 @@ async function authenticate(socket: Socket, inbox: Inbox, target: ConnectionTarg
           if (!mechanisms.includes(module.SCRAM_MECHANISM)) throw new LeanUnsupported(`SASL ${mechanisms.filter(Boolean).join(', ')}`);
           // Asked before the exchange starts: without a password, pg (which reads ~/.pgpass) takes over.
           password();
-          scram = { first: module.scramClientFirst(), module };
+          scram = { first: module.scramClientFirst(), module, verified: false };
           socket.write(saslInitialResponse(module.SCRAM_MECHANISM, scram.first.message));
-        } else if (request === AUTH.saslContinue && scram) {
-          scram.final = scram.module.scramClientFinal(scram.first, body.toString('utf8', 4), password());
-          socket.write(passwordMessage(scram.final.message));
-        } else if (request === AUTH.saslFinal && scram?.final) scram.module.scramVerifyServer(scram.final, body.toString('utf8', 4));
-        else throw new LeanUnsupported(`authentication request ${request}`);
+        } else if (request === AUTH.saslContinue || request === AUTH.saslFinal) {
+          if (!scram || (request === AUTH.saslFinal) !== (scram.final !== undefined)) throw new Error(`SCRAM: authentication request ${request} out of order`);
+          if (request === AUTH.saslContinue) {
+            scram.final = scram.module.scramClientFinal(scram.first, body.toString('utf8', 4), password());
+            socket.write(passwordMessage(scram.final.message));
+          } else {
+            scram.module.scramVerifyServer(scram.final!, body.toString('utf8', 4));
+            scram.verified = true;
+          }
+        } else throw new LeanUnsupported(`authentication request ${request}`);
         break;
       }
       case 'K':

@@ -1,7 +1,9 @@
 /**
  * Database adapter: the client's side of SCRAM-SHA-256 (RFC 5802, RFC 7677), PostgreSQL's password
  * exchange since version 10, for the lean session (lean-session.ts). Pure: strings and node:crypto,
- * no socket. No channel binding (`n,,`): the lean session never speaks TLS.
+ * no socket. No channel binding (`n,,`): the lean session never speaks TLS. The password is
+ * prepared and the iteration count bounded as node-postgres does, so a password pg accepts is
+ * accepted here, and a server cannot make the key derivation run for minutes.
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -10,6 +12,21 @@ export const SCRAM_MECHANISM = 'SCRAM-SHA-256';
 /** No channel binding, no authorization identity: the GS2 header, and its base64 in the final message. */
 const GS2_HEADER = 'n,,';
 const CHANNEL_BINDING = Buffer.from(GS2_HEADER).toString('base64');
+
+/** Above this, the server's iteration count is refused (node-postgres' scramMaxIterations default). */
+export const MAX_ITERATIONS = 100_000;
+
+/**
+ * SASLprep as node-postgres applies it (RFC 4013's mappings and NFKC): non-ASCII spaces become a
+ * space, the characters "commonly mapped to nothing" go. A password typed with a no-break space, a
+ * ligature or a combining mark derives the key the server stored from the same text.
+ */
+export function saslPrep(password: string): string {
+  const nonAsciiSpace = /[\u00A0\u1680\u2000-\u200B\u202F\u205F\u3000]/g;
+  // eslint-disable-next-line no-misleading-character-class
+  const mappedToNothing = /[\u00AD\u034F\u1806\u180B\u180C\u180D\u200C\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
+  return password.replace(nonAsciiSpace, ' ').replace(mappedToNothing, '').normalize('NFKC');
+}
 
 /** The client-first message and its "bare" part (the part the proofs sign). */
 export interface ScramFirst {
@@ -41,7 +58,8 @@ export function scramClientFinal(first: ScramFirst, serverFirst: string, passwor
   const iterations = Number(fields.get('i'));
   if (!nonce || !salt || !Number.isInteger(iterations) || iterations < 1) throw new Error(`SCRAM: malformed server-first message '${serverFirst}'`);
   if (!nonce.startsWith(first.nonce) || nonce.length === first.nonce.length) throw new Error('SCRAM: the server nonce does not extend the client nonce');
-  const salted = pbkdf2Sync(password, Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
+  if (iterations > MAX_ITERATIONS) throw new Error(`SCRAM: the server asks for ${iterations} iterations, more than ${MAX_ITERATIONS}`);
+  const salted = pbkdf2Sync(saslPrep(password), Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
   const clientKey = hmac(salted, 'Client Key');
   const storedKey = createHash('sha256').update(clientKey).digest();
   const withoutProof = `c=${CHANNEL_BINDING},r=${nonce}`;

@@ -86,6 +86,35 @@ describe('the lean session on the shared server, against node-postgres', () => {
     expect(lean.after).toEqual([{ one: 1 }]);
   });
 
+  it("throws the server's FATAL error when it ends the session mid-query, as pg does", async () => {
+    const admin = await connectClient(shared(), 5000);
+    try {
+      const { lean, pg } = await both(shared(), async (session) => {
+        const pid = (await session.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        const sleeping = session.query('SELECT pg_sleep(10)').catch((e) => e);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+        return sleeping;
+      });
+      expect(lean.code).toBe('57P01');
+      expect(describeError(lean).line).toBe(describeError(pg).line);
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('fails a COPY FROM STDIN it has no data for, and goes on', async () => {
+    const lean = await openLeanSession(shared(), 5000);
+    try {
+      await lean.query('CREATE TEMP TABLE pbt_lean_copy (n int)');
+      const error = await lean.query('COPY pbt_lean_copy FROM STDIN').catch((e) => e);
+      expect(error.code).toBe('57014');
+      expect((await lean.query('SELECT count(*)::int AS n FROM pbt_lean_copy')).rows).toEqual([{ n: 0 }]);
+    } finally {
+      lean.close();
+    }
+  });
+
   it("reads a quoted, mixed-case table's indexes as the pg client does", async () => {
     const admin = await connectClient(shared(), 5000);
     const name = `Lean "Tbl" ${process.pid}`;
@@ -146,7 +175,8 @@ describe('the lean session: connection failures read as the same one line as pg'
 describe('the lean session on a server that asks for passwords (a private PostgreSQL)', () => {
   let server: PrivatePostgres;
   const roles = { scram: 'pbt_scram', md5: 'pbt_md5', clear: 'pbt_clear', scramOnMd5Line: 'pbt_scram_md5_line' } as const;
-  const password = 'pässword with spaces: & "quotes"';
+  // A no-break space, a ligature and a combining mark: SCRAM derives its key from the SASLprep'd text.
+  const password = 'pa\u0308ss\u00A0word \uFB01 with spaces: & "quotes"';
 
   beforeAll(async () => {
     server = await PrivatePostgres.start();

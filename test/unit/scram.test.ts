@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scramClientFinal, scramClientFirst, scramVerifyServer } from '../../src/db/scram.js';
+import { MAX_ITERATIONS, saslPrep, scramClientFinal, scramClientFirst, scramVerifyServer } from '../../src/db/scram.js';
 
 // RFC 7677 §3: the SCRAM-SHA-256 exchange of user "user" with password "pencil".
 const RFC = {
@@ -36,5 +36,19 @@ describe('SCRAM-SHA-256, client side', () => {
     const final = scramClientFinal(scramClientFirst(RFC.nonce, 'user'), RFC.serverFirst, 'pencil');
     expect(() => scramVerifyServer(final, 'v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=')).toThrow(/does not match/);
     expect(() => scramVerifyServer(final, 'e=invalid-proof')).toThrow(/invalid-proof/);
+  });
+
+  it('prepares the password as node-postgres does: no-break spaces, characters mapped to nothing, NFKC', () => {
+    expect(saslPrep('a\u00A0b\u3000c')).toBe('a b c');
+    expect(saslPrep('so\u00ADft\u200Dj')).toBe('softj');
+    expect(saslPrep('\uFB01sh pa\u0308ss')).toBe('fish päss');
+    expect(saslPrep('plain ASCII')).toBe('plain ASCII');
+  });
+
+  it("refuses an iteration count above node-postgres' bound before deriving anything", () => {
+    const first = scramClientFirst(RFC.nonce, 'user');
+    expect(() => scramClientFinal(first, RFC.serverFirst.replace('i=4096', `i=${MAX_ITERATIONS + 1}`), 'pencil')).toThrow(/iterations/);
+    // Derived, this count would hold the thread for minutes, past any connect timeout.
+    expect(() => scramClientFinal(first, RFC.serverFirst.replace('i=4096', 'i=2000000000'), 'pencil')).toThrow(/iterations/);
   });
 });
