@@ -10,9 +10,9 @@ import { DatabaseUnavailable, isUnavailable } from '../db/availability.js';
 import { inSqlStateClass, SQLSTATE_CLASS } from '../db/sqlstate.js';
 import { firstLine, isPostgresError } from '../errors.js';
 import type { ServerLimits } from './limits.js';
-import type { ServerMetrics } from './metrics.js';
+import type { Route, ServerMetrics } from './metrics.js';
 import { JSON_TYPE, type Replies, type ReplyHeaders } from './replies.js';
-import { checkRequest, parseCategory, targetOf, type KnownRoute } from './request.js';
+import { checkRequest, parseCategory, targetOf, type KnownRoute, type RequestTarget } from './request.js';
 
 /** Answers one admitted request; a throw becomes a 503 or 500 (see `failureReply`). */
 export type RouteHandler = (res: ServerResponse, query: string, startedMs: number) => Promise<void> | void;
@@ -58,12 +58,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const url = req.url ?? '/';
     const target = targetOf(url);
     inFlight++;
-    // 'close' is emitted once per response: `on` spares the once-wrapper and its removal on every request.
-    res.on('close', () => {
-      inFlight--;
-      // 499: the client closed the connection before the answer was complete (nginx's convention).
-      metrics.observeRequest(target.route, res.writableFinished ? String(res.statusCode) : '499', (performance.now() - startedMs) / 1000);
-    });
+    answer(req, res, url, target, startedMs);
+    // A request answered at once (a near hit, a refusal), its bytes already handed to the socket, is
+    // counted now: waiting for its 'close' cost every near hit a closure, a listener and an emit.
+    // Any other is counted when its response closes: 499 if the client went away first (nginx's
+    // convention), the status otherwise.
+    if (res.writableFinished) settle(target.route, res, startedMs);
+    else res.on('close', () => settle(target.route, res, startedMs));
+  });
+
+  function answer(req: IncomingMessage, res: ServerResponse, url: string, target: RequestTarget, startedMs: number): void {
     const check = checkRequest(req, url, target, limits.maxUrlBytes);
     if (!check.ok) {
       if (check.refusal.close) res.shouldKeepAlive = false;
@@ -80,7 +84,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       return;
     }
     if (answering) answering.catch((error: unknown) => routeFailed(replies, res, error));
-  });
+  }
+
+  function settle(route: Route, res: ServerResponse, startedMs: number): void {
+    inFlight--;
+    metrics.observeRequest(route, res.writableFinished ? String(res.statusCode) : '499', (performance.now() - startedMs) / 1000);
+  }
 
   // Malformed requests, oversized headers and slow senders never reach 'request'; answer them here
   // (node's default would too, but not in JSON and not counted).
