@@ -4,7 +4,7 @@
  * time, and the median.
  */
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,12 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** How wrk loads a URL: its connections, for how long. */
+/** The tables the HTTP benchmarks serve: ~1,000 rows (~120 kB) and ~10 rows (~1.3 kB) per report. */
+export const SERVE_BENCH_TABLES = [
+  { label: '1,000 rows', table: 'serve_bench_products', rows: 100_000, categories: 100 },
+  { label: '10 rows', table: 'serve_bench_small', rows: 1_000, categories: 100 },
+] as const;
+
 export interface WrkLoad {
   connections: number;
   seconds: number;
@@ -70,6 +76,14 @@ export function get(url: string, headers: Record<string, string> = {}): Promise<
       });
     }).on('error', reject).end();
   });
+}
+
+/** Writes what http-bare.mjs replays: the identity answer and its gzip variant, headers and bytes. */
+export function recordAnswer(file: string, plain: Answer, gzipped: Answer): void {
+  writeFileSync(file, JSON.stringify({
+    headers: plain.headers, body: plain.body.toString('base64'),
+    gzip: { headers: gzipped.headers, body: gzipped.body.toString('base64') },
+  }));
 }
 
 /** Requests `url` until the answer says `X-Cache: want` (the near cache stores a report once its encodings are made). */

@@ -17,13 +17,13 @@
  * like the CLI (embedded servers otherwise). Needs wrk (apt-get install wrk).
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { seed } from '../../src/usecases/dataset.js';
-import { childCpuUs, get, median, startServeChild, warmUntil, wrk, type WrkFigures } from './http-tools.js';
+import { childCpuUs, get, median, recordAnswer, SERVE_BENCH_TABLES, startServeChild, warmUntil, wrk, type WrkFigures } from './http-tools.js';
 import { loadConfig } from '../../src/config.js';
 import { tableIdentifier } from '../../src/workload/identifiers.js';
 import { terminalOutput } from '../../src/output.js';
@@ -81,10 +81,7 @@ async function ownLoad(baseUrl: string): Promise<OwnLoad> {
 const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** Report sizes to measure: the default dataset's (~1,000 rows per report) and a small one, to tell per-byte from per-request costs. */
-const SIZES = [
-  { label: '1,000 rows', table: 'serve_bench_products', rows: 100_000, categories: 100 },
-  { label: '10 rows', table: 'serve_bench_small', rows: 1_000, categories: 100 },
-];
+const SIZES = SERVE_BENCH_TABLES;
 
 type Row = string[];
 
@@ -147,10 +144,7 @@ async function measure(runtime: Runtime, size: (typeof SIZES)[number], dir: stri
   if (gzipped.headers['content-encoding'] !== 'gzip') throw new Error('the near cache did not answer gzip');
   await warmUntil(redisUrl, 'HIT');
   const recordFile = join(dir, `${size.table}.json`);
-  writeFileSync(recordFile, JSON.stringify({
-    headers: plain.headers, body: plain.body.toString('base64'),
-    gzip: { headers: gzipped.headers, body: gzipped.body.toString('base64') },
-  }));
+  recordAnswer(recordFile, plain, gzipped);
   const bare = await startBare(recordFile);
   const rows: Row[] = [];
   try {
