@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { ConnectionTarget } from './connection-target.js';
 import type { ScramFinal, ScramFirst } from './scram.js';
 import { textParameter, textParser, type TextParser } from './pg-text-values.js';
-import { bindExecuteSync, COPY_FAIL_SYNC, errorFields, parseAndDescribe, type ErrorFields } from './wire-protocol.js';
+import { bindExecuteSync, COPY_FAIL_SYNC, cstring, errorFields, frontendMessage, parseAndDescribe, type ErrorFields } from './wire-protocol.js';
 
 /** What the lean session and a node-postgres client both offer the catalog queries. */
 export interface SqlSession {
@@ -43,6 +43,12 @@ const AUTH = { ok: 0, cleartext: 3, md5: 5, sasl: 10, saslContinue: 11, saslFina
 interface Message {
   type: number;
   body: Buffer;
+}
+
+/** A result column: its name, and how to read its values (from its type OID). */
+interface Column {
+  name: string;
+  parse: TextParser;
 }
 
 /**
@@ -96,7 +102,7 @@ export class LeanSession implements SqlSession {
   private async exchange<R>(text: string, values: readonly unknown[]): Promise<{ rows: R[]; rowCount: number | null }> {
     const parameters = values.map(textParameter);
     this.socket.write(Buffer.concat([parseAndDescribe('', text), bindExecuteSync('', parameters)]));
-    let columns: Array<{ name: string; parse: TextParser }> = [];
+    let columns: Column[] = [];
     const rows: R[] = [];
     let rowCount: number | null = null;
     let error: ErrorFields | undefined;
@@ -118,7 +124,7 @@ export class LeanSession implements SqlSession {
           if (!error) rows.push(dataRow(body, columns) as R);
           break;
         case 'C':
-          rowCount = commandRowCount(cstring(body, 0));
+          rowCount = commandRowCount(cstring(body, 0, body.length));
           break;
         case 'E':
           error ??= errorFields(body, 0, body.length);
@@ -216,31 +222,21 @@ async function md5Answer(user: string, password: string, salt: Buffer): Promise<
 
 /** PasswordMessage ('p'): also the carrier of SASLResponse. */
 function passwordMessage(text: string): Buffer {
-  const body = Buffer.from(text, 'utf8');
-  const out = Buffer.alloc(5 + body.length);
-  out[0] = 0x70;
-  out.writeInt32BE(4 + body.length, 1);
-  body.copy(out, 5);
-  return out;
+  return frontendMessage(0x70, Buffer.from(text, 'utf8'));
 }
 
-/** SASLInitialResponse ('p'): the mechanism's name, then the client-first message with its length. */
+/** SASLInitialResponse ('p' too): the mechanism's name, then the client-first message with its length. */
 function saslInitialResponse(mechanism: string, message: string): Buffer {
-  const name = Buffer.from(`${mechanism}\0`, 'utf8');
   const data = Buffer.from(message, 'utf8');
-  const out = Buffer.alloc(5 + name.length + 4 + data.length);
-  out[0] = 0x70;
-  out.writeInt32BE(4 + name.length + 4 + data.length, 1);
-  name.copy(out, 5);
-  out.writeInt32BE(data.length, 5 + name.length);
-  data.copy(out, 9 + name.length);
-  return out;
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(data.length);
+  return frontendMessage(0x70, Buffer.concat([Buffer.from(`${mechanism}\0`, 'utf8'), length, data]));
 }
 
 /** RowDescription: each column's name and, from its type OID, how to read its values. */
-function rowDescription(body: Buffer): Array<{ name: string; parse: TextParser }> {
+function rowDescription(body: Buffer): Column[] {
   const count = body.readUInt16BE(0);
-  const columns: Array<{ name: string; parse: TextParser }> = [];
+  const columns: Column[] = [];
   let at = 2;
   for (let i = 0; i < count; i++) {
     const nul = body.indexOf(0, at);
@@ -255,7 +251,7 @@ function rowDescription(body: Buffer): Array<{ name: string; parse: TextParser }
 }
 
 /** DataRow: an object keyed by column name (a later column of the same name wins, as in pg). */
-function dataRow(body: Buffer, columns: ReadonlyArray<{ name: string; parse: TextParser }>): Record<string, unknown> {
+function dataRow(body: Buffer, columns: readonly Column[]): Record<string, unknown> {
   const row: Record<string, unknown> = {};
   const count = body.readUInt16BE(0);
   let at = 2;
@@ -276,11 +272,6 @@ function dataRow(body: Buffer, columns: ReadonlyArray<{ name: string; parse: Tex
 function commandRowCount(tag: string): number | null {
   const last = tag.slice(tag.lastIndexOf(' ') + 1);
   return /^\d+$/.test(last) ? Number(last) : null;
-}
-
-function cstring(buffer: Buffer, start: number): string {
-  const nul = buffer.indexOf(0, start);
-  return buffer.toString('utf8', start, nul < 0 ? buffer.length : nul);
 }
 
 /** An ErrorResponse as the error node-postgres throws (DatabaseError): message, code, severity and the rest. */

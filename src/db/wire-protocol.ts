@@ -159,7 +159,8 @@ function neededBody(type: number, bodyLength: number): number {
   }
 }
 
-function cstring(buffer: Buffer, start: number, end: number): string {
+/** The NUL-terminated text at `start`, read no further than `end`. */
+export function cstring(buffer: Buffer, start: number, end: number): string {
   const nul = buffer.indexOf(0, start);
   return buffer.toString('utf8', start, nul < 0 || nul > end ? end : nul);
 }
@@ -191,18 +192,23 @@ export function rowCountMismatch(answer: ExchangeAnswer): string | undefined {
 
 // ---- frontend messages -------------------------------------------------------------------------
 
+/** A frontend message: its type byte, its length (itself included), its body. */
+export function frontendMessage(type: number, body: Buffer): Buffer {
+  const out = Buffer.alloc(5 + body.length);
+  out[0] = type;
+  out.writeUInt32BE(4 + body.length, 1);
+  body.copy(out, 5);
+  return out;
+}
+
 /** Execute the unnamed portal with no row limit, then Sync: the constant tail of every exchange. */
 export const EXECUTE_SYNC: Buffer = Buffer.from([0x45, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0x53, 0, 0, 0, 4]);
 
 /** CopyFail then Sync: ends a COPY FROM STDIN the paths never feed (the server answers with an error). */
-export const COPY_FAIL_SYNC: Buffer = (() => {
-  const reason = Buffer.from('perfbench sends no COPY data\0', 'utf8');
-  const fail = Buffer.alloc(5 + reason.length);
-  fail[0] = 0x66; // 'f'
-  fail.writeUInt32BE(4 + reason.length, 1);
-  reason.copy(fail, 5);
-  return Buffer.concat([fail, Buffer.from([0x53, 0, 0, 0, 4])]);
-})();
+export const COPY_FAIL_SYNC: Buffer = Buffer.concat([
+  frontendMessage(0x66, Buffer.from('perfbench sends no COPY data\0', 'utf8')), // 'f'
+  Buffer.from([0x53, 0, 0, 0, 4]),
+]);
 
 /** Parse `name` from `text` (parameter types left to the server), then Describe it (its RowDescription). */
 export function parseAndDescribe(name: string, text: string): Buffer {
