@@ -1,8 +1,7 @@
 /** CLI entry: the commander program; registers the commands and turns every outcome into an exit code and one line. */
-// First, so it runs before anything else in the process uses nextTick much (see tick-shape.ts).
-import './tick-shape.js';
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { createRequire } from 'node:module';
+import type * as Commander from 'commander';
 import { COMMAND_NAMES, COMMAND_SUMMARIES, type CommandName } from './command-list.js';
 import type { CommandContext, Register } from './flags/context.js';
 import { loadConfig, type ConfigFlags } from './config.js';
@@ -27,6 +26,12 @@ Examples:
   perfbench serve --port 8080          # /report/slow and /report/fast over HTTP
   perfbench bench                      # seq vs index vs cache: percentiles, speed-ups, plans (seeds the dataset if missing)
   perfbench doctor                     # what is configured, and is it reachable?`;
+
+// commander is CommonJS, loaded with require(): an ESM import of it goes through Node 20's ESM
+// translator (cjs-module-lexer over it, each of its requires resolved by the ESM loader), ~6 ms more
+// at every start than Node's CommonJS loader alone (bench:startup, issue 13 item 7).
+const { Command, CommanderError } = createRequire(import.meta.url)('commander') as typeof Commander;
+type Command = Commander.Command;
 
 /** Signals this close after the first are the same Ctrl-C delivered twice (terminal and npx). */
 const DUPLICATE_SIGNAL_MS = 1000;

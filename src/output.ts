@@ -1,5 +1,14 @@
-/** Shared: where words go: data on stdout, talk on stderr, colour only on a TTY. */
-import { Chalk, type ChalkInstance } from 'chalk';
+/**
+ * Shared: where words go: data on stdout, talk on stderr, colour only on a TTY.
+ *
+ * An Output carries colour levels, not chalk instances: chalk (with node:process, node:tty and its
+ * vendored modules) took ~10 ms of every start (bench:startup, issue 13 item 7), and most commands
+ * colour nothing. The renderers that colour load chalk themselves (`dataColors`).
+ */
+import type { ChalkInstance } from 'chalk';
+
+/** chalk's colour depths: none, 16 colours, 256, truecolor. */
+export type ColorLevel = 0 | 1 | 2 | 3;
 
 /**
  * Where a command's words go: data on stdout, talk (progress, warnings, status) on stderr. Colour
@@ -13,17 +22,18 @@ export interface Output {
   warn(line: string): void;
   /** True when stderr is a terminal with a usable width: spinners and live progress only then. */
   readonly interactive: boolean;
-  readonly color: ChalkInstance;
+  /** Colour depth of the data on stdout. */
+  readonly colorLevel: ColorLevel;
   /** Colour of the talk on stderr (warning labels, the spinner glyph): its own TTY and NO_COLOR decide. */
-  readonly talkColor?: ChalkInstance;
+  readonly talkColorLevel: ColorLevel;
 }
 
-export function colorLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+export function colorLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): ColorLevel {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
   if (env.FORCE_COLOR !== undefined) {
     const forced = Number(env.FORCE_COLOR);
     if (env.FORCE_COLOR === '' || env.FORCE_COLOR === 'true') return 1;
-    return Number.isInteger(forced) && forced >= 0 && forced <= 3 ? (forced as 0 | 1 | 2 | 3) : 1;
+    return Number.isInteger(forced) && forced >= 0 && forced <= 3 ? (forced as ColorLevel) : 1;
   }
   return stream.isTTY ? 2 : 0;
 }
@@ -37,17 +47,27 @@ export function usableTerminal(stream: { isTTY?: boolean; columns?: number }): b
   return Boolean(stream.isTTY) && typeof stream.columns === 'number' && Number.isFinite(stream.columns) && stream.columns > 0;
 }
 
+/** "warning:" in yellow (SGR 33, closed by 39: chalk's yellow), the one colour the talk uses without chalk. */
+const YELLOW_WARNING = '\u001b[33mwarning:\u001b[39m';
+
 export function terminalOutput(env: NodeJS.ProcessEnv = process.env): Output {
-  const color = new Chalk({ level: colorLevel(process.stdout, env) });
-  const talk = new Chalk({ level: colorLevel(process.stderr, env) });
+  const talkColorLevel = colorLevel(process.stderr, env);
+  const label = talkColorLevel > 0 ? YELLOW_WARNING : 'warning:';
   return {
     data: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     say: (line) => void process.stderr.write(`${line}\n`),
-    warn: (line) => void process.stderr.write(`${talk.yellow('warning:')} ${line}\n`),
+    warn: (line) => void process.stderr.write(`${label} ${line}\n`),
     interactive: usableTerminal(process.stderr) && env.CI !== 'true',
-    color,
-    talkColor: talk,
+    colorLevel: colorLevel(process.stdout, env),
+    talkColorLevel,
   };
+}
+
+/** A chalk for the data on stdout when it is coloured, else undefined (the renderers' plain default). */
+export async function dataColors(out: Output): Promise<ChalkInstance | undefined> {
+  if (out.colorLevel === 0) return undefined;
+  const { Chalk } = await import('chalk');
+  return new Chalk({ level: out.colorLevel });
 }
 
 /** A live status line on stderr (ora underneath): what seed and bench drive their progress through. */
@@ -68,7 +88,7 @@ export interface Spinner {
 export async function startSpinner(out: Output, text: string, stream: NodeJS.WriteStream = process.stderr): Promise<Spinner | undefined> {
   if (!out.interactive || !usableTerminal(stream)) return undefined;
   const { default: ora } = await import('ora');
-  const colored = (out.talkColor?.level ?? 0) > 0;
+  const colored = out.talkColorLevel > 0;
   const spinner = ora({ text, stream, color: colored ? 'cyan' : false }).start();
   let live = true;
   const stop = () => {
@@ -109,7 +129,8 @@ export function memoryOutput(): Output & { stdout: string; stderr: string } {
       sink.stderr += `warning: ${line}\n`;
     },
     interactive: false,
-    color: new Chalk({ level: 0 }),
+    colorLevel: 0 as const,
+    talkColorLevel: 0 as const,
   };
   return sink;
 }

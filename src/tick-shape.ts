@@ -10,9 +10,10 @@
  * work make one likely) pays ~4-5 µs of CPU more per request than one that never has. Measured: a
  * bare node:http server after one idle global.gc() went from 33.1k to 27.5k req/s, 16.6 to 21.5 µs
  * of user CPU per request. One entry held keeps the class alive. Where node builds its entries
- * otherwise the held object is a few bytes of nothing. Imported first by each entry that runs load
- * or serves: cli.ts (the process's main thread) and usecases/bench-thread.ts (each --workers thread
- * or process, whose queue is its own).
+ * otherwise the held object is a few bytes of nothing. Imported first by each module that runs load
+ * or serves: commands/bench.ts and commands/serve.ts (the process's main thread; the CLI loads a
+ * command's module before it does any work, and the other commands skip the ~2 ms this costs at
+ * start-up) and usecases/bench-thread.ts (each --workers thread or process, whose queue is its own).
  */
 import { createHook } from 'node:async_hooks';
 

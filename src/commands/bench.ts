@@ -2,6 +2,9 @@
  * Command: `perfbench bench` — flags -> the bench use case (prepare -> measure -> summarize) ->
  * the reporters (stdout, --output files, step summary) -> an exit code that says what happened.
  */
+// First: this command runs load or serves, and nextTick must stay fast in its process (see
+// tick-shape.ts). Imported here rather than by cli.ts, so commands that do neither skip its cost.
+import '../tick-shape.js';
 import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { BENCH_DEFAULTS, benchOptions, type BenchFlags } from '../flags/bench-flags.js';

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { CommandContext } from '../flags/context.js';
 import { DEFAULT_MAX_CANDIDATES, DEFAULT_MAX_TABLE_SIZE, DEFAULT_RUNS, DEFAULT_TIMEOUT_MS, explainOptions, type ExplainFlags } from '../flags/explain-flags.js';
 import { repeatable } from '../flags/options.js';
+import { dataColors } from '../output.js';
 import { renderAdvise } from '../report/advise-output.js';
 import { EXPLAIN_FORMATS, renderExplain, renderExplainCompare } from '../report/explain-output.js';
 import { explain, explainFile } from '../usecases/explain.js';
@@ -81,7 +82,7 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', HELP)
     .action((flags: ExplainFlags) => context.run(async (runtime) => {
       const options = explainOptions(flags);
-      const chalk = runtime.out.color.level > 0 ? runtime.out.color : undefined;
+      const chalk = await dataColors(runtime.out);
       if (options.mode === 'file') {
         runtime.out.data(renderExplain(await explainFile(options.path), options.format, chalk));
       } else if (options.mode === 'advise') {

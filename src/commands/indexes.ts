@@ -77,7 +77,7 @@ export function register(program: Command, context: CommandContext): void {
       // In the order the work can start: the session (the server starts it), the use case (its
       // queries go out), and the reporter (cli-table3), which loads while they run.
       await runtime.catalogAhead();
-      const { indexList } = await import('../usecases/indexes.js');
+      const { indexList } = await import('../usecases/index-list.js');
       const [indexes, { renderIndexList }] = await Promise.all([indexList(runtime, table), import('../report/index-text.js')]);
       runtime.out.data(renderIndexList(table, indexes));
     }));

@@ -1,4 +1,7 @@
 /** Command: `perfbench serve` — flags -> the report-server use case, until Ctrl-C. */
+// First: this command runs load or serves, and nextTick must stay fast in its process (see
+// tick-shape.ts). Imported here rather than by cli.ts, so commands that do neither skip its cost.
+import '../tick-shape.js';
 import { COMMAND_SUMMARIES } from '../command-list.js';
 import type { Command } from 'commander';
 import { DEFAULT_TTL_SECONDS } from '../cache/report-cache.js';

@@ -3,7 +3,7 @@
  * (ops, errors, p50, p99: `PathResult.servers`, trials added) and the replicas' lag when the measuring
  * started and ended (`BenchResult.replication`), for the terminal and Markdown reports.
  */
-import Table from 'cli-table3';
+import { Table } from './cli-table.js';
 import type { ReplicaLag, ReplicationSnapshot, StandbyLag } from '../measure/replication.js';
 import { foldTrials, type BenchResult } from '../measure/result.js';
 import { formatMsFromUs } from './bench-format.js';

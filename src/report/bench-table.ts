@@ -4,7 +4,7 @@
  * passed in; without one (or at level 0) the output is plain text, which the golden files pin.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
+import { Table } from './cli-table.js';
 import { foldTrials, runConcurrency, type BenchResult, type Comparison, type PathResult, type RatioEstimate } from '../measure/result.js';
 import { formatInt } from './format.js';
 import {
@@ -27,7 +27,7 @@ const PLAIN = new Chalk({ level: 0 });
  * Box-drawing borders without colour codes (cli-table3 would otherwise colour heads red) and
  * without lines between rows (compact), so a sweep of many rows stays readable.
  */
-function table(head: string[], aligns: Array<'left' | 'right'>): Table.Table {
+function table(head: string[], aligns: Array<'left' | 'right'>): Table {
   return new Table({ head, colAligns: aligns, style: { head: [], border: [], 'padding-left': 1, 'padding-right': 1, compact: true } });
 }
 

@@ -1,5 +1,5 @@
 /** Reporter: what `perfbench index add|drop|list` prints. */
-import Table from 'cli-table3';
+import { Table } from './cli-table.js';
 import type { AddIndexOutcome, IndexInfo } from '../db/indexes.js';
 import { formatBytes, formatInt } from './format.js';
 import type { Identifier } from '../workload/identifiers.js';

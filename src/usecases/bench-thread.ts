@@ -6,7 +6,7 @@
  * thread asks: its share of a run, in step with the other threads, and that run's findings; the
  * plan check at the end; and, on close, lets go of its connections.
  */
-// First, as in cli.ts: a worker has a nextTick queue of its own to keep fast (see tick-shape.ts).
+// First, as in commands/bench.ts: a worker has a nextTick queue of its own to keep fast (see tick-shape.ts).
 import '../tick-shape.js';
 import type pg from 'pg';
 import type { CacheTier } from '../cache/tier.js';

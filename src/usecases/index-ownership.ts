@@ -19,14 +19,15 @@ import { hostname } from 'node:os';
 import type pg from 'pg';
 import {
   addIndex, defaultIndexName, dropIndexes, dropIndexNamed, listIndexes, requireColumn,
-  type AddIndexOutcome, type AddIndexRequest, type IndexInfo,
+  type AddIndexOutcome, type AddIndexRequest,
 } from '../db/indexes.js';
 import { readIntents, recordIntent, settleIntent, type IndexDisposition, type IndexIntent } from '../db/runs.js';
 import { firstLine, interruptedError, UserError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Identifier } from '../workload/identifiers.js';
 import type { FilterTarget } from '../workload/workload.js';
-import { describeOwner, type TableLease } from './table-lease.js';
+import { describeOwner } from './owner-text.js';
+import type { TableLease } from './table-lease.js';
 
 /** What reconcileIndexes did. */
 export interface Reconciled {
@@ -66,22 +67,6 @@ function orphanSettlement(intent: IndexIntent, table: Identifier): { action: 'dr
     return { action: 'mark', line: `index ${intent.name} on ${table.text} was built by a perfbench ${intent.owner.command} that ended before marking it (${who}); it is marked as perfbench's now` };
   }
   return { action: 'drop', line: `removed the INVALID index ${intent.name} on ${table.text}, left by an interrupted perfbench ${intent.owner.command} (${who})` };
-}
-
-/** An index as `index list` shows it: named in a record, it is perfbench's whether or not the mark was written. */
-export function withRecordedOwnership(indexes: readonly IndexInfo[], intents: readonly IndexIntent[]): IndexInfo[] {
-  const recorded = new Set(intents.map((intent) => intent.name));
-  return indexes.map((index) => (recorded.has(index.name) && !index.owned ? { ...index, owned: true } : index));
-}
-
-/** One line per index whose owner is gone, for `index list` (which only reads: bench or `index drop` settles it). */
-export function orphanNotes(intents: readonly IndexIntent[], table: Identifier): string[] {
-  return intents.filter((intent) => !intent.ownerConnected && intent.state !== 'absent').map((intent) => {
-    const who = describeOwner(intent.owner);
-    return intent.disposition === 'run' || intent.state === 'invalid'
-      ? `index ${intent.name} was left behind by a perfbench ${intent.owner.command} that is gone (${who}); \`perfbench index drop --table ${table.text}\` or the next bench removes it`
-      : `index ${intent.name} was built by a perfbench ${intent.owner.command} that ended before marking it (${who}); it is perfbench's`;
-  });
 }
 
 /** An index built under a lease; `schema` is set while a record of it remains (a bench's run index). */

@@ -1,23 +1,22 @@
 /**
- * Use case: make sure the index exists, and put things back. `indexAdd`/`indexDrop`/`indexList` are
- * what `perfbench index` runs; `ensureRunIndex` is what bench runs: create the index for the run
- * when it is missing, and restore the previous state afterwards (also after Ctrl-C, an error, a
- * crash of perfbench or a restart of the server: see index-ownership.ts).
+ * Use case: make sure the index exists, and put things back. `indexAdd`/`indexDrop` are what
+ * `perfbench index add|drop` runs (`index list` is index-list.ts); `ensureRunIndex` is what bench
+ * runs: create the index for the run when it is missing, and restore the previous state afterwards
+ * (also after Ctrl-C, an error, a crash of perfbench or a restart of the server: see
+ * index-ownership.ts).
  *
  * Commands that change a table's indexes take its run lock first (table-lease.ts), so they never
  * race a bench on that table; under the lock they settle what crashed runs left (reconcileIndexes).
  */
 import type pg from 'pg';
 import {
-  dropIndexes, listIndexes, requireColumn, requireTable,
-  type AddIndexOutcome, type DropIndexRequest, type IndexInfo, type IndexMethod,
+  dropIndexes, requireColumn,
+  type AddIndexOutcome, type DropIndexRequest, type IndexMethod,
 } from '../db/indexes.js';
-import { readIntents } from '../db/runs.js';
 import { interruptedError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import type { Identifier } from '../workload/identifiers.js';
 import type { FilterTarget } from '../workload/workload.js';
-import { addOwnedIndex, dropRunIndex, orphanNotes, reconcileIndexes, withRecordedOwnership } from './index-ownership.js';
+import { addOwnedIndex, dropRunIndex, reconcileIndexes } from './index-ownership.js';
 import { DEFAULT_LOCK, type LockOptions } from './lock-options.js';
 import { acquireTableLease, type LeaseTalk, type TableLease } from './table-lease.js';
 
@@ -58,19 +57,6 @@ export async function indexDrop(runtime: Runtime, request: DropIndexRequest, loc
   } finally {
     stopCancelling();
   }
-}
-
-/**
- * Every index of the table (a usage error when the table does not exist). An index recorded by a
- * perfbench build is perfbench's even if the crash came before its mark; the list only reads, and
- * says which indexes a crashed run left (bench or `index drop` settles them).
- */
-export async function indexList(runtime: Runtime, table: Identifier): Promise<IndexInfo[]> {
-  const client = await runtime.catalog();
-  const resolved = await requireTable(client, table);
-  const intents = await readIntents(client, resolved);
-  for (const line of orphanNotes(intents, resolved)) runtime.out.say(line);
-  return withRecordedOwnership(await listIndexes(client, resolved), intents);
 }
 
 function commandTalk(runtime: Runtime): LeaseTalk {

@@ -11,6 +11,7 @@ import { constants } from 'node:fs';
 import { access, appendFile, chmod, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UserError, usageError } from '../errors.js';
+import { dataColors } from '../output.js';
 import { printable } from '../workload/identifiers.js';
 import { renderReport, type BenchFormat, type Rendered } from '../report/bench-report.js';
 import type { Runtime } from '../runtime.js';
@@ -105,7 +106,7 @@ export async function publish(runtime: Runtime, format: BenchFormat, outputs: re
   env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // The HTML page inlines the chart library; it is read from the installed package only when asked for.
   if (format === 'html' || outputs.some((o) => o.format === 'html')) report = { ...report, htmlAssets: await loadHtmlAssets() };
-  runtime.out.data(renderReport(format, report, runtime.out.color));
+  runtime.out.data(renderReport(format, report, await dataColors(runtime.out)));
   const failed: string[] = [];
   for (const output of outputs) {
     try {

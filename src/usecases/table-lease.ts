@@ -26,6 +26,7 @@ import { interruptedError, isPostgresError, UserError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { Identifier } from '../workload/identifiers.js';
 import type { LockOptions } from './lock-options.js';
+import { describeOwner } from './owner-text.js';
 
 const POLL_MS = 250;
 
@@ -160,15 +161,6 @@ function noRecordsWarning(table: Identifier): string {
 /** "bench, pid 4242 on host ci-7, since 2025-06-01 12:03:04 UTC", or the session when the run did not record itself. */
 export function describeHolder(holder: RunHolder): string {
   return holder.run ? describeOwner(holder.run) : `PostgreSQL session ${holder.backendPid}; it did not record which run it is`;
-}
-
-export function describeOwner(owner: Pick<RunOwner, 'command' | 'pid' | 'host' | 'startedAt'>): string {
-  return `${owner.command}, pid ${owner.pid} on host ${owner.host}, since ${formatInstant(owner.startedAt)}`;
-}
-
-/** To the second, in UTC: the reader may be on another machine than the holder. */
-export function formatInstant(at: Date): string {
-  return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 function formatWait(ms: number): string {
