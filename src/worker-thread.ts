@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { YOUNG_GENERATION_MB } from './young-generation.js';
 
 /**
  * `moduleUrl` names the worker's module as the compiled tree has it: `new URL('./x.js',
@@ -15,8 +16,10 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * a one-line bootstrap that registers tsx's ESM hooks in its own thread (tsx/esm/api's register),
  * then imports the module. tsx is a dev dependency, present wherever the .ts files are.
  */
-export function startWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
+export function startWorker(moduleUrl: URL, workerOptions: WorkerOptions = {}): Worker {
   const { url, compiled } = workerModule(moduleUrl);
+  // A thread's young generation as the main thread's is capped (young-generation.ts).
+  const options = { ...workerOptions, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, ...workerOptions.resourceLimits } };
   if (compiled) return new Worker(url, options);
   const bootstrap = `import(${JSON.stringify(tsxEsmApi())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`;
   // No inherited flags: tsx's --import would register a second time on node >= 22.

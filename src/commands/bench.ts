@@ -21,6 +21,7 @@ import { HTTP_PATHS, OPT_IN_PATHS, PATHS } from '../targets/registry.js';
 import { bench, benchVerdict, type BenchOutcome } from '../usecases/bench.js';
 import { DEFAULT_ZIPF_SKEW } from '../workload/dataset.js';
 import { checkOutputs, publish } from '../usecases/publish.js';
+import { capYoungGeneration } from '../young-generation.js';
 
 export function register(program: Command, context: CommandContext): void {
   const d = BENCH_DEFAULTS;
@@ -111,6 +112,7 @@ Examples:
   perfbench bench --baseline main.json --fail-if-slower 10%
   perfbench bench --shard 2/4 --paths index --concurrency 8 --barrier nightly --output shard-2.json`)
     .action((flags: BenchFlags) => context.run(async (runtime) => {
+      capYoungGeneration();
       const options = benchOptions(flags);
       // Before minutes of measuring: an --output that cannot be written is a usage error now, not at the end.
       await checkOutputs(options.outputs);

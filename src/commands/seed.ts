@@ -9,6 +9,7 @@ import { describeSeed, seedProgressText } from '../report/seed-text.js';
 import { seed, type SeedResult } from '../usecases/dataset.js';
 import { DEFAULT_DATASET, DEFAULT_ZIPF_SKEW } from '../workload/dataset.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
+import { capYoungGeneration } from '../young-generation.js';
 
 export function register(program: Command, context: CommandContext): void {
   program
@@ -24,6 +25,7 @@ export function register(program: Command, context: CommandContext): void {
     .option('--with-index', 'also create the B-tree on category (default: leave the slow state)')
     .addHelpText('after', '\nExample:\n  perfbench seed --rows 1000000 --categories 1000 --distribution zipf --skew 1.1')
     .action((flags: SeedFlags) => context.run(async (runtime) => {
+      capYoungGeneration();
       const options = seedOptions(flags);
       const progress = await startSpinner(runtime.out, 'seeding…');
       let result: SeedResult;

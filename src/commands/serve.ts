@@ -12,6 +12,7 @@ import { workloadOptions } from '../flags/workload-flags.js';
 import { DEFAULT_NEAR_CACHE_MB, DEFAULT_POOL_SIZE, serve } from '../usecases/report-server.js';
 import { serveWorkload } from '../usecases/workload-server.js';
 import { REPORT_DEFAULTS } from '../workload/report.js';
+import { capYoungGeneration } from '../young-generation.js';
 
 export function register(program: Command, context: CommandContext): void {
   program
@@ -42,6 +43,7 @@ export function register(program: Command, context: CommandContext): void {
       '  perfbench serve --builtin select-only   # GET /q/select-only%231/fast?aid=42 (a statement without -- name: is <file>#<k>)',
     ].join('\n'))
     .action((flags: ServeFlags & { workload: string[]; builtin: string[] }) => context.run(async (runtime) => {
+      capYoungGeneration();
       const workload = workloadOptions({ workload: flags.workload, builtin: flags.builtin });
       if (workload) {
         const o = serveOptions(flags);

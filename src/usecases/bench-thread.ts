@@ -23,6 +23,10 @@ import { pbFromDraw } from '../workload/pb-from-draw.js';
 import { valuesSequence, type CategorySequence } from '../workload/sequence.js';
 import { findingsOf } from './bench-measure.js';
 import type { FromThread, ReportThreadContext, ThreadData, ToThread, WorkloadThreadContext } from './bench-threads.js';
+import { capYoungGeneration } from '../young-generation.js';
+
+// A child process's young generation is capped as bench's own (a thread's is, by its resource limits).
+capYoungGeneration();
 
 // A worker thread, or a child process with bench --driver libpq (load-worker.ts).
 const port = await parentChannel<ThreadData>();

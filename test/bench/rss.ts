@@ -1,7 +1,7 @@
 /**
  * npm run bench:rss — the memory of `perfbench bench` as an installed perfbench runs it
- * (bin/perfbench over dist/, whose shebang starts node with --max-semi-space-size=4), not of a
- * harness under tsx: the report's seq, index, cache and cache-get paths at concurrency 1 and 2 on
+ * (bin/perfbench over dist/, whose bench command caps its young generation: young-generation.ts),
+ * not of a harness under tsx: the report's seq, index, cache and cache-get paths at concurrency 1 and 2 on
  * the configured database (the default dataset, seeded by the CLI itself when missing), DURATION
  * seconds of measurement in all (default 120; DURATION=600 is issue 13 item 6's 10-minute run).
  * The process's RSS is sampled every 250 ms from /proc, its peak is the kernel's (VmHWM), and the

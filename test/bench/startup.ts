@@ -4,8 +4,9 @@
  *
  *   npm run build && npm run bench:startup      # RUNS=30 by default
  *
- * Times `node bin/perfbench --help` and `node bin/perfbench index list` (through dist/, as an
- * installed perfbench runs) and `node -e 0`, in rounds that rotate the order so drift on a shared
+ * Times `bin/perfbench --help` and `bin/perfbench index list` as an installed perfbench runs: the
+ * file itself is executed, its shebang starts node (the one running this script, first on PATH)
+ * over dist/, and `node -e 0`, in rounds that rotate the order so drift on a shared
  * machine hits each alike; prints the medians and each command's ratio to the target, 1.3x
  * `node -e 0` + 50 ms (issue 13, item 7). `index list` talks to perfbench's configured database
  * (DATABASE_URL…); when that is the embedded PostgreSQL, this script starts it once and points every
@@ -21,6 +22,7 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
+import { delimiter, dirname } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import type { ConnectionTarget } from '../../src/db/connection-target.js';
 import { openLeanSession, type LeanSession } from '../../src/db/lean-session.js';
@@ -43,6 +45,7 @@ function median(values: readonly number[]): number {
 
 interface Command {
   label: string;
+  /** The whole command line: an executable and its arguments. */
   args: string[];
   wallMs: number[];
   cpuMs: number[];
@@ -62,7 +65,7 @@ function seconds(text: string): number {
 }
 
 function timeOnce(command: Command, env: NodeJS.ProcessEnv): void {
-  const result = spawnSync('bash', ['-c', TIMED, 'bash', process.execPath, ...command.args], { cwd: ROOT, env, encoding: 'utf8' });
+  const result = spawnSync('bash', ['-c', TIMED, 'bash', ...command.args], { cwd: ROOT, env, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${command.label} exited ${result.status}: ${result.stderr.trim()}`);
   const [clock, , children] = result.stdout.trim().split('\n');
   const [start, end] = clock!.split(' ').map(Number);
@@ -100,7 +103,8 @@ try {
   ensureBuilt();
   const target = await runtime.database();
   const admin = await runtime.client();
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  // The shebang's `env node` finds the node that runs this script.
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
   // The floor reads DATABASE_URL only; perfbench finds the same server through it.
   if (target.mode === 'embedded' || !env.DATABASE_URL) env.DATABASE_URL = databaseUrl(target);
   const listArgs = [BIN, 'index', 'list'];
@@ -112,10 +116,10 @@ try {
     listArgs.push('--table', listed);
   }
   const commands: Command[] = [
-    { label: 'node -e 0', args: ['-e', '0'], wallMs: [], cpuMs: [] },
+    { label: 'node -e 0', args: [process.execPath, '-e', '0'], wallMs: [], cpuMs: [] },
     { label: 'perfbench --help', args: [BIN, '--help'], wallMs: [], cpuMs: [] },
     { label: `perfbench index list${hasProducts ? '' : ' (scratch table)'}`, args: listArgs, wallMs: [], cpuMs: [] },
-    { label: 'floor: Node.js + the server, no CLI', args: [FLOOR, JSON.stringify(target), listed], wallMs: [], cpuMs: [] },
+    { label: 'floor: Node.js + the server, no CLI', args: [process.execPath, FLOOR, JSON.stringify(target), listed], wallMs: [], cpuMs: [] },
   ];
   const [node, , list, floor] = commands as [Command, Command, Command, Command];
   // One untimed run each: the first spawn pays for cold file caches.
