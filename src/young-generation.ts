@@ -12,16 +12,22 @@
  * only matters to commands that run long, so only they set it, and only once they run.
  *
  * How: V8 fixes the maximum semi-space when the heap is set up, but reads `--semi-space-growth-factor`
- * each time it grows the new space (after a scavenge). An observer of garbage collections sets the
- * factor to 1 (no growth) once the new space holds two semi-spaces of the cap, and back to V8's 2 if
- * V8 shrank it below (it does when allocation is idle). The observer runs between turns of the
- * event loop: the new space can outgrow the cap only within one synchronous stretch of work long
- * enough for two growths, which perfbench's asynchronous loads do not have. Worker threads get the
- * same cap from their resource limits at creation (YOUNG_GENERATION_MB, worker-thread.ts); the
- * observer is the main thread's, whose factor V8 shares with them.
+ * each time it grows the new space (after a scavenge), to min(maximum, factor x capacity). An
+ * observer of garbage collections sets the factor to 1 (no growth) while a semi-space's capacity is
+ * over half the cap, where one more doubling would pass it, and back to V8's 2 below that (V8 shrinks
+ * the new space when allocation goes idle: it may grow again, up to the cap). Capacity, not committed
+ * memory: V8 uncommits the idle semi-space without shrinking. The observer hears of a collection one
+ * or two turns of the event loop after it, so the new space could outgrow the cap only within a
+ * stretch of work that grows it twice that fast, which perfbench's asynchronous loads do not have.
+ * Worker threads get the same cap from their resource limits at creation (YOUNG_GENERATION_MB,
+ * worker-thread.ts); the observer is the main thread's, and V8 shares the factor with them.
+ *
+ * Setting a flag at run time changes V8's flag hash too: a built-in module first loaded, or a worker
+ * thread started, while the factor is 1 compiles without Node's code cache. That is paid once, by a
+ * command already running for seconds, not by every start.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString, type HeapSpaceInfo } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 
 export const SEMI_SPACE_CAP_MB = 4;
@@ -33,9 +39,24 @@ const MIB = 1024 * 1024;
 
 let observer: PerformanceObserver | undefined;
 
-/** The new space's size now (both semi-spaces), in bytes. */
+function newSpace(): HeapSpaceInfo | undefined {
+  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+}
+
+/** The new space's committed size now (both semi-spaces), in bytes. */
 export function newSpaceBytes(): number {
-  return getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+  return newSpace()?.space_size ?? 0;
+}
+
+/** One semi-space's capacity now, in bytes: what V8 doubles when it grows the new space. */
+function semiSpaceCapacity(): number {
+  const space = newSpace();
+  return space ? space.space_used_size + space.space_available_size : 0;
+}
+
+/** Whether V8 may double a semi-space of `capacityBytes` and stay within the cap. */
+export function mayGrow(capacityBytes: number): boolean {
+  return capacityBytes <= (SEMI_SPACE_CAP_MB / 2) * MIB;
 }
 
 /**
@@ -47,10 +68,10 @@ export function capYoungGeneration(execArgv: readonly string[] = process.execArg
   if ([...execArgv, nodeOptions].some((flag) => /--max[-_]semi[-_]space[-_]size/.test(flag))) return;
   let frozen = false;
   observer = new PerformanceObserver(() => {
-    const atCap = newSpaceBytes() >= 2 * SEMI_SPACE_CAP_MB * MIB;
-    if (atCap === frozen) return;
-    frozen = atCap;
-    setFlagsFromString(`--semi-space-growth-factor=${atCap ? 1 : V8_GROWTH_FACTOR}`);
+    const freeze = !mayGrow(semiSpaceCapacity());
+    if (freeze === frozen) return;
+    frozen = freeze;
+    setFlagsFromString(`--semi-space-growth-factor=${freeze ? 1 : V8_GROWTH_FACTOR}`);
   });
   observer.observe({ entryTypes: ['gc'] });
 }

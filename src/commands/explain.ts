@@ -82,7 +82,8 @@ export function register(program: Command, context: CommandContext): void {
     .addHelpText('after', HELP)
     .action((flags: ExplainFlags) => context.run(async (runtime) => {
       const options = explainOptions(flags);
-      const chalk = await dataColors(runtime.out);
+      // Only the text format is coloured: the others need no chalk loaded.
+      const chalk = options.format === 'text' ? await dataColors(runtime.out) : undefined;
       if (options.mode === 'file') {
         runtime.out.data(renderExplain(await explainFile(options.path), options.format, chalk));
       } else if (options.mode === 'advise') {

@@ -23,13 +23,13 @@ export async function indexList(runtime: Runtime, table: Identifier): Promise<In
 }
 
 /** An index as `index list` shows it: named in a record, it is perfbench's whether or not the mark was written. */
-export function withRecordedOwnership(indexes: readonly IndexInfo[], intents: readonly IndexIntent[]): IndexInfo[] {
+function withRecordedOwnership(indexes: readonly IndexInfo[], intents: readonly IndexIntent[]): IndexInfo[] {
   const recorded = new Set(intents.map((intent) => intent.name));
   return indexes.map((index) => (recorded.has(index.name) && !index.owned ? { ...index, owned: true } : index));
 }
 
 /** One line per index whose owner is gone, for `index list` (which only reads: bench or `index drop` settles it). */
-export function orphanNotes(intents: readonly IndexIntent[], table: Identifier): string[] {
+function orphanNotes(intents: readonly IndexIntent[], table: Identifier): string[] {
   return intents.filter((intent) => !intent.ownerConnected && intent.state !== 'absent').map((intent) => {
     const who = describeOwner(intent.owner);
     return intent.disposition === 'run' || intent.state === 'invalid'

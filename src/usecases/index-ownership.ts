@@ -21,6 +21,7 @@ import {
   addIndex, defaultIndexName, dropIndexes, dropIndexNamed, listIndexes, requireColumn,
   type AddIndexOutcome, type AddIndexRequest,
 } from '../db/indexes.js';
+import { connectClient } from '../db/connection.js';
 import { readIntents, recordIntent, settleIntent, type IndexDisposition, type IndexIntent } from '../db/runs.js';
 import { firstLine, interruptedError, UserError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -157,8 +158,6 @@ export async function dropRunIndex(runtime: Runtime, filter: FilterTarget, index
     `the next perfbench bench on ${table.text}, or \`perfbench index drop --table ${table.text}\`, removes it`);
   let client: pg.Client;
   try {
-    // Loaded here: `index list` shares this module and never loads node-postgres (lean-session.ts).
-    const { connectClient } = await import('../db/connection.js');
     client = await connectClient(await runtime.database(), runtime.config.connectTimeoutMs);
   } catch (error) {
     throw giveUp(error);

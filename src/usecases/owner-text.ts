@@ -7,6 +7,6 @@ export function describeOwner(owner: Pick<RunOwner, 'command' | 'pid' | 'host' |
 }
 
 /** To the second, in UTC: the reader may be on another machine than the holder. */
-export function formatInstant(at: Date): string {
+function formatInstant(at: Date): string {
   return `${at.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }

@@ -106,7 +106,8 @@ export async function publish(runtime: Runtime, format: BenchFormat, outputs: re
   env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // The HTML page inlines the chart library; it is read from the installed package only when asked for.
   if (format === 'html' || outputs.some((o) => o.format === 'html')) report = { ...report, htmlAssets: await loadHtmlAssets() };
-  runtime.out.data(renderReport(format, report, await dataColors(runtime.out)));
+  // Only the table is coloured: the other formats need no chalk loaded.
+  runtime.out.data(renderReport(format, report, format === 'table' ? await dataColors(runtime.out) : undefined));
   const failed: string[] = [];
   for (const output of outputs) {
     try {

@@ -21,6 +21,7 @@ import {
   ensureRunMetadata, forgetRunHolder, readRunHolder, recordRunHolder, releaseRunLock, tableKey, tryRunLock,
   type RunHolder, type RunOwner,
 } from '../db/runs.js';
+import { connectClient } from '../db/connection.js';
 import { SQLSTATE } from '../db/sqlstate.js';
 import { interruptedError, isPostgresError, UserError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -64,8 +65,6 @@ export function newRunOwner(command: string): RunOwner {
  */
 export async function acquireTableLease(runtime: Runtime, table: Identifier, command: string, lock: LockOptions, talk: LeaseTalk,
   mode: LeaseMode = 'exclusive'): Promise<TableLease> {
-  // Loaded here: `index list` shares this module and never loads node-postgres (lean-session.ts).
-  const { connectClient } = await import('../db/connection.js');
   const session = await connectClient(await runtime.database(), runtime.config.connectTimeoutMs);
   let lost = false;
   session.on('error', () => void (lost = true));

@@ -15,6 +15,8 @@ export interface ImportRef {
   kind: 'import' | 'export-from' | 'dynamic' | 'import-type' | 'require';
   /** 1-based line, for the message. */
   line: number;
+  /** TypeScript erases it: `import type`, `export type`, or an import of `type` names only. */
+  typeOnly: boolean;
 }
 
 /** A resolved edge: `from` imports `to` (a file of the graph, or a package name such as 'pg'). */
@@ -42,14 +44,14 @@ export interface ImportGraph {
 export function importsOf(fileName: string, text: string): ImportRef[] {
   const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const refs: ImportRef[] = [];
-  const add = (node: ts.Node, specifier: ts.Node | undefined, kind: ImportRef['kind']) => {
+  const add = (node: ts.Node, specifier: ts.Node | undefined, kind: ImportRef['kind'], typeOnly = kind === 'import-type') => {
     const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
     const written = specifier && (ts.isStringLiteral(specifier) || ts.isNoSubstitutionTemplateLiteral(specifier)) ? specifier.text : `<computed: ${specifier?.getText(source) ?? ''}>`;
-    refs.push({ specifier: written, kind, line });
+    refs.push({ specifier: written, kind, line, typeOnly });
   };
   const visit = (node: ts.Node): void => {
-    if (ts.isImportDeclaration(node)) add(node, node.moduleSpecifier, 'import');
-    else if (ts.isExportDeclaration(node) && node.moduleSpecifier) add(node, node.moduleSpecifier, 'export-from');
+    if (ts.isImportDeclaration(node)) add(node, node.moduleSpecifier, 'import', importsTypesOnly(node.importClause));
+    else if (ts.isExportDeclaration(node) && node.moduleSpecifier) add(node, node.moduleSpecifier, 'export-from', node.isTypeOnly);
     else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) add(node, node.moduleReference.expression, 'require');
     else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword) add(node, node.arguments[0], 'dynamic');
     else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument)) add(node, node.argument.literal, 'import-type');
@@ -57,6 +59,32 @@ export function importsOf(fileName: string, text: string): ImportRef[] {
   };
   visit(source);
   return refs;
+}
+
+/** `import type …`, or `import { type A, type B }`: nothing of it is left at run time. A bare `import './x.js'` is not. */
+function importsTypesOnly(clause: ts.ImportClause | undefined): boolean {
+  if (!clause) return false;
+  if (clause.isTypeOnly) return true;
+  const named = clause.namedBindings;
+  return !clause.name && named !== undefined && ts.isNamedImports(named) && named.elements.length > 0 && named.elements.every((element) => element.isTypeOnly);
+}
+
+/**
+ * What evaluating `entry` evaluates: the files and packages it imports statically, other than
+ * erased type imports, and theirs in turn. Dynamic imports are left out: they load on demand.
+ */
+export function loadedWith(graph: ImportGraph, entry: string): Set<string> {
+  const loaded = new Set<string>([entry]);
+  const pending = [entry];
+  while (pending.length > 0) {
+    const from = pending.pop()!;
+    for (const edge of graph.edges) {
+      if (edge.from !== from || edge.ref.typeOnly || (edge.ref.kind !== 'import' && edge.ref.kind !== 'export-from') || loaded.has(edge.to)) continue;
+      loaded.add(edge.to);
+      if (edge.internal) pending.push(edge.to);
+    }
+  }
+  return loaded;
 }
 
 /** 'pg/lib/client' -> 'pg', '@scope/pkg/x' -> '@scope/pkg', 'node:http' -> 'http'. */

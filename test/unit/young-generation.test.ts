@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SEMI_SPACE_CAP_MB } from '../../src/young-generation.js';
+import { mayGrow, SEMI_SPACE_CAP_MB } from '../../src/young-generation.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'perfbench-young-'));
 const source = (name: string) => JSON.stringify(pathToFileURL(join(import.meta.dirname, '../../src', name)).href);
@@ -34,19 +34,19 @@ const LOAD = `
   report(largest / 1048576);
 `;
 
-function runScript(name: string, text: string, nodeFlags: string[] = []): number {
+function runScript(name: string, text: string, nodeFlags: string[] = [], nodeOptions = ''): number {
   const script = join(dir, name);
   writeFileSync(script, text);
-  return Number(execFileSync(process.execPath, [...nodeFlags, '--import', tsx, script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } }));
+  return Number(execFileSync(process.execPath, [...nodeFlags, '--import', tsx, script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: nodeOptions } }));
 }
 
-function mainThreadLoad(name: string, cap: boolean, nodeFlags: string[] = []): number {
+function mainThreadLoad(name: string, cap: boolean, nodeFlags: string[] = [], nodeOptions = ''): number {
   return runScript(name, `
     const { capYoungGeneration, newSpaceBytes } = await import(${source('young-generation.ts')});
     const report = (mb) => process.stdout.write(String(mb));
     ${cap ? 'capYoungGeneration();' : ''}
     ${LOAD}
-  `, nodeFlags);
+  `, nodeFlags, nodeOptions);
 }
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,8 +57,21 @@ describe('young generation', () => {
     expect(mainThreadLoad('capped.mjs', true)).toBe(2 * SEMI_SPACE_CAP_MB);
   });
 
-  it('leaves a semi-space size given to node alone', () => {
+  it('lets a semi-space double only while the double stays within the cap, whatever size V8 shrank it to', () => {
+    const MIB = 1024 * 1024;
+    // V8 reports a semi-space's capacity a little under its nominal size (page headers).
+    expect(mayGrow(0.98 * MIB)).toBe(true);
+    expect(mayGrow(1.97 * MIB)).toBe(true);
+    expect(mayGrow((SEMI_SPACE_CAP_MB / 2) * MIB)).toBe(true);
+    expect(mayGrow(2.75 * MIB)).toBe(false);
+    expect(mayGrow(3.94 * MIB)).toBe(false);
+    expect(mayGrow(SEMI_SPACE_CAP_MB * MIB)).toBe(false);
+  });
+
+  it('leaves a semi-space size given to node alone, on its command line or in NODE_OPTIONS', () => {
+    // 8 MB semi-spaces make a 16 MB new space; capped, it would stop at 8 MB.
     expect(mainThreadLoad('flagged.mjs', true, ['--max-semi-space-size=8'])).toBe(16);
+    expect(mainThreadLoad('node-options.mjs', true, [], '--max-semi-space-size=8')).toBe(16);
   });
 
   it("caps a worker thread's young generation through its resource limits", () => {
