@@ -6,8 +6,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { BIN, ensureBuilt, installedEnv } from './built-cli.js';
 
 const run = promisify(execFile);
 
@@ -109,7 +109,7 @@ export function childCpuUs(pid: number | undefined): number | undefined {
   }
 }
 
-/** `perfbench serve` in a process of its own, as a user runs it (from source), with its CPU time and /metrics. */
+/** `perfbench serve` in a process of its own, as an installed perfbench runs it (bin/perfbench over dist/), with its CPU time and /metrics. */
 export interface ServeChild {
   url: string;
   cpuUs: () => number | undefined;
@@ -119,9 +119,9 @@ export interface ServeChild {
 }
 
 export async function startServeChild(table: string, nearCacheMb: number): Promise<ServeChild> {
-  const cli = join(import.meta.dirname, '..', 'support', 'perfbench-src.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--port', '0', '--host', '127.0.0.1', '--table', table,
-    '--ttl', '3600', '--pool', '10', '--near-cache-mb', String(nearCacheMb)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  ensureBuilt();
+  const child = spawn(BIN, ['serve', '--port', '0', '--host', '127.0.0.1', '--table', table,
+    '--ttl', '3600', '--pool', '10', '--near-cache-mb', String(nearCacheMb)], { stdio: ['ignore', 'ignore', 'pipe'], env: installedEnv({ ...process.env, NO_COLOR: '1' }) });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.once('error', reject);

@@ -22,13 +22,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
-import { delimiter, dirname } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import type { ConnectionTarget } from '../../src/db/connection-target.js';
 import { openLeanSession, type LeanSession } from '../../src/db/lean-session.js';
 import { terminalOutput } from '../../src/output.js';
 import { Runtime } from '../../src/runtime.js';
-import { BIN, ensureBuilt, ROOT } from './built-cli.js';
+import { BIN, ensureBuilt, installedEnv, ROOT } from './built-cli.js';
 
 /** The floor under `index list`: Node.js, the lean session and the server, no CLI (see the comment above). */
 const FLOOR = new URL('./startup-floor.mjs', import.meta.url).pathname;
@@ -103,8 +102,7 @@ try {
   ensureBuilt();
   const target = await runtime.database();
   const admin = await runtime.client();
-  // The shebang's `env node` finds the node that runs this script.
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PATH: `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}` };
+  const env = installedEnv({ ...process.env, NO_COLOR: '1' });
   // The floor reads DATABASE_URL only; perfbench finds the same server through it.
   if (target.mode === 'embedded' || !env.DATABASE_URL) env.DATABASE_URL = databaseUrl(target);
   const listArgs = [BIN, 'index', 'list'];

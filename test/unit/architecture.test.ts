@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { buildGraph, commandImports, domainImports, importCycles, importsOf, readTree, reporterImports, type ImportGraph } from '../support/import-graph.js';
+import { buildGraph, commandImports, domainImports, importCycles, importsOf, loadedWith, readTree, reporterImports, type ImportGraph } from '../support/import-graph.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -41,6 +41,27 @@ describe('the import reader', () => {
       ['require', './j.js', 10],
       ['dynamic', '<computed: name>', 11],
     ]);
+  });
+
+  it('tells imports TypeScript erases from those that load, and follows only the latter', () => {
+    const refs = importsOf('src/x.ts', [
+      "import type { A } from './a.js';",
+      "import { type B, type C } from './b.js';",
+      "import { type D, e } from './d.js';",
+      "import './side-effect.js';",
+      "export type { F } from './f.js';",
+      "export { g } from './g.js';",
+    ].join('\n'));
+    expect(refs.map((ref) => [ref.specifier, ref.typeOnly])).toEqual([
+      ['./a.js', true], ['./b.js', true], ['./d.js', false], ['./side-effect.js', false], ['./f.js', true], ['./g.js', false],
+    ]);
+    const small = buildGraph({
+      'src/a.ts': "import { b } from './b.js'; import type { C } from './c.js'; const later = () => import('./d.js');",
+      'src/b.ts': "import chalk from 'chalk';",
+      'src/c.ts': "import pg from 'pg';",
+      'src/d.ts': '',
+    });
+    expect([...loadedWith(small, 'src/a.ts')].sort()).toEqual(['chalk', 'src/a.ts', 'src/b.ts']);
   });
 
   it('resolves .js specifiers to .ts files and names packages without subpaths or node:', () => {
